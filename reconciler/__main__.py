@@ -1,0 +1,5 @@
+"""``python -m reconciler`` entry point."""
+
+from reconciler.cli import main
+
+main()

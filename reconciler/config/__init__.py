@@ -1,0 +1,1 @@
+"""Pipeline configuration: pydantic models, YAML loading with positions, JSON Schema."""

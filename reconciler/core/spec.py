@@ -1,0 +1,95 @@
+"""Plain, frozen descriptions of pipelines as the planner sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, time
+from enum import StrEnum
+from typing import Literal
+
+ScheduleType = Literal["daily", "weekly", "monthly"]
+BackfillOrder = Literal["oldest_first", "newest_first"]
+
+
+class Weekday(StrEnum):
+    """Weekday names as written in YAML; ``index`` follows ``date.weekday()``."""
+
+    MON = "mon"
+    TUE = "tue"
+    WED = "wed"
+    THU = "thu"
+    FRI = "fri"
+    SAT = "sat"
+    SUN = "sun"
+
+    @property
+    def index(self) -> int:
+        return list(Weekday).index(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When dates exist (type/every/days/start/end) and when each becomes due.
+
+    ``days`` holds weekday indexes (0 = Monday) for weekly schedules and day-of-month
+    numbers (1..31, -1..-31) for monthly ones; empty means "the day of ``start``".
+    """
+
+    type: ScheduleType
+    start: date
+    every: int = 1
+    days: tuple[int, ...] = ()
+    end: date | None = None
+    offset: int = 0
+    at: time = time(0, 0)
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Delay before retry k (1-based): fixed, or doubling from ``base`` up to ``cap``."""
+
+    enabled: bool = True
+    kind: Literal["fixed", "exponential"] = "fixed"
+    base_seconds: int = 300
+    cap_seconds: int | None = None
+    max_retries: int = 2
+    text: str = "every 5 minutes"
+
+    def delay_seconds(self, k: int) -> int:
+        """Seconds after a failed attempt ends before retry ``k`` is due."""
+        if k < 1:
+            raise ValueError("retry numbers start at 1")
+        if self.kind == "fixed":
+            return self.base_seconds
+        delay = self.base_seconds * (2 ** (k - 1))
+        return delay if self.cap_seconds is None else min(delay, self.cap_seconds)
+
+
+@dataclass(frozen=True, slots=True)
+class BackfillRequest:
+    """A declared or ad-hoc request: re-run the scheduled due dates in [start, end] once."""
+
+    id: str
+    start: date
+    end: date
+    priority: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineSpec:
+    """Everything the planner needs to know about one pipeline."""
+
+    id: str
+    schedule: Schedule
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    multi_date: bool = False
+    max_dates: int = 31
+    auto_backfill: bool = True
+    priority: int = 0
+    order: BackfillOrder = "oldest_first"
+    max_active_runs: int = 4
+    requests: tuple[BackfillRequest, ...] = ()
+    sla_time: time | None = None
+    sla_notify: bool = False

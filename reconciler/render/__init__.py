@@ -1,0 +1,1 @@
+"""Pure renderers: plans, status and problems to text, markdown, JSON and annotations."""

@@ -1,0 +1,10 @@
+"""The JSON Schemas the project publishes in ``schemas/``, by file name."""
+
+from __future__ import annotations
+
+
+def committed_schemas() -> dict[str, str]:
+    """File name -> exact text that ``schemas/`` must hold."""
+    from reconciler.config.schema import SCHEMA_FILE, pipeline_schema_text
+
+    return {SCHEMA_FILE: pipeline_schema_text()}
