@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
 
 from reconciler import __version__
-from reconciler.errors import ReconcilerError
+from reconciler.clock import Clock, OffsetClock, SystemClock, parse_instant
+from reconciler.errors import ConfigError, ReconcilerError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +33,17 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except ConfigError as exc:
+            if _debug(ctx):
+                raise
+            for problem in exc.problems:
+                click.echo(str(problem), err=True)
+            if _on_github():
+                from reconciler.render.annotations import error_annotation
+
+                for problem in exc.problems:
+                    click.echo(error_annotation(problem, "reconciler"))
+            _fail(f"invalid configuration: {len(exc.problems)} problem(s)")
         except ReconcilerError as exc:
             if _debug(ctx):
                 raise
@@ -71,6 +84,37 @@ def state_option(func: F) -> F:
         show_default=True,
         help="State store: a DuckDB file path.",
     )(func)
+
+
+def now_option(func: F) -> F:
+    return click.option(
+        "--now",
+        "now_text",
+        envvar="RECONCILER_NOW",
+        default=None,
+        help="Pretend the clock starts at this ISO-8601 instant (naive = UTC).",
+    )(func)
+
+
+def make_clock(now_text: str | None) -> Clock:
+    """The real clock, or one that starts at ``--now`` and advances in real time."""
+    if not now_text:
+        return SystemClock()
+    return OffsetClock(parse_instant_option(now_text))
+
+
+def parse_instant_option(now_text: str) -> datetime:
+    try:
+        return parse_instant(now_text)
+    except ValueError as exc:
+        raise click.BadParameter(
+            f"expected an ISO-8601 instant, found {now_text!r}", param_hint="--now"
+        ) from exc
+
+
+def use_colour() -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 def common_options(func: F) -> F:
@@ -157,3 +201,66 @@ def schema(check: bool, schema_dir: Path, write: bool, config_dir: Path, state: 
     click.echo(expected["pipeline.schema.json"], nl=False)
 
 
+@main.command("plan")
+@common_options
+@now_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@click.option("--pipeline", "pipelines", multiple=True, help="Only this pipeline (repeatable).")
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to do, 2 when there are changes, 1 on error.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Also save the plan as JSON to this file.",
+)
+def plan_command(
+    config_dir: Path,
+    state: str,
+    now_text: str | None,
+    fmt: str,
+    pipelines: tuple[str, ...],
+    detailed_exitcode: bool,
+    out: Path | None,
+) -> None:
+    """Show what apply would do; never writes state, never calls a platform."""
+    from reconciler.planning import make_plan
+    from reconciler.render.plan_json import plan_to_json
+    from reconciler.state.reading import open_reader
+
+    # plan reads the clock once and writes nothing, so --now is taken exactly
+    now = make_clock(now_text).now() if not now_text else parse_instant_option(now_text)
+    reader = open_reader(state)
+    try:
+        result = make_plan(config_dir, reader, now, pipelines)
+    finally:
+        reader.close()
+    if fmt == "json":
+        click.echo(plan_to_json(result.plan), nl=False)
+    elif fmt == "markdown":
+        from reconciler.render.plan_markdown import render_markdown
+
+        text = render_markdown(result.plan, result.adjacency())
+        click.echo(text, nl=False)
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary:
+            with open(summary, "a", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+    else:
+        from reconciler.render.plan_text import render_text
+
+        colour = use_colour()
+        click.echo(render_text(result.plan, result.adjacency(), colour), nl=False, color=colour)
+    if out is not None:
+        out.write_text(plan_to_json(result.plan), encoding="utf-8")
+    if detailed_exitcode and result.plan.has_changes:
+        sys.exit(2)

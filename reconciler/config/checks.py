@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from reconciler.config.models import AnyPipeline, HttpTrigger
-from reconciler.config.templates import unknown_placeholders
+from reconciler.config.templates import placeholders, unknown_placeholders
 
 Path = tuple[str | int, ...]
 
@@ -33,8 +33,10 @@ SECRET_PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"), "a private key"),
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key"),
     (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{16,}"), "a bearer token"),
-    (re.compile(r"(?i)[?&](token|access_token|api_key|apikey|sig|signature)=[^&\s]{8,}"),
-     "a credential in a URL query"),
+    (
+        re.compile(r"(?i)[?&](token|access_token|api_key|apikey|sig|signature)=[^&\s]{8,}"),
+        "a credential in a URL query",
+    ),
 ]
 
 
@@ -56,20 +58,29 @@ def secret_problems(raw: Any) -> list[tuple[Path, str]]:
         if isinstance(key, str) and key.lower() in SECRET_KEYS and value is not None:
             instead = SECRET_KEYS[key.lower()]
             problems.append(
-                (path, f"secrets are not written in YAML: put the value in an environment "
-                       f"variable and name it with {instead!r}")
+                (
+                    path,
+                    f"secrets are not written in YAML: put the value in an environment "
+                    f"variable and name it with {instead!r}",
+                )
             )
         elif key == "url" and len(path) >= 3 and path[0] == "notifications" and value is not None:
             problems.append(
-                (path, "a notification URL is a secret: put it in an environment variable "
-                       "and name it with 'url_env'")
+                (
+                    path,
+                    "a notification URL is a secret: put it in an environment variable "
+                    "and name it with 'url_env'",
+                )
             )
         elif isinstance(value, str):
             for pattern, what in SECRET_PATTERNS:
                 if pattern.search(value):
                     problems.append(
-                        (path, f"this looks like {what}; secrets come from the environment "
-                               "(token_env, url_env, password_env), never from YAML")
+                        (
+                            path,
+                            f"this looks like {what}; secrets come from the environment "
+                            "(token_env, url_env, password_env), never from YAML",
+                        )
                     )
                     break
     return problems
@@ -89,7 +100,9 @@ def template_problems(pipeline: AnyPipeline) -> list[tuple[Path, str]]:
     if isinstance(trigger, HttpTrigger):
         fields.append((("trigger", "url"), trigger.url, (), True))
         if trigger.status_url is not None:
-            fields.append((("trigger", "status_url"), trigger.status_url, ("platform_run_id",), True))
+            fields.append(
+                (("trigger", "status_url"), trigger.status_url, ("platform_run_id",), True)
+            )
         if trigger.body is not None:
             for path, value in _walk(trigger.body, ("trigger", "body")):
                 if isinstance(value, str):
@@ -97,9 +110,41 @@ def template_problems(pipeline: AnyPipeline) -> list[tuple[Path, str]]:
     for i, check in enumerate(pipeline.quality.checks):
         fields.append((("quality", "checks", i, "sql"), check.sql, (), True))
     for name, value in pipeline.parameters.items():
-        fields.append((("parameters", name), value, (), False))
-    problems: list[tuple[Path, str]] = []
+        fields.append((("parameters", name), value, (), True))
+    problems: list[tuple[Path, str]] = list(_parameter_cycles(pipeline.parameters))
     for path, template, extra, allow_params in fields:
-        for message in unknown_placeholders(template, params, extra=extra, allow_params=allow_params):
+        for message in unknown_placeholders(
+            template, params, extra=extra, allow_params=allow_params
+        ):
             problems.append((path, message))
     return problems
+
+
+def _parameter_cycles(parameters: dict[str, str]) -> Iterator[tuple[Path, str]]:
+    """Parameters may use each other (``{param.base}/x``) but never in a circle."""
+    refs: dict[str, set[str]] = {}
+    for name, value in parameters.items():
+        try:
+            names = placeholders(value)
+        except ValueError:
+            continue
+        refs[name] = {n[len("param.") :] for n in names if n.startswith("param.")} & set(parameters)
+    for name in parameters:
+        trail = [name]
+        stack = [(name, iter(sorted(refs.get(name, ()))))]
+        while stack:
+            _node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                trail.pop()
+                continue
+            if child == name:
+                cycle = " -> ".join([*trail, child])
+                yield ("parameters", name), f"parameters refer to each other in a circle: {cycle}"
+                stack.clear()
+                break
+            if child in trail:
+                continue
+            trail.append(child)
+            stack.append((child, iter(sorted(refs.get(child, ())))))

@@ -32,8 +32,7 @@ PATTERN_HELP = {
     PIPELINE_ID_PATTERN: "an id of lowercase letters, digits and _ that starts with a letter "
     "(at most 64 characters)",
     HHMM_PATTERN: "a time of day as HH:MM (00:00 to 23:59; quote it in YAML)",
-    ENV_NAME_PATTERN: "the name of an environment variable (letters, digits and _), "
-    "not its value",
+    ENV_NAME_PATTERN: "the name of an environment variable (letters, digits and _), not its value",
 }
 _FIELD_PREFIX = re.compile(r"^(?:Value error, )?([a-z_]+): (.*)$", re.DOTALL)
 
@@ -76,9 +75,7 @@ def _model_at(raw: Any, loc: Sequence[str | int]) -> type[BaseModel] | None:
             continue
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
-        field = next(
-            (f for n, f in model.model_fields.items() if (f.alias or n) == item), None
-        )
+        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == item), None)
         value = value.get(item) if isinstance(value, dict) else None
         if field is None:
             # a union tag in the location: the next model is chosen by that tag
@@ -164,8 +161,9 @@ def validate_document(file: str, doc: Document) -> tuple[AnyPipeline | None, lis
     if not isinstance(raw, dict):
         kind = "empty" if raw is None else f"a {type(raw).__name__}"
         problems.append(
-            Problem(file, 1, 1, f"expected a mapping of pipeline keys (id, platform, ...), "
-                                f"found {kind}")
+            Problem(
+                file, 1, 1, f"expected a mapping of pipeline keys (id, platform, ...), found {kind}"
+            )
         )
         return None, problems
     secret_paths: set[tuple[str | int, ...]] = set()
@@ -234,8 +232,14 @@ def config_files(config_dir: Path) -> list[Path]:
     """The pipeline files of a directory, in a stable order."""
     if not config_dir.is_dir():
         raise ConfigError(
-            [Problem(str(config_dir), 1, 1, "config directory not found (set --config-dir "
-                                            "or RECONCILER_CONFIG_DIR)")]
+            [
+                Problem(
+                    str(config_dir),
+                    1,
+                    1,
+                    "config directory not found (set --config-dir or RECONCILER_CONFIG_DIR)",
+                )
+            ]
         )
     return sorted(p for p in config_dir.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
 
@@ -254,8 +258,13 @@ def load_files(paths: Iterable[Path]) -> tuple[list[LoadedPipeline], list[Proble
         if earlier is not None:
             mark = pipeline.source.locate(("id",))
             problems.append(
-                Problem(pipeline.file, mark.line, mark.col,
-                        f"pipeline id {pipeline.id!r} is already defined in {earlier.file}", "id")
+                Problem(
+                    pipeline.file,
+                    mark.line,
+                    mark.col,
+                    f"pipeline id {pipeline.id!r} is already defined in {earlier.file}",
+                    "id",
+                )
             )
             continue
         first_file[pipeline.id] = pipeline

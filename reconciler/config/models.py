@@ -189,9 +189,9 @@ class ScheduleModel(Strict):
             if wrong:
                 raise ValueError(f"days: weekly days are mon..sun, found {wrong[0]!r}")
         if self.type == "monthly":
-            wrong = [d for d in self.days if isinstance(d, str) or d == 0]
-            if wrong:
-                raise ValueError(f"days: monthly days are 1..31 or -1..-31, found {wrong[0]!r}")
+            bad = [d for d in self.days if isinstance(d, str) or d == 0]
+            if bad:
+                raise ValueError(f"days: monthly days are 1..31 or -1..-31, found {bad[0]!r}")
         if self.end is not None and self.end < self.start:
             raise ValueError(f"end: {self.end} is before start ({self.start})")
         return self

@@ -5,9 +5,7 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable
 
-RUN_PLACEHOLDERS = frozenset(
-    {"date", "start_date", "end_date", "dates", "pipeline_id", "run_id"}
-)
+RUN_PLACEHOLDERS = frozenset({"date", "start_date", "end_date", "dates", "pipeline_id", "run_id"})
 ADDED_PARAMETERS = frozenset({"run_date", "start_date", "end_date"})
 
 
@@ -31,7 +29,11 @@ def placeholders(template: str) -> list[str]:
 
 
 def unknown_placeholders(
-    template: str, parameters: Iterable[str], *, extra: Iterable[str] = (), allow_params: bool = True
+    template: str,
+    parameters: Iterable[str],
+    *,
+    extra: Iterable[str] = (),
+    allow_params: bool = True,
 ) -> list[str]:
     """Problems with the placeholders of one template, as messages (empty when fine)."""
     try:

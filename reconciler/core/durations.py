@@ -1,4 +1,4 @@
-"""Durations and the retry-schedule grammar (``every 5 minutes``, ``exponential 1 minute up to 1 hour``)."""
+"""Durations and the retry-schedule grammar: ``every 5 minutes``, ``exponential 1 minute up to 1 hour``."""
 
 from __future__ import annotations
 

@@ -4,27 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
-from enum import StrEnum
 from typing import Literal
 
 ScheduleType = Literal["daily", "weekly", "monthly"]
 BackfillOrder = Literal["oldest_first", "newest_first"]
-
-
-class Weekday(StrEnum):
-    """Weekday names as written in YAML; ``index`` follows ``date.weekday()``."""
-
-    MON = "mon"
-    TUE = "tue"
-    WED = "wed"
-    THU = "thu"
-    FRI = "fri"
-    SAT = "sat"
-    SUN = "sun"
-
-    @property
-    def index(self) -> int:
-        return list(Weekday).index(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +45,7 @@ class RetryPolicy:
             raise ValueError("retry numbers start at 1")
         if self.kind == "fixed":
             return self.base_seconds
-        delay = self.base_seconds * (2 ** (k - 1))
+        delay: int = self.base_seconds << (k - 1)
         return delay if self.cap_seconds is None else min(delay, self.cap_seconds)
 
 

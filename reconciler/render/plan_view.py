@@ -1,0 +1,116 @@
+"""A plan regrouped per pipeline for people: lines of compressed date runs, shared by renderers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from reconciler.core.plan import Plan
+from reconciler.render.dates import NextDate, compress, format_dates, next_day
+
+SYMBOLS = {
+    "poll": "~",
+    "retry": "↻",
+    "run": "+",
+    "backfill": "+",
+    "notify": "✉",
+    "waiting": "…",
+    "gap": "!",
+    "sla": "!",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One row under a pipeline: what, which dates, and the detail that matters."""
+
+    kind: str
+    dates: str
+    count: int
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class PipelineView:
+    pipeline_id: str
+    lines: list[Line] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (plural or word + 's')}"
+
+
+def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> list[PipelineView]:
+    """Group the plan's entries by pipeline; each group's dates compressed into runs."""
+    views: dict[str, PipelineView] = {}
+    groups: dict[tuple[str, str, str], list[date]] = {}
+
+    def view(pid: str) -> PipelineView:
+        return views.setdefault(pid, PipelineView(pid))
+
+    for action in plan.actions:
+        if action.kind == "poll":
+            detail = f"run {action.run_id}"
+        elif action.kind == "retry":
+            detail = f"attempt {action.attempt}"
+        elif action.kind == "backfill" and action.request_id:
+            detail = f"request {action.request_id}, priority {action.priority}"
+            if action.reason:
+                detail += f": {action.reason}"
+        elif action.kind == "backfill":
+            detail = f"priority {action.priority}"
+        elif action.kind == "notify":
+            detail = str(action.event)
+        else:
+            detail = ""
+        groups.setdefault((action.pipeline_id, action.kind, detail), []).extend(action.dates)
+    for waiting in plan.waiting:
+        detail = f"retry {waiting.attempt - 1} due {waiting.next_retry_at.isoformat()}"
+        groups.setdefault((waiting.pipeline_id, "waiting", detail), []).extend(waiting.dates)
+    for gap in plan.gaps:
+        groups.setdefault((gap.pipeline_id, "gap", gap.reason), []).extend(gap.dates)
+    for breach in plan.sla_breaches:
+        detail = f"deadline {breach.deadline.isoformat()}"
+        groups.setdefault((breach.pipeline_id, "sla", detail), []).append(breach.date)
+    for (pid, kind, detail), dates in groups.items():
+        following = (adjacency or {}).get(pid, next_day)
+        v = view(pid)
+        v.lines.append(Line(kind, format_dates(dates, following), len(dates), detail))
+        v.counts[kind] = v.counts.get(kind, 0) + len(dates)
+    for change in plan.config_changes:
+        view(change.pipeline_id)
+    return [views[k] for k in sorted(views)]
+
+
+def summary_line(plan: Plan) -> str:
+    """``Plan: 1 run, 30 backfill dates, 2 retries, 3 gaps, 1 SLA breach.``"""
+    s = plan.summary
+    if not plan.has_changes and not plan.gaps and not plan.sla_breaches and not plan.waiting:
+        return "No changes. Coverage is complete and nothing is due."
+    parts = [
+        _plural(s["run"], "run"),
+        _plural(s["backfill"], "backfill date"),
+        _plural(s["retry"], "retry", "retries"),
+    ]
+    if s["poll"]:
+        parts.append(_plural(s["poll"], "poll"))
+    parts.append(_plural(s["gap"], "gap"))
+    parts.append(_plural(len(plan.sla_breaches), "SLA breach", "SLA breaches"))
+    waiting = sum(len(w.dates) for w in plan.waiting)
+    if waiting:
+        parts.append(f"{waiting} waiting for a retry")
+    text = "Plan: " + ", ".join(parts)
+    if plan.config_changes:
+        kinds = [c.change for c in plan.config_changes]
+        text += (
+            f"; config: {kinds.count('create')} to create, {kinds.count('update')} to update, "
+            f"{kinds.count('delete')} to delete"
+        )
+    return text + "."
+
+
+def run_count(dates: list[date], following: Callable[[date], date | None] = next_day) -> int:
+    """How many compressed runs ``dates`` make (used to size output)."""
+    return len(compress(dates, following))

@@ -1,0 +1,1 @@
+"""State stores: the protocol, the DuckDB store and its migrations."""

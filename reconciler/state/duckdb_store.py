@@ -1,0 +1,1 @@
+"""DuckDB state store (placeholder until the store lands; see issue 4)."""

@@ -1,0 +1,36 @@
+"""Read-only access to the state for planning: what the planner is allowed to see."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Protocol
+
+from reconciler.core.coverage import Observed
+
+
+class StateReader(Protocol):
+    """What ``plan`` needs from a store; it cannot write through this interface."""
+
+    def observe(self, pipeline_ids: Iterable[str]) -> Observed: ...
+
+    def close(self) -> None: ...
+
+
+class EmptyState:
+    """A state file that does not exist yet: nothing has run."""
+
+    def observe(self, pipeline_ids: Iterable[str]) -> Observed:
+        return Observed()
+
+    def close(self) -> None:
+        return None
+
+
+def open_reader(location: str) -> StateReader:
+    """A reader for ``location``; a missing file means an empty state, never created here."""
+    if not Path(location).exists():
+        return EmptyState()
+    from reconciler.state.duckdb_store import DuckDBStore
+
+    return DuckDBStore.open_read_only(location)
