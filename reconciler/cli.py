@@ -264,3 +264,221 @@ def plan_command(
         out.write_text(plan_to_json(result.plan), encoding="utf-8")
     if detailed_exitcode and result.plan.has_changes:
         sys.exit(2)
+
+
+def _progress_printer() -> Callable[[Any, int], None] | None:
+    """A live line on a terminal; nothing when piped."""
+    if not sys.stderr.isatty():
+        return None
+    state = {"total": 0}
+
+    def show(report: Any, total: int) -> None:
+        state["total"] = max(state["total"], total)
+        click.echo(
+            f"\r\033[Kstarted {report.started}/{state['total']} runs "
+            f"({report.started_dates} dates), {report.succeeded} succeeded, "
+            f"{report.failed} failed",
+            nl=False,
+            err=True,
+        )
+
+    return show
+
+
+@main.command()
+@common_options
+@now_option
+@click.option(
+    "--wait", is_flag=True, help="Return only when every run started or found has finished."
+)
+@click.option(
+    "--max-parallel",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Runs in flight at once, over all pipelines.",
+)
+@click.option(
+    "--allow-empty", is_flag=True, help="Allow an empty config dir to delete every pipeline."
+)
+def apply(
+    config_dir: Path,
+    state: str,
+    now_text: str | None,
+    wait: bool,
+    max_parallel: int,
+    allow_empty: bool,
+) -> None:
+    """Carry out one reconcile pass: sync config, poll, start what the plan says."""
+    from reconciler.apply import Applier, ApplyOptions
+
+    progress = _progress_printer()
+    applier = Applier(
+        config_dir,
+        state,
+        make_clock(now_text),
+        ApplyOptions(wait, max_parallel, allow_empty),
+        progress,
+    )
+    report = applier.run()
+    if progress:
+        click.echo("", err=True)
+    for pid, change in sorted(report.config_changes.items()):
+        click.echo(f"config: {change} {pid}")
+    for line in report.notifications:
+        click.echo(f"notify: {line}")
+    plan = report.plan
+    summary = plan.summary if plan else {}
+    click.echo(
+        f"Applied: {report.started} run(s) started ({report.started_dates} dates), "
+        f"{report.succeeded} succeeded, {report.failed} failed, "
+        f"{report.adopted} adopted from an earlier pass, {report.still_running} still running; "
+        f"{summary.get('gap', 0)} gap date(s), {len(plan.waiting) if plan else 0} waiting "
+        "for a retry."
+    )
+
+
+@main.command()
+@common_options
+@now_option
+@click.option(
+    "--interval", default="5m", show_default=True, help="Time between passes (90s, 5m, 1h)."
+)
+@click.option("--max-parallel", type=click.IntRange(min=1), default=8, show_default=True)
+def run(
+    config_dir: Path, state: str, now_text: str | None, interval: str, max_parallel: int
+) -> None:
+    """Reconcile forever; stops cleanly between steps on SIGINT or SIGTERM."""
+    import signal
+    import time
+
+    from reconciler.apply import Applier, ApplyOptions
+    from reconciler.core.durations import parse_duration
+
+    try:
+        seconds = parse_duration(interval)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--interval") from exc
+    stop = {"now": False}
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        stop["now"] = True
+        click.echo(f"received {signal.Signals(signum).name}; stopping after this step", err=True)
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    clock = make_clock(now_text)
+    while not stop["now"]:
+        report = Applier(config_dir, state, clock, ApplyOptions(False, max_parallel)).run()
+        click.echo(
+            f"{clock.now().isoformat(timespec='seconds')} pass: {report.started} started, "
+            f"{report.succeeded} succeeded, {report.failed} failed"
+        )
+        deadline = time.monotonic() + seconds
+        while not stop["now"] and time.monotonic() < deadline:
+            time.sleep(0.2)
+
+
+@main.command()
+@click.argument("pipeline_id")
+@common_options
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str) -> None:
+    """The runs of a pipeline, newest first."""
+    import json
+
+    from reconciler.state.reading import open_reader
+
+    reader = open_reader(state)
+    rows = reader.history(pipeline_id, limit)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "run_id": r.run_id,
+                        "batch_id": r.batch_id,
+                        "run_date": r.run_date.isoformat(),
+                        "status": r.status,
+                        "attempt": r.attempt,
+                        "kind": r.kind,
+                        "request_id": r.request_id,
+                        "start_time": r.start_time.isoformat() if r.start_time else None,
+                        "end_time": r.end_time.isoformat() if r.end_time else None,
+                        "error_message": r.error_message,
+                        "sla_met": r.sla_met,
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not rows:
+        click.echo(f"no runs recorded for {pipeline_id}")
+        return
+    click.echo(
+        f"{'run date':<10}  {'status':<8} {'kind':<8} {'try':>3}  {'started':<20} "
+        f"{'ended':<20} batch"
+    )
+    for r in rows:
+        started = r.start_time.isoformat(timespec="seconds")[:19] if r.start_time else "-"
+        ended = r.end_time.isoformat(timespec="seconds")[:19] if r.end_time else "-"
+        click.echo(
+            f"{r.run_date.isoformat():<10}  {r.status:<8} {r.kind:<8} {r.attempt:>3}  "
+            f"{started:<20} {ended:<20} {r.batch_id}"
+        )
+        if r.error_message:
+            click.echo(f"            error: {r.error_message.splitlines()[-1][:200]}")
+
+
+@main.command()
+@click.argument("pipeline_id")
+@click.option("--from", "date_from", required=True, help="First date (YYYY-MM-DD).")
+@click.option("--to", "date_to", required=True, help="Last date, inclusive.")
+@click.option("--priority", type=int, default=None, help="Default: the pipeline's priority.")
+@click.option("--reason", default="", help="Why; shown in plans and history.")
+@click.option("--id", "request_id", default=None, help="Request id (default: generated).")
+@common_options
+@now_option
+def backfill(
+    pipeline_id: str,
+    date_from: str,
+    date_to: str,
+    priority: int | None,
+    reason: str,
+    request_id: str | None,
+    config_dir: Path,
+    state: str,
+    now_text: str | None,
+) -> None:
+    """Enqueue an ad-hoc backfill; the next apply plans it like a declared request."""
+    from datetime import date
+
+    from reconciler.config.loading import load_config
+    from reconciler.core.spec import BackfillRequest
+    from reconciler.state import duckdb_store as db
+    from reconciler.state.connection import transaction
+
+    try:
+        start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
+    except ValueError as exc:
+        raise click.BadParameter(f"expected YYYY-MM-DD dates: {exc}") from exc
+    if end < start:
+        raise click.BadParameter(f"--to {end} is before --from {start}")
+    pipelines = {p.id: p for p in load_config(config_dir)}
+    if pipeline_id not in pipelines:
+        _fail(f"no pipeline with id {pipeline_id!r} in {config_dir}")
+    now = make_clock(now_text).now()
+    rid = request_id or f"adhoc-{now:%Y%m%dT%H%M%S}"
+    model = pipelines[pipeline_id].model
+    request = BackfillRequest(
+        rid, start, end, priority if priority is not None else model.backfill.priority, reason
+    )
+    with transaction(state) as conn:
+        db.add_request(conn, pipeline_id, request, now)
+    click.echo(
+        f"queued backfill {rid} for {pipeline_id}: {start}..{end} "
+        f"(priority {request.priority}); the next apply runs it"
+    )

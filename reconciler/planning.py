@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,6 +60,8 @@ def make_plan(
     specs = tuple(to_spec(p.model) for p in pipelines)
     ids = [p.id for p in pipelines]
     observed = reader.observe(ids)
+    extra = reader.requests(ids)
+    specs = tuple(dataclasses.replace(s, requests=s.requests + extra.get(s.id, ())) for s in specs)
     desired = {p.id: flat_config(p.model) for p in pipelines}
     if wanted:
         # a filtered plan speaks only of the pipelines asked for

@@ -7,12 +7,18 @@ from pathlib import Path
 from typing import Protocol
 
 from reconciler.core.coverage import Observed
+from reconciler.core.spec import BackfillRequest
+from reconciler.state.records import HistoryRow
 
 
 class StateReader(Protocol):
     """What ``plan`` needs from a store; it cannot write through this interface."""
 
     def observe(self, pipeline_ids: Iterable[str]) -> Observed: ...
+
+    def requests(self, pipeline_ids: Iterable[str]) -> dict[str, tuple[BackfillRequest, ...]]: ...
+
+    def history(self, pipeline_id: str, limit: int) -> list[HistoryRow]: ...
 
     def close(self) -> None: ...
 
@@ -22,6 +28,12 @@ class EmptyState:
 
     def observe(self, pipeline_ids: Iterable[str]) -> Observed:
         return Observed()
+
+    def requests(self, pipeline_ids: Iterable[str]) -> dict[str, tuple[BackfillRequest, ...]]:
+        return {}
+
+    def history(self, pipeline_id: str, limit: int) -> list[HistoryRow]:
+        return []
 
     def close(self) -> None:
         return None

@@ -1,0 +1,1 @@
+"""Platform adapters behind one protocol; ``local`` runs subprocesses under a supervisor."""

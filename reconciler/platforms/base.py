@@ -1,0 +1,39 @@
+"""The platform protocol: start a run, poll it; the rest of apply never sees an API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Literal, Protocol
+
+from reconciler.config.models import AnyPipeline
+
+PollState = Literal["not_started", "running", "success", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """Everything a platform needs to start one run (one or more dates)."""
+
+    batch_id: str
+    key: str
+    pipeline: AnyPipeline
+    dates: tuple[date, ...]
+    attempt: int
+    values: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    state: PollState
+    ended_at: datetime | None = None
+    error: str | None = None
+
+
+class Platform(Protocol):
+    """Start returns the platform's run id; poll says where that run is."""
+
+    def start(self, run: RunRequest) -> str: ...
+
+    def poll(self, batch_id: str, platform_run_id: str | None) -> PollResult: ...

@@ -1,0 +1,176 @@
+"""Opening the DuckDB file: per-transaction connections, waiting out other writers, migrations.
+
+DuckDB lets one process hold a file for writing and nobody else open it meanwhile.
+So every user of the store (``apply`` included) holds the file only for one
+transaction, and opening retries for a while when another process holds it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from reconciler import __version__
+from reconciler.errors import StateError
+from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION
+
+Connection = Any  # duckdb.DuckDBPyConnection; kept loose for mypy across duckdb versions
+LOCKED_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
+DEFAULT_WAIT = 60.0
+
+
+def _is_locked(exc: Exception) -> bool:
+    return any(marker in str(exc) for marker in LOCKED_MARKERS)
+
+
+def connect(path: str, *, read_only: bool, wait: float = DEFAULT_WAIT) -> Connection:
+    """Open the file, retrying while another process holds it (up to ``wait`` seconds)."""
+    deadline = time.monotonic() + wait
+    delay = 0.01
+    while True:
+        try:
+            conn = duckdb.connect(path, read_only=read_only)
+            if not read_only:
+                # checkpoints happen explicitly at the end of a pass, not on every close
+                conn.execute("PRAGMA disable_checkpoint_on_shutdown")
+            return conn
+        except duckdb.Error as exc:
+            if _is_locked(exc) and time.monotonic() < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
+                continue
+            if _is_locked(exc):
+                raise StateError(
+                    f"state file {path} stayed busy for {wait:.0f}s (another reconciler is "
+                    "writing to it)"
+                ) from exc
+            raise StateError(f"cannot open state file {path}: {_first_line(exc)}") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def current_version(conn: Connection) -> int | None:
+    """The schema version of an open file; None for an empty file."""
+    tables = {row[0] for row in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    if not tables:
+        return None
+    if "schema_version" not in tables:
+        raise StateError(
+            "this DuckDB file is not a reconciler state (no schema_version table); "
+            "point --state at a new path or at a state made by reconciler"
+        )
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(conn: Connection, path: str) -> int:
+    """Apply pending migrations in order, each in its own transaction; returns the version."""
+    version = current_version(conn) or 0
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"state file {path} has schema version {version}, newer than this reconciler "
+            f"({SCHEMA_VERSION}); upgrade reconciler"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            for statement in MIGRATIONS[number - 1]:
+                conn.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_version VALUES (?, ?, ?)",
+                [number, datetime.now(UTC).replace(tzinfo=None), __version__],
+            )
+            conn.execute("COMMIT")
+        except duckdb.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StateError(f"migrating {path} to version {number} failed: {exc}") from exc
+    return SCHEMA_VERSION
+
+
+def check_file(path: str) -> None:
+    """Refuse files that are not DuckDB databases before DuckDB tries to open them."""
+    p = Path(path)
+    if p.is_dir():
+        raise StateError(f"state path {path} is a directory; expected a DuckDB file")
+    if p.exists() and p.stat().st_size > 0:
+        with p.open("rb") as handle:
+            head = handle.read(16)
+        if len(head) >= 12 and head[8:12] != b"DUCK":
+            raise StateError(
+                f"state file {path} is not a DuckDB database (corrupt, or another kind of file)"
+            )
+
+
+@contextmanager
+def transaction(path: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Connection]:
+    """A read-write transaction; the file is released when it ends."""
+    check_file(path)
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    conn = connect(path, read_only=False, wait=wait)
+    try:
+        migrate(conn, path)
+        conn.execute("BEGIN TRANSACTION")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    except duckdb.Error as exc:
+        raise StateError(f"state file {path}: {_first_line(exc)}") from exc
+    finally:
+        conn.close()
+
+
+@contextmanager
+def reading(path: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Connection]:
+    """A read-only view of an existing file, at the current schema version."""
+    check_file(path)
+    conn = connect(path, read_only=True, wait=wait)
+    try:
+        version = current_version(conn)
+        if version is not None and version < SCHEMA_VERSION:
+            # reading never writes: migration is apply's job
+            raise StateError(
+                f"state file {path} has schema version {version}; run `reconciler apply` "
+                f"once to migrate it to version {SCHEMA_VERSION}"
+            )
+        if version is not None and version > SCHEMA_VERSION:
+            raise StateError(
+                f"state file {path} has schema version {version}, newer than this reconciler "
+                f"({SCHEMA_VERSION}); upgrade reconciler"
+            )
+        yield conn
+    except duckdb.Error as exc:
+        raise StateError(f"state file {path}: {_first_line(exc)}") from exc
+    finally:
+        conn.close()
+
+
+def checkpoint(path: str) -> None:
+    """Fold the write-ahead log into the file (end of a pass)."""
+    conn = connect(path, read_only=False)
+    try:
+        conn.execute("CHECKPOINT")
+    finally:
+        conn.close()
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """DuckDB TIMESTAMPs are naive UTC; make them aware."""
+    return None if value is None else value.replace(tzinfo=UTC)
+
+
+def naive(value: datetime | None) -> datetime | None:
+    """Aware -> naive UTC for storing."""
+    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)

@@ -1,0 +1,192 @@
+"""The state store's tables (SPEC section 7) and ordered migrations.
+
+Each migration is a list of statements applied in one transaction; ``schema_version``
+records what was applied, so an older file is migrated in order and a newer or
+foreign file is refused rather than silently misread.
+"""
+
+from __future__ import annotations
+
+V1 = [
+    """CREATE TABLE schema_version (
+        version INTEGER NOT NULL PRIMARY KEY,
+        applied_at TIMESTAMP NOT NULL,
+        app_version VARCHAR
+    )""",
+    """CREATE TABLE pipelines (
+        pipeline_id VARCHAR PRIMARY KEY,
+        pipeline_name VARCHAR,
+        platform VARCHAR,
+        trigger_url TEXT,
+        platform_job_id VARCHAR,
+        schedule_type VARCHAR,
+        frequency INTEGER,
+        date_offset INTEGER,
+        multi_date_allowed BOOLEAN,
+        retry_enabled BOOLEAN,
+        retry_schedule VARCHAR,
+        max_retry_attempts INTEGER,
+        auto_backfill BOOLEAN,
+        notification_channel VARCHAR,
+        notification_details TEXT,
+        data_quality_check BOOLEAN,
+        sla_time TIME,
+        sla_breach_notification BOOLEAN,
+        created_at TIMESTAMP,
+        updated_at TIMESTAMP
+    )""",
+    """CREATE TABLE pipeline_run_log (
+        run_id VARCHAR PRIMARY KEY,
+        pipeline_id VARCHAR NOT NULL,
+        run_date DATE NOT NULL,
+        status VARCHAR NOT NULL,
+        start_time TIMESTAMP,
+        end_time TIMESTAMP,
+        retry_attempts INTEGER,
+        retry_schedule_used VARCHAR,
+        error_message TEXT,
+        data_quality_passed BOOLEAN,
+        is_backfill BOOLEAN,
+        sla_met BOOLEAN,
+        backfill_id VARCHAR
+    )""",
+    """CREATE TABLE pipeline_parameters (
+        parameter_id VARCHAR PRIMARY KEY,
+        pipeline_id VARCHAR NOT NULL,
+        parameter_name VARCHAR NOT NULL,
+        parameter_value TEXT,
+        created_at TIMESTAMP
+    )""",
+    """CREATE TABLE backfill_queue (
+        backfill_id VARCHAR PRIMARY KEY,
+        pipeline_id VARCHAR NOT NULL,
+        date_to_process DATE NOT NULL,
+        status VARCHAR NOT NULL,
+        retry_attempts INTEGER NOT NULL DEFAULT 0,
+        priority INTEGER,
+        requested_at TIMESTAMP
+    )""",
+    """CREATE TABLE data_quality_log (
+        quality_check_id VARCHAR PRIMARY KEY,
+        run_id VARCHAR,
+        check_name VARCHAR,
+        check_result BOOLEAN,
+        error_details TEXT,
+        created_at TIMESTAMP
+    )""",
+    """CREATE TABLE pipeline_notifications (
+        notification_id VARCHAR PRIMARY KEY,
+        pipeline_id VARCHAR,
+        run_id VARCHAR,
+        notification_type VARCHAR,
+        notification_status VARCHAR,
+        sent_at TIMESTAMP,
+        notification_channel VARCHAR
+    )""",
+]
+
+# Version 2: what the reconciler itself needs beyond the seed columns, and the compact
+# coverage form, computed from the run log so that files made by version 1 keep
+# their history.
+V2 = [
+    "ALTER TABLE pipelines ADD COLUMN config_json TEXT",
+    "ALTER TABLE pipelines ADD COLUMN deleted_at TIMESTAMP",
+    "ALTER TABLE pipeline_run_log ADD COLUMN batch_id VARCHAR",
+    "ALTER TABLE pipeline_run_log ADD COLUMN attempt INTEGER",
+    "ALTER TABLE pipeline_run_log ADD COLUMN kind VARCHAR",
+    "ALTER TABLE pipeline_run_log ADD COLUMN request_id VARCHAR",
+    "ALTER TABLE pipeline_run_log ADD COLUMN platform VARCHAR",
+    "ALTER TABLE pipeline_run_log ADD COLUMN platform_run_id VARCHAR",
+    "ALTER TABLE pipeline_run_log ADD COLUMN created_at TIMESTAMP",
+    """UPDATE pipeline_run_log SET batch_id = coalesce(batch_id, run_id),
+        attempt = coalesce(attempt, coalesce(retry_attempts, 0) + 1),
+        kind = coalesce(kind, CASE WHEN is_backfill THEN 'backfill' ELSE 'run' END),
+        created_at = coalesce(created_at, start_time, end_time, TIMESTAMP '1970-01-01')""",
+    "ALTER TABLE backfill_queue ADD COLUMN request_id VARCHAR",
+    "ALTER TABLE backfill_queue ADD COLUMN batch_id VARCHAR",
+    "ALTER TABLE backfill_queue ADD COLUMN updated_at TIMESTAMP",
+    "ALTER TABLE pipeline_notifications ADD COLUMN run_date DATE",
+    "ALTER TABLE pipeline_notifications ADD COLUMN dedupe_key VARCHAR",
+    "ALTER TABLE pipeline_notifications ADD COLUMN attempts INTEGER DEFAULT 0",
+    "ALTER TABLE pipeline_notifications ADD COLUMN last_error TEXT",
+    "ALTER TABLE pipeline_notifications ADD COLUMN created_at TIMESTAMP",
+    "CREATE INDEX run_log_batch ON pipeline_run_log (batch_id)",
+    "CREATE INDEX run_log_pipeline_date ON pipeline_run_log (pipeline_id, run_date)",
+    # Compact coverage kept in step with the run log: merged ranges of covered dates.
+    """CREATE TABLE coverage (
+        pipeline_id VARCHAR NOT NULL,
+        range_start DATE NOT NULL,
+        range_end DATE NOT NULL,
+        PRIMARY KEY (pipeline_id, range_start)
+    )""",
+    # Dates that need a decision: newest attempt in flight, or newest finished failed.
+    """CREATE TABLE open_dates (
+        pipeline_id VARCHAR NOT NULL,
+        run_date DATE NOT NULL,
+        status VARCHAR NOT NULL,
+        attempt INTEGER NOT NULL,
+        batch_id VARCHAR NOT NULL,
+        request_id VARCHAR,
+        started_at TIMESTAMP,
+        ended_at TIMESTAMP,
+        PRIMARY KEY (pipeline_id, run_date)
+    )""",
+    # The newest attempt of each date decides: success -> covered; failed/running -> open.
+    """CREATE TEMP TABLE newest AS
+        SELECT pipeline_id, run_date,
+               arg_max(status, struct_pack(c := created_at, a := attempt, r := run_id))
+                 AS status,
+               max(attempt) AS attempt,
+               arg_max(batch_id, struct_pack(c := created_at, a := attempt, r := run_id))
+                 AS batch_id,
+               max(start_time) AS started_at, max(end_time) AS ended_at
+        FROM pipeline_run_log GROUP BY pipeline_id, run_date""",
+    """INSERT INTO coverage
+        SELECT pipeline_id, min(run_date), max(run_date) FROM (
+            SELECT pipeline_id, run_date,
+                   run_date - CAST(row_number() OVER (PARTITION BY pipeline_id ORDER BY run_date)
+                                   AS INTEGER) AS island
+            FROM newest WHERE status = 'success')
+        GROUP BY pipeline_id, island""",
+    """INSERT INTO open_dates
+        SELECT pipeline_id, run_date, status, attempt, batch_id, NULL, started_at, ended_at
+        FROM newest WHERE status <> 'success'""",
+    "DROP TABLE newest",
+    """CREATE TABLE backfill_requests (
+        request_id VARCHAR NOT NULL,
+        pipeline_id VARCHAR NOT NULL,
+        date_from DATE NOT NULL,
+        date_to DATE NOT NULL,
+        priority INTEGER NOT NULL,
+        reason TEXT,
+        requested_at TIMESTAMP NOT NULL,
+        source VARCHAR NOT NULL,
+        PRIMARY KEY (pipeline_id, request_id)
+    )""",
+    """CREATE TABLE sla_breaches (
+        pipeline_id VARCHAR NOT NULL,
+        run_date DATE NOT NULL,
+        deadline TIMESTAMP NOT NULL,
+        recorded_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (pipeline_id, run_date)
+    )""",
+    """CREATE TABLE locks (
+        name VARCHAR PRIMARY KEY,
+        holder_pid INTEGER NOT NULL,
+        holder_host VARCHAR NOT NULL,
+        holder_token VARCHAR NOT NULL,
+        since TIMESTAMP NOT NULL,
+        lease_until TIMESTAMP NOT NULL
+    )""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2]
+SCHEMA_VERSION = len(MIGRATIONS)
+TABLES = (
+    "pipelines",
+    "pipeline_run_log",
+    "pipeline_parameters",
+    "backfill_queue",
+    "data_quality_log",
+    "pipeline_notifications",
+)
