@@ -482,3 +482,65 @@ def backfill(
         f"queued backfill {rid} for {pipeline_id}: {start}..{end} "
         f"(priority {request.priority}); the next apply runs it"
     )
+
+
+@main.command()
+@common_options
+@now_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--pipeline", "pipelines", multiple=True, help="Only this pipeline (repeatable).")
+def status(
+    config_dir: Path, state: str, now_text: str | None, fmt: str, pipelines: tuple[str, ...]
+) -> None:
+    """Per pipeline: coverage, gaps, in flight, failures, next due date, SLA."""
+    import json
+
+    from reconciler.config.loading import load_config
+    from reconciler.config.specs import to_spec
+    from reconciler.core.status import pipeline_status
+    from reconciler.planning import select
+    from reconciler.state.reading import open_reader
+
+    now = parse_instant_option(now_text) if now_text else make_clock(None).now()
+    loaded = select(load_config(config_dir), pipelines, config_dir)
+    specs = [to_spec(p.model) for p in loaded]
+    reader = open_reader(state)
+    observed = reader.observe([s.id for s in specs])
+    rows = [pipeline_status(s, observed.of(s.id), now) for s in specs]
+    if fmt == "json":
+        click.echo(json.dumps({"now": now.isoformat(), "pipelines": [
+            {"pipeline_id": r.pipeline_id, "coverage_pct": round(r.coverage_pct, 2),
+             "due_dates": r.due, "covered": r.covered, "missing": r.missing,
+             "in_flight": r.in_flight, "failed": r.failed,
+             "last_covered": r.last_covered.isoformat() if r.last_covered else None,
+             "next_date": r.next_date.isoformat() if r.next_date else None,
+             "next_due_at": r.next_due_at.isoformat() if r.next_due_at else None,
+             "sla_breaches": r.sla_breaches} for r in rows]}, indent=2))
+        return
+    header = (f"{'pipeline':<24} {'coverage':>9} {'due':>6} {'missing':>7} {'flight':>6} "
+              f"{'failed':>6} {'last covered':<12} {'next due':<17} {'SLA':>4}")
+    click.echo(header)
+    for r in rows:
+        nxt = r.next_due_at.strftime("%Y-%m-%d %H:%MZ") if r.next_due_at else "-"
+        last = r.last_covered.isoformat() if r.last_covered else "-"
+        click.echo(f"{r.pipeline_id:<24} {r.coverage_pct:>8.1f}% {r.due:>6} {r.missing:>7} "
+                   f"{r.in_flight:>6} {r.failed:>6} {last:<12} {nxt:<17} {r.sla_breaches:>4}")
+
+
+@main.command("import-history")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@common_options
+@now_option
+def import_history_command(file: Path, config_dir: Path, state: str, now_text: str | None) -> None:
+    """Adopt existing coverage from CSV or Parquet without re-running it (idempotent)."""
+    from reconciler.config.loading import load_config
+    from reconciler.state.importing import import_history
+
+    known = {p.id for p in load_config(config_dir)}
+    report = import_history(state, file, known, make_clock(now_text).now())
+    click.echo(f"read {report.rows} row(s): {report.imported} imported, "
+               f"{report.unchanged} already known, {report.bad_status} invalid "
+               "(bad date or status)")
+    for pid, count in report.unknown.items():
+        click.echo(f"skipped {count} row(s) of {pid!r}: no such pipeline in {config_dir}")
