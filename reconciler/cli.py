@@ -31,6 +31,9 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            exc.exit_code = 1  # exit 2 is reserved for `plan --detailed-exitcode` changes
+            raise
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except ConfigError as exc:
@@ -107,8 +110,9 @@ def parse_instant_option(now_text: str) -> datetime:
     try:
         return parse_instant(now_text)
     except ValueError as exc:
-        raise click.BadParameter(
-            f"expected an ISO-8601 instant, found {now_text!r}", param_hint="--now"
+        raise click.ClickException(
+            f"--now: expected an ISO-8601 instant such as 2026-04-01T06:00 (naive = UTC), "
+            f"found {now_text!r}"
         ) from exc
 
 

@@ -14,7 +14,7 @@ from reconciler.core.calendar import next_scheduled
 from reconciler.core.plan import Plan
 from reconciler.core.planner import plan
 from reconciler.core.spec import PipelineSpec
-from reconciler.errors import ConfigError, Problem
+from reconciler.errors import PlanError
 from reconciler.render.dates import NextDate
 from reconciler.state.reading import StateReader
 
@@ -43,11 +43,9 @@ def select(
     known = {p.id for p in pipelines}
     unknown = [w for w in wanted if w not in known]
     if unknown:
-        raise ConfigError(
-            [
-                Problem(str(config_dir), 1, 1, f"no pipeline with id {u!r} in {config_dir}")
-                for u in unknown
-            ]
+        raise PlanError(
+            f"no pipeline with id {', '.join(map(repr, unknown))} in {config_dir} "
+            f"(known: {', '.join(sorted(known)[:10])}{', ...' if len(known) > 10 else ''})"
         )
     return [p for p in pipelines if p.id in set(wanted)]
 

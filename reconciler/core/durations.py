@@ -1,4 +1,4 @@
-"""Durations and the retry-schedule grammar: ``every 5 minutes``, ``exponential 1 minute up to 1 hour``."""
+"""Durations (``90s``, ``5 minutes``) and the retry grammar (``every 5 minutes``, ...)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from reconciler.core.calendar import (
@@ -33,6 +33,8 @@ from reconciler.core.plan import (
     Waiting,
 )
 from reconciler.core.spec import BackfillRequest, PipelineSpec, Schedule
+
+OrderKey = tuple[int, int, int, str]
 
 
 def due_window(schedule: Schedule, now: datetime) -> tuple[date, date] | None:
@@ -139,7 +141,10 @@ def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _
     run_latest = False
     sla_floor = None
     if spec.sla_time is not None and obs.sla_since is not None:
-        sla_floor = obs.sla_since.date() - timedelta(days=spec.schedule.offset + 2)
+        # no deadline of a date before this can fall after sla_since: a deadline lies
+        # within two days of the date plus its offset, in any zone (compared in UTC)
+        since_day = obs.sla_since.astimezone(UTC).date()
+        sla_floor = since_day - timedelta(days=spec.schedule.offset + 2)
     policy = spec.retry
     for a, b in complement(obs.covered, first, latest):
         for d in scheduled_between(spec.schedule, a, b):
@@ -215,19 +220,34 @@ def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _
     return pieces
 
 
-def _order_key(newest_first: Mapping[str, bool]) -> Any:
-    def key(action: Action) -> tuple[int, int, int, str]:
-        rank = ACTION_ORDER[action.kind]
-        if action.kind != "backfill":
-            return rank, 0, action.dates[0].toordinal(), action.pipeline_id
-        when = (
-            -action.dates[-1].toordinal()
-            if newest_first[action.pipeline_id]
-            else action.dates[0].toordinal()
-        )
-        return rank, -action.priority, when, action.pipeline_id
+def _order_keys(spec: PipelineSpec, actions: list[Action]) -> list[tuple[OrderKey, Action]]:
+    """Sort keys for one pipeline's actions, to merge with every other pipeline's.
 
-    return key
+    ``poll``, ``retry``, ``run`` and ``notify`` go by kind, then date. Backfills go by
+    priority, then by their rank in this pipeline's ``backfill.order``: at the same
+    priority, pipelines take turns, so one pipeline's long history does not hold every
+    other pipeline's backfills behind it.
+    """
+    newest_first = spec.order == "newest_first"
+
+    def within(action: Action) -> tuple[int, int]:
+        when = -action.dates[-1].toordinal() if newest_first else action.dates[0].toordinal()
+        return -action.priority, when
+
+    keyed: list[tuple[OrderKey, Action]] = []
+    turns: dict[int, int] = {}
+    backfills = [a for a in actions if a.kind == "backfill"]
+    if spec.requests:  # without requests, the one batching pass is already in order
+        backfills.sort(key=within)
+    for action in backfills:
+        turn = turns.get(action.priority, 0)
+        turns[action.priority] = turn + 1
+        keyed.append(((ACTION_ORDER["backfill"], -action.priority, turn, spec.id), action))
+    for action in actions:
+        if action.kind != "backfill":
+            rank = ACTION_ORDER[action.kind]
+            keyed.append(((rank, 0, action.dates[0].toordinal(), spec.id), action))
+    return keyed
 
 
 def plan(
@@ -239,18 +259,17 @@ def plan(
     """The plan for ``pipelines`` given ``observed`` state, at ``now`` (aware)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    actions: list[Action] = []
+    keyed: list[tuple[OrderKey, Action]] = []
     waiting: list[Waiting] = []
     gaps: list[Gap] = []
     breaches: list[SlaBreach] = []
     for spec in pipelines:
         pieces = plan_pipeline(spec, observed.of(spec.id), now)
-        actions += pieces.actions
+        keyed += _order_keys(spec, pieces.actions)
         waiting += pieces.waiting
         gaps += pieces.gaps
         breaches += pieces.breaches
-    newest = {spec.id: spec.order == "newest_first" for spec in pipelines}
-    actions.sort(key=_order_key(newest))
+    keyed.sort(key=lambda item: item[0])
     changes: tuple[ConfigChange, ...] = ()
     if desired_config is not None:
         changes = diff_configs(desired_config, observed.applied_config, observed.deleted)
@@ -258,7 +277,7 @@ def plan(
         now=now,
         pipelines=len(pipelines),
         config_changes=changes,
-        actions=tuple(actions),
+        actions=tuple(action for _, action in keyed),
         waiting=tuple(waiting),
         gaps=tuple(gaps),
         sla_breaches=tuple(breaches),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from reconciler.core.plan import Action, ConfigChange, Gap, Plan, SlaBreach, Waiting
@@ -71,9 +71,16 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     }
 
 
+def _jsonable(value: object) -> object:
+    """Config values read back from the state may be dates or times; JSON gets their text."""
+    if isinstance(value, date | datetime | time):
+        return value.isoformat()
+    return str(value)
+
+
 def plan_to_json(plan: Plan) -> str:
     """Stable, indented JSON text."""
-    return json.dumps(plan_to_dict(plan), indent=2) + "\n"
+    return json.dumps(plan_to_dict(plan), indent=2, default=_jsonable) + "\n"
 
 
 def _dates(values: list[str]) -> tuple[date, ...]:

@@ -2,85 +2,118 @@
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Mapping
+from typing import Any
 
 from reconciler.core.plan import Plan
 from reconciler.render.dates import NextDate
-from reconciler.render.plan_view import SYMBOLS, build_views, summary_line
+from reconciler.render.plan_view import SYMBOLS, PipelineView, build_views, summary_line
 
 MARKER = "<!-- reconciler-plan -->"
-LIMIT = 60_000
-COLUMNS = ("run", "retry", "backfill", "poll", "gap", "sla")
+LIMIT = 60_000  # GitHub refuses comments over 65,536 characters; keep a margin
+RESERVE = 1_000  # room kept for the "Cut to fit" note
+COLUMNS = ("run", "retry", "backfill", "poll", "waiting", "gap", "sla")
+LABELS = {"sla": "SLA breach"}
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _text(text: str) -> str:
+    """Free text (request reasons come from the YAML) that cannot break the markup."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def _code(value: Any) -> str:
+    text = json.dumps(value, default=str).replace("|", "\\|").replace("\n", " ")
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def _config_rows(plan: Plan) -> list[str]:
+    rows = []
+    for change in plan.config_changes:
+        pid = f"`{change.pipeline_id}`"
+        if not change.fields:
+            rows.append(f"| {pid} | {change.change} | | | |")
+        for name, (old, new) in change.fields.items():
+            rows.append(f"| {pid} | {change.change} | `{name}` | {_code(old)} | {_code(new)} |")
+    return rows
+
+
+def _details(view: PipelineView) -> str:
+    counts = ", ".join(f"{n} {LABELS.get(k, k)}" for k, n in view.counts.items())
+    block = [f"<details><summary><code>{view.pipeline_id}</code> ({counts})</summary>", ""]
+    for line in view.lines:
+        detail = f" — {_text(line.detail)}" if line.detail else ""
+        block.append(f"- {SYMBOLS[line.kind]} **{line.kind}** {line.dates}{detail}")
+    block += ["", "</details>", ""]
+    return "\n".join(block) + "\n"
+
+
+def _take(parts: list[str], used: int, budget: int) -> int:
+    """How many of ``parts`` (each with its newline) fit after ``used`` characters."""
+    taken = 0
+    for part in parts:
+        used += len(part) + 1
+        if used > budget:
+            break
+        taken += 1
+    return taken
+
+
+def _names(ids: list[str]) -> str:
+    shown = ", ".join(ids[:5])
+    return f"{shown}, ..." if len(ids) > 5 else shown
 
 
 def render_markdown(
     plan: Plan, adjacency: Mapping[str, NextDate] | None = None, limit: int = LIMIT
 ) -> str:
-    """Summary table plus collapsible details per pipeline, cut to fit under ``limit``."""
-    views = build_views(plan, adjacency)
-    head = [
-        MARKER,
-        "### Reconciler plan",
-        "",
-        f"**{summary_line(plan)}**",
-        "",
-        f"_Planned at {plan.now.isoformat()}._",
-        "",
-    ]
+    """Summary table plus collapsible details per pipeline, cut to fit under ``limit``.
+
+    Sections fill in order (config changes, the per-pipeline table, the details) while
+    they fit; whatever does not is named in a closing "Cut to fit" note.
+    """
+    views = [v for v in build_views(plan, adjacency) if v.lines]
+    budget = limit - RESERVE
+    lines = [MARKER, "### Reconciler plan", "", f"**{summary_line(plan)}**", ""]
+    lines += [f"_Planned at {plan.now.isoformat()}._", ""]
+    left_out: list[str] = []
+
+    def section(header: list[str], rows: list[str], what: str, share: int) -> None:
+        used = sum(len(x) + 1 for x in lines)
+        taken = _take(rows, used + sum(len(x) + 1 for x in header), share)
+        if taken:
+            lines.extend([*header, *rows[:taken], ""])
+        if taken < len(rows):
+            left_out.append(f"{len(rows) - taken} {what}")
+
     if plan.config_changes:
-        head += [
-            "#### Config changes",
-            "",
-            "| pipeline | change | field | old | new |",
-            "| --- | --- | --- | --- | --- |",
+        header = ["#### Config changes", ""]
+        header += ["| pipeline | change | field | old | new |", "| --- | --- | --- | --- | --- |"]
+        # config changes may take half the room, so the pipeline table always shows
+        share = budget // 2 if views else budget
+        section(header, _config_rows(plan), "config change row(s)", share)
+    if views:
+        header = ["| pipeline | run | retry | backfill | poll | waiting | gap | SLA breach |"]
+        header.append("| --- |" + " ---: |" * len(COLUMNS))
+        rows = [
+            f"| `{v.pipeline_id}` | " + " | ".join(str(v.counts.get(c, 0)) for c in COLUMNS) + " |"
+            for v in views
         ]
-        for change in plan.config_changes:
-            if not change.fields:
-                head.append(f"| `{change.pipeline_id}` | {change.change} | | | |")
-            for name, (old, new) in change.fields.items():
-                head.append(
-                    f"| `{change.pipeline_id}` | {change.change} | `{name}` | "
-                    f"`{_cell(json.dumps(old, default=str))}` | "
-                    f"`{_cell(json.dumps(new, default=str))}` |"
-                )
-        head.append("")
-    active = [v for v in views if v.lines]
-    if active:
-        head += [
-            "| pipeline | run | retry | backfill | poll | gap | SLA breach |",
-            "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-        ]
-        for v in active:
-            cells = " | ".join(str(v.counts.get(c, 0)) for c in COLUMNS)
-            head.append(f"| `{v.pipeline_id}` | {cells} |")
-        head.append("")
-    body: list[str] = []
-    for v in active:
-        block = [f"<details><summary><code>{v.pipeline_id}</code></summary>", ""]
-        for line in v.lines:
-            detail = f" — {_cell(line.detail)}" if line.detail else ""
-            block.append(f"- {SYMBOLS[line.kind]} **{line.kind}** {line.dates}{detail}")
-        block += ["", "</details>", ""]
-        body.append("\n".join(block))
-    text = "\n".join(head) + "\n"
-    omitted: list[str] = []
-    for index, details in enumerate(body):
-        if len(text) + len(details) > limit - 400:
-            omitted = [v.pipeline_id for v in active[index:]]
-            break
-        text += details + "\n"
-    if omitted:
+        section(header, rows, "row(s) of the pipeline table", budget)
+    text = "\n".join(lines) + "\n"
+    blocks = [_details(v) for v in views]
+    taken = _take(blocks, len(text), budget)
+    text += "".join(blocks[:taken])
+    if taken < len(blocks):
+        omitted = [v.pipeline_id for v in views[taken:]]
+        left_out.append(f"the details of {len(omitted)} pipeline(s) ({_names(omitted)})")
+    if left_out:
         text += (
-            f"\n> **Cut to fit:** details of {len(omitted)} more pipeline(s) were left out "
-            f"({', '.join(omitted[:5])}{', ...' if len(omitted) > 5 else ''}); "
-            "run `reconciler plan --format json` for the full plan.\n"
+            f"\n> **Cut to fit:** left out {'; '.join(left_out)}. "
+            "Run `reconciler plan --format json` for the full plan.\n"
         )
-    if len(text) > limit:
-        cut = text[: limit - 200]
-        text = cut[: cut.rfind("\n")] + "\n\n> **Cut to fit:** the plan was truncated.\n"
+    if len(text) > limit:  # only if the fixed head alone overflows a tiny limit
+        cut = text[: max(limit - 60, 0)]
+        text = cut[: cut.rfind("\n") + 1] + "\n> **Cut to fit:** the plan was truncated.\n"
     return text

@@ -1,0 +1,181 @@
+"""JSON Schema (draft-07) of ``plan --format json``, published as ``schemas/plan.schema.json``.
+
+Written by hand from SPEC section 5, plus the keys the renderer adds: ``run_id`` (the
+run a ``poll`` follows), ``event`` (what a ``notify`` is about) and ``attempt`` in
+``waiting``. Objects forbid unknown keys so the schema and the renderer cannot drift
+apart silently: a test validates every plan the test suite renders.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SCHEMA_FILE = "plan.schema.json"
+SCHEMA_ID = "https://github.com/backfill-reconciler/reconciler/schemas/plan.schema.json"
+
+_PIPELINE_ID = {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"}
+_DATE = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "format": "date"}
+_INSTANT = {
+    "type": "string",
+    "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?"
+    "(Z|[+-][0-9]{2}:[0-9]{2})$",
+    "format": "date-time",
+    "description": "ISO-8601 instant with its UTC offset",
+}
+_COUNT = {"type": "integer", "minimum": 0}
+
+
+def _dates(description: str) -> dict[str, Any]:
+    return {
+        "type": "array",
+        "items": {"$ref": "#/definitions/date"},
+        "minItems": 1,
+        "description": description,
+    }
+
+
+def _object(required: list[str], properties: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "description": description,
+        "required": required,
+        "properties": properties,
+        "additionalProperties": False,
+    }
+
+
+_ACTION = _object(
+    ["pipeline_id", "kind", "dates", "priority", "attempt", "request_id", "reason"],
+    {
+        "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
+        "kind": {"enum": ["run", "retry", "backfill", "poll", "notify"]},
+        "dates": _dates("consecutive scheduled dates of one run (one date unless multi_date)"),
+        "priority": {"type": "integer"},
+        "attempt": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "the attempt number the run will be (1 for a first run)",
+        },
+        "request_id": {
+            "type": ["string", "null"],
+            "description": "the backfill request this run serves, if any",
+        },
+        "reason": {"type": ["string", "null"], "description": "the backfill request's reason"},
+        "run_id": {"type": "string", "description": "poll: the in-flight run it follows"},
+        "event": {"type": "string", "description": "notify: what the notification is about"},
+    },
+    "One unit of work, in the order apply starts them.",
+)
+
+_CONFIG_CHANGE = _object(
+    ["pipeline_id", "change", "fields"],
+    {
+        "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
+        "change": {"enum": ["create", "update", "delete"]},
+        "fields": {
+            "type": "object",
+            "description": "changed dotted field -> [old, new] (update only)",
+            "additionalProperties": {"type": "array", "minItems": 2, "maxItems": 2},
+        },
+    },
+    "A pipeline whose YAML differs from the last applied config.",
+)
+
+_WAITING = _object(
+    ["pipeline_id", "dates", "next_retry_at"],
+    {
+        "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
+        "dates": _dates("failed dates whose next retry is not due yet"),
+        "next_retry_at": {"$ref": "#/definitions/instant"},
+        "attempt": {"type": "integer", "minimum": 2, "description": "attempt the retry will be"},
+    },
+    "Failed dates waiting for their retry delay.",
+)
+
+_GAP = _object(
+    ["pipeline_id", "dates", "reason"],
+    {
+        "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
+        "dates": _dates("due dates nothing will run"),
+        "reason": {"enum": ["retries_exhausted", "auto_backfill_disabled"]},
+    },
+    "Due, uncovered dates the plan will not run, and why.",
+)
+
+_SLA_BREACH = _object(
+    ["pipeline_id", "date", "deadline"],
+    {
+        "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
+        "date": {"$ref": "#/definitions/date"},
+        "deadline": {"$ref": "#/definitions/instant"},
+    },
+    "A date whose SLA deadline passed without a successful run.",
+)
+
+_SUMMARY_KEYS = ["pipelines", "run", "retry", "backfill", "poll", "gap"]
+_SUMMARY = _object(
+    _SUMMARY_KEYS,
+    {key: {"$ref": "#/definitions/count"} for key in _SUMMARY_KEYS},
+    "Number of pipelines planned, and of dates per kind.",
+)
+
+
+def _list(ref: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"$ref": f"#/definitions/{ref}"}}
+
+
+PLAN_SCHEMA: dict[str, Any] = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "$id": SCHEMA_ID,
+    "title": "Backfill reconciler plan",
+    "description": "The output of `reconciler plan --format json` (SPEC section 5).",
+    "type": "object",
+    "required": [
+        "format_version",
+        "now",
+        "config_changes",
+        "actions",
+        "waiting",
+        "gaps",
+        "sla_breaches",
+        "summary",
+    ],
+    "properties": {
+        "format_version": {"const": 1},
+        "now": {"$ref": "#/definitions/instant"},
+        "config_changes": _list("config_change"),
+        "actions": _list("action"),
+        "waiting": _list("waiting"),
+        "gaps": _list("gap"),
+        "sla_breaches": _list("sla_breach"),
+        "summary": {"$ref": "#/definitions/summary"},
+    },
+    "additionalProperties": False,
+    "definitions": {
+        "pipeline_id": _PIPELINE_ID,
+        "date": _DATE,
+        "instant": _INSTANT,
+        "count": _COUNT,
+        "config_change": _CONFIG_CHANGE,
+        "action": _ACTION,
+        "waiting": _WAITING,
+        "gap": _GAP,
+        "sla_breach": _SLA_BREACH,
+        "summary": _SUMMARY,
+    },
+}
+
+
+def plan_schema_text() -> str:
+    """The schema as committed to ``schemas/``: stable key order, trailing newline."""
+    return json.dumps(PLAN_SCHEMA, indent=2) + "\n"
+
+
+def plan_problems(document: Any) -> list[str]:
+    """Where ``document`` breaks the plan schema, as ``path: message`` lines (empty: valid)."""
+    from jsonschema import Draft7Validator
+
+    validator = Draft7Validator(PLAN_SCHEMA, format_checker=Draft7Validator.FORMAT_CHECKER)
+    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path))
+    return [f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}" for e in errors]
