@@ -1,18 +1,26 @@
 """One reconcile pass: sync config, adopt what is in flight, start the plan's actions.
 
-Every transition is written before the next step can fail: a run is recorded as
-``pending`` (with a deterministic batch id) before the platform is called, and its
-platform id right after. So a pass killed at any point is finished by the next one,
-and no date is ever started twice.
+A run is recorded as ``pending`` (with a deterministic batch id) in a committed
+transaction before its platform is called, and its platform run id is written in the
+next transaction (at once when the platform chose it: for ``local`` it is the batch
+id). A pending run found by a later pass is started if its platform never saw it,
+and followed otherwise: platforms make a repeated start of a batch a no-op. So a pass
+killed at any point is finished by the next one, and no date is ever started twice.
+
+For throughput, intents are written a few slots ahead (``AHEAD``) and outcomes are
+written in batches (at most ``WRITE_INTERVAL`` late): a slot that frees up is filled
+without waiting for the state file, and one transaction carries many runs.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from reconciler.clock import Clock
@@ -22,17 +30,21 @@ from reconciler.core.calendar import sla_deadline
 from reconciler.core.plan import Action, Plan
 from reconciler.core.planner import plan as make_plan
 from reconciler.core.spec import PipelineSpec
-from reconciler.errors import ConfigError, Problem
+from reconciler.errors import ConfigError, Problem, ReconcilerError
 from reconciler.platforms.base import Platform, RunRequest
 from reconciler.platforms.local import LocalPlatform
 from reconciler.run_values import rendered_parameters, run_values
 from reconciler.state import duckdb_store as db
 from reconciler.state.config_rows import pipeline_row
 from reconciler.state.connection import transaction
-from reconciler.state.locking import Holder, acquire, release, renew
+from reconciler.state.locking import Holder, acquire, confirm, release
 from reconciler.state.records import Batch, Outcome, RunIntent, batch_key, short_id
 
-POLL_MIN, POLL_MAX = 0.05, 2.0
+POLL_MIN = 0.05
+POLL_INTERVAL = 0.25  # the longest a pass idles before looking at its runs again
+RENEW_EVERY = 60.0  # seconds between lease renewals of the apply lock
+AHEAD = 8  # intents written ahead of the free slots, per slot
+WRITE_INTERVAL = 0.25  # the longest run outcomes wait to be written while slots are busy
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +67,7 @@ class ApplyReport:
     adopted: int = 0
     still_running: int = 0
     notifications: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
 
 
 Progress = Callable[[ApplyReport, int], None]
@@ -83,7 +96,7 @@ class Applier:
         self.clock = clock
         self.options = options
         self.progress = progress
-        offset = (clock.now() - datetime.now(clock.now().tzinfo)).total_seconds()
+        offset = (clock.now() - datetime.now(UTC)).total_seconds()
         self.platforms: dict[str, Platform] = platforms or {
             "local": LocalPlatform(runs_dir_for(state_path), offset)
         }
@@ -92,7 +105,11 @@ class Applier:
         self.specs: dict[str, PipelineSpec] = {}
         self.running: dict[str, Batch] = {}
         self.lock: Holder | None = None
-        self._last_renew = 0.0
+        self._last_renew = time.monotonic()
+        # started (or restarted) but not yet marked running: (platform run id, started at)
+        self._unmarked: dict[str, tuple[str, datetime]] = {}
+        # outcomes found without a platform (start failures, unfollowable runs)
+        self._failures: list[tuple[Batch, Outcome]] = []
 
     # --- the pass -----------------------------------------------------------------
 
@@ -106,16 +123,19 @@ class Applier:
             self._adopt_in_flight()
             plan = self._plan()
             self.report.plan = plan
-            self._notify_breaches(plan)
-            self._start_all([a for a in plan.actions if a.kind in ("run", "retry", "backfill")])
-            if self.options.wait:
-                while self.running:
-                    self._poll_and_record()
-                    self._sleep()
+            actions = [a for a in plan.actions if a.kind in ("run", "retry", "backfill")]
+            actions = self._startable(actions)
+            intents = [self._intent(a) for a in actions]
+            self._prepare(plan, intents)
+            self._drive(intents)
             self.report.still_running = len(self.running)
+            for platform in self.platforms.values():
+                if isinstance(platform, LocalPlatform):  # outcomes are recorded by now
+                    platform.prune(keep=set(self.running))
         finally:
+            for platform in self.platforms.values():
+                platform.close()
             release(self.state, self.lock)
-            db.DuckDBStore(self.state).checkpoint()
         return self.report
 
     def _sync_config(self, loaded: list[LoadedPipeline]) -> None:
@@ -135,24 +155,22 @@ class Applier:
                         )
                     ]
                 )
-            for pipeline in loaded:
-                change = db.sync_pipeline(
-                    conn, pipeline_row(pipeline.model), dict(pipeline.model.parameters), now
-                )
-                if change != "unchanged":
-                    self.report.config_changes[pipeline.id] = change
+            changes = db.sync_pipelines(
+                conn,
+                [(pipeline_row(p.model), dict(p.model.parameters)) for p in loaded],
+                now,
+            )
+            self.report.config_changes.update(changes)
             gone = sorted(active - desired)
             db.mark_deleted(conn, gone, now)
             for pid in gone:
                 self.report.config_changes[pid] = "delete"
 
     def _adopt_in_flight(self) -> None:
-        """Runs a previous pass left behind: start the unstarted, follow the rest."""
-        store = db.DuckDBStore(self.state)
-        for batch in store.in_flight():
+        """Runs a previous pass left behind: followed (and started, if they never were)."""
+        for batch in db.DuckDBStore(self.state).in_flight():
             self.running[batch.batch_id] = batch
             self.report.adopted += 1
-        self._poll_and_record(restart_unstarted=True)
 
     def _plan(self) -> Plan:
         store = db.DuckDBStore(self.state)
@@ -165,38 +183,37 @@ class Applier:
         ]
         return make_plan(specs, observed, self.clock.now())
 
+    def _startable(self, actions: list[Action]) -> list[Action]:
+        """Actions whose platform this reconciler can drive; the others are reported."""
+        out: list[Action] = []
+        for action in actions:
+            platform = self.pipelines[action.pipeline_id].model.platform
+            if platform in self.platforms:
+                out.append(action)
+            else:
+                note = f"{action.pipeline_id}: platform {platform!r} is not available in apply"
+                if note not in self.report.skipped:
+                    self.report.skipped.append(note)
+        return out
+
+    def _prepare(self, plan: Plan, intents: list[RunIntent]) -> None:
+        """SLA breaches recorded (notified once) and the pass's backfills queued as pending."""
+        now = self.clock.now()
+        by_pipeline: dict[str, list[tuple[date, datetime]]] = {}
+        for breach in plan.sla_breaches:
+            by_pipeline.setdefault(breach.pipeline_id, []).append((breach.date, breach.deadline))
+        if not by_pipeline and not any(i.kind == "backfill" for i in intents):
+            return
+        with transaction(self.state) as conn:
+            for pid, breaches in by_pipeline.items():
+                new = db.record_breaches(conn, pid, breaches, now)
+                spec = self.specs[pid]
+                if new and spec.sla_notify:
+                    days = ", ".join(d.isoformat() for d in new)
+                    self.report.notifications.append(f"[sla_breach] {pid}: {days}")
+            db.enqueue_backfills(conn, intents, now)
+
     # --- starting and following runs ----------------------------------------------
-
-    def _slots_free(self, pipeline_id: str) -> bool:
-        if len(self.running) >= self.options.max_parallel:
-            return False
-        mine = sum(1 for b in self.running.values() if b.pipeline_id == pipeline_id)
-        return mine < self.specs[pipeline_id].max_active_runs
-
-    def _start_all(self, actions: list[Action]) -> None:
-        queue = list(actions)
-        total = len(queue)
-        while queue:
-            ready: list[Action] = []
-            taken: dict[str, int] = {}
-            for action in list(queue):
-                pid = action.pipeline_id
-                in_use = sum(1 for b in self.running.values() if b.pipeline_id == pid)
-                if (
-                    len(self.running) + len(ready) < self.options.max_parallel
-                    and in_use + taken.get(pid, 0) < self.specs[pid].max_active_runs
-                ):
-                    ready.append(action)
-                    taken[pid] = taken.get(pid, 0) + 1
-                    queue.remove(action)
-            if ready:
-                self._start(ready)
-                if self.progress:
-                    self.progress(self.report, total)
-            if queue:
-                self._poll_and_record()
-                if not any(self._slots_free(a.pipeline_id) for a in queue):
-                    self._sleep()
 
     def _intent(self, action: Action) -> RunIntent:
         key = batch_key(action.pipeline_id, action.dates, action.request_id, action.attempt)
@@ -214,16 +231,137 @@ class Applier:
             platform=pipeline.platform,
         )
 
-    def _start(self, actions: list[Action]) -> None:
-        intents = [self._intent(a) for a in actions]
+    def _drive(self, intents: list[RunIntent]) -> None:
+        """Start every intent as slots free up; with ``--wait``, follow runs to the end.
+
+        Intents are written (``pending``) a few slots ahead, in one transaction with
+        whatever was learnt since the last one (runs started, runs ended); a run is only
+        ever started after its intent is committed. A pending intent that a crash kept
+        from starting is started by the next pass, so a slot that frees up can be
+        filled at once, without waiting for the state file.
+        """
+        queues: dict[str, deque[tuple[int, RunIntent]]] = {}
+        for index, intent in enumerate(intents):
+            queues.setdefault(intent.pipeline_id, deque()).append((index, intent))
+        total, queued = len(intents), len(intents)
+        pool: list[RunIntent] = []  # written, not started yet (in plan order)
+        ended: list[tuple[Batch, Outcome]] = []  # found ended, not written yet
+        ahead = max(AHEAD * self.options.max_parallel, 16)
+        last_write = 0.0
+        while True:
+            found = self._poll()
+            for batch, _ in found:
+                self.running.pop(batch.batch_id, None)
+            ended += found
+            started = self._start_from(pool)
+            self._write_chosen_run_ids()
+            refill = queued > 0 and len(pool) < self.options.max_parallel
+            due = time.monotonic() - last_write >= WRITE_INTERVAL
+            if refill or self._renew_due() or ((ended or self._unmarked) and due):
+                taken = self._take(queues, pool, ahead)
+                queued -= len(taken)
+                written = self._write(ended, taken)
+                ended = []
+                last_write = time.monotonic()
+                pool += [i for i in taken if i.batch_id in written]
+                started += self._start_from(pool)
+                self._write_chosen_run_ids()
+            if self.progress and (found or started):
+                self.progress(self.report, total)
+            if queued == 0 and not pool and not (self.options.wait and self._followed()):
+                break
+            if not found and not started:
+                self._idle()
+        if ended or self._unmarked:
+            self._write(ended, [])
+
+    def _write_chosen_run_ids(self) -> None:
+        """A run id the platform chose (not the batch id) is written before anything else."""
+        if any(run_id != batch_id for batch_id, (run_id, _) in self._unmarked.items()):
+            self._write([], [])
+
+    def _take(
+        self, queues: dict[str, deque[tuple[int, RunIntent]]], pool: list[RunIntent], ahead: int
+    ) -> list[RunIntent]:
+        """The next intents in plan order, up to ``ahead`` waiting to start.
+
+        A pipeline holds at most ``AHEAD`` times its ``max_active_runs`` (running and
+        waiting), so that one pipeline's long backfill does not fill the pool for everyone.
+        """
+        held: dict[str, int] = {}
+        for batch in self.running.values():
+            held[batch.pipeline_id] = held.get(batch.pipeline_id, 0) + 1
+        for intent in pool:
+            held[intent.pipeline_id] = held.get(intent.pipeline_id, 0) + 1
+
+        def room(pid: str) -> bool:
+            return held.get(pid, 0) < AHEAD * self.specs[pid].max_active_runs
+
+        heads = [(q[0][0], pid) for pid, q in queues.items() if q and room(pid)]
+        heapq.heapify(heads)
+        taken: list[RunIntent] = []
+        while heads and len(pool) + len(taken) < ahead:
+            _, pid = heapq.heappop(heads)
+            queue = queues[pid]
+            taken.append(queue.popleft()[1])
+            held[pid] = held.get(pid, 0) + 1
+            if queue and room(pid):
+                heapq.heappush(heads, (queue[0][0], pid))
+        return taken
+
+    def _start_from(self, pool: list[RunIntent]) -> int:
+        """Start, in order, the written intents that fit the free slots; returns how many."""
+        if not pool:
+            return 0
+        in_use: dict[str, int] = {}
+        for batch in self.running.values():
+            in_use[batch.pipeline_id] = in_use.get(batch.pipeline_id, 0) + 1
+        free = self.options.max_parallel - len(self.running)
+        chosen: list[RunIntent] = []
+        for intent in pool:
+            if free <= 0:
+                break
+            pid = intent.pipeline_id
+            if in_use.get(pid, 0) < self.specs[pid].max_active_runs:
+                chosen.append(intent)
+                in_use[pid] = in_use.get(pid, 0) + 1
+                free -= 1
+        if chosen:
+            picked = {i.batch_id for i in chosen}
+            pool[:] = [i for i in pool if i.batch_id not in picked]
+            self._start(chosen)
+        return len(chosen)
+
+    def _write(self, outcomes: list[tuple[Batch, Outcome]], intents: list[RunIntent]) -> set[str]:
+        """One transaction: runs marked started, outcomes, new intents; returns those written."""
         now = self.clock.now()
+        ended = {b.batch_id for b, _ in outcomes}
+        marks = [(bid, rid, at) for bid, (rid, at) in self._unmarked.items() if bid not in ended]
         with transaction(self.state) as conn:
+            if self.lock is not None:
+                extend = self._renew_due()
+                confirm(conn, self.lock, now, extend=extend)
+                if extend:
+                    self._last_renew = time.monotonic()
+            db.mark_running_many(conn, marks)
+            db.record_outcomes(conn, [(b, o, self._deadlines(b)) for b, o in outcomes])
             written = set(db.record_intents(conn, intents, now))
-            self._renew(conn)
-        started: list[tuple[Batch, str]] = []
+        for batch_id, run_id, at in marks:
+            batch = self.running.get(batch_id)
+            if batch is not None:
+                self.running[batch_id] = dataclasses.replace(
+                    batch, status="running", platform_run_id=run_id, started_at=at
+                )
+        self._unmarked.clear()
+        for _, outcome in outcomes:
+            if outcome.success:
+                self.report.succeeded += 1
+            else:
+                self.report.failed += 1
+        return written
+
+    def _start(self, intents: Iterable[RunIntent]) -> None:
         for intent in intents:
-            if intent.batch_id not in written:
-                continue
             batch = Batch(
                 intent.batch_id,
                 intent.pipeline_id,
@@ -237,19 +375,12 @@ class Applier:
                 None,
             )
             self.running[batch.batch_id] = batch
-            run_id = self._platform_start(batch)
-            started.append((batch, run_id))
             self.report.started += 1
             self.report.started_dates += len(batch.dates)
-        if started:
-            with transaction(self.state) as conn:
-                for batch, run_id in started:
-                    db.mark_running(conn, batch.batch_id, run_id, now)
-                    self.running[batch.batch_id] = dataclasses.replace(
-                        batch, status="running", platform_run_id=run_id, started_at=now
-                    )
+            self._platform_start(batch)
 
-    def _platform_start(self, batch: Batch) -> str:
+    def _platform_start(self, batch: Batch) -> None:
+        """Hand the run to its platform; a refusal is recorded as the run's failure."""
         pipeline = self.pipelines[batch.pipeline_id].model
         values = run_values(pipeline, batch.dates, batch.batch_id)
         request = RunRequest(
@@ -261,72 +392,69 @@ class Applier:
             values=values,
             parameters=rendered_parameters(pipeline, values),
         )
-        return self.platforms[pipeline.platform].start(request)
+        started = self.clock.now()
+        try:
+            run_id = self.platforms[batch.platform].start(request)
+        except (ReconcilerError, OSError) as exc:
+            self._failures.append((batch, Outcome(False, self.clock.now(), f"not started: {exc}")))
+            return
+        self._unmarked[batch.batch_id] = (run_id, started)
+        self.running[batch.batch_id] = dataclasses.replace(
+            batch, platform_run_id=run_id, started_at=batch.started_at or started
+        )
 
-    def _poll_and_record(self, restart_unstarted: bool = False) -> None:
-        outcomes: list[tuple[Batch, Outcome]] = []
+    def _poll(self) -> list[tuple[Batch, Outcome]]:
+        """Look at every run in flight; restart the ones that never started."""
+        outcomes, self._failures = self._failures, []
+        failed_now = {b.batch_id for b, _ in outcomes}
         for batch in list(self.running.values()):
+            if batch.batch_id in failed_now:
+                continue
+            if batch.platform is None:
+                error = "recorded in flight without a platform (older state): cannot be followed"
+                outcomes.append((batch, Outcome(False, self.clock.now(), error)))
+                continue
             platform = self.platforms.get(batch.platform)
-            if platform is None or batch.pipeline_id not in self.pipelines:
-                continue  # a deleted pipeline or unknown platform: leave it to a later pass
+            if platform is None:
+                continue  # its platform is not available here: left to a later pass
             result = platform.poll(batch.batch_id, batch.platform_run_id)
             if result.state == "not_started":
-                if restart_unstarted or batch.status == "pending":
-                    self._platform_start(batch)
-                continue
-            if result.state in ("success", "failed"):
-                ended = result.ended_at or self.clock.now()
-                outcomes.append(
-                    (
-                        batch,
-                        Outcome(
-                            result.state == "success",
-                            ended,
-                            result.error,
-                            batch.platform_run_id or batch.batch_id,
-                        ),
-                    )
+                if batch.pipeline_id in self.pipelines:
+                    self._platform_start(batch)  # idempotent: never a second run
+                else:
+                    error = "the pipeline was deleted before its run started"
+                    outcomes.append((batch, Outcome(False, self.clock.now(), error)))
+            elif result.state in ("success", "failed"):
+                outcome = Outcome(
+                    result.state == "success",
+                    result.ended_at or self.clock.now(),
+                    result.error,
+                    batch.platform_run_id or batch.batch_id,
                 )
-        if not outcomes:
-            return
-        with transaction(self.state) as conn:
-            for batch, outcome in outcomes:
-                db.record_outcome(conn, batch, outcome, self._deadlines(batch))
-            self._renew(conn)
-        for batch, outcome in outcomes:
-            self.running.pop(batch.batch_id, None)
-            if outcome.success:
-                self.report.succeeded += 1
-            else:
-                self.report.failed += 1
-        if self.progress:
-            self.progress(self.report, 0)
+                outcomes.append((batch, outcome))
+        outcomes += self._failures  # start failures of restarts, found just now
+        self._failures = []
+        return outcomes
+
+    def _followed(self) -> bool:
+        """Whether a run in flight can still be followed by this pass."""
+        return any(b.platform in self.platforms for b in self.running.values()) or bool(
+            self._failures
+        )
+
+    def _idle(self) -> None:
+        """Wait for a run to end, at most ``POLL_INTERVAL``."""
+        platforms = {b.platform for b in self.running.values() if b.platform in self.platforms}
+        if len(platforms) == 1:
+            self.platforms[platforms.pop()].wait(POLL_INTERVAL)
+        else:
+            time.sleep(POLL_INTERVAL if platforms else POLL_MIN)
+
+    def _renew_due(self) -> bool:
+        return time.monotonic() - self._last_renew > RENEW_EVERY
 
     def _deadlines(self, batch: Batch) -> dict[date, datetime]:
         spec = self.specs.get(batch.pipeline_id)
         if spec is None or spec.sla_time is None:
             return {}
         return {d: sla_deadline(spec.schedule, spec.sla_time, d) for d in batch.dates}
-
-    def _notify_breaches(self, plan: Plan) -> None:
-        now = self.clock.now()
-        by_pipeline: dict[str, list[tuple[date, datetime]]] = {}
-        for breach in plan.sla_breaches:
-            by_pipeline.setdefault(breach.pipeline_id, []).append((breach.date, breach.deadline))
-        if not by_pipeline:
-            return
-        with transaction(self.state) as conn:
-            for pid, breaches in by_pipeline.items():
-                new = db.record_breaches(conn, pid, breaches, now)
-                spec = self.specs[pid]
-                if new and spec.sla_notify:
-                    days = ", ".join(d.isoformat() for d in new)
-                    self.report.notifications.append(f"[sla_breach] {pid}: {days}")
-
-    def _renew(self, conn: object) -> None:
-        if self.lock is not None and time.monotonic() - self._last_renew > 30:
-            renew(conn, self.lock, self.clock.now())
-            self._last_renew = time.monotonic()
-
-    def _sleep(self) -> None:
-        time.sleep(POLL_MIN if len(self.running) < self.options.max_parallel else 0.1)

@@ -32,7 +32,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:
-            exc.exit_code = 1  # exit 2 is reserved for `plan --detailed-exitcode` changes
+            exc.exit_code = 1  # type: ignore[misc]  # exit 2 is reserved for `plan --detailed-exitcode` changes
             raise
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -331,6 +331,8 @@ def apply(
         click.echo(f"config: {change} {pid}")
     for line in report.notifications:
         click.echo(f"notify: {line}")
+    for line in report.skipped:
+        click.echo(f"skipped: {line}")
     plan = report.plan
     summary = plan.summary if plan else {}
     click.echo(
@@ -373,11 +375,16 @@ def run(
     signal.signal(signal.SIGTERM, request_stop)
     clock = make_clock(now_text)
     while not stop["now"]:
-        report = Applier(config_dir, state, clock, ApplyOptions(False, max_parallel)).run()
-        click.echo(
-            f"{clock.now().isoformat(timespec='seconds')} pass: {report.started} started, "
-            f"{report.succeeded} succeeded, {report.failed} failed"
-        )
+        try:
+            report = Applier(config_dir, state, clock, ApplyOptions(False, max_parallel)).run()
+        except ReconcilerError as exc:
+            click.echo(f"pass failed: {exc}", err=True)
+            report = None
+        if report is not None:
+            click.echo(
+                f"{clock.now().isoformat(timespec='seconds')} pass: {report.started} started, "
+                f"{report.succeeded} succeeded, {report.failed} failed"
+            )
         deadline = time.monotonic() + seconds
         while not stop["now"] and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -491,8 +498,9 @@ def backfill(
 @main.command()
 @common_options
 @now_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.option("--pipeline", "pipelines", multiple=True, help="Only this pipeline (repeatable).")
 def status(
     config_dir: Path, state: str, now_text: str | None, fmt: str, pipelines: tuple[str, ...]
@@ -513,23 +521,43 @@ def status(
     observed = reader.observe([s.id for s in specs])
     rows = [pipeline_status(s, observed.of(s.id), now) for s in specs]
     if fmt == "json":
-        click.echo(json.dumps({"now": now.isoformat(), "pipelines": [
-            {"pipeline_id": r.pipeline_id, "coverage_pct": round(r.coverage_pct, 2),
-             "due_dates": r.due, "covered": r.covered, "missing": r.missing,
-             "in_flight": r.in_flight, "failed": r.failed,
-             "last_covered": r.last_covered.isoformat() if r.last_covered else None,
-             "next_date": r.next_date.isoformat() if r.next_date else None,
-             "next_due_at": r.next_due_at.isoformat() if r.next_due_at else None,
-             "sla_breaches": r.sla_breaches} for r in rows]}, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "now": now.isoformat(),
+                    "pipelines": [
+                        {
+                            "pipeline_id": r.pipeline_id,
+                            "coverage_pct": round(r.coverage_pct, 2),
+                            "due_dates": r.due,
+                            "covered": r.covered,
+                            "missing": r.missing,
+                            "in_flight": r.in_flight,
+                            "failed": r.failed,
+                            "last_covered": r.last_covered.isoformat() if r.last_covered else None,
+                            "next_date": r.next_date.isoformat() if r.next_date else None,
+                            "next_due_at": r.next_due_at.isoformat() if r.next_due_at else None,
+                            "sla_breaches": r.sla_breaches,
+                        }
+                        for r in rows
+                    ],
+                },
+                indent=2,
+            )
+        )
         return
-    header = (f"{'pipeline':<24} {'coverage':>9} {'due':>6} {'missing':>7} {'flight':>6} "
-              f"{'failed':>6} {'last covered':<12} {'next due':<17} {'SLA':>4}")
+    header = (
+        f"{'pipeline':<24} {'coverage':>9} {'due':>6} {'missing':>7} {'flight':>6} "
+        f"{'failed':>6} {'last covered':<12} {'next due':<17} {'SLA':>4}"
+    )
     click.echo(header)
     for r in rows:
         nxt = r.next_due_at.strftime("%Y-%m-%d %H:%MZ") if r.next_due_at else "-"
         last = r.last_covered.isoformat() if r.last_covered else "-"
-        click.echo(f"{r.pipeline_id:<24} {r.coverage_pct:>8.1f}% {r.due:>6} {r.missing:>7} "
-                   f"{r.in_flight:>6} {r.failed:>6} {last:<12} {nxt:<17} {r.sla_breaches:>4}")
+        click.echo(
+            f"{r.pipeline_id:<24} {r.coverage_pct:>8.1f}% {r.due:>6} {r.missing:>7} "
+            f"{r.in_flight:>6} {r.failed:>6} {last:<12} {nxt:<17} {r.sla_breaches:>4}"
+        )
 
 
 @main.command("import-history")
@@ -543,8 +571,10 @@ def import_history_command(file: Path, config_dir: Path, state: str, now_text: s
 
     known = {p.id for p in load_config(config_dir)}
     report = import_history(state, file, known, make_clock(now_text).now())
-    click.echo(f"read {report.rows} row(s): {report.imported} imported, "
-               f"{report.unchanged} already known, {report.bad_status} invalid "
-               "(bad date or status)")
+    click.echo(
+        f"read {report.rows} row(s): {report.imported} imported, "
+        f"{report.unchanged} already known, {report.bad_status} invalid "
+        "(bad date or status)"
+    )
     for pid, count in report.unknown.items():
         click.echo(f"skipped {count} row(s) of {pid!r}: no such pipeline in {config_dir}")

@@ -32,8 +32,17 @@ class PollResult:
 
 
 class Platform(Protocol):
-    """Start returns the platform's run id; poll says where that run is."""
+    """Start returns the platform's run id; poll says where that run is.
+
+    ``start`` must be idempotent for a batch id (a start repeated after a crash must
+    not create a second run). ``wait`` blocks until something may have changed (a run
+    ended) or ``timeout`` seconds passed; ``close`` ends the pass (runs in flight go on).
+    """
 
     def start(self, run: RunRequest) -> str: ...
 
     def poll(self, batch_id: str, platform_run_id: str | None) -> PollResult: ...
+
+    def wait(self, timeout: float) -> None: ...
+
+    def close(self) -> None: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION
 Connection = Any  # duckdb.DuckDBPyConnection; kept loose for mypy across duckdb versions
 LOCKED_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 DEFAULT_WAIT = 60.0
+WAL_THRESHOLD = "1MB"
 
 
 def _is_locked(exc: Exception) -> bool:
@@ -36,10 +37,12 @@ def connect(path: str, *, read_only: bool, wait: float = DEFAULT_WAIT) -> Connec
     delay = 0.01
     while True:
         try:
-            conn = duckdb.connect(path, read_only=read_only)
-            if not read_only:
-                # checkpoints happen explicitly at the end of a pass, not on every close
-                conn.execute("PRAGMA disable_checkpoint_on_shutdown")
+            if read_only:
+                return duckdb.connect(path, read_only=True)
+            # no checkpoint on every close (a pass closes the file after each transaction);
+            # a small WAL threshold keeps the log short, so that opening stays cheap
+            conn = duckdb.connect(path, config={"checkpoint_threshold": WAL_THRESHOLD})
+            conn.execute("PRAGMA disable_checkpoint_on_shutdown")
             return conn
         except duckdb.Error as exc:
             if _is_locked(exc) and time.monotonic() < deadline:
@@ -60,16 +63,22 @@ def _first_line(exc: Exception) -> str:
 
 def current_version(conn: Connection) -> int | None:
     """The schema version of an open file; None for an empty file."""
-    tables = {row[0] for row in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-    if not tables:
+    try:
+        row = conn.execute("SELECT max(version) FROM main.schema_version").fetchone()
+    except duckdb.CatalogException:
+        row = None
+    else:
+        return int(row[0]) if row and row[0] is not None else 0
+    tables = conn.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND database_name = "
+        "current_database()"
+    ).fetchone()
+    if not tables or not tables[0]:
         return None
-    if "schema_version" not in tables:
-        raise StateError(
-            "this DuckDB file is not a reconciler state (no schema_version table); "
-            "point --state at a new path or at a state made by reconciler"
-        )
-    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    raise StateError(
+        "this DuckDB file is not a reconciler state (no schema_version table); "
+        "point --state at a new path or at a state made by reconciler"
+    )
 
 
 def migrate(conn: Connection, path: str) -> int:
@@ -111,11 +120,20 @@ def check_file(path: str) -> None:
 
 
 @contextmanager
-def transaction(path: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Connection]:
-    """A read-write transaction; the file is released when it ends."""
+def transaction(
+    path: str, *, wait: float = DEFAULT_WAIT, checkpoint: bool = False
+) -> Iterator[Connection]:
+    """A read-write transaction; the file is released when it ends.
+
+    ``checkpoint`` folds the write-ahead log into the file after the commit (the end
+    of a pass), so that readers open a compact file.
+    """
     check_file(path)
     parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
+    try:
+        os.makedirs(parent, exist_ok=True)
+    except OSError as exc:
+        raise StateError(f"cannot create the state directory {parent}: {exc.strerror}") from exc
     conn = connect(path, read_only=False, wait=wait)
     try:
         migrate(conn, path)
@@ -123,9 +141,13 @@ def transaction(path: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Connection
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            # (the transaction may be gone already; the original error matters)
+            with suppress(duckdb.Error):
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        if checkpoint:
+            conn.execute("CHECKPOINT")
     except duckdb.Error as exc:
         raise StateError(f"state file {path}: {_first_line(exc)}") from exc
     finally:
@@ -159,9 +181,12 @@ def reading(path: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Connection]:
 
 def checkpoint(path: str) -> None:
     """Fold the write-ahead log into the file (end of a pass)."""
+    check_file(path)
     conn = connect(path, read_only=False)
     try:
         conn.execute("CHECKPOINT")
+    except duckdb.Error as exc:
+        raise StateError(f"state file {path}: {_first_line(exc)}") from exc
     finally:
         conn.close()
 

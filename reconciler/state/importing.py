@@ -41,7 +41,9 @@ def import_history(state: str, file: Path, known: set[str], now: datetime) -> Im
         raise StateError(f"import file {file} not found")
     with transaction(state) as conn:
         try:
-            conn.execute(f"CREATE TEMP TABLE incoming AS SELECT * FROM {_reader(file)}", [str(file)])
+            conn.execute(
+                f"CREATE TEMP TABLE incoming AS SELECT * FROM {_reader(file)}", [str(file)]
+            )
         except duckdb.Error as exc:
             raise StateError(f"cannot read {file}: {str(exc).splitlines()[0]}") from exc
         columns = {r[0] for r in conn.execute("DESCRIBE incoming").fetchall()}
@@ -123,7 +125,8 @@ def import_history(state: str, file: Path, known: set[str], now: datetime) -> Im
                GROUP BY pipeline_id, g"""
         )
         conn.execute(
-            """DELETE FROM coverage WHERE pipeline_id IN (SELECT DISTINCT pipeline_id FROM merged)"""
+            """DELETE FROM coverage
+               WHERE pipeline_id IN (SELECT DISTINCT pipeline_id FROM merged)"""
         )
         conn.execute("INSERT INTO coverage SELECT pipeline_id, s, e FROM merged")
         conn.execute(
@@ -136,5 +139,6 @@ def import_history(state: str, file: Path, known: set[str], now: datetime) -> Im
         )
         for table in ("incoming", "known_ids", "clean", "chosen", "merged"):
             conn.execute(f"DROP TABLE {table}")
-    return ImportReport(total, imported, total - bad - imported - sum(unknown.values()),
-                        unknown, bad)
+    return ImportReport(
+        total, imported, total - bad - imported - sum(unknown.values()), unknown, bad
+    )

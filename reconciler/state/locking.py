@@ -78,6 +78,20 @@ def acquire(path: str, now: datetime) -> Holder:
     return me
 
 
+def confirm(conn: Connection, me: Holder, now: datetime, *, extend: bool) -> None:
+    """Inside a write: check the lock is still ours (else stop), and extend the lease.
+
+    A holder on another host takes the lock over once the lease has expired (say this
+    process was suspended for longer than the lease): writing on would be two writers.
+    """
+    holder = _current(conn)
+    if holder is None or holder.token != me.token:
+        by = holder.describe() if holder is not None else "nobody: the lock row was removed"
+        raise LockedError(f"this apply lost the state lock (now held by {by}); stopping")
+    if extend:
+        renew(conn, me, now)
+
+
 def renew(conn: Connection, me: Holder, now: datetime) -> None:
     """Extend the lease inside a transaction that is being written anyway."""
     conn.execute(
@@ -87,5 +101,6 @@ def renew(conn: Connection, me: Holder, now: datetime) -> None:
 
 
 def release(path: str, me: Holder) -> None:
-    with transaction(path) as conn:
+    """Give the lock back; the write-ahead log is folded into the file on the way out."""
+    with transaction(path, checkpoint=True) as conn:
         conn.execute("DELETE FROM locks WHERE name = ? AND holder_token = ?", [LOCK_NAME, me.token])

@@ -98,6 +98,10 @@ V2 = [
     "ALTER TABLE pipeline_run_log ADD COLUMN platform VARCHAR",
     "ALTER TABLE pipeline_run_log ADD COLUMN platform_run_id VARCHAR",
     "ALTER TABLE pipeline_run_log ADD COLUMN created_at TIMESTAMP",
+    # (DuckDB cannot create an index over rows updated in the same transaction, so the
+    # indexes come before the rows of version 1 are filled in)
+    "CREATE INDEX run_log_batch ON pipeline_run_log (batch_id)",
+    "CREATE INDEX run_log_pipeline_date ON pipeline_run_log (pipeline_id, run_date)",
     """UPDATE pipeline_run_log SET batch_id = coalesce(batch_id, run_id),
         attempt = coalesce(attempt, coalesce(retry_attempts, 0) + 1),
         kind = coalesce(kind, CASE WHEN is_backfill THEN 'backfill' ELSE 'run' END),
@@ -110,8 +114,6 @@ V2 = [
     "ALTER TABLE pipeline_notifications ADD COLUMN attempts INTEGER DEFAULT 0",
     "ALTER TABLE pipeline_notifications ADD COLUMN last_error TEXT",
     "ALTER TABLE pipeline_notifications ADD COLUMN created_at TIMESTAMP",
-    "CREATE INDEX run_log_batch ON pipeline_run_log (batch_id)",
-    "CREATE INDEX run_log_pipeline_date ON pipeline_run_log (pipeline_id, run_date)",
     # Compact coverage kept in step with the run log: merged ranges of covered dates.
     """CREATE TABLE coverage (
         pipeline_id VARCHAR NOT NULL,

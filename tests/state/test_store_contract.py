@@ -1,0 +1,397 @@
+"""The state store contract, written against the ``Store`` protocol.
+
+Every test runs once per store factory in ``FACTORIES``: a second backend joins the
+suite by adding its factory there. Only the public protocol is used (``write()`` for
+one transaction, ``observe``/``in_flight``/``history``/``backfill_queue`` to read).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.core.spec import BackfillRequest
+from reconciler.errors import StateError
+from reconciler.state.duckdb_store import DuckDBStore
+from reconciler.state.records import Batch, Outcome, RunIntent, Store, batch_key, short_id
+
+FACTORIES: dict[str, Callable[[Path], Store]] = {
+    "duckdb": lambda tmp: DuckDBStore(str(tmp / "state.duckdb")),
+}
+
+NOW = datetime(2026, 1, 20, 6, 0, tzinfo=UTC)
+D = [date(2025, 12, 31) + timedelta(days=i) for i in range(33)]  # D[1] is 2026-01-01
+
+
+@pytest.fixture(params=sorted(FACTORIES))
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    made = FACTORIES[request.param](tmp_path)
+    with made.write() as w:
+        w.sync_pipelines([(pipeline_row("p"), {"target": "x/{date}"})], NOW - timedelta(days=30))
+    return made
+
+
+def pipeline_row(pid: str, **config: Any) -> dict[str, Any]:
+    flat = {"id": pid, "platform": "local", "schedule.type": "daily", **config}
+    return {
+        "pipeline_id": pid,
+        "pipeline_name": pid,
+        "platform": "local",
+        "schedule_type": "daily",
+        "config_json": json.dumps(flat, sort_keys=True),
+    }
+
+
+def intent(
+    dates: tuple[date, ...] | date,
+    *,
+    pid: str = "p",
+    attempt: int = 1,
+    kind: str = "run",
+    request_id: str | None = None,
+    priority: int = 0,
+) -> RunIntent:
+    days = dates if isinstance(dates, tuple) else (dates,)
+    key = batch_key(pid, days, request_id, attempt)
+    return RunIntent(
+        short_id(key),
+        key,
+        pid,
+        days,
+        attempt,
+        kind,
+        request_id,
+        priority,
+        "every 5 minutes",
+        "local",
+    )
+
+
+def batch(i: RunIntent, started: datetime | None = None) -> Batch:
+    return Batch(
+        i.batch_id, i.pipeline_id, i.dates, "running", i.attempt, i.kind, i.request_id,
+        i.platform, i.batch_id, started,
+    )  # fmt: skip
+
+
+def start(store: Store, *intents: RunIntent, at: datetime = NOW) -> list[str]:
+    """Record intents, then mark them running (what apply does around a platform start)."""
+    with store.write() as w:
+        written = w.record_intents(list(intents), at)
+    with store.write() as w:
+        w.mark_running([(i.batch_id, f"platform-{i.batch_id}", at) for i in intents])
+    return written
+
+
+def finish(
+    store: Store,
+    i: RunIntent,
+    ok: bool,
+    at: datetime = NOW + timedelta(minutes=1),
+    error: str | None = None,
+    deadlines: dict[date, datetime] | None = None,
+) -> int:
+    outcome = Outcome(ok, at, None if ok else (error or "exit code 1: boom"), None)
+    with store.write() as w:
+        return w.record_outcomes([(batch(i, NOW), outcome, deadlines or {})])
+
+
+def run_once(store: Store, i: RunIntent, ok: bool, at: datetime = NOW) -> None:
+    start(store, i, at=at)
+    finish(store, i, ok, at + timedelta(minutes=1))
+
+
+def covered(store: Store, pid: str = "p") -> tuple[tuple[date, date], ...]:
+    return tuple(store.observe([pid]).of(pid).covered)
+
+
+# --- the run log: one row per date per attempt -------------------------------------------
+
+
+def test_intent_is_pending_then_running_then_success(store: Store) -> None:
+    i = intent(D[3])
+    with store.write() as w:
+        assert w.record_intents([i], NOW) == [i.batch_id]
+    [row] = store.history("p", 10)
+    assert (row.status, row.attempt, row.kind, row.batch_id) == ("pending", 1, "run", i.batch_id)
+    assert row.start_time is None and row.end_time is None
+    assert [b.batch_id for b in store.in_flight()] == [i.batch_id]
+    assert D[3] in store.observe(["p"]).of("p").in_flight
+
+    with store.write() as w:
+        w.mark_running([(i.batch_id, "platform-42", NOW)])
+    [row] = store.history("p", 10)
+    assert (row.status, row.platform_run_id, row.start_time) == ("running", "platform-42", NOW)
+    [flying] = store.in_flight()
+    assert (flying.status, flying.platform_run_id, flying.dates) == (
+        "running",
+        "platform-42",
+        (D[3],),
+    )
+
+    assert finish(store, i, True, NOW + timedelta(seconds=90)) == 1
+    [row] = store.history("p", 10)
+    assert row.status == "success"
+    assert row.end_time == NOW + timedelta(seconds=90)
+    assert row.error_message is None
+    assert store.in_flight() == []
+    seen = store.observe(["p"]).of("p")
+    assert seen.covered == ((D[3], D[3]),)
+    assert not seen.in_flight and not seen.failed
+
+
+def test_failure_is_recorded_with_its_error_and_opens_the_date(store: Store) -> None:
+    i = intent(D[4])
+    start(store, i)
+    finish(store, i, False, NOW + timedelta(minutes=2), error="exit code 3: disk full")
+    [row] = store.history("p", 10)
+    assert (row.status, row.error_message) == ("failed", "exit code 3: disk full")
+    seen = store.observe(["p"]).of("p")
+    assert seen.covered == ()
+    failed = seen.failed[D[4]]
+    assert (failed.attempt, failed.ended_at, failed.run_id) == (
+        1,
+        NOW + timedelta(minutes=2),
+        i.batch_id,
+    )
+
+
+def test_each_attempt_is_its_own_row_and_the_newest_decides(store: Store) -> None:
+    first, retry = intent(D[5]), intent(D[5], attempt=2, kind="retry")
+    run_once(store, first, False)
+    run_once(store, retry, True, NOW + timedelta(minutes=10))
+    rows = store.history("p", 10)
+    assert [(r.attempt, r.status, r.kind) for r in rows] == [
+        (2, "success", "retry"),
+        (1, "failed", "run"),
+    ]
+    assert len({r.run_id for r in rows}) == 2
+    seen = store.observe(["p"]).of("p")
+    assert seen.covered == ((D[5], D[5]),) and not seen.failed
+
+
+def test_a_multi_date_run_writes_one_row_per_date_sharing_its_ids(store: Store) -> None:
+    i = intent((D[1], D[2], D[3]), kind="backfill")
+    run_once(store, i, True)
+    rows = store.history("p", 10)
+    assert sorted(r.run_date for r in rows) == [D[1], D[2], D[3]]
+    assert {r.batch_id for r in rows} == {i.batch_id}
+    assert {r.platform_run_id for r in rows} == {f"platform-{i.batch_id}"}
+    assert len({r.run_id for r in rows}) == 3
+    assert {r.status for r in rows} == {"success"}
+    assert covered(store) == ((D[1], D[3]),)
+
+
+def test_sla_met_is_recorded_per_date(store: Store) -> None:
+    i = intent((D[1], D[2]))
+    start(store, i)
+    ended = NOW + timedelta(minutes=1)
+    deadlines = {D[1]: ended - timedelta(hours=1), D[2]: ended + timedelta(hours=1)}
+    finish(store, i, True, ended, deadlines=deadlines)
+    met = {r.run_date: r.sla_met for r in store.history("p", 10)}
+    assert met == {D[1]: False, D[2]: True}
+
+
+# --- compact coverage -------------------------------------------------------------------
+
+
+def test_coverage_ranges_merge_as_dates_succeed(store: Store) -> None:
+    for day in (D[1], D[3], D[5]):
+        run_once(store, intent(day), True)
+    assert covered(store) == ((D[1], D[1]), (D[3], D[3]), (D[5], D[5]))
+    run_once(store, intent(D[2]), True)
+    assert covered(store) == ((D[1], D[3]), (D[5], D[5]))
+    run_once(store, intent(D[4]), True)
+    assert covered(store) == ((D[1], D[5]),)
+
+
+def test_a_rerun_that_fails_splits_coverage_and_a_success_mends_it(store: Store) -> None:
+    run_once(store, intent(tuple(D[1:8]), kind="backfill"), True)
+    assert covered(store) == ((D[1], D[7]),)
+    rerun = intent(D[4], kind="backfill", request_id="fix-1", priority=5)
+    run_once(store, rerun, False)
+    assert covered(store) == ((D[1], D[3]), (D[5], D[7]))
+    assert store.observe(["p"]).of("p").failed[D[4]].request_id == "fix-1"
+    # the ends of a range, too
+    run_once(store, intent(D[1], kind="backfill", request_id="fix-1"), False)
+    run_once(store, intent(D[7], kind="backfill", request_id="fix-1"), False)
+    assert covered(store) == ((D[2], D[3]), (D[5], D[6]))
+    run_once(store, intent(D[4], attempt=2, kind="retry", request_id="fix-1"), True)
+    assert covered(store) == ((D[2], D[6]),)
+
+
+def test_a_date_in_flight_is_open_not_covered_until_it_ends(store: Store) -> None:
+    run_once(store, intent(D[2]), True)
+    rerun = intent(D[2], kind="backfill", request_id="again")
+    start(store, rerun)
+    seen = store.observe(["p"]).of("p")
+    assert D[2] in seen.in_flight and seen.in_flight[D[2]].request_id == "again"
+    finish(store, rerun, True)
+    assert covered(store) == ((D[2], D[2]),)
+
+
+def test_coverage_is_kept_per_pipeline(store: Store) -> None:
+    with store.write() as w:
+        w.sync_pipelines([(pipeline_row("q"), {})], NOW)
+    run_once(store, intent(D[1]), True)
+    run_once(store, intent(D[2], pid="q"), True)
+    seen = store.observe(["p", "q"])
+    assert seen.of("p").covered == ((D[1], D[1]),)
+    assert seen.of("q").covered == ((D[2], D[2]),)
+
+
+# --- idempotency ------------------------------------------------------------------------
+
+
+def test_record_intents_is_idempotent(store: Store) -> None:
+    i = intent((D[1], D[2]))
+    with store.write() as w:
+        assert w.record_intents([i, i], NOW) == [i.batch_id]
+    with store.write() as w:
+        assert w.record_intents([i], NOW + timedelta(seconds=1)) == []
+    assert len(store.history("p", 10)) == 2
+    finish(store, i, True)
+    with store.write() as w:  # a finished batch is never written (or started) again
+        assert w.record_intents([i], NOW + timedelta(hours=1)) == []
+    assert [r.status for r in store.history("p", 10)] == ["success", "success"]
+
+
+def test_recording_an_outcome_twice_changes_nothing(store: Store) -> None:
+    i = intent(D[3])
+    start(store, i)
+    assert finish(store, i, True) == 1
+    assert finish(store, i, False, NOW + timedelta(hours=1)) == 0
+    [row] = store.history("p", 10)
+    assert row.status == "success"
+    assert covered(store) == ((D[3], D[3]),)
+
+
+def test_a_failed_write_leaves_nothing_behind(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.write() as w:
+        w.record_intents([intent(D[9])], NOW)
+        raise RuntimeError("crash in the middle of a transaction")
+    assert store.history("p", 10) == [] and store.in_flight() == []
+
+
+# --- the backfill queue -----------------------------------------------------------------
+
+
+def test_backfill_queue_moves_pending_in_progress_done(store: Store) -> None:
+    ok = intent(D[1], kind="backfill", request_id="r1", priority=7)
+    bad = intent(D[2], kind="backfill", request_id="r1", priority=7)
+    with store.write() as w:
+        assert w.enqueue_backfills([ok, bad, intent(D[9])], NOW) == 2
+    queue = store.backfill_queue("p")
+    assert [(q.date_to_process, q.status, q.priority) for q in queue] == [
+        (D[1], "pending", 7),
+        (D[2], "pending", 7),
+    ]
+    assert store.observe(["p"]).of("p").request_done == {}  # pending is not done
+    start(store, ok, bad)
+    assert {q.status for q in store.backfill_queue("p")} == {"in_progress"}
+    assert {q.batch_id for q in store.backfill_queue("p")} == {ok.batch_id, bad.batch_id}
+    finish(store, ok, True)
+    finish(store, bad, False)
+    assert [(q.date_to_process, q.status) for q in store.backfill_queue("p")] == [
+        (D[1], "done"),
+        (D[2], "failed"),
+    ]
+    assert store.observe(["p"]).of("p").request_done == {"r1": ((D[1], D[2]),)}
+    rows = store.history("p", 10)
+    assert all(r.request_id == "r1" and r.kind == "backfill" for r in rows)
+
+
+def test_a_retry_of_a_backfilled_date_moves_its_queue_row_again(store: Store) -> None:
+    first = intent(D[3], kind="backfill")  # an automatic backfill (no request)
+    with store.write() as w:
+        w.enqueue_backfills([first], NOW)
+    run_once(store, first, False)
+    [row] = store.backfill_queue("p")
+    assert (row.status, row.request_id, row.retry_attempts) == ("failed", None, 0)
+    retry = intent(D[3], attempt=2, kind="retry")
+    start(store, retry)
+    [row] = store.backfill_queue("p")
+    assert (row.status, row.batch_id, row.retry_attempts) == ("in_progress", retry.batch_id, 1)
+    finish(store, retry, True)
+    assert store.backfill_queue("p")[0].status == "done"
+
+
+def test_deleting_a_pipeline_cancels_its_pending_backfills(store: Store) -> None:
+    with store.write() as w:
+        w.enqueue_backfills([intent(D[1], kind="backfill")], NOW)
+        w.mark_deleted(["p"], NOW)
+    assert [q.status for q in store.backfill_queue("p")] == ["canceled"]
+
+
+# --- what the planner reads -------------------------------------------------------------
+
+
+def test_observe_gives_the_planner_everything_it_needs(store: Store) -> None:
+    with store.write() as w:
+        w.sync_pipelines([(pipeline_row("gone"), {})], NOW)
+    run_once(store, intent((D[1], D[2])), True)
+    run_once(store, intent(D[3]), False)
+    start(store, intent(D[4]))
+    run_once(store, intent(D[1], kind="backfill", request_id="req"), True)
+    with store.write() as w:
+        assert w.record_breaches("p", [(D[3], NOW - timedelta(hours=1))], NOW) == [D[3]]
+        assert w.record_breaches("p", [(D[3], NOW - timedelta(hours=1))], NOW) == []
+        w.mark_deleted(["gone"], NOW)
+    seen = store.observe(["p", "gone", "never_synced"])
+    p = seen.of("p")
+    assert p.covered == ((D[1], D[2]),)
+    assert set(p.failed) == {D[3]} and p.failed[D[3]].attempt == 1
+    assert set(p.in_flight) == {D[4]} and p.in_flight[D[4]].attempt == 1
+    assert p.request_done == {"req": ((D[1], D[1]),)}
+    assert p.sla_since == NOW - timedelta(days=30)
+    assert p.sla_recorded == frozenset({D[3]})
+    assert seen.applied_config["p"]["id"] == "p"
+    assert seen.deleted == frozenset({"gone"})
+    assert seen.of("gone").sla_since is None
+    assert seen.of("never_synced").covered == ()
+
+
+def test_ad_hoc_requests_are_kept_and_unique(store: Store) -> None:
+    request = BackfillRequest("adhoc-1", D[1], D[5], 3, "late data")
+    with store.write() as w:
+        w.add_request("p", request, NOW)
+    assert store.requests(["p", "q"]) == {"p": (request,)}
+    with pytest.raises(StateError, match="already exists"), store.write() as w:
+        w.add_request("p", request, NOW)
+
+
+def test_sync_reports_changes_and_keeps_timestamps_honest(store: Store) -> None:
+    later = NOW + timedelta(days=1)
+    with store.write() as w:
+        assert w.sync_pipelines([(pipeline_row("p"), {"target": "x/{date}"})], later) == {}
+        assert w.sync_pipelines([(pipeline_row("p", retry=3), {})], later) == {"p": "update"}
+        w.mark_deleted(["p"], later)
+        assert w.active_pipeline_ids() == set()
+    assert store.observe(["p"]).deleted == frozenset({"p"})
+    with store.write() as w:
+        assert w.sync_pipelines([(pipeline_row("p", retry=3), {})], later) == {"p": "create"}
+        assert w.active_pipeline_ids() == {"p"}
+    seen = store.observe(["p"])
+    assert seen.deleted == frozenset()
+    assert seen.of("p").sla_since == NOW - timedelta(days=30)  # created once
+    assert seen.applied_config["p"]["retry"] == 3
+
+
+def test_in_flight_lists_unfinished_batches_oldest_first(store: Store) -> None:
+    a, b = intent((D[1], D[2]), kind="backfill"), intent(D[7])
+    with store.write() as w:
+        w.record_intents([a], NOW)
+    with store.write() as w:
+        w.record_intents([b], NOW + timedelta(seconds=5))
+    flying = store.in_flight()
+    assert [(f.batch_id, f.dates, f.status, f.kind) for f in flying] == [
+        (a.batch_id, (D[1], D[2]), "pending", "backfill"),
+        (b.batch_id, (D[7],), "pending", "run"),
+    ]
+    finish(store, a, True)
+    assert [f.batch_id for f in store.in_flight()] == [b.batch_id]
