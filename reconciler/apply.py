@@ -33,6 +33,7 @@ from reconciler.core.spec import PipelineSpec
 from reconciler.errors import ConfigError, Problem, ReconcilerError
 from reconciler.platforms.base import Platform, RunRequest
 from reconciler.platforms.local import LocalPlatform
+from reconciler.platforms.registry import build_platforms
 from reconciler.run_values import rendered_parameters, run_values
 from reconciler.state import duckdb_store as db
 from reconciler.state.config_rows import pipeline_row
@@ -73,12 +74,6 @@ class ApplyReport:
 Progress = Callable[[ApplyReport, int], None]
 
 
-def runs_dir_for(state_path: str) -> Path:
-    """Where local runs keep their status files: beside the state file."""
-    p = Path(state_path)
-    return p.parent / f"{p.stem}-runs"
-
-
 class Applier:
     """Carries out one pass; holds the state file only per transaction."""
 
@@ -97,9 +92,7 @@ class Applier:
         self.options = options
         self.progress = progress
         offset = (clock.now() - datetime.now(UTC)).total_seconds()
-        self.platforms: dict[str, Platform] = platforms or {
-            "local": LocalPlatform(runs_dir_for(state_path), offset)
-        }
+        self.platforms: dict[str, Platform] = platforms or build_platforms(state_path, offset)
         self.report = ApplyReport()
         self.pipelines: dict[str, LoadedPipeline] = {}
         self.specs: dict[str, PipelineSpec] = {}

@@ -164,8 +164,11 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
     """Read coverage, open dates, request progress, SLA and applied config."""
     if not ids:
         return Observed()
-    conn.execute("CREATE OR REPLACE TEMP TABLE wanted (pipeline_id VARCHAR PRIMARY KEY)")
-    conn.executemany("INSERT INTO wanted VALUES (?)", [[i] for i in ids])
+    # one list parameter: executemany of 10k single rows takes seconds, this milliseconds
+    conn.execute(
+        "CREATE OR REPLACE TEMP TABLE wanted AS SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id",
+        [ids],
+    )
     covered = _ranges_by_pipeline(
         conn.execute(
             """SELECT c.pipeline_id, range_start, range_end FROM coverage c

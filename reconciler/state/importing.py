@@ -55,8 +55,10 @@ def import_history(state: str, file: Path, known: set[str], now: datetime) -> Im
             )
         start = "TRY_CAST(start_time AS TIMESTAMP)" if "start_time" in columns else "NULL"
         end = "TRY_CAST(end_time AS TIMESTAMP)" if "end_time" in columns else "NULL"
-        conn.execute("CREATE TEMP TABLE known_ids (pipeline_id VARCHAR)")
-        conn.executemany("INSERT INTO known_ids VALUES (?)", [[k] for k in sorted(known)])
+        conn.execute(
+            "CREATE TEMP TABLE known_ids AS SELECT unnest(?::VARCHAR[]) AS pipeline_id",
+            [sorted(known)],
+        )
         conn.execute(
             f"""CREATE TEMP TABLE clean AS
                 SELECT CAST(pipeline_id AS VARCHAR) AS pipeline_id,
