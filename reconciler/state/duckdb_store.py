@@ -166,7 +166,8 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
         return Observed()
     # one list parameter: executemany of 10k single rows takes seconds, this milliseconds
     conn.execute(
-        "CREATE OR REPLACE TEMP TABLE wanted AS SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id",
+        "CREATE OR REPLACE TEMP TABLE wanted AS "
+        "SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id",
         [ids],
     )
     covered = _ranges_by_pipeline(
