@@ -2,53 +2,43 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
-import re
-import types
-import typing
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from reconciler.config.checks import secret_problems, template_problems
-from reconciler.config.models import (
-    ENV_NAME_PATTERN,
-    HHMM_PATTERN,
-    PIPELINE_ADAPTER,
-    PIPELINE_ID_PATTERN,
-    PLATFORM_MODELS,
-    AnyPipeline,
-)
+from reconciler.config import messages
+from reconciler.config.checks import may_hold_secrets, secret_problems, template_problems
+from reconciler.config.models import PIPELINE_ADAPTER, AnyPipeline, LocalPipeline
 from reconciler.config.yaml_source import Document, SourceMap, parse_yaml
+from reconciler.config.yaml_source import Path as DocPath
 from reconciler.errors import ConfigError, Problem
 
 YAML_SUFFIXES = (".yaml", ".yml")
-PATTERN_HELP = {
-    PIPELINE_ID_PATTERN: "an id of lowercase letters, digits and _ that starts with a letter "
-    "(at most 64 characters)",
-    HHMM_PATTERN: "a time of day as HH:MM (00:00 to 23:59; quote it in YAML)",
-    ENV_NAME_PATTERN: "the name of an environment variable (letters, digits and _), not its value",
-}
-_FIELD_PREFIX = re.compile(r"^(?:Value error, )?([a-z_]+): (.*)$", re.DOTALL)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LoadedPipeline:
     """A valid pipeline and where it came from."""
 
     model: AnyPipeline
     file: str
-    source: SourceMap
     digest: str
+    text: str = field(repr=False, compare=False)
 
     @property
     def id(self) -> str:
         return self.model.id
+
+    @cached_property
+    def source(self) -> SourceMap:
+        """Where each value is written; parsed again on demand, as valid files rarely need it."""
+        return parse_yaml(self.text).source
 
 
 def _dotted(path: Iterable[str | int]) -> str:
@@ -58,147 +48,163 @@ def _dotted(path: Iterable[str | int]) -> str:
     return out
 
 
-def _found(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+class _AnyPlatform(LocalPipeline):
+    """Everything but the trigger, for a file whose platform is missing or unknown."""
+
+    platform: Any = None
+    trigger: Any
 
 
-def _model_at(raw: Any, loc: Sequence[str | int]) -> type[BaseModel] | None:
-    """The model class a validation location points into, to suggest known keys."""
-    if not isinstance(raw, dict):
-        return None
-    model: Any = PLATFORM_MODELS.get(str(raw.get("platform")))
-    value: Any = raw
-    for item in loc[1:] if loc and loc[0] in PLATFORM_MODELS else loc:
-        if isinstance(item, int) or model is None:
-            value = value[item] if isinstance(value, list) and isinstance(item, int) else None
-            continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
-        field = next((f for n, f in model.model_fields.items() if (f.alias or n) == item), None)
-        value = value.get(item) if isinstance(value, dict) else None
-        if field is None:
-            # a union tag in the location: the next model is chosen by that tag
-            continue
-        model = _unwrap_model(field.annotation, value)
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+@cache
+def _any_platform() -> TypeAdapter[_AnyPlatform]:
+    return TypeAdapter(_AnyPlatform)
 
 
-def _unwrap_model(annotation: Any, value: Any) -> Any:
-    origin = typing.get_origin(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        if origin in (list, dict, typing.Union, types.UnionType):
-            found = _unwrap_model(arg, value)
-            if found is not None:
-                tag = value.get("channel") if isinstance(value, dict) else None
-                if tag is None or found.model_fields.get("channel") is None:
-                    return found
-                default = found.model_fields["channel"].annotation
-                if tag in typing.get_args(default):
-                    return found
-        elif typing.get_origin(arg) is typing.Annotated:
-            found = _unwrap_model(typing.get_args(arg)[0], value)
-            if found is not None:
-                return found
-    if origin is typing.Annotated:
-        return _unwrap_model(typing.get_args(annotation)[0], value)
-    return None
+def _document_loc(loc: tuple[str | int, ...], raw: dict[str, Any], tagged: bool) -> DocPath:
+    """A validation location without the tags of tagged unions (``local``, ``slack``).
+
+    Tags are dropped by position, not by name, so a key that happens to be called
+    ``local`` still locates correctly.
+    """
+    if tagged and loc and loc[0] == raw.get("platform"):
+        loc = loc[1:]
+    if len(loc) > 3 and loc[0] == "notifications" and isinstance(loc[1], int):
+        items = raw.get("notifications")
+        item = items[loc[1]] if isinstance(items, list) and loc[1] < len(items) else None
+        if isinstance(item, dict) and loc[2] == item.get("channel"):
+            loc = (*loc[:2], *loc[3:])
+    return loc
 
 
-def _message(error: Any, raw: Any) -> tuple[tuple[str | int, ...], str]:
-    """A person-sized message for one pydantic error, and any field it names."""
-    kind = error["type"]
-    loc: tuple[str | int, ...] = tuple(error["loc"])
-    if kind == "missing":
-        return (), "required key is missing"
-    if kind == "extra_forbidden":
-        model = _model_at(raw, loc[:-1])
-        name = str(loc[-1])
-        if model is not None:
-            known = sorted(f.alias or n for n, f in model.model_fields.items())
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            return (), f"unknown key {name!r}{hint} (expected one of: {', '.join(known)})"
-        return (), f"unknown key {name!r}"
-    if kind == "union_tag_invalid":
-        ctx = error.get("ctx", {})
-        tag = str(ctx.get("discriminator", "")).strip("'")
-        value = ctx.get("tag", error["input"].get(tag) if isinstance(error["input"], dict) else "")
-        return (tag,), f"unknown {tag} {value!r}, expected one of {ctx.get('expected_tags', '')}"
-    if kind == "union_tag_not_found":
-        tag = error.get("ctx", {}).get("discriminator", "")
-        return (), f"missing {tag.strip(chr(39))}"
-    if kind == "string_pattern_mismatch":
-        pattern = str(error.get("ctx", {}).get("pattern", ""))
-        expected = PATTERN_HELP.get(pattern, f"text matching {pattern}")
-        return (), f"expected {expected}, found {_found(error['input'])}"
-    message = str(error["msg"])
-    match = _FIELD_PREFIX.match(message)
-    if match:
-        return (match.group(1),), match.group(2)
-    message = message.removeprefix("Value error, ")
-    if kind in ("literal_error", "enum"):
-        return (), f"{message}, found {_found(error['input'])}"
-    if "type" in kind or kind.endswith("_parsing") or kind.startswith("string_pattern"):
-        return (), f"{message}, found {_found(error['input'])}"
-    return (), message
+def _with_parameter_texts(raw: dict[str, Any], source: SourceMap) -> dict[str, Any]:
+    """Parameters as written: ``version: 1.10`` is the text "1.10", not the number 1.1."""
+    params = raw.get("parameters")
+    if not isinstance(params, dict):
+        return raw
+    texts = {
+        key: source.texts[("parameters", key)]
+        for key, value in params.items()
+        if value is not None
+        and not isinstance(value, str)
+        and isinstance(key, str | int)
+        and ("parameters", key) in source.texts
+    }
+    return {**raw, "parameters": {**params, **texts}} if texts else raw
 
 
-def _problem(file: str, source: SourceMap, path: tuple[str | int, ...], message: str) -> Problem:
-    mark = source.locate(path)
-    return Problem(file, mark.line, mark.col, message, _dotted(path))
+def _error_problems(
+    errors: list[tuple[Any, bool]], raw: dict[str, Any], source: SourceMap, skip: set[DocPath]
+) -> list[tuple[DocPath, str, bool]]:
+    """Pydantic errors (each with whether it came through the platform union) as
+    (document path, message, about the key), one per field."""
+    # per path: (what was expected, what was found) for type errors, and the message
+    out: dict[DocPath, list[tuple[tuple[str, str] | None, str]]] = {}
+    keys: set[DocPath] = set()
+    for error, tagged in errors:
+        loc = _document_loc(tuple(error["loc"]), raw, tagged)
+        kind = error["type"]
+        path = source.resolve(loc)
+        if kind == "missing":
+            # the key is not in the document: name it, and point at its parent
+            parent = source.resolve(loc[:-1])
+            path = (*parent, loc[-1])
+            message = f"required key {str(loc[-1])!r} is missing"
+        elif kind == "union_tag_not_found":
+            tag = str((error.get("ctx") or {}).get("discriminator", "")).strip("'")
+            path = (*path, tag)
+            message = f"required key {tag!r} is missing"
+        elif kind == "union_tag_invalid":
+            ctx = error.get("ctx") or {}
+            tag = str(ctx.get("discriminator", "")).strip("'")
+            path = (*path, tag)
+            value = ctx.get("tag", "")
+            message = f"unknown {tag} {value!r}; expected one of {ctx.get('expected_tags', '')}"
+        elif kind == "extra_forbidden":
+            message = messages.unknown_key(raw, loc)
+            keys.add(path)
+        elif loc[-1:] == ("[key]",):  # a mapping key, not its value, is wrong
+            path = source.resolve(loc[:-1])
+            message = f"expected {messages.key_expected(loc)}, found {messages.found(loc[-2])}"
+            keys.add(path)
+        else:
+            what = messages.expected(error)
+            if len(path) >= 2 and path[-2] == "days" and path[:1] == ("schedule",):
+                what = messages.days_expected(raw)
+            if what is not None:
+                found = messages.found(error["input"])
+                out.setdefault(path, []).append(((what, found), f"expected {what}, found {found}"))
+                continue
+            relative, message = messages.relative_field(str(error["msg"]))
+            if relative:
+                full = (*path, *relative)
+                path = source.resolve(full)
+                if path != full:  # a field that is not written: name it in the text
+                    message = f"{_dotted(full[len(path) :])}: {message}"
+        out.setdefault(path, []).append((None, message))
+    problems: list[tuple[DocPath, str, bool]] = []
+    for path, entries in out.items():
+        if any(path[: len(s)] == s for s in skip):
+            continue  # a literal secret was reported here; never echo it back
+        types = [t for t, _ in entries if t is not None]
+        if len(types) > 1 and len(types) == len(entries):
+            # one value, several union members: one message listing what would do
+            wanted = " or ".join(dict.fromkeys(what for what, _ in types))
+            problems.append((path, f"expected {wanted}, found {types[0][1]}", False))
+        else:
+            at_key = path in keys
+            problems.extend((path, message, at_key) for _, message in dict.fromkeys(entries))
+    return problems
 
 
-def validate_document(file: str, doc: Document) -> tuple[AnyPipeline | None, list[Problem]]:
-    """Validate one parsed document; all problems, each located."""
+def validate_document(
+    file: str, doc: Document, text: str | None = None
+) -> tuple[AnyPipeline | None, list[Problem]]:
+    """Validate one parsed document; all problems, each located.
+
+    ``text``, the document's source, lets the literal-secret scan skip files that cannot
+    hold one.
+    """
     problems = [
         Problem(file, issue.line, issue.col, issue.message, _dotted(issue.path))
         for issue in doc.issues
     ]
     raw = doc.data
     if not isinstance(raw, dict):
-        kind = "empty" if raw is None else f"a {type(raw).__name__}"
-        problems.append(
-            Problem(
-                file, 1, 1, f"expected a mapping of pipeline keys (id, platform, ...), found {kind}"
-            )
-        )
+        kind = "an empty file" if raw is None else messages.found(raw)
+        message = f"expected a mapping of pipeline keys (id, platform, ...), found {kind}"
+        problems.append(_problem(file, doc.source, (), message))
         return None, problems
-    secret_paths: set[tuple[str | int, ...]] = set()
-    for path, message in secret_problems(raw):
+    raw = _with_parameter_texts(raw, doc.source)
+    secret_paths: set[DocPath] = set()
+    for path, message in secret_problems(raw) if text is None or may_hold_secrets(text) else []:
         secret_paths.add(path)
         problems.append(_problem(file, doc.source, path, message))
+    model: AnyPipeline | None = None
     try:
         model = PIPELINE_ADAPTER.validate_python(raw)
     except ValidationError as exc:
-        for error in exc.errors():
-            path = doc.source.resolve(tuple(error["loc"]))
-            extra, message = _message(error, raw)
-            if error["type"] == "missing" or error["type"] == "union_tag_not_found":
-                missing = str(error["loc"][-1]) if error["type"] == "missing" else "platform"
-                if error["type"] == "union_tag_not_found":
-                    missing = "platform"
-                message = f"required key {missing!r} is missing"
-                problems.append(_problem(file, doc.source, path, message))
-                continue
-            if extra and (*path, *extra) in doc.source.values:
-                path = (*path, *extra)
-            elif extra:
-                message = f"{extra[0]}: {message}"
-            if error["type"] == "extra_forbidden":
-                path = (*path[:-1], str(error["loc"][-1])) if path else path
-                full = doc.source.resolve(tuple(error["loc"]))
-                if full in secret_paths:
-                    continue
-                path = full
+        errors = [(error, True) for error in exc.errors()]
+        if errors[0][0]["type"] in ("union_tag_not_found", "union_tag_invalid"):
+            # no platform to pick the trigger by: still check everything else
+            try:
+                _any_platform().validate_python(raw)
+            except ValidationError as rest:
+                errors += [(e, False) for e in rest.errors() if e["loc"][:1] != ("platform",)]
+        for path, message, at_key in _error_problems(errors, raw, doc.source, secret_paths):
+            problems.append(_problem(file, doc.source, path, message, at_key))
+    if model is not None:
+        for path, message in template_problems(model):
             problems.append(_problem(file, doc.source, path, message))
-        return None, sorted(problems, key=lambda p: (p.line, p.col))
-    for path, message in template_problems(model):
-        problems.append(_problem(file, doc.source, path, message))
     problems.sort(key=lambda p: (p.line, p.col))
     return (None if problems else model), problems
+
+
+def _problem(
+    file: str, source: SourceMap, path: DocPath, message: str, at_key: bool = False
+) -> Problem:
+    mark = source.keys.get(path) if at_key else None
+    mark = mark or source.locate(path)
+    return Problem(file, mark.line, mark.col, message, _dotted(path))
 
 
 def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
@@ -213,6 +219,12 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
     except UnicodeDecodeError as exc:
         return None, [Problem(file, 1, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
     try:
+        # First without positions: most files are valid, and only problems need them.
+        doc = parse_yaml(text, positions=False)
+        if not doc.issues:
+            model, problems = validate_document(file, doc, text)
+            if model is not None:
+                return LoadedPipeline(model, file, hashlib.sha256(data).hexdigest(), text), []
         doc = parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -221,11 +233,10 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
         return None, [Problem(file, line, col, f"invalid YAML: {what}")]
     except yaml.YAMLError as exc:
         return None, [Problem(file, 1, 1, f"invalid YAML: {exc}")]
-    model, problems = validate_document(file, doc)
+    model, problems = validate_document(file, doc, text)
     if model is None:
         return None, problems
-    digest = hashlib.sha256(data).hexdigest()
-    return LoadedPipeline(model, file, doc.source, digest), problems
+    return LoadedPipeline(model, file, hashlib.sha256(data).hexdigest(), text), problems
 
 
 def config_files(config_dir: Path) -> list[Path]:
@@ -257,12 +268,14 @@ def load_files(paths: Iterable[Path]) -> tuple[list[LoadedPipeline], list[Proble
         earlier = first_file.get(pipeline.id)
         if earlier is not None:
             mark = pipeline.source.locate(("id",))
+            first_mark = earlier.source.locate(("id",))
             problems.append(
                 Problem(
                     pipeline.file,
                     mark.line,
                     mark.col,
-                    f"pipeline id {pipeline.id!r} is already defined in {earlier.file}",
+                    f"pipeline id {pipeline.id!r} is already used by {earlier.file}:"
+                    f"{first_mark.line}; ids must be unique across files",
                     "id",
                 )
             )

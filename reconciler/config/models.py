@@ -6,31 +6,41 @@ Models are frozen and forbid unknown keys. Checks that need the whole pipeline
 
 from __future__ import annotations
 
-import ipaddress
-import zoneinfo
 from datetime import date
-from functools import cache
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     StrictBool,
     StrictInt,
     TypeAdapter,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
+from pydantic.config import JsonDict
 
-from reconciler.core.durations import RETRY_GRAMMAR, parse_duration, parse_retry_schedule
-
-PIPELINE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
-ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
-HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from reconciler.config.value_types import (
+    EMAIL_PATTERN,
+    HHMM,
+    PARAMETER_NAME_PATTERN,
+    PIPELINE_ID_PATTERN,
+    REQUEST_ID_PATTERN,
+    Duration,
+    EnvName,
+    MonthDay,
+    NonNegativeInt,
+    PositiveInt,
+    Timezone,
+    Url,
+    Weekday,
+)
+from reconciler.config.value_types import (
+    WEEKDAYS as WEEKDAYS,  # re-exported: specs.py reads it from here
+)
+from reconciler.core.durations import RETRY_GRAMMAR, parse_retry_schedule
 
 
 class Strict(BaseModel):
@@ -39,64 +49,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
-def _check_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"expected an http(s) URL, found {value!r}")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError(
-            f"expected https (plain http is only allowed for 127.0.0.1, localhost "
-            f"or [::1]), found {value!r}"
-        )
-    if parts.password:
-        raise ValueError("the URL carries a password; put credentials in an environment variable")
-    return value
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-@cache
-def _known_zone(name: str) -> bool:
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
-
-
-def _check_timezone(value: str) -> str:
-    if not _known_zone(value):
-        raise ValueError(f"expected an IANA time zone such as Europe/Berlin, found {value!r}")
-    return value
-
-
-def _check_duration(value: int | str) -> int | str:
-    parse_duration(value)
-    return value
-
-
-Url = Annotated[str, AfterValidator(_check_url), Field(description="https URL (http for loopback)")]
-EnvName = Annotated[
-    str,
-    Field(pattern=ENV_NAME_PATTERN, description="name of an environment variable, not its value"),
-]
-HHMM = Annotated[str, Field(pattern=HHMM_PATTERN, description="HH:MM")]
-PositiveInt = Annotated[StrictInt, Field(ge=1)]
-NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
-Duration = Annotated[
-    PositiveInt | str,
-    AfterValidator(_check_duration),
-    Field(description="seconds, or a duration such as 90s, 30m, 2h"),
-]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-MonthDay = Annotated[StrictInt, Field(ge=-31, le=31)]
+_M = TypeVar("_M", bound=Strict)
 
 
 # --- triggers, one per platform ---------------------------------------------------------
@@ -157,7 +110,7 @@ class HttpTrigger(Strict):
         None, description="environment variable holding a JSON object of extra headers"
     )
     body: dict[str, Any] | None = Field(None, description="JSON body; string values are templates")
-    status_url: str | None = Field(
+    status_url: Url | None = Field(
         None, description="URL to poll; {platform_run_id} and the run templates allowed"
     )
 
@@ -165,8 +118,27 @@ class HttpTrigger(Strict):
 # --- the rest of the pipeline ---------------------------------------------------------
 
 
+def _days_for(kind: str, items: JsonDict) -> JsonDict:
+    return {
+        "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+        "then": {"properties": {"days": items}},
+    }
+
+
+# Which days fit which type, for editors: draft-07 if/then, which yaml-language-server knows.
+_DAYS_BY_TYPE: JsonDict = {
+    "allOf": [
+        _days_for("daily", {"maxItems": 0}),
+        _days_for("weekly", {"items": {"enum": list(WEEKDAYS)}}),
+        _days_for("monthly", {"items": {"type": "integer"}}),
+    ]
+}
+
+
 class ScheduleModel(Strict):
     """Which dates exist and when each becomes due (SPEC section 3)."""
+
+    model_config = ConfigDict(json_schema_extra=_DAYS_BY_TYPE)
 
     type: Literal["daily", "weekly", "monthly"]
     every: PositiveInt = 1
@@ -178,20 +150,25 @@ class ScheduleModel(Strict):
     end: date | None = None
     offset: NonNegativeInt = 0
     at: HHMM = "00:00"
-    timezone: Annotated[str, AfterValidator(_check_timezone)] = "UTC"
+    timezone: Timezone = "UTC"
 
     @model_validator(mode="after")
     def _days_fit_type(self) -> ScheduleModel:
+        # Errors name the field below the model ("days[1]: ...") so the loader can point
+        # at the exact item.
         if self.type == "daily" and self.days:
             raise ValueError("days: a daily schedule takes no days (use every: N instead)")
-        if self.type == "weekly":
-            wrong = [d for d in self.days if not isinstance(d, str)]
-            if wrong:
-                raise ValueError(f"days: weekly days are mon..sun, found {wrong[0]!r}")
-        if self.type == "monthly":
-            bad = [d for d in self.days if isinstance(d, str) or d == 0]
-            if bad:
-                raise ValueError(f"days: monthly days are 1..31 or -1..-31, found {bad[0]!r}")
+        for index, day in enumerate(self.days):
+            if self.type == "weekly" and not isinstance(day, str):
+                raise ValueError(
+                    f"days[{index}]: expected a weekday ({', '.join(WEEKDAYS)}) in a weekly "
+                    f"schedule, found {day!r}"
+                )
+            if self.type == "monthly" and isinstance(day, str):
+                raise ValueError(
+                    f"days[{index}]: expected a day of the month (1..31, or -1..-31 counting "
+                    f"back from the month's end) in a monthly schedule, found {day!r}"
+                )
         if self.end is not None and self.end < self.start:
             raise ValueError(f"end: {self.end} is before start ({self.start})")
         return self
@@ -215,7 +192,7 @@ class RetryModel(Strict):
 
 
 class BackfillRequestModel(Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+    id: str = Field(pattern=REQUEST_ID_PATTERN)
     from_: date = Field(alias="from")
     to: date
     priority: StrictInt | None = Field(None, description="default: backfill.priority")
@@ -238,11 +215,14 @@ class BackfillModel(Strict):
     @field_validator("requests")
     @classmethod
     def _unique_ids(cls, value: list[BackfillRequestModel]) -> list[BackfillRequestModel]:
-        seen: set[str] = set()
-        for request in value:
-            if request.id in seen:
-                raise ValueError(f"request id {request.id!r} is used twice")
-            seen.add(request.id)
+        first: dict[str, int] = {}
+        for index, request in enumerate(value):
+            if request.id in first:
+                raise ValueError(
+                    f"[{index}].id: request id {request.id!r} is already used by "
+                    f"requests[{first[request.id]}]; each request needs its own id"
+                )
+            first[request.id] = index
         return value
 
 
@@ -259,10 +239,14 @@ class QualityModel(Strict):
     @field_validator("checks")
     @classmethod
     def _unique_names(cls, value: list[QualityCheckModel]) -> list[QualityCheckModel]:
-        names = [c.name for c in value]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"check name {dupes[0]!r} is used twice")
+        first: dict[str, int] = {}
+        for index, check in enumerate(value):
+            if check.name in first:
+                raise ValueError(
+                    f"[{index}].name: check name {check.name!r} is already used by "
+                    f"checks[{first[check.name]}]; each check needs its own name"
+                )
+            first[check.name] = index
         return value
 
 
@@ -301,8 +285,8 @@ class EmailNotification(_Notification):
     starttls: StrictBool = True
     username_env: EnvName | None = None
     password_env: EnvName | None = None
-    from_: str = Field(alias="from", pattern=r"^[^@\s]+@[^@\s]+$")
-    to: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]] = Field(min_length=1)
+    from_: str = Field(alias="from", pattern=EMAIL_PATTERN)
+    to: list[Annotated[str, Field(pattern=EMAIL_PATTERN)]] = Field(min_length=1)
 
 
 class StdoutNotification(_Notification):
@@ -313,20 +297,39 @@ Notification = Annotated[
     SlackNotification | WebhookNotification | EmailNotification | StdoutNotification,
     Field(discriminator="channel"),
 ]
-ParameterName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+ParameterName = Annotated[str, Field(pattern=PARAMETER_NAME_PATTERN)]
+# Text in the model; YAML numbers and booleans are read as the text written.
+ParameterValue = Annotated[
+    str, WithJsonSchema({"type": ["string", "number", "boolean"], "description": "a template"})
+]
+
+
+def _section(model: type[_M]) -> Any:
+    """An optional section's default, made fresh per pipeline rather than deep-copied.
+
+    Pydantic deep-copies model defaults for every instance, which costs more than the
+    rest of validating a pipeline; the schema still shows the default.
+    """
+    return Field(
+        default_factory=model, json_schema_extra={"default": model().model_dump(mode="json")}
+    )
 
 
 class _PipelineBase(Strict):
     id: str = Field(pattern=PIPELINE_ID_PATTERN)
     name: str | None = Field(None, description="default: the id")
     schedule: ScheduleModel
-    batch: BatchModel = BatchModel()
-    retry: RetryModel = RetryModel()
-    backfill: BackfillModel = BackfillModel()
-    quality: QualityModel = QualityModel()
+    batch: BatchModel = _section(BatchModel)
+    retry: RetryModel = _section(RetryModel)
+    backfill: BackfillModel = _section(BackfillModel)
+    quality: QualityModel = _section(QualityModel)
     sla: SlaModel | None = None
     notifications: list[Notification] = Field(default_factory=list)
-    parameters: dict[ParameterName, str] = Field(default_factory=dict)
+    parameters: dict[ParameterName, ParameterValue] = Field(
+        default_factory=dict,
+        # names outside the pattern are errors, in editors too
+        json_schema_extra={"additionalProperties": False},
+    )
 
     @field_validator("parameters", mode="before")
     @classmethod

@@ -1,0 +1,106 @@
+"""Constrained value types of pipeline files: URLs, environment names, times, durations, days.
+
+Each carries its check and its JSON Schema, so ``validate`` and editors agree.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from functools import cache
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field, StrictInt, WithJsonSchema
+
+from reconciler.core.durations import parse_duration
+
+PIPELINE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
+PARAMETER_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
+# https anywhere; plain http only to the loopback names SPEC section 2 lists. The same
+# pattern goes into the JSON Schema, so editors flag what validate rejects.
+URL_PATTERN = r"^(https://|http://(localhost|127\.0\.0\.1|\[::1\])([:/?#]|$))"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_URL = re.compile(URL_PATTERN)
+
+
+def _check_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        hostname = parts.hostname
+        password = parts.password
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+    except ValueError as exc:
+        raise ValueError(f"expected a URL, found {value!r} ({exc})") from exc
+    if password is not None:  # checked first: the value must not be echoed back
+        raise ValueError("the URL carries a password; put credentials in an environment variable")
+    if not _URL.match(value) or not hostname:
+        raise ValueError(
+            f"expected an https:// URL (plain http:// only for localhost, 127.0.0.1 "
+            f"or [::1]), found {value!r}"
+        )
+    return value
+
+
+@cache
+def _known_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _check_timezone(value: str) -> str:
+    if not _known_zone(value):
+        raise ValueError(f"expected an IANA time zone such as Europe/Berlin, found {value!r}")
+    return value
+
+
+def _check_duration(value: int | str) -> int | str:
+    parse_duration(value)
+    return value
+
+
+def _nonzero(value: int) -> int:
+    if value == 0:
+        raise ValueError("expected a day of the month, 1..31 or -1..-31 (there is no day 0)")
+    return value
+
+
+Url = Annotated[
+    str,
+    AfterValidator(_check_url),
+    Field(
+        description="https URL (plain http only for localhost, 127.0.0.1, [::1])",
+        json_schema_extra={"pattern": URL_PATTERN},
+    ),
+]
+EnvName = Annotated[
+    str,
+    Field(pattern=ENV_NAME_PATTERN, description="name of an environment variable, not its value"),
+]
+HHMM = Annotated[str, Field(pattern=HHMM_PATTERN, description="HH:MM")]
+PositiveInt = Annotated[StrictInt, Field(ge=1)]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+Duration = Annotated[
+    StrictInt | str,
+    AfterValidator(_check_duration),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
+            "description": "seconds, or a duration such as 90s, 30m, 2h",
+        }
+    ),
+]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+MonthDay = Annotated[
+    StrictInt,
+    Field(ge=-31, le=31, json_schema_extra={"not": {"const": 0}}),
+    AfterValidator(_nonzero),
+]
+Timezone = Annotated[str, AfterValidator(_check_timezone)]
