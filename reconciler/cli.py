@@ -237,6 +237,11 @@ def plan_command(
     out: Path | None,
 ) -> None:
     """Show what apply would do; never writes state, never calls a platform."""
+    import gc
+
+    # A short-lived process that builds up to 10^5 small objects and frees them at exit:
+    # the cyclic collector would only rescan them (about a third of the planning time).
+    gc.disable()
     from reconciler.planning import make_plan
     from reconciler.render.plan_json import plan_to_json
     from reconciler.state.reading import open_reader

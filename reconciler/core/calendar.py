@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import heapq
 from calendar import monthrange
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from reconciler.core.spec import Schedule
 
 __all__ = [
+    "adjacency",
     "count_between",
     "due_instant",
     "is_scheduled",
@@ -19,6 +20,7 @@ __all__ = [
     "local_instant",
     "next_scheduled",
     "prev_scheduled",
+    "progression",
     "scheduled_between",
     "sla_deadline",
 ]
@@ -77,7 +79,30 @@ def is_scheduled(s: Schedule, d: date) -> bool:
 
 def scheduled_between(s: Schedule, first: date, last: date) -> list[date]:
     """The scheduled dates in ``[first, last]``, ascending, at a cost set by how many there are."""
-    return list(_ascending(s, *_window(s, first.toordinal(), last.toordinal())))
+    lo, hi = _window(s, first.toordinal(), last.toordinal())
+    step = _single_step(s)
+    if step is not None and lo <= hi:
+        # one arithmetic progression (daily, or weekly on one day): no merge needed
+        origin = _origins(s)[0][0]
+        return list(
+            map(date.fromordinal, range(origin - ((origin - lo) // step) * step, hi + 1, step))
+        )
+    return list(_ascending(s, lo, hi))
+
+
+def progression(s: Schedule) -> tuple[int, int] | None:
+    """``(origin, step)`` in day ordinals when the schedule is one arithmetic progression
+    (daily, or weekly on one weekday), so hot loops can step through dates themselves."""
+    step = _single_step(s)
+    return None if step is None else (_origins(s)[0][0], step)
+
+
+def adjacency(s: Schedule) -> Callable[[date, date], bool]:
+    """A test for "``b`` is the scheduled date right after ``a``", cheap where it can be."""
+    step = _single_step(s)
+    if step is not None:
+        return lambda a, b: b.toordinal() - a.toordinal() == step
+    return lambda a, b: next_scheduled(s, a) == b
 
 
 def count_between(s: Schedule, first: date, last: date) -> int:
@@ -107,6 +132,27 @@ def sla_deadline(s: Schedule, sla_time: time, d: date) -> datetime:
     return deadline
 
 
+@functools.cache
+def _origins(s: Schedule) -> tuple[tuple[int, ...], int]:
+    """Daily/weekly schedules as progressions: first-week ordinals and the step in days."""
+    start = s.start.toordinal()
+    if s.type == "daily":
+        return (start,), s.every
+    monday = start - s.start.weekday()
+    weekdays = set(s.days) or {s.start.weekday()}
+    return tuple(monday + w for w in sorted(weekdays)), 7 * s.every
+
+
+@functools.cache
+def _single_step(s: Schedule) -> int | None:
+    """The step when the schedule is one progression, else None (checked once per schedule)."""
+    _check(s)
+    if s.type == "monthly":
+        return None
+    origins, step = _origins(s)
+    return step if len(origins) == 1 else None
+
+
 def _window(s: Schedule, lo: int, hi: int) -> tuple[int, int]:
     """Check the schedule, then clip a range of day ordinals to its ``[start, end]``."""
     _check(s)
@@ -116,6 +162,7 @@ def _window(s: Schedule, lo: int, hi: int) -> tuple[int, int]:
     return lo, hi
 
 
+@functools.cache
 def _check(s: Schedule) -> None:
     """Refuse schedules the arithmetic below would silently misread."""
     if s.every < 1:
@@ -139,13 +186,7 @@ def _runs(s: Schedule, lo: int, hi: int) -> list[range]:
     per weekday, each stepping ``7 * every`` days from that weekday in ``start``'s week.
     Jumping straight to the first term ``>= lo`` keeps the cost off the distance from start.
     """
-    start = s.start.toordinal()
-    if s.type == "daily":
-        origins, step = [start], s.every
-    else:
-        monday = start - s.start.weekday()
-        weekdays = set(s.days) or {s.start.weekday()}
-        origins, step = [monday + w for w in sorted(weekdays)], 7 * s.every
+    origins, step = _origins(s)
     # -((o - lo) // step) is ceil((lo - o) / step): the index of the first term >= lo.
     return [range(o - ((o - lo) // step) * step, hi + 1, step) for o in origins]
 

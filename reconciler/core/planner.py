@@ -9,13 +9,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import zip_longest
 from typing import Any
 
 from reconciler.core.calendar import (
+    adjacency,
     is_scheduled,
     last_due_day,
-    next_scheduled,
     prev_scheduled,
+    progression,
     scheduled_between,
     sla_deadline,
 )
@@ -65,12 +67,7 @@ def _batches(spec: PipelineSpec, dates: list[date], newest_first: bool) -> list[
     if not spec.multi_date or spec.max_dates == 1:
         ordered = reversed(dates) if newest_first else dates
         return [(d,) for d in ordered]
-    runs: list[list[date]] = []
-    for d in dates:
-        if runs and next_scheduled(spec.schedule, runs[-1][-1]) == d:
-            runs[-1].append(d)
-        else:
-            runs.append([d])
+    runs = _runs_of(spec, dates)
     out: list[tuple[date, ...]] = []
     size = spec.max_dates
     for run in reversed(runs) if newest_first else runs:
@@ -82,15 +79,21 @@ def _batches(spec: PipelineSpec, dates: list[date], newest_first: bool) -> list[
     return out
 
 
-def _group_consecutive(spec: PipelineSpec, dates: list[date]) -> list[tuple[date, ...]]:
-    """Split ascending dates into runs of consecutive scheduled dates (for gaps/waiting)."""
+def _runs_of(spec: PipelineSpec, dates: list[date]) -> list[list[date]]:
+    """Split ascending dates into runs of consecutive scheduled dates."""
+    follows = adjacency(spec.schedule)
     runs: list[list[date]] = []
     for d in dates:
-        if runs and next_scheduled(spec.schedule, runs[-1][-1]) == d:
+        if runs and follows(runs[-1][-1], d):
             runs[-1].append(d)
         else:
             runs.append([d])
-    return [tuple(r) for r in runs]
+    return runs
+
+
+def _group_consecutive(spec: PipelineSpec, dates: list[date]) -> list[tuple[date, ...]]:
+    """Runs of consecutive scheduled dates as tuples (for gaps/waiting)."""
+    return [tuple(r) for r in _runs_of(spec, dates)]
 
 
 def _claims(
@@ -139,14 +142,36 @@ def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _
     gaps: dict[GapReason, list[date]] = {}
     backfill: list[date] = []
     run_latest = False
-    sla_floor = None
+    sla_floor: date | None = None
     if spec.sla_time is not None and obs.sla_since is not None:
         # no deadline of a date before this can fall after sla_since: a deadline lies
         # within two days of the date plus its offset, in any zone (compared in UTC)
         since_day = obs.sla_since.astimezone(UTC).date()
         sla_floor = since_day - timedelta(days=spec.schedule.offset + 2)
     policy = spec.retry
-    for a, b in complement(obs.covered, first, latest):
+    fresh_path = sla_floor is None and not claimed and not obs.in_flight and not obs.failed
+    if fresh_path:
+        # the common case: every uncovered date is never attempted
+        fresh: list[date] = []
+        prog = progression(spec.schedule)
+        if prog is not None:
+            # uncovered ranges lie within [start, latest]: step through them directly
+            origin, step = prog
+            for a, b in complement(obs.covered, first, latest):
+                lo = a.toordinal()
+                term = origin - ((origin - lo) // step) * step
+                fresh += map(date.fromordinal, range(term, b.toordinal() + 1, step))
+        else:
+            for a, b in complement(obs.covered, first, latest):
+                fresh += scheduled_between(spec.schedule, a, b)
+        if fresh and fresh[-1] == latest:
+            fresh.pop()
+            run_latest = True
+        if spec.auto_backfill:
+            backfill = fresh
+        elif fresh:
+            gaps["auto_backfill_disabled"] = fresh
+    for a, b in complement(obs.covered, first, latest) if not fresh_path else ():
         for d in scheduled_between(spec.schedule, a, b):
             if sla_floor is not None and d >= sla_floor and d not in obs.sla_recorded:
                 assert spec.sla_time is not None and obs.sla_since is not None
@@ -220,34 +245,31 @@ def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _
     return pieces
 
 
-def _order_keys(spec: PipelineSpec, actions: list[Action]) -> list[tuple[OrderKey, Action]]:
-    """Sort keys for one pipeline's actions, to merge with every other pipeline's.
-
-    ``poll``, ``retry``, ``run`` and ``notify`` go by kind, then date. Backfills go by
-    priority, then by their rank in this pipeline's ``backfill.order``: at the same
-    priority, pipelines take turns, so one pipeline's long history does not hold every
-    other pipeline's backfills behind it.
-    """
-    newest_first = spec.order == "newest_first"
-
-    def within(action: Action) -> tuple[int, int]:
-        when = -action.dates[-1].toordinal() if newest_first else action.dates[0].toordinal()
-        return -action.priority, when
-
-    keyed: list[tuple[OrderKey, Action]] = []
-    turns: dict[int, int] = {}
+def _backfills_in_order(spec: PipelineSpec, actions: list[Action]) -> dict[int, list[Action]]:
+    """One pipeline's backfills by priority, each list in its ``backfill.order``."""
     backfills = [a for a in actions if a.kind == "backfill"]
     if spec.requests:  # without requests, the one batching pass is already in order
+        newest_first = spec.order == "newest_first"
+
+        def within(action: Action) -> tuple[int, int]:
+            when = -action.dates[-1].toordinal() if newest_first else action.dates[0].toordinal()
+            return -action.priority, when
+
         backfills.sort(key=within)
+    by_priority: dict[int, list[Action]] = {}
     for action in backfills:
-        turn = turns.get(action.priority, 0)
-        turns[action.priority] = turn + 1
-        keyed.append(((ACTION_ORDER["backfill"], -action.priority, turn, spec.id), action))
-    for action in actions:
-        if action.kind != "backfill":
-            rank = ACTION_ORDER[action.kind]
-            keyed.append(((rank, 0, action.dates[0].toordinal(), spec.id), action))
-    return keyed
+        by_priority.setdefault(action.priority, []).append(action)
+    return by_priority
+
+
+def _interleave(lists: list[list[Action]]) -> list[Action]:
+    """Take turns: the first action of each list (in list order), then the second, ..."""
+    if len(lists) == 1:
+        return list(lists[0])
+    out: list[Action] = []
+    for turn in zip_longest(*lists):
+        out.extend(a for a in turn if a is not None)
+    return out
 
 
 def plan(
@@ -259,17 +281,31 @@ def plan(
     """The plan for ``pipelines`` given ``observed`` state, at ``now`` (aware)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    keyed: list[tuple[OrderKey, Action]] = []
+    # Order (SPEC §4): poll, retry, run by date; then backfills by priority, pipelines
+    # taking turns (in id order) each in its own backfill.order; notify last. Buckets
+    # instead of one big sort: a plan can hold 10^5 single-date backfills.
+    others: list[tuple[OrderKey, Action]] = []
+    buckets: dict[int, list[tuple[str, list[Action]]]] = {}
     waiting: list[Waiting] = []
     gaps: list[Gap] = []
     breaches: list[SlaBreach] = []
     for spec in pipelines:
         pieces = plan_pipeline(spec, observed.of(spec.id), now)
-        keyed += _order_keys(spec, pieces.actions)
+        for priority, backfills in _backfills_in_order(spec, pieces.actions).items():
+            buckets.setdefault(priority, []).append((spec.id, backfills))
+        for action in pieces.actions:
+            if action.kind != "backfill":
+                rank = ACTION_ORDER[action.kind]
+                others.append(((rank, 0, action.dates[0].toordinal(), spec.id), action))
         waiting += pieces.waiting
         gaps += pieces.gaps
         breaches += pieces.breaches
-    keyed.sort(key=lambda item: item[0])
+    others.sort(key=lambda item: item[0])
+    backfill_rank = ACTION_ORDER["backfill"]
+    ordered = [a for key, a in others if key[0] < backfill_rank]
+    for priority in sorted(buckets, reverse=True):
+        ordered += _interleave([acts for _, acts in sorted(buckets[priority], key=lambda x: x[0])])
+    ordered += [a for key, a in others if key[0] > backfill_rank]
     changes: tuple[ConfigChange, ...] = ()
     if desired_config is not None:
         changes = diff_configs(desired_config, observed.applied_config, observed.deleted)
@@ -277,7 +313,7 @@ def plan(
         now=now,
         pipelines=len(pipelines),
         config_changes=changes,
-        actions=tuple(action for _, action in keyed),
+        actions=tuple(ordered),
         waiting=tuple(waiting),
         gaps=tuple(gaps),
         sla_breaches=tuple(breaches),

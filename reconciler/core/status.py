@@ -36,8 +36,18 @@ def pipeline_status(spec: PipelineSpec, obs: PipelineObserved, now: datetime) ->
     s = spec.schedule
     if window is None:
         nxt = s.start if count_between(s, s.start, s.start) else next_scheduled(s, s.start)
-        return PipelineStatus(spec.id, 0, 0, len(obs.in_flight), 0, 0, None, nxt,
-                              due_instant(s, nxt) if nxt else None, len(obs.sla_recorded))
+        return PipelineStatus(
+            spec.id,
+            0,
+            0,
+            len(obs.in_flight),
+            0,
+            0,
+            None,
+            nxt,
+            due_instant(s, nxt) if nxt else None,
+            len(obs.sla_recorded),
+        )
     first, latest = window
     covered = 0
     last_covered = None
@@ -57,5 +67,15 @@ def pipeline_status(spec: PipelineSpec, obs: PipelineObserved, now: datetime) ->
     uncovered = sum(count_between(s, a, b) for a, b in complement(obs.covered, first, latest))
     missing = max(uncovered - failed - sum(1 for d in obs.in_flight if first <= d <= latest), 0)
     nxt = next_scheduled(s, latest)
-    return PipelineStatus(spec.id, due, covered, flying, failed, missing, last_covered, nxt,
-                          due_instant(s, nxt) if nxt else None, len(obs.sla_recorded))
+    return PipelineStatus(
+        spec.id,
+        due,
+        covered,
+        flying,
+        failed,
+        missing,
+        last_covered,
+        nxt,
+        due_instant(s, nxt) if nxt else None,
+        len(obs.sla_recorded),
+    )
