@@ -79,8 +79,24 @@ def _jsonable(value: object) -> object:
 
 
 def plan_to_json(plan: Plan) -> str:
-    """Stable, indented JSON text."""
-    return json.dumps(plan_to_dict(plan), indent=2, default=_jsonable) + "\n"
+    """Stable JSON text: one top-level key per line, one list item per line.
+
+    Readable and diffable like ``indent=2``, but each item is encoded by the C encoder
+    in one call: a plan of 10^5 actions encodes in well under a second instead of
+    several (``indent`` forces Python's pure-Python encoder).
+    """
+    doc = plan_to_dict(plan)
+    lines = ["{"]
+    last = len(doc) - 1
+    for index, (key, value) in enumerate(doc.items()):
+        comma = "," if index < last else ""
+        if isinstance(value, list) and value:
+            items = ",\n    ".join(json.dumps(v, default=_jsonable) for v in value)
+            lines.append(f"  {json.dumps(key)}: [\n    {items}\n  ]{comma}")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value, default=_jsonable)}{comma}")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def _dates(values: list[str]) -> tuple[date, ...]:
