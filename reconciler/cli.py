@@ -153,6 +153,9 @@ def validate(files: tuple[Path, ...], config_dir: Path, state: str) -> None:
     from reconciler.render.annotations import error_annotation
 
     paths = list(files) if files else config_files(config_dir)
+    if not paths:
+        # an empty or mistyped directory must not pass CI as "valid"
+        _fail(f"no pipeline files (*.yaml, *.yml) in {config_dir}")
     loaded, problems = load_files(paths)
     for problem in problems:
         click.echo(str(problem), err=True)

@@ -210,3 +210,12 @@ def test_no_traceback_for_config_problems(tmp_path: Path, flag: str | None) -> N
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert re.search(r"bad\.yaml:1:4: invalid YAML: an alias refers to a value", result.stderr)
+
+
+def test_an_empty_config_dir_is_an_error_not_a_pass(tmp_path: Path) -> None:
+    """A mistyped or empty --config-dir must not let CI go green with nothing checked."""
+    (tmp_path / "notes.txt").write_text("not a pipeline")
+    result = run("--config-dir", str(tmp_path))
+    assert result.returncode == 1
+    assert f"no pipeline files (*.yaml, *.yml) in {tmp_path}" in result.stderr
+    assert "Traceback" not in result.stderr
