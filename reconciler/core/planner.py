@@ -6,7 +6,7 @@ the length of history: covered dates are walked as ranges, never one by one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from itertools import zip_longest
@@ -112,6 +112,26 @@ def _claims(
     return claimed
 
 
+def _range_walker(schedule: Schedule) -> Callable[[date, date], list[date]]:
+    """Scheduled dates of a range inside ``[start, latest]``, as fast as the schedule allows.
+
+    Daily schedules (and weekly ones on one weekday) are one arithmetic progression:
+    stepping through it directly avoids the general calendar walk for each of the
+    (many) uncovered ranges of a long history.
+    """
+    prog = progression(schedule)
+    if prog is None:
+        return lambda a, b: scheduled_between(schedule, a, b)
+    origin, step = prog
+
+    def walk(a: date, b: date) -> list[date]:
+        lo = a.toordinal()
+        term = origin - ((origin - lo) // step) * step
+        return list(map(date.fromordinal, range(term, b.toordinal() + 1, step)))
+
+    return walk
+
+
 def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _Pieces:
     """Decide every due, uncovered date of one pipeline (SPEC §4)."""
     pieces = _Pieces()
@@ -150,20 +170,11 @@ def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _
         sla_floor = since_day - timedelta(days=spec.schedule.offset + 2)
     policy = spec.retry
     fresh_path = sla_floor is None and not claimed and not obs.in_flight and not obs.failed
+    dates_in = _range_walker(spec.schedule)
     if fresh_path:
-        # the common case: every uncovered date is never attempted
         fresh: list[date] = []
-        prog = progression(spec.schedule)
-        if prog is not None:
-            # uncovered ranges lie within [start, latest]: step through them directly
-            origin, step = prog
-            for a, b in complement(obs.covered, first, latest):
-                lo = a.toordinal()
-                term = origin - ((origin - lo) // step) * step
-                fresh += map(date.fromordinal, range(term, b.toordinal() + 1, step))
-        else:
-            for a, b in complement(obs.covered, first, latest):
-                fresh += scheduled_between(spec.schedule, a, b)
+        for a, b in complement(obs.covered, first, latest):
+            fresh += dates_in(a, b)
         if fresh and fresh[-1] == latest:
             fresh.pop()
             run_latest = True
@@ -172,7 +183,7 @@ def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _
         elif fresh:
             gaps["auto_backfill_disabled"] = fresh
     for a, b in complement(obs.covered, first, latest) if not fresh_path else ():
-        for d in scheduled_between(spec.schedule, a, b):
+        for d in dates_in(a, b):
             if sla_floor is not None and d >= sla_floor and d not in obs.sla_recorded:
                 assert spec.sla_time is not None and obs.sla_since is not None
                 deadline = sla_deadline(spec.schedule, spec.sla_time, d)
