@@ -228,7 +228,27 @@ def schema(check: bool, schema_dir: Path, write: bool, config_dir: Path, state: 
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Also save the plan as JSON to this file.",
+    help="Also save the plan as JSON to this file, with a fingerprint for `apply --plan`.",
+)
+@click.option(
+    "--compare-to",
+    "compare_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Also plan the config in this directory (the base branch's) against the same "
+    "state, and show what the change does.",
+)
+@click.option(
+    "--compare-name",
+    default=None,
+    help="How to name the --compare-to config in the output (default: its directory).",
+)
+@click.option(
+    "--max-new-dates",
+    type=click.IntRange(min=0),
+    default=None,
+    help="With --compare-to: fail when the change adds more than N dates to run that no "
+    "backfill request of the change declares.",
 )
 def plan_command(
     config_dir: Path,
@@ -238,6 +258,9 @@ def plan_command(
     pipelines: tuple[str, ...],
     detailed_exitcode: bool,
     out: Path | None,
+    compare_dir: Path | None,
+    compare_name: str | None,
+    max_new_dates: int | None,
 ) -> None:
     """Show what apply would do; never writes state, never calls a platform."""
     import gc
@@ -245,23 +268,34 @@ def plan_command(
     # A short-lived process that builds up to 10^5 small objects and frees them at exit:
     # the cyclic collector would only rescan them (about a third of the planning time).
     gc.disable()
-    from reconciler.planning import make_plan
-    from reconciler.render.plan_json import plan_to_json
+    from reconciler.planning import Comparison, compare_to, make_plan
+    from reconciler.render.plan_compare import Guard
     from reconciler.state.reading import open_reader
 
+    if max_new_dates is not None and compare_dir is None:
+        raise click.UsageError("--max-new-dates counts the dates a change adds: give --compare-to")
     # plan reads the clock once and writes nothing, so --now is taken exactly
     now = make_clock(now_text).now() if not now_text else parse_instant_option(now_text)
+    fingerprint_before = _state_fingerprint(state) if out is not None else None
     reader = open_reader(state)
+    comparison: Comparison | None = None
     try:
         result = make_plan(config_dir, reader, now, pipelines)
+        if compare_dir is not None:
+            comparison = compare_to(result, compare_dir, reader, pipelines, compare_name)
     finally:
         reader.close()
-    if fmt == "json":
-        click.echo(plan_to_json(result.plan), nl=False)
-    elif fmt == "markdown":
-        from reconciler.render.plan_markdown import render_markdown
+    guard = Guard(max_new_dates) if max_new_dates is not None else None
+    adjacency = comparison.adjacency(result) if comparison else result.adjacency()
+    compare_doc = None
+    if comparison is not None:
+        from reconciler.render.plan_document import compare_to_dict
 
-        text = render_markdown(result.plan, result.adjacency())
+        compare_doc = compare_to_dict(comparison.result, comparison.label)
+    if fmt == "json":
+        _echo_json(result.plan, compare_doc)
+    elif fmt == "markdown":
+        text = _markdown(result.plan, adjacency, comparison, guard)
         click.echo(text, nl=False)
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
@@ -271,11 +305,102 @@ def plan_command(
         from reconciler.render.plan_text import render_text
 
         colour = use_colour()
-        click.echo(render_text(result.plan, result.adjacency(), colour), nl=False, color=colour)
+        text = render_text(result.plan, adjacency, colour)
+        if comparison is not None:
+            from reconciler.render.plan_compare import render_compare_text
+
+            text += "\n" + render_compare_text(
+                comparison.result, comparison.label, adjacency, guard
+            )
+        click.echo(text, nl=False, color=colour)
     if out is not None:
-        out.write_text(plan_to_json(result.plan), encoding="utf-8")
+        _save_plan(out, result, state, pipelines, compare_doc, fingerprint_before)
+    if guard is not None and comparison is not None and guard.exceeded(comparison.result):
+        from reconciler.render.plan_compare import guard_message
+
+        if _on_github():
+            _guard_annotations(result, comparison, guard)
+        _fail(guard_message(comparison.result, guard))
     if detailed_exitcode and result.plan.has_changes:
         sys.exit(2)
+
+
+def _guard_annotations(result: Any, comparison: Any, guard: Any) -> None:
+    """Point each pipeline that trips the guard at the first changed field of its file."""
+    from reconciler.render.plan_compare import guard_annotations
+
+    where = {}
+    for pipeline in result.pipelines:
+        changed = list(comparison.result.changed_fields(pipeline.id))
+        dated = [f for f in changed if f.startswith(("schedule.", "backfill."))]
+        fields = dated or changed or ["schedule.start"]
+        mark = pipeline.source.locate(tuple(fields[0].split(".")))
+        where[pipeline.id] = (pipeline.file, mark.line, mark.col)
+    for line in guard_annotations(comparison.result, guard, where):
+        click.echo(line)
+
+
+def _state_fingerprint(state: str) -> dict[str, Any]:
+    from reconciler.state.summary import state_fingerprint
+
+    return state_fingerprint(state)
+
+
+def _echo_json(plan: Any, compare_doc: dict[str, Any] | None) -> None:
+    if compare_doc is None:
+        from reconciler.render.plan_json import plan_to_json
+
+        click.echo(plan_to_json(plan), nl=False)
+        return
+    from reconciler.render.plan_document import document_json, plan_document
+
+    click.echo(document_json(plan_document(plan, compare_doc)), nl=False)
+
+
+def _markdown(plan: Any, adjacency: Any, comparison: Any, guard: Any) -> str:
+    """The plan's markdown, with the comparison (if any) right under its headline."""
+    from reconciler.render.plan_markdown import LIMIT, render_markdown
+
+    if comparison is None:
+        return render_markdown(plan, adjacency)
+    from reconciler.render.plan_compare import HALF, render_compare_markdown
+
+    section = render_compare_markdown(
+        comparison.result, comparison.label, adjacency, guard, budget=LIMIT // HALF
+    )
+    text = render_markdown(plan, adjacency, limit=LIMIT - len(section))
+    lines = text.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.startswith("_Planned at")), None)
+    if at is None:  # (a layout without the "planned at" line: the section goes last)
+        return text + "\n" + section
+    # after the "planned at" line and the blank line that follows it
+    return "".join(lines[: at + 2]) + section + "".join(lines[at + 2 :])
+
+
+def _save_plan(
+    out: Path,
+    result: Any,
+    state: str,
+    pipelines: tuple[str, ...],
+    compare_doc: dict[str, Any] | None,
+    fingerprint_before: dict[str, Any] | None,
+) -> None:
+    """Write the plan with the fingerprint that `apply --plan` checks."""
+    from reconciler.errors import PlanError
+    from reconciler.render.plan_document import document_json, plan_document
+    from reconciler.saved_plans import make_fingerprint
+
+    fingerprint = make_fingerprint(result, state, pipelines)
+    if fingerprint["state"] != fingerprint_before:
+        raise PlanError(
+            "the state changed while the plan was being made (an apply is running); "
+            "plan again once it has finished"
+        )
+    doc = plan_document(result.plan, compare_doc, fingerprint)
+    try:
+        out.write_text(document_json(doc), encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(f"cannot write the plan to {out}: {exc.strerror or exc}") from exc
 
 
 def _progress_printer() -> Callable[[Any, int], None] | None:
@@ -313,6 +438,19 @@ def _progress_printer() -> Callable[[Any, int], None] | None:
 @click.option(
     "--allow-empty", is_flag=True, help="Allow an empty config dir to delete every pipeline."
 )
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A plan saved by `plan --out`: refuse unless config and state are unchanged since.",
+)
+@click.option(
+    "--max-plan-age",
+    default="1h",
+    show_default=True,
+    help="With --plan: refuse a plan older than this (90s, 30m, 2h).",
+)
 def apply(
     config_dir: Path,
     state: str,
@@ -320,15 +458,20 @@ def apply(
     wait: bool,
     max_parallel: int,
     allow_empty: bool,
+    plan_file: Path | None,
+    max_plan_age: str,
 ) -> None:
     """Carry out one reconcile pass: sync config, poll, start what the plan says."""
     from reconciler.apply import Applier, ApplyOptions
 
+    clock = make_clock(now_text)
+    if plan_file is not None:
+        _check_saved_plan(plan_file, config_dir, state, clock, max_plan_age)
     progress = _progress_printer()
     applier = Applier(
         config_dir,
         state,
-        make_clock(now_text),
+        clock,
         ApplyOptions(wait, max_parallel, allow_empty),
         progress,
     )
@@ -349,6 +492,26 @@ def apply(
         f"{report.adopted} adopted from an earlier pass, {report.still_running} still running; "
         f"{summary.get('gap', 0)} gap date(s), {len(plan.waiting) if plan else 0} waiting "
         "for a retry."
+    )
+
+
+def _check_saved_plan(
+    plan_file: Path, config_dir: Path, state: str, clock: Clock, max_plan_age: str
+) -> None:
+    from datetime import timedelta
+
+    from reconciler.core.durations import parse_duration
+    from reconciler.saved_plans import check_saved, load_saved
+
+    try:
+        max_age = timedelta(seconds=parse_duration(max_plan_age))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-plan-age") from exc
+    saved = load_saved(plan_file)
+    check_saved(saved, config_dir, state, clock.now(), max_age)
+    click.echo(
+        f"saved plan {plan_file}: config and state unchanged since "
+        f"{saved.plan.now.isoformat(timespec='seconds')}; applying it"
     )
 
 
@@ -586,3 +749,36 @@ def import_history_command(file: Path, config_dir: Path, state: str, now_text: s
     )
     for pid, count in report.unknown.items():
         click.echo(f"skipped {count} row(s) of {pid!r}: no such pipeline in {config_dir}")
+
+
+@main.group("state")
+def state_group() -> None:
+    """Move the state between runs: export it as Parquet files, import it into a new file."""
+
+
+@state_group.command("export")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@common_options
+def state_export(directory: Path, config_dir: Path, state: str) -> None:
+    """Write every table of --state to DIRECTORY/<table>.parquet, plus manifest.json."""
+    from reconciler.state.export import export_state
+
+    report = export_state(state, directory)
+    click.echo(
+        f"exported {len(report.rows)} table(s), {sum(report.rows.values())} row(s) "
+        f"(schema version {report.schema_version}) from {state} to {directory}"
+    )
+
+
+@state_group.command("import")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@common_options
+def state_import(directory: Path, config_dir: Path, state: str) -> None:
+    """Build a new state file at --state from an export in DIRECTORY (never over a state)."""
+    from reconciler.state.export import import_state
+
+    report = import_state(state, directory)
+    click.echo(
+        f"imported {len(report.rows)} table(s), {sum(report.rows.values())} row(s) "
+        f"from {directory} into {state}"
+    )

@@ -12,9 +12,10 @@ from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.config.specs import flat_config, to_spec
 from reconciler.core.calendar import next_scheduled
 from reconciler.core.plan import Plan
+from reconciler.core.plan_diff import PlanComparison, compare_plans
 from reconciler.core.planner import plan
-from reconciler.core.spec import PipelineSpec
-from reconciler.errors import PlanError
+from reconciler.core.spec import BackfillRequest, PipelineSpec
+from reconciler.errors import ConfigError, PlanError
 from reconciler.render.dates import NextDate
 from reconciler.state.reading import StateReader
 
@@ -55,6 +56,16 @@ def make_plan(
 ) -> PlanResult:
     """Load config, read state, and plan at ``now``."""
     pipelines = select(load_config(config_dir), wanted, config_dir)
+    return plan_pipelines(pipelines, reader, now, wanted)
+
+
+def plan_pipelines(
+    pipelines: Sequence[LoadedPipeline],
+    reader: StateReader,
+    now: datetime,
+    wanted: Sequence[str] = (),
+) -> PlanResult:
+    """Plan loaded pipelines against the state at ``now``."""
     specs = tuple(to_spec(p.model) for p in pipelines)
     ids = [p.id for p in pipelines]
     observed = reader.observe(ids)
@@ -67,3 +78,62 @@ def make_plan(
         observed = type(observed)(observed.pipelines, applied, observed.deleted)
     result = plan(specs, observed, now, desired)
     return PlanResult(result, tuple(pipelines), specs)
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """``plan --compare-to``: the base config's plan and what the change does to it."""
+
+    base: PlanResult
+    result: PlanComparison
+    label: str
+
+    def adjacency(self, head: PlanResult) -> dict[str, NextDate]:
+        """Next-date functions of both sides (a deleted pipeline is only in the base)."""
+        return {**self.base.adjacency(), **head.adjacency()}
+
+
+def load_base(base_dir: Path) -> list[LoadedPipeline] | None:
+    """The base config; None for a missing directory (a change that adds the first files)."""
+    if not base_dir.exists():
+        return None
+    try:
+        return load_config(base_dir)
+    except ConfigError as exc:
+        raise PlanError(
+            f"--compare-to {base_dir}: the base config is invalid ({len(exc.problems)} "
+            f"problem(s), first: {exc.problems[0] if exc.problems else '?'}); fix it on the "
+            "base branch, or plan without --compare-to"
+        ) from exc
+
+
+def _declared(pipelines: Sequence[LoadedPipeline]) -> dict[str, tuple[BackfillRequest, ...]]:
+    return {p.id: to_spec(p.model).requests for p in pipelines}
+
+
+def compare_to(
+    head: PlanResult,
+    base_dir: Path,
+    reader: StateReader,
+    wanted: Sequence[str] = (),
+    name: str | None = None,
+) -> Comparison:
+    """Plan the config in ``base_dir`` against the same state and instant as ``head``."""
+    found = load_base(base_dir)
+    loaded = found if found is not None else []
+    label = name or str(base_dir)
+    if found is None:
+        label += " (not found: compared with an empty config)"
+    if wanted:
+        # a pipeline the change adds is not in the base: no error, just nothing to compare
+        loaded = [p for p in loaded if p.id in set(wanted)]
+    base = plan_pipelines(loaded, reader, head.plan.now, wanted)
+    result = compare_plans(
+        base.plan,
+        head.plan,
+        {p.id: flat_config(p.model) for p in base.pipelines},
+        {p.id: flat_config(p.model) for p in head.pipelines},
+        _declared(base.pipelines),
+        _declared(head.pipelines),
+    )
+    return Comparison(base, result, label)

@@ -2,8 +2,10 @@
 
 Written by hand from SPEC section 5, plus the keys the renderer adds: ``run_id`` (the
 run a ``poll`` follows), ``event`` (what a ``notify`` is about) and ``attempt`` in
-``waiting``. Objects forbid unknown keys so the schema and the renderer cannot drift
-apart silently: a test validates every plan the test suite renders.
+``waiting``, and two optional top-level keys: ``compare`` (``plan --compare-to``) and
+``fingerprint`` (plans saved with ``plan --out``, checked by ``apply --plan``). Objects
+forbid unknown keys so the schema and the renderer cannot drift apart silently: a test
+validates every plan the test suite renders.
 """
 
 from __future__ import annotations
@@ -121,6 +123,86 @@ _SUMMARY = _object(
 )
 
 
+_REQUEST = {
+    "type": ["object", "null"],
+    "required": ["from", "to", "priority", "reason"],
+    "properties": {
+        "from": {"$ref": "#/definitions/date"},
+        "to": {"$ref": "#/definitions/date"},
+        "priority": {"type": "integer"},
+        "reason": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+
+_COMPARE_SUMMARY_KEYS = ["added", "removed", "new_dates", "declared", "undeclared"]
+_COMPARE = _object(
+    ["base", "config_changes", "dates", "requests", "summary"],
+    {
+        "base": {"type": "string", "description": "the --compare-to directory"},
+        "config_changes": {
+            "type": "array",
+            "items": {"$ref": "#/definitions/config_change"},
+            "description": "base config -> this config (backfill.requests: see requests)",
+        },
+        "dates": {
+            "type": "array",
+            "items": _object(
+                ["pipeline_id", "kind", "request_id", "added", "removed", "declared"],
+                {
+                    "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
+                    "kind": {
+                        "enum": ["run", "retry", "backfill", "poll", "notify", "waiting", "gap"]
+                    },
+                    "request_id": {"type": ["string", "null"]},
+                    "added": {"type": "array", "items": {"$ref": "#/definitions/date"}},
+                    "removed": {"type": "array", "items": {"$ref": "#/definitions/date"}},
+                    "declared": {
+                        "type": "boolean",
+                        "description": "added dates served by a request this change declares",
+                    },
+                },
+                "Dates of one pipeline and kind that the change adds to or removes from the plan.",
+            ),
+        },
+        "requests": {
+            "type": "array",
+            "items": _object(
+                ["pipeline_id", "request_id", "change", "old", "new"],
+                {
+                    "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
+                    "request_id": {"type": "string"},
+                    "change": {"enum": ["added", "removed", "changed"]},
+                    "old": _REQUEST,
+                    "new": _REQUEST,
+                },
+                "A declared backfill request the change adds, removes or edits.",
+            ),
+        },
+        "summary": _object(
+            _COMPARE_SUMMARY_KEYS,
+            {key: {"$ref": "#/definitions/count"} for key in _COMPARE_SUMMARY_KEYS},
+            "Dates added and removed; new dates to start, declared by a request or not "
+            "(--max-new-dates counts the undeclared ones).",
+        ),
+    },
+    "plan --compare-to: what the change does against the base config, same state and now.",
+)
+
+_FINGERPRINT = {
+    "type": "object",
+    "description": "plan --out: what apply --plan checks before it runs (config file "
+    "digests, state table checksums); its inner layout may change between versions",
+    "required": ["config", "state"],
+    "properties": {
+        "reconciler_version": {"type": "string"},
+        "pipelines_filter": {"type": "array", "items": {"type": "string"}},
+        "config": {"type": "object", "additionalProperties": {"type": "string"}},
+        "state": {"type": "object"},
+    },
+}
+
+
 def _list(ref: str) -> dict[str, Any]:
     return {"type": "array", "items": {"$ref": f"#/definitions/{ref}"}}
 
@@ -150,6 +232,8 @@ PLAN_SCHEMA: dict[str, Any] = {
         "gaps": _list("gap"),
         "sla_breaches": _list("sla_breach"),
         "summary": {"$ref": "#/definitions/summary"},
+        "compare": {"$ref": "#/definitions/compare"},
+        "fingerprint": {"$ref": "#/definitions/fingerprint"},
     },
     "additionalProperties": False,
     "definitions": {
@@ -163,6 +247,8 @@ PLAN_SCHEMA: dict[str, Any] = {
         "gap": _GAP,
         "sla_breach": _SLA_BREACH,
         "summary": _SUMMARY,
+        "compare": _COMPARE,
+        "fingerprint": _FINGERPRINT,
     },
 }
 

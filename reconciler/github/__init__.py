@@ -1,0 +1,1 @@
+"""GitHub glue for the workflows: the sticky pull-request comment."""

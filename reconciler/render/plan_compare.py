@@ -1,0 +1,300 @@
+"""A plan comparison (``plan --compare-to``) as sentences for people: text and markdown.
+
+Each date delta becomes one sentence a reviewer can act on, such as
+"+365 backfill dates for orders_daily because schedule.start moved from 2024-01-01
+to 2023-01-01", followed by the dates themselves, compressed into runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.core.plan_diff import STARTED_KINDS, DateDelta, PlanComparison, RequestChange
+from reconciler.core.spec import BackfillRequest
+from reconciler.render.annotations import escape_data, escape_property
+from reconciler.render.dates import NextDate, format_dates, next_day
+
+# per kind, the fields whose change can move its dates in or out of the plan; others
+# (names, triggers, notifications) are listed as config changes, never given as reasons
+DATE_FIELDS = {
+    "run": ("schedule.",),
+    "backfill": ("schedule.", "backfill.auto"),
+    "retry": ("retry.", "schedule."),
+    "waiting": ("retry.", "schedule."),
+    "gap": ("schedule.", "backfill.auto", "retry."),
+    "notify": ("sla.", "schedule."),
+    "poll": (),
+}
+MOVED_FIELDS = ("schedule.start", "schedule.end")
+HALF = 2  # the comparison may take at most 1/HALF of a markdown budget
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """The ``--max-new-dates`` limit, for renderers to say whether the change passes it."""
+
+    limit: int
+
+    def exceeded(self, comparison: PlanComparison) -> bool:
+        return comparison.undeclared_dates > self.limit
+
+
+def _value(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def request_text(request: BackfillRequest) -> str:
+    text = f"{request.start.isoformat()}..{request.end.isoformat()}, priority {request.priority}"
+    return f"{text} ({request.reason})" if request.reason else text
+
+
+def _request_reason(change: RequestChange, delta: DateDelta) -> str:
+    if change.change == "added":
+        return f"from request {change.request_id}, added by this change"
+    if change.change == "removed":
+        return f"because request {change.request_id} was removed"
+    assert change.old is not None and change.new is not None
+    return (
+        f"because request {change.request_id} changed from "
+        f"{request_text(change.old)} to {request_text(change.new)}"
+    )
+
+
+def reason(comparison: PlanComparison, delta: DateDelta) -> str:
+    """Why the dates of ``delta`` moved, from the config changes of its pipeline."""
+    change = comparison.change_of(delta.pipeline_id)
+    if change == "create":
+        return "because the pipeline is new"
+    if change == "delete":
+        return "because the pipeline is deleted"
+    if delta.request_id is not None:
+        for request in comparison.requests:
+            if (request.pipeline_id, request.request_id) == (delta.pipeline_id, delta.request_id):
+                return _request_reason(request, delta)
+    fields = comparison.changed_fields(delta.pipeline_id)
+    parts = []
+    relevant = DATE_FIELDS.get(delta.kind, ())
+    for name, (old, new) in fields.items():
+        if not name.startswith(relevant):
+            continue
+        verb = "moved" if name in MOVED_FIELDS else "changed"
+        parts.append(f"{name} {verb} from {_value(old)} to {_value(new)}")
+    if parts:
+        return "because " + " and ".join(parts)
+    if fields or any(r.pipeline_id == delta.pipeline_id for r in comparison.requests):
+        return "because of this pipeline's config change"
+    return ""
+
+
+def sentence(comparison: PlanComparison, delta: DateDelta) -> list[tuple[str, str]]:
+    """``("+365 backfill dates for orders_daily", "because ...")`` per direction of ``delta``."""
+    kind = "waiting-for-retry" if delta.kind == "waiting" else delta.kind
+    why = reason(comparison, delta)
+    out = []
+    for sign, dates in (("+", delta.added), ("-", delta.removed)):
+        if dates:
+            head = f"{sign}{len(dates)} {kind} date{'s' if len(dates) != 1 else ''}"
+            out.append((f"{head} for {delta.pipeline_id}", why))
+    return out
+
+
+def headline(comparison: PlanComparison) -> str:
+    """``+365 / -0 dates; 365 new dates to start, 0 of them declared by a backfill request.``"""
+    if comparison.is_empty:
+        return "No difference: the plan is the same with and without this change."
+    return (
+        f"+{comparison.added} / -{comparison.removed} dates in the plan; "
+        f"{_plural(comparison.new_dates, 'new date')} to start, "
+        f"{comparison.declared_dates} of them declared by a backfill request in this change."
+    )
+
+
+def undeclared(comparison: PlanComparison) -> list[DateDelta]:
+    """Deltas that add dates to start without a request of this change, largest first."""
+    deltas = [
+        d
+        for d in comparison.deltas
+        if d.added and d.kind in STARTED_KINDS and not comparison.declared(d)
+    ]
+    return sorted(deltas, key=lambda d: -len(d.added))
+
+
+def guard_message(comparison: PlanComparison, guard: Guard) -> str:
+    """The one-line refusal of ``--max-new-dates``."""
+    named = []
+    for delta in undeclared(comparison)[:3]:
+        text, why = sentence(comparison, DateDelta(*_key(delta), delta.added, ()))[0]
+        named.append(f"{text} {why}".strip())
+    return (
+        f"this change adds {comparison.undeclared_dates} date(s) to run, more than "
+        f"--max-new-dates {guard.limit} ({'; '.join(named)}); declare them as a backfill "
+        "request (backfill.requests in the pipeline file) to run them deliberately, "
+        "or raise --max-new-dates"
+    )
+
+
+def _key(delta: DateDelta) -> tuple[str, str, str | None]:
+    return delta.pipeline_id, delta.kind, delta.request_id
+
+
+def _following(adjacency: Mapping[str, NextDate] | None, pid: str) -> NextDate:
+    return (adjacency or {}).get(pid, next_day)
+
+
+def render_compare_text(
+    comparison: PlanComparison,
+    base_label: str,
+    adjacency: Mapping[str, NextDate] | None = None,
+    guard: Guard | None = None,
+) -> str:
+    """The comparison for a terminal, grouped by pipeline."""
+    out = [f"Change against {base_label}: {headline(comparison)}"]
+    pids = sorted(
+        {c.pipeline_id for c in comparison.config_changes}
+        | {d.pipeline_id for d in comparison.deltas}
+        | {r.pipeline_id for r in comparison.requests}
+    )
+    for pid in pids:
+        change = comparison.change_of(pid) or "update"
+        symbol = {"create": "+", "update": "~", "delete": "-"}[change]
+        out.append(f"  {symbol} {pid} ({change})")
+        for name, (old, new) in comparison.changed_fields(pid).items():
+            out.append(
+                f"      {name}: {json.dumps(old, default=str)} -> {json.dumps(new, default=str)}"
+            )
+        for request in comparison.requests:
+            if request.pipeline_id == pid:
+                shown = request.new or request.old
+                assert shown is not None
+                out.append(
+                    f"      {request.change} request {request.request_id}: {request_text(shown)}"
+                )
+        following = _following(adjacency, pid)
+        for delta in comparison.deltas:
+            if delta.pipeline_id != pid:
+                continue
+            for (text, why), dates in zip(
+                sentence(comparison, delta),
+                [d for d in (delta.added, delta.removed) if d],
+                strict=True,
+            ):
+                detail = f" {why}" if why else ""
+                out.append(
+                    f"      {text.rsplit(' for ', 1)[0]}{detail}: {format_dates(dates, following)}"
+                )
+    if guard is not None and guard.exceeded(comparison):
+        out.append(f"  ! guard: {guard_message(comparison, guard)}")
+    return "\n".join(out) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+
+
+def _md_code(value: Any) -> str:
+    text = json.dumps(value, default=str).replace("|", "\\|").replace("\n", " ")
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def render_compare_markdown(
+    comparison: PlanComparison,
+    base_label: str,
+    adjacency: Mapping[str, NextDate] | None = None,
+    guard: Guard | None = None,
+    budget: int = 30_000,
+) -> str:
+    """Markdown: the headline, a bullet per delta, the changed fields; cut to ``budget``."""
+    head = [f"#### What this change does (against `{_md(base_label)}`)", ""]
+    head += [f"**{headline(comparison)}**", ""]
+    if guard is not None and guard.exceeded(comparison):
+        head += [f"> **Mass-backfill guard:** {_md(guard_message(comparison, guard))}", ""]
+    bullets = []
+    for delta in comparison.deltas:
+        following = _following(adjacency, delta.pipeline_id)
+        for (text, why), dates in zip(
+            sentence(comparison, delta), [d for d in (delta.added, delta.removed) if d], strict=True
+        ):
+            count, rest = text.split(" ", 1)
+            kind, pid = rest.rsplit(" for ", 1)
+            because = f" {_md(why)}" if why else ""
+            bullets.append(
+                f"- **{count}** {kind} for `{pid}`{because} — {format_dates(dates, following)}"
+            )
+    for request in comparison.requests:
+        shown = request.new or request.old
+        assert shown is not None
+        bullets.append(
+            f"- request `{_md(request.request_id)}` of `{request.pipeline_id}` {request.change}: "
+            f"{_md(request_text(shown))}"
+        )
+    rows = []
+    for change in comparison.config_changes:
+        pid = f"`{change.pipeline_id}`"
+        if not change.fields:
+            rows.append(f"| {pid} | {change.change} | | | |")
+        for name, (old, new) in change.fields.items():
+            rows.append(
+                f"| {pid} | {change.change} | `{name}` | {_md_code(old)} | {_md_code(new)} |"
+            )
+    table = ["", "| pipeline | change | field | old (base) | new (this change) |"]
+    table.append("| --- | --- | --- | --- | --- |")
+    reserve = 300  # room for the closing "left out" note
+    used = sum(len(x) + 1 for x in head)
+    out = list(head)
+    left_out = 0
+    for line in bullets:
+        if used + len(line) + 1 > budget - reserve:
+            left_out += 1
+            continue
+        out.append(line)
+        used += len(line) + 1
+    if rows:
+        table_used = sum(len(x) + 1 for x in table)
+        if used + table_used < budget - reserve:
+            out += table
+            used += table_used
+            for row in rows:
+                if used + len(row) + 1 > budget - reserve:
+                    left_out += 1
+                    continue
+                out.append(row)
+                used += len(row) + 1
+        else:
+            left_out += len(rows)
+    if left_out:
+        out += [
+            "",
+            f"> **Cut to fit:** left out {left_out} line(s) of the comparison; "
+            "the JSON plan has all of it.",
+        ]
+    return "\n".join(out) + "\n\n"
+
+
+Where = tuple[str, int, int]  # file, line, col
+
+
+def guard_annotations(
+    comparison: PlanComparison, guard: Guard, where: Mapping[str, Where], limit: int = 10
+) -> list[str]:
+    """``::error`` workflow commands, one per pipeline delta that trips the guard."""
+    out = []
+    for delta in undeclared(comparison)[:limit]:
+        text, why = sentence(comparison, DateDelta(*_key(delta), delta.added, ()))[0]
+        file, line, col = where.get(delta.pipeline_id, ("", 1, 1))
+        props = [f"file={escape_property(file)}", f"line={line}", f"col={col}"] if file else []
+        props.append(
+            f"title={escape_property(f'mass-backfill guard (--max-new-dates {guard.limit})')}"
+        )
+        message = (
+            f"{text} {why}".strip()
+            + "; declare them as a backfill request (backfill.requests) to run them deliberately"
+        )
+        out.append(f"::error {','.join(props)}::{escape_data(message)}")
+    return out

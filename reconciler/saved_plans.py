@@ -1,0 +1,185 @@
+"""Saved plans: a fingerprint of config and state written with ``plan --out``, checked by
+``apply --plan`` before the pass runs.
+
+A saved plan is applied only while it is still the plan: the config files have the
+same digests, the state has the same table checksums, the plan is younger than the
+allowed age, and planning again now gives the same actions. Otherwise ``apply --plan``
+refuses with ``PlanError``, naming what changed, and the user makes a new plan.
+``apply`` then runs its normal pass, which plans again from the same inputs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from reconciler import __version__
+from reconciler.config.loading import LoadedPipeline, load_config
+from reconciler.core.plan import Plan
+from reconciler.core.plan_diff import PlanComparison, date_deltas
+from reconciler.errors import PlanError
+from reconciler.planning import PlanResult, plan_pipelines
+from reconciler.render.plan_json import plan_from_dict, plan_to_dict
+from reconciler.state.reading import open_reader
+from reconciler.state.summary import state_fingerprint
+
+FUTURE_TOLERANCE = timedelta(minutes=1)
+
+
+def config_fingerprint(pipelines: Sequence[LoadedPipeline]) -> dict[str, str]:
+    """File name -> sha256 of its bytes, for every pipeline file of the config."""
+    return {Path(p.file).name: p.digest for p in sorted(pipelines, key=lambda p: p.file)}
+
+
+def make_fingerprint(result: PlanResult, state: str, wanted: Sequence[str]) -> dict[str, Any]:
+    """What ``apply --plan`` checks: config digests, state checksums, filter, version."""
+    return {
+        "reconciler_version": __version__,
+        "pipelines_filter": sorted(wanted),
+        "config": config_fingerprint(result.pipelines),
+        "state": state_fingerprint(state),
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class SavedPlan:
+    plan: Plan
+    document: Mapping[str, Any]
+    fingerprint: Mapping[str, Any]
+
+
+def load_saved(path: Path) -> SavedPlan:
+    """Read a file written by ``plan --out``; ``PlanError`` for anything else."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PlanError(f"cannot read the saved plan {path}: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"{path} is not a saved plan: invalid JSON ({exc.msg})") from exc
+    if not isinstance(document, dict):
+        raise PlanError(f"{path} is not a saved plan: expected a JSON object")
+    fingerprint = document.get("fingerprint")
+    if not isinstance(fingerprint, dict):
+        raise PlanError(
+            f"{path} has no fingerprint, so it cannot be checked against the current config "
+            "and state; save plans with `reconciler plan --out FILE`"
+        )
+    try:
+        plan = plan_from_dict(document)
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise PlanError(f"{path} is not a saved plan this reconciler can read: {exc}") from exc
+    return SavedPlan(plan, document, fingerprint)
+
+
+def _config_drift(saved: Mapping[str, str], current: Mapping[str, str]) -> list[str]:
+    edited = sorted(f for f in saved.keys() & current.keys() if saved[f] != current[f])
+    added = sorted(current.keys() - saved.keys())
+    removed = sorted(saved.keys() - current.keys())
+    out = [f"{f} edited" for f in edited] + [f"{f} added" for f in added]
+    out += [f"{f} removed" for f in removed]
+    return out
+
+
+def _state_drift(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    if saved.get("exists") != current.get("exists"):
+        return ["the state file was created" if current.get("exists") else "the file is gone"]
+    if saved.get("schema_version") != current.get("schema_version"):
+        return [f"schema version {saved.get('schema_version')} -> {current.get('schema_version')}"]
+    old, new = saved.get("tables", {}), current.get("tables", {})
+    out = []
+    for table in sorted(set(old) | set(new)):
+        before, after = old.get(table), new.get(table)
+        if before == after:
+            continue
+        if before is None or after is None:
+            out.append(f"table {table} {'added' if before is None else 'removed'}")
+        elif before.get("rows") != after.get("rows"):
+            out.append(f"{table}: {before.get('rows')} -> {after.get('rows')} rows")
+        else:
+            out.append(f"{table}: rows changed")
+    return out
+
+
+def _normal(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def _plan_drift(saved: Plan, current: Plan) -> list[str]:
+    """Sentences for the dates whose part in the plan changed (time passing, mostly)."""
+    from reconciler.render.plan_compare import sentence
+
+    empty = PlanComparison((), (), ())
+    lines = []
+    for delta in date_deltas(saved, current):
+        if delta.kind in ("waiting", "gap"):
+            continue
+        for text, _why in sentence(empty, delta):
+            lines.append(text)
+    return lines
+
+
+def check_saved(
+    saved: SavedPlan, config_dir: Path, state: str, now: datetime, max_age: timedelta
+) -> None:
+    """Refuse (``PlanError``) a saved plan that is no longer what apply would do."""
+    fingerprint = saved.fingerprint
+    if fingerprint.get("pipelines_filter"):
+        raise PlanError(
+            "the saved plan was made with --pipeline "
+            f"{', '.join(fingerprint['pipelines_filter'])}, but apply works on every "
+            "pipeline; save a plan without --pipeline"
+        )
+    pipelines = load_config(config_dir)
+    drift = _config_drift(fingerprint.get("config", {}), config_fingerprint(pipelines))
+    if drift:
+        raise PlanError(
+            f"config changed since the plan was made ({', '.join(drift[:5])}"
+            f"{', ...' if len(drift) > 5 else ''}); make a new plan"
+        )
+    drift = _state_drift(fingerprint.get("state", {}), state_fingerprint(state))
+    if drift:
+        raise PlanError(
+            f"state changed since the plan was made ({'; '.join(drift[:5])}"
+            f"{'; ...' if len(drift) > 5 else ''}): another apply ran in between; make a new plan"
+        )
+    made = saved.plan.now
+    if made - now > FUTURE_TOLERANCE:
+        raise PlanError(
+            f"plan too old to trust: it was made at {made.isoformat()}, after now "
+            f"({now.isoformat()}); was it made with a different --now?"
+        )
+    if now - made > max_age:
+        raise PlanError(
+            f"plan too old: made at {made.isoformat()}, {_age(now - made)} ago, more than "
+            f"--max-plan-age {_age(max_age)}; make a new plan"
+        )
+    reader = open_reader(state)
+    try:
+        current = plan_pipelines(pipelines, reader, now).plan
+    finally:
+        reader.close()
+    changed = [
+        key
+        for key in ("actions", "config_changes")
+        if _normal(plan_to_dict(current)[key]) != _normal(saved.document.get(key))
+    ]
+    if changed:
+        lines = _plan_drift(saved.plan, current)
+        detail = "; ".join(lines[:5]) if lines else "its " + " and ".join(changed) + " differ"
+        raise PlanError(
+            f"plan too old: since it was made at {made.isoformat()} the plan changed "
+            f"({detail}); make a new plan"
+        )
+
+
+def _age(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds % 3600 == 0 and seconds >= 3600:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0 and seconds >= 60:
+        return f"{seconds // 60}m"
+    return f"{seconds}s"
