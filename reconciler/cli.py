@@ -17,6 +17,8 @@ import click
 
 from reconciler import __version__
 from reconciler.clock import Clock, OffsetClock, SystemClock, parse_instant
+from reconciler.commands.report import DATE, check_window
+from reconciler.commands.report import report as report_command
 from reconciler.errors import ConfigError, ReconcilerError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -295,7 +297,10 @@ def plan_command(
     if fmt == "json":
         _echo_json(result.plan, compare_doc)
     elif fmt == "markdown":
-        text = _markdown(result.plan, adjacency, comparison, guard)
+        from reconciler.render.coverage_strip import strips_for
+
+        strip_for = strips_for(result.specs, result.plan)
+        text = _markdown(result.plan, adjacency, comparison, guard, strip_for)
         click.echo(text, nl=False)
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
@@ -357,18 +362,18 @@ def _echo_json(plan: Any, compare_doc: dict[str, Any] | None) -> None:
     click.echo(document_json(plan_document(plan, compare_doc)), nl=False)
 
 
-def _markdown(plan: Any, adjacency: Any, comparison: Any, guard: Any) -> str:
+def _markdown(plan: Any, adjacency: Any, comparison: Any, guard: Any, strip_for: Any = None) -> str:
     """The plan's markdown, with the comparison (if any) right under its headline."""
     from reconciler.render.plan_markdown import LIMIT, render_markdown
 
     if comparison is None:
-        return render_markdown(plan, adjacency)
+        return render_markdown(plan, adjacency, strip_for=strip_for)
     from reconciler.render.plan_compare import HALF, render_compare_markdown
 
     section = render_compare_markdown(
         comparison.result, comparison.label, adjacency, guard, budget=LIMIT // HALF
     )
-    text = render_markdown(plan, adjacency, limit=LIMIT - len(section))
+    text = render_markdown(plan, adjacency, limit=LIMIT - len(section), strip_for=strip_for)
     lines = text.splitlines(keepends=True)
     at = next((i for i, line in enumerate(lines) if line.startswith("_Planned at")), None)
     if at is None:  # (a layout without the "planned at" line: the section goes last)
@@ -673,10 +678,26 @@ def backfill(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @click.option("--pipeline", "pipelines", multiple=True, help="Only this pipeline (repeatable).")
+@click.option(
+    "--calendar", is_flag=True, help="A calendar per pipeline: one cell per scheduled date."
+)
+@click.option("--from", "date_from", type=DATE, default=None, help="Calendar: first date.")
+@click.option("--to", "date_to", type=DATE, default=None, help="Calendar: last date.")
 def status(
-    config_dir: Path, state: str, now_text: str | None, fmt: str, pipelines: tuple[str, ...]
+    config_dir: Path,
+    state: str,
+    now_text: str | None,
+    fmt: str,
+    pipelines: tuple[str, ...],
+    calendar: bool,
+    date_from: datetime | None,
+    date_to: datetime | None,
 ) -> None:
-    """Per pipeline: coverage, gaps, in flight, failures, next due date, SLA."""
+    """Per pipeline: coverage, gaps, in flight, failures, next due date, SLA.
+
+    --calendar draws each pipeline's dates instead (about a year up to now, or
+    --from/--to): by week, or by month for monthly schedules, with a legend.
+    """
     import json
 
     from reconciler.config.loading import load_config
@@ -686,6 +707,19 @@ def status(
     from reconciler.state.reading import open_reader
 
     now = parse_instant_option(now_text) if now_text else make_clock(None).now()
+    if calendar:
+        from reconciler.reporting import render_status_calendar
+
+        if fmt != "text":
+            raise click.UsageError("--calendar draws text; it does not combine with --format json")
+        check_window(date_from, date_to)
+        colour = use_colour()
+        window = (date_from.date() if date_from else None, date_to.date() if date_to else None)
+        text = render_status_calendar(config_dir, state, now, pipelines, *window, colour)
+        click.echo(text, nl=False, color=colour)
+        return
+    if date_from or date_to:
+        raise click.UsageError("--from and --to go with --calendar")
     loaded = select(load_config(config_dir), pipelines, config_dir)
     specs = [to_spec(p.model) for p in loaded]
     reader = open_reader(state)
@@ -782,3 +816,6 @@ def state_import(directory: Path, config_dir: Path, state: str) -> None:
         f"imported {len(report.rows)} table(s), {sum(report.rows.values())} row(s) "
         f"from {directory} into {state}"
     )
+
+
+main.add_command(report_command)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.core.plan import Plan
@@ -39,9 +39,11 @@ def _config_rows(plan: Plan) -> list[str]:
     return rows
 
 
-def _details(view: PipelineView) -> str:
+def _details(view: PipelineView, strip: str | None = None) -> str:
     counts = ", ".join(f"{n} {LABELS.get(k, k)}" for k, n in view.counts.items())
     block = [f"<details><summary><code>{view.pipeline_id}</code> ({counts})</summary>", ""]
+    if strip:
+        block += [strip, ""]
     for line in view.lines:
         detail = f" — {_text(line.detail)}" if line.detail else ""
         block.append(f"- {SYMBOLS[line.kind]} **{line.kind}** {line.dates}{detail}")
@@ -66,12 +68,17 @@ def _names(ids: list[str]) -> str:
 
 
 def render_markdown(
-    plan: Plan, adjacency: Mapping[str, NextDate] | None = None, limit: int = LIMIT
+    plan: Plan,
+    adjacency: Mapping[str, NextDate] | None = None,
+    limit: int = LIMIT,
+    strip_for: Callable[[str], str | None] | None = None,
 ) -> str:
     """Summary table plus collapsible details per pipeline, cut to fit under ``limit``.
 
     Sections fill in order (config changes, the per-pipeline table, the details) while
-    they fit; whatever does not is named in a closing "Cut to fit" note.
+    they fit; whatever does not is named in a closing "Cut to fit" note. ``strip_for``
+    gives a pipeline's coverage strip (``render.coverage_strip.strips_for``), shown at
+    the top of its details; it is asked only for the details that fit.
     """
     views = [v for v in build_views(plan, adjacency) if v.lines]
     budget = limit - RESERVE
@@ -102,10 +109,15 @@ def render_markdown(
         ]
         section(header, rows, "row(s) of the pipeline table", budget)
     text = "\n".join(lines) + "\n"
-    blocks = [_details(v) for v in views]
-    taken = _take(blocks, len(text), budget)
-    text += "".join(blocks[:taken])
-    if taken < len(blocks):
+    taken, used = 0, len(text)
+    for view in views:
+        block = _details(view, strip_for(view.pipeline_id) if strip_for else None)
+        used += len(block) + 1
+        if used > budget:
+            break
+        text += block
+        taken += 1
+    if taken < len(views):
         omitted = [v.pipeline_id for v in views[taken:]]
         left_out.append(f"the details of {len(omitted)} pipeline(s) ({_names(omitted)})")
     if left_out:

@@ -1,0 +1,98 @@
+"""Every scheduled date of a pipeline in a window, classified for calendars (pure).
+
+One state per date, decided in this order: an attempt in flight wins (a re-run of a
+covered date shows as running); then covered (late when its SLA was missed); then the
+newest attempt failed (``retrying`` while the retry policy allows another attempt,
+``failed`` once it does not); then, never attempted, ``gap`` when due and ``not_due``
+when not yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from reconciler.core.calendar import scheduled_between
+from reconciler.core.coverage import PipelineObserved
+from reconciler.core.intervals import contains
+from reconciler.core.planner import due_window
+from reconciler.core.spec import PipelineSpec
+
+DateState = Literal["covered", "covered_late", "failed", "retrying", "in_flight", "gap", "not_due"]
+# legend order: from done, through under way, to missing, then the future
+STATES: tuple[DateState, ...] = (
+    "covered",
+    "covered_late",
+    "in_flight",
+    "retrying",
+    "failed",
+    "gap",
+    "not_due",
+)
+LABELS: dict[DateState, str] = {
+    "covered": "covered",
+    "covered_late": "covered late (SLA missed)",
+    "in_flight": "in flight",
+    "retrying": "retrying",
+    "failed": "failed",
+    "gap": "gap",
+    "not_due": "not yet due",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DateDetail:
+    """The newest attempt of one date, as the run log has it (for tooltips)."""
+
+    status: str
+    attempt: int
+    run_id: str
+    error: str | None = None
+    sla_met: bool | None = None
+    platform_run_id: str | None = None
+
+
+def classify_dates(
+    spec: PipelineSpec,
+    obs: PipelineObserved,
+    now: datetime,
+    first: date,
+    last: date,
+    late: Iterable[date] = (),
+) -> dict[date, DateState]:
+    """The state of every scheduled date in ``[first, last]``, ascending.
+
+    ``late``: dates whose successful run missed the SLA deadline (``sla_met = false``,
+    or a recorded breach), which only the run log knows.
+    """
+    late_dates = frozenset(late)
+    window = due_window(spec.schedule, now)
+    latest = window[1] if window is not None else None
+    policy = spec.retry
+    out: dict[date, DateState] = {}
+    for d in scheduled_between(spec.schedule, first, last):
+        failed = obs.failed.get(d)
+        state: DateState
+        if d in obs.in_flight:
+            state = "in_flight"
+        elif contains(obs.covered, d):
+            state = "covered_late" if d in late_dates else "covered"
+        elif failed is not None:
+            more = policy.enabled and failed.attempt - 1 < policy.max_retries
+            state = "retrying" if more else "failed"
+        elif latest is not None and d <= latest:
+            state = "gap"
+        else:
+            state = "not_due"
+        out[d] = state
+    return out
+
+
+def count_states(states: Mapping[date, DateState]) -> dict[DateState, int]:
+    """How many dates are in each state, every state present, in legend order."""
+    counts: dict[DateState, int] = dict.fromkeys(STATES, 0)
+    for state in states.values():
+        counts[state] += 1
+    return counts

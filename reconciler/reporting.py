@@ -1,0 +1,285 @@
+"""The edge of ``report`` and ``status --calendar``: config plus state, read only, for renderers.
+
+Nothing here writes: the state is opened read-only (a missing file reads as empty,
+and is never created), and the renderers it feeds are pure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from reconciler import __version__
+from reconciler.config.loading import LoadedPipeline, load_config
+from reconciler.config.specs import to_spec
+from reconciler.core.calendar import adjacency
+from reconciler.core.coverage import Observed
+from reconciler.core.date_states import DateDetail, classify_dates
+from reconciler.core.plan import Plan
+from reconciler.core.spec import PipelineSpec
+from reconciler.core.status import PipelineStatus, pipeline_status
+from reconciler.planning import make_plan, select
+from reconciler.render.calendar_grid import PipelineCalendar, calendar_window, layout_for
+from reconciler.render.calendar_text import render_calendars
+from reconciler.render.dates import DateRun, format_run
+from reconciler.render.report_html import Failure, Pending, Report
+from reconciler.state.reading import open_reader
+
+RECENT_FAILURES = 20
+MAX_CALENDARS = 200
+ERROR_CHARS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class RunLog:
+    """What the run log adds to the compact state: per date its newest attempt, late dates."""
+
+    details: dict[str, dict[date, DateDetail]] = field(default_factory=dict)
+    late: dict[str, set[date]] = field(default_factory=dict)
+    failures: tuple[Failure, ...] = ()
+
+
+def _as_date(value: date | None) -> date | None:
+    """``click.DateTime`` gives datetimes; calendars want days."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _last_line(text: str | None) -> str:
+    """The line of an error that says what went wrong (tracebacks end with it), shortened."""
+    if not text:
+        return ""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    line = lines[-1] if lines else ""
+    return line if len(line) <= ERROR_CHARS else line[: ERROR_CHARS - 1] + "…"
+
+
+def _span(days: Sequence[date]) -> str:
+    """A failed run's dates: one date, or first..last and how many (a run's dates are
+    consecutive scheduled dates, whatever the schedule)."""
+    if len(days) == 1:
+        return days[0].isoformat()
+    return f"{days[0]}..{days[-1]} ({len(days)} dates)"
+
+
+_NEWEST = """
+    SELECT pipeline_id, run_date, status, attempt, batch_id, error_message, sla_met,
+           platform_run_id
+    FROM (SELECT *, row_number() OVER (
+                     PARTITION BY pipeline_id, run_date
+                     ORDER BY created_at DESC, attempt DESC, run_id DESC) AS newest
+          FROM pipeline_run_log
+          WHERE pipeline_id IN (SELECT unnest(?::VARCHAR[])) AND run_date BETWEEN ? AND ?)
+    WHERE newest = 1"""
+
+
+def read_run_log(
+    state: str,
+    windows: dict[str, tuple[date, date]],
+    details: bool = True,
+    failures_of: Sequence[str] = (),
+    limit: int = RECENT_FAILURES,
+) -> RunLog:
+    """From the run log: late dates in each window, with ``details`` the newest attempt
+    of every date, and the ``limit`` latest failed runs of ``failures_of``."""
+    if not Path(state).exists() or not (windows or failures_of):
+        return RunLog()
+    from reconciler.state.connection import current_version, reading
+
+    ids = sorted(windows)
+    lo = min((w[0] for w in windows.values()), default=date.min)
+    hi = max((w[1] for w in windows.values()), default=date.min)
+    with reading(state) as conn:
+        if current_version(conn) is None:
+            return RunLog()
+        # without details only the late dates leave the database (10^4 pipelines x a year)
+        where = "" if details else " AND status = 'success' AND sla_met = false"
+        newest = conn.execute(_NEWEST + where, [ids, lo, hi]).fetchall() if ids else []
+        breaches = conn.execute(
+            """SELECT pipeline_id, run_date FROM sla_breaches
+               WHERE pipeline_id IN (SELECT unnest(?::VARCHAR[])) AND run_date BETWEEN ? AND ?""",
+            [ids, lo, hi],
+        ).fetchall()
+        failed = conn.execute(
+            """SELECT pipeline_id, batch_id, list(run_date ORDER BY run_date), max(attempt),
+                      max(end_time), arg_min(error_message, run_date), any_value(kind)
+               FROM pipeline_run_log
+               WHERE status = 'failed' AND pipeline_id IN (SELECT unnest(?::VARCHAR[]))
+               GROUP BY pipeline_id, batch_id
+               ORDER BY max(coalesce(end_time, start_time, created_at)) DESC, batch_id
+               LIMIT ?""",
+            [sorted(failures_of), limit],
+        ).fetchall()
+    found: dict[str, dict[date, DateDetail]] = {}
+    late: dict[str, set[date]] = {}
+    for pid, day, status, attempt, batch, error, sla_met, platform_id in newest:
+        first, last = windows[pid]
+        if first <= day <= last:
+            detail = DateDetail(status, attempt or 1, batch, error, sla_met, platform_id)
+            found.setdefault(pid, {})[day] = detail
+            if status == "success" and sla_met is False:
+                late.setdefault(pid, set()).add(day)
+    for pid, day in breaches:
+        late.setdefault(pid, set()).add(day)
+    failures = tuple(
+        Failure(
+            pid,
+            batch,
+            _span(days),
+            len(days),
+            attempt or 1,
+            ended.replace(tzinfo=UTC) if ended else None,
+            _last_line(error),
+            kind or "",
+        )
+        for pid, batch, days, attempt, ended, error, kind in failed
+    )
+    return RunLog(found if details else {}, late, failures)
+
+
+def _calendars(
+    loaded: Sequence[LoadedPipeline],
+    specs: Sequence[PipelineSpec],
+    observed: Observed,
+    log_for: dict[str, tuple[date, date]],
+    log: RunLog,
+    now: datetime,
+) -> list[PipelineCalendar]:
+    out = []
+    for pipeline, spec in zip(loaded, specs, strict=True):
+        first, last = log_for[spec.id]
+        states = classify_dates(
+            spec, observed.of(spec.id), now, first, last, log.late.get(spec.id, ())
+        )
+        out.append(
+            PipelineCalendar(
+                spec.id,
+                pipeline.model.name or spec.id,
+                spec.schedule.type,
+                layout_for(spec.schedule),
+                first,
+                last,
+                states,
+                log.details.get(spec.id, {}),
+            )
+        )
+    return out
+
+
+def _windows(
+    specs: Sequence[PipelineSpec], now: datetime, date_from: date | None, date_to: date | None
+) -> dict[str, tuple[date, date]]:
+    lo, hi = _as_date(date_from), _as_date(date_to)
+    return {s.id: calendar_window(s.schedule, now, layout_for(s.schedule), lo, hi) for s in specs}
+
+
+def render_status_calendar(
+    config_dir: Path,
+    state: str,
+    now: datetime,
+    pipelines: Sequence[str],
+    date_from: date | None,
+    date_to: date | None,
+    colour: bool,
+) -> str:
+    """``reconciler status --calendar``: every selected pipeline's calendar, and a legend."""
+    loaded = select(load_config(config_dir), pipelines, config_dir)
+    specs = [to_spec(p.model) for p in loaded]
+    windows = _windows(specs, now, date_from, date_to)
+    reader = open_reader(state)
+    try:
+        observed = reader.observe([s.id for s in specs])
+    finally:
+        reader.close()
+    log = read_run_log(state, windows, details=False)
+    cals = _calendars(loaded, specs, observed, windows, log, now)
+    return render_calendars(cals, now.isoformat(timespec="seconds"), colour)
+
+
+def _runs_text(spec: PipelineSpec | None, days: list[date], limit: int = 4) -> str:
+    """Runs of consecutive scheduled dates, at most ``limit`` shown (cheap adjacency: a
+    fleet's backlog can hold 10^6 dates)."""
+    follows = adjacency(spec.schedule) if spec is not None else lambda a, b: (b - a).days == 1
+    runs: list[DateRun] = []
+    for day in sorted(days):
+        if runs and follows(runs[-1][1], day):
+            runs[-1] = (runs[-1][0], day, runs[-1][2] + 1)
+        else:
+            runs.append((day, day, 1))
+    text = ", ".join(format_run(r) for r in runs[:limit])
+    if len(runs) > limit:
+        rest = sum(r[2] for r in runs[limit:])
+        text += f", +{rest} more dates in {len(runs) - limit} runs"
+    return text
+
+
+def _pending(plan: Plan, specs: Sequence[PipelineSpec]) -> tuple[Pending, ...]:
+    """Backfills the next apply would start, retries due or waiting: grouped, dates compressed."""
+    by_id = {s.id: s for s in specs}
+    groups: dict[tuple[str, str, str], list[date]] = {}
+    for action in plan.actions:
+        if action.kind == "backfill":
+            detail = f"priority {action.priority}"
+            if action.request_id:
+                detail = f"request {action.request_id}, {detail}"
+                if action.reason:
+                    detail += f": {action.reason}"
+            groups.setdefault((action.pipeline_id, "backfill", detail), []).extend(action.dates)
+        elif action.kind == "retry":
+            detail = f"attempt {action.attempt}, due now"
+            groups.setdefault((action.pipeline_id, "retry", detail), []).extend(action.dates)
+    for waiting in plan.waiting:
+        detail = (
+            f"attempt {waiting.attempt} at "
+            f"{waiting.next_retry_at.strftime('%Y-%m-%d %H:%M:%S UTC')}"
+        )
+        groups.setdefault((waiting.pipeline_id, "retry", detail), []).extend(waiting.dates)
+    return tuple(
+        Pending(pid, kind, _runs_text(by_id.get(pid), days), len(days), detail)
+        for (pid, kind, detail), days in sorted(groups.items(), key=lambda kv: kv[0][:2])
+    )
+
+
+def _worst_first(statuses: Sequence[PipelineStatus], count: int) -> set[str]:
+    """The ``count`` pipelines most in need of a look: lowest coverage, then most failed."""
+    ranked = sorted(statuses, key=lambda r: (r.coverage_pct, -r.failed, r.pipeline_id))
+    return {r.pipeline_id for r in ranked[:count]}
+
+
+def gather_report(
+    config_dir: Path,
+    state: str,
+    now: datetime,
+    pipelines: Sequence[str] = (),
+    date_from: date | None = None,
+    date_to: date | None = None,
+    max_calendars: int = MAX_CALENDARS,
+) -> Report:
+    """Everything ``report`` shows, read once at ``now``.
+
+    Every pipeline is in the fleet summary; calendars (a few hundred bytes per date)
+    are drawn for at most ``max_calendars`` of them, the least covered first.
+    """
+    reader = open_reader(state)
+    try:
+        result = make_plan(config_dir, reader, now, pipelines)
+        observed = reader.observe([s.id for s in result.specs])
+    finally:
+        reader.close()
+    statuses = tuple(pipeline_status(s, observed.of(s.id), now) for s in result.specs)
+    drawn = _worst_first(statuses, max_calendars)
+    pairs = [(p, s) for p, s in zip(result.pipelines, result.specs, strict=True) if s.id in drawn]
+    specs = [s for _, s in pairs]
+    windows = _windows(specs, now, date_from, date_to)
+    log = read_run_log(state, windows, failures_of=[s.id for s in result.specs])
+    cals = _calendars([p for p, _ in pairs], specs, observed, windows, log, now)
+    return Report(
+        now=now,
+        calendars=tuple(cals),
+        statuses=statuses,
+        failures=log.failures,
+        pending=_pending(result.plan, result.specs),
+        version=__version__,
+        schedules={s.id: s.schedule.type for s in result.specs},
+    )
