@@ -10,12 +10,16 @@ killed at any point is finished by the next one, and no date is ever started twi
 For throughput, intents are written a few slots ahead (``AHEAD``) and outcomes are
 written in batches (at most ``WRITE_INTERVAL`` late): a slot that frees up is filled
 without waiting for the state file, and one transaction carries many runs.
+
+A run its platform reports successful is checked first (quality checks, in worker
+threads) and only then recorded. The events of a pass (outcomes, SLA breaches, dates
+out of retries, finished backfill requests) are recorded as notifications in the
+same transactions, and sent by the pass's outbox in a background thread.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import heapq
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -23,29 +27,37 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from reconciler import slots
 from reconciler.clock import Clock
 from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.config.specs import to_spec
 from reconciler.core.calendar import sla_deadline
+from reconciler.core.coverage import Observed
 from reconciler.core.plan import Action, Plan
 from reconciler.core.planner import plan as make_plan
 from reconciler.core.spec import PipelineSpec
 from reconciler.errors import ConfigError, Problem, ReconcilerError
+from reconciler.notify.outbox import Outbox
+from reconciler.notify.pass_events import PassEvents
 from reconciler.platforms.base import Platform, RunRequest
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.registry import build_platforms
+from reconciler.quality.checking import Checker
+from reconciler.quality.results import CheckResult
 from reconciler.run_values import rendered_parameters, run_values
 from reconciler.state import duckdb_store as db
 from reconciler.state.config_rows import pipeline_row
 from reconciler.state.connection import transaction
 from reconciler.state.locking import Holder, acquire, confirm, release
 from reconciler.state.records import Batch, Outcome, RunIntent, batch_key, short_id
+from reconciler.state.run_writes import record_outcomes_live
 
 POLL_MIN = 0.05
 POLL_INTERVAL = 0.25  # the longest a pass idles before looking at its runs again
 RENEW_EVERY = 60.0  # seconds between lease renewals of the apply lock
 AHEAD = 8  # intents written ahead of the free slots, per slot
 WRITE_INTERVAL = 0.25  # the longest run outcomes wait to be written while slots are busy
+DRAIN_LIMIT = 120.0  # seconds the end of a pass waits for notifications being sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +115,12 @@ class Applier:
         self._unmarked: dict[str, tuple[str, datetime]] = {}
         # outcomes found without a platform (start failures, unfollowable runs)
         self._failures: list[tuple[Batch, Outcome]] = []
+        self.checker = Checker(clock)
+        self._results: dict[str, list[CheckResult]] = {}  # checked, outcome not written yet
+        self.outbox = Outbox({}, {}, clock)
+        self.events = PassEvents({}, {}, self.outbox)
+        self.run_specs: dict[str, PipelineSpec] = {}  # with ad-hoc requests
+        self.observed = Observed()
 
     # --- the pass -----------------------------------------------------------------
 
@@ -116,6 +134,9 @@ class Applier:
             self._adopt_in_flight()
             plan = self._plan()
             self.report.plan = plan
+            models = {pid: p.model for pid, p in self.pipelines.items()}
+            self.outbox = Outbox(models, self.run_specs, self.clock)
+            self.events = PassEvents(models, self.specs, self.outbox)
             actions = [a for a in plan.actions if a.kind in ("run", "retry", "backfill")]
             actions = self._startable(actions)
             intents = [self._intent(a) for a in actions]
@@ -125,9 +146,13 @@ class Applier:
             for platform in self.platforms.values():
                 if isinstance(platform, LocalPlatform):  # outcomes are recorded by now
                     platform.prune(keep=set(self.running))
+            self._conclude()
         finally:
             for platform in self.platforms.values():
                 platform.close()
+            self.checker.close()
+            self.outbox.close()
+            self.report.notifications += self.outbox.lines
             release(self.state, self.lock)
         return self.report
 
@@ -168,13 +193,13 @@ class Applier:
     def _plan(self) -> Plan:
         store = db.DuckDBStore(self.state)
         ids = list(self.specs)
-        observed = store.observe(ids)
+        self.observed = store.observe(ids)
         extra = store.requests(ids)
-        specs = [
-            dataclasses.replace(s, requests=s.requests + extra.get(s.id, ()))
+        self.run_specs = {
+            s.id: dataclasses.replace(s, requests=s.requests + extra.get(s.id, ()))
             for s in self.specs.values()
-        ]
-        return make_plan(specs, observed, self.clock.now())
+        }
+        return make_plan(list(self.run_specs.values()), self.observed, self.clock.now())
 
     def _startable(self, actions: list[Action]) -> list[Action]:
         """Actions whose platform this reconciler can drive; the others are reported."""
@@ -190,21 +215,35 @@ class Applier:
         return out
 
     def _prepare(self, plan: Plan, intents: list[RunIntent]) -> None:
-        """SLA breaches recorded (notified once) and the pass's backfills queued as pending."""
+        """SLA breaches recorded, plan events noted, the pass's backfills queued as pending.
+
+        Notifications left over from earlier passes are sent from here on.
+        """
         now = self.clock.now()
-        by_pipeline: dict[str, list[tuple[date, datetime]]] = {}
-        for breach in plan.sla_breaches:
-            by_pipeline.setdefault(breach.pipeline_id, []).append((breach.date, breach.deadline))
-        if not by_pipeline and not any(i.kind == "backfill" for i in intents):
-            return
         with transaction(self.state) as conn:
-            for pid, breaches in by_pipeline.items():
-                new = db.record_breaches(conn, pid, breaches, now)
-                spec = self.specs[pid]
-                if new and spec.sla_notify:
-                    days = ", ".join(d.isoformat() for d in new)
-                    self.report.notifications.append(f"[sla_breach] {pid}: {days}")
+            self.outbox.recover(conn)
+            self.events.note_plan(conn, plan, self.observed, self.run_specs, now)
             db.enqueue_backfills(conn, intents, now)
+            claimed = self.outbox.exchange(conn)
+        self.outbox.start(claimed)
+
+    def _conclude(self) -> None:
+        """Notice what the pass's outcomes led to, then finish sending (bounded)."""
+        events = self.events
+        if (self.report.succeeded or self.report.failed) and (events.plan_events or events.any_sla):
+            plan = self._plan()
+            with transaction(self.state) as conn:
+                events.note_plan(conn, plan, self.observed, self.run_specs, self.clock.now())
+                claimed = self.outbox.exchange(conn)
+            self.outbox.start(claimed)
+        deadline = time.monotonic() + DRAIN_LIMIT
+        while not self.outbox.settled and time.monotonic() < deadline:
+            self.outbox.wait(max(deadline - time.monotonic(), 0.0))
+            if self.outbox.busy:
+                break  # a receiver that hangs: its rows stay claimed and are not resent
+            with transaction(self.state) as conn:
+                claimed = self.outbox.exchange(conn)
+            self.outbox.start(claimed)
 
     # --- starting and following runs ----------------------------------------------
 
@@ -261,7 +300,12 @@ class Applier:
                 self._write_chosen_run_ids()
             if self.progress and (found or started):
                 self.progress(self.report, total)
-            if queued == 0 and not pool and not (self.options.wait and self._followed()):
+            if (
+                queued == 0
+                and not pool
+                and not self.checker
+                and not (self.options.wait and self._followed())
+            ):
                 break
             if not found and not started:
                 self._idle()
@@ -276,57 +320,26 @@ class Applier:
     def _take(
         self, queues: dict[str, deque[tuple[int, RunIntent]]], pool: list[RunIntent], ahead: int
     ) -> list[RunIntent]:
-        """The next intents in plan order, up to ``ahead`` waiting to start.
-
-        A pipeline holds at most ``AHEAD`` times its ``max_active_runs`` (running and
-        waiting), so that one pipeline's long backfill does not fill the pool for everyone.
-        """
-        held: dict[str, int] = {}
-        for batch in self.running.values():
-            held[batch.pipeline_id] = held.get(batch.pipeline_id, 0) + 1
-        for intent in pool:
-            held[intent.pipeline_id] = held.get(intent.pipeline_id, 0) + 1
-
-        def room(pid: str) -> bool:
-            return held.get(pid, 0) < AHEAD * self.specs[pid].max_active_runs
-
-        heads = [(q[0][0], pid) for pid, q in queues.items() if q and room(pid)]
-        heapq.heapify(heads)
-        taken: list[RunIntent] = []
-        while heads and len(pool) + len(taken) < ahead:
-            _, pid = heapq.heappop(heads)
-            queue = queues[pid]
-            taken.append(queue.popleft()[1])
-            held[pid] = held.get(pid, 0) + 1
-            if queue and room(pid):
-                heapq.heappush(heads, (queue[0][0], pid))
-        return taken
+        """The next intents in plan order (``AHEAD`` times ``max_active_runs`` a pipeline)."""
+        running = self.running.values()
+        return slots.take(
+            queues, pool, running, ahead, lambda pid: AHEAD * self.specs[pid].max_active_runs
+        )
 
     def _start_from(self, pool: list[RunIntent]) -> int:
         """Start, in order, the written intents that fit the free slots; returns how many."""
         if not pool:
             return 0
-        in_use: dict[str, int] = {}
-        for batch in self.running.values():
-            in_use[batch.pipeline_id] = in_use.get(batch.pipeline_id, 0) + 1
-        free = self.options.max_parallel - len(self.running)
-        chosen: list[RunIntent] = []
-        for intent in pool:
-            if free <= 0:
-                break
-            pid = intent.pipeline_id
-            if in_use.get(pid, 0) < self.specs[pid].max_active_runs:
-                chosen.append(intent)
-                in_use[pid] = in_use.get(pid, 0) + 1
-                free -= 1
-        if chosen:
-            picked = {i.batch_id for i in chosen}
-            pool[:] = [i for i in pool if i.batch_id not in picked]
-            self._start(chosen)
+        running = list(self.running.values())
+        chosen = slots.fit(
+            pool, running, self.options.max_parallel, lambda p: self.specs[p].max_active_runs
+        )
+        self._start(chosen)
         return len(chosen)
 
     def _write(self, outcomes: list[tuple[Batch, Outcome]], intents: list[RunIntent]) -> set[str]:
-        """One transaction: runs marked started, outcomes, new intents; returns those written."""
+        """One transaction: runs marked started, outcomes (with their checks and events),
+        new intents, notifications sent or due; returns the intents written."""
         now = self.clock.now()
         ended = {b.batch_id for b, _ in outcomes}
         marks = [(bid, rid, at) for bid, (rid, at) in self._unmarked.items() if bid not in ended]
@@ -337,8 +350,21 @@ class Applier:
                 if extend:
                     self._last_renew = time.monotonic()
             db.mark_running_many(conn, marks)
-            db.record_outcomes(conn, [(b, o, self._deadlines(b)) for b, o in outcomes])
+            finished = [(b, o, self._deadlines(b)) for b, o in outcomes]
+            live = record_outcomes_live(conn, finished)
+            if live:
+                self.events.record_outcomes(
+                    conn,
+                    [f for f in finished if f[0].batch_id in live],
+                    self._results,
+                    self.observed,
+                    now,
+                )
             written = set(db.record_intents(conn, intents, now))
+            claimed = self.outbox.exchange(conn, final=False)
+        self.outbox.start(claimed)
+        for batch_id in ended:
+            self._results.pop(batch_id, None)
         for batch_id, run_id, at in marks:
             batch = self.running.get(batch_id)
             if batch is not None:
@@ -418,15 +444,20 @@ class Applier:
                     error = "the pipeline was deleted before its run started"
                     outcomes.append((batch, Outcome(False, self.clock.now(), error)))
             elif result.state in ("success", "failed"):
-                outcome = Outcome(
-                    result.state == "success",
-                    result.ended_at or self.clock.now(),
-                    result.error,
-                    batch.platform_run_id or batch.batch_id,
-                )
+                ended_at = result.ended_at or self.clock.now()
+                run_id = batch.platform_run_id or batch.batch_id
+                loaded = self.pipelines.get(batch.pipeline_id)
+                if result.state == "success" and loaded and loaded.model.quality.checks:
+                    self.running.pop(batch.batch_id, None)  # its slot is free while checked
+                    self.checker.begin(loaded.model, batch, ended_at, run_id)
+                    continue
+                outcome = Outcome(result.state == "success", ended_at, result.error, run_id)
                 outcomes.append((batch, outcome))
         outcomes += self._failures  # start failures of restarts, found just now
         self._failures = []
+        for checked in self.checker.finished():
+            self._results[checked.batch.batch_id] = checked.results
+            outcomes.append((checked.batch, checked.outcome))
         return outcomes
 
     def _followed(self) -> bool:
@@ -438,7 +469,9 @@ class Applier:
     def _idle(self) -> None:
         """Wait for a run to end, at most ``POLL_INTERVAL``."""
         platforms = {b.platform for b in self.running.values() if b.platform in self.platforms}
-        if len(platforms) == 1:
+        if not platforms and self.checker:
+            self.checker.wait(POLL_INTERVAL)
+        elif len(platforms) == 1:
             self.platforms[platforms.pop()].wait(POLL_INTERVAL)
         else:
             time.sleep(POLL_INTERVAL if platforms else POLL_MIN)

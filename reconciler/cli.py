@@ -557,6 +557,8 @@ def run(
             click.echo(f"pass failed: {exc}", err=True)
             report = None
         if report is not None:
+            for line in report.notifications:
+                click.echo(f"notify: {line}")
             click.echo(
                 f"{clock.now().isoformat(timespec='seconds')} pass: {report.started} started, "
                 f"{report.succeeded} succeeded, {report.failed} failed"
@@ -703,6 +705,7 @@ def status(
     from reconciler.config.loading import load_config
     from reconciler.config.specs import to_spec
     from reconciler.core.status import pipeline_status
+    from reconciler.notify import failed as failed_notifications
     from reconciler.planning import select
     from reconciler.state.reading import open_reader
 
@@ -725,6 +728,7 @@ def status(
     reader = open_reader(state)
     observed = reader.observe([s.id for s in specs])
     rows = [pipeline_status(s, observed.of(s.id), now) for s in specs]
+    unsent = failed_notifications.failed_notifications(state, [s.id for s in specs])
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -746,6 +750,7 @@ def status(
                         }
                         for r in rows
                     ],
+                    "failed_notifications": failed_notifications.as_json(unsent),
                 },
                 indent=2,
             )
@@ -763,6 +768,8 @@ def status(
             f"{r.pipeline_id:<24} {r.coverage_pct:>8.1f}% {r.due:>6} {r.missing:>7} "
             f"{r.in_flight:>6} {r.failed:>6} {last:<12} {nxt:<17} {r.sla_breaches:>4}"
         )
+    for line in failed_notifications.as_text(unsent):
+        click.echo(line)
 
 
 @main.command("import-history")

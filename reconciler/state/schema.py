@@ -182,7 +182,23 @@ V2 = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2]
+# Version 3: notifications as an outbox (what to say, when to try again, a claim taken
+# just before sending so that a send is never repeated), and quality results that say
+# which run, date and check they belong to.
+V3 = [
+    "ALTER TABLE pipeline_notifications ADD COLUMN details TEXT",
+    "ALTER TABLE pipeline_notifications ADD COLUMN next_attempt_at TIMESTAMP",
+    "ALTER TABLE pipeline_notifications ADD COLUMN claimed_at TIMESTAMP",
+    "ALTER TABLE pipeline_notifications ADD COLUMN updated_at TIMESTAMP",
+    "ALTER TABLE data_quality_log ADD COLUMN pipeline_id VARCHAR",
+    "ALTER TABLE data_quality_log ADD COLUMN batch_id VARCHAR",
+    "ALTER TABLE data_quality_log ADD COLUMN run_date DATE",
+    "ALTER TABLE data_quality_log ADD COLUMN engine VARCHAR",
+    "ALTER TABLE data_quality_log ADD COLUMN on_fail VARCHAR",
+    "ALTER TABLE data_quality_log ADD COLUMN could_run BOOLEAN",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = (
     "pipelines",

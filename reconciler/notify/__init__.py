@@ -1,0 +1,1 @@
+"""Notifications: events recorded in the state, grouped into messages, sent per channel."""

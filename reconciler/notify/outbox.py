@@ -1,0 +1,172 @@
+"""The pass's side of notifications: record, claim, send in a thread, record what happened.
+
+``apply`` calls ``record`` and ``exchange`` inside its own transactions (so an event
+is recorded with the outcome that caused it) and ``start`` after they commit. Sending
+runs in one background thread, so a slow receiver never holds up the runs; its
+results are written by the next ``exchange``. A transient failure leaves a row pending
+until ``next_attempt_at`` (backoff doubling from a minute to an hour, or the receiver's
+``Retry-After``), and a row is given up on (``failed``) after ``MAX_ATTEMPTS``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
+from datetime import date, timedelta
+
+from reconciler.clock import Clock
+from reconciler.config.models import AnyPipeline
+from reconciler.core.calendar import next_scheduled
+from reconciler.core.spec import PipelineSpec
+from reconciler.notify.channels import ChannelModel, channels
+from reconciler.notify.dispatch import Delivery, deliver, label
+from reconciler.notify.messages import NextDate, build_messages
+from reconciler.state import notification_rows as rows_db
+from reconciler.state.connection import Connection
+from reconciler.state.notification_rows import NewNotification, NotificationRow, SendResult
+
+BACKOFF_FIRST = 60.0
+BACKOFF_MAX = 3600.0
+MAX_ATTEMPTS = 8
+CLAIM_LIMIT = 2000
+LINGER = 20.0  # seconds new rows wait mid-pass for others of their burst
+
+
+def backoff(attempt: int, retry_after: float | None) -> float:
+    """Seconds before the next try after ``attempt`` tries failed transiently."""
+    delay = min(BACKOFF_FIRST * 2 ** max(attempt - 1, 0), BACKOFF_MAX)
+    return float(max(delay, retry_after or 0.0))
+
+
+def _following(spec: PipelineSpec) -> NextDate:
+    def step(d: date) -> date | None:
+        return next_scheduled(spec.schedule, d)
+
+    return step
+
+
+class Outbox:
+    """Notifications of one pass; not thread-safe except for its one sending thread."""
+
+    def __init__(
+        self,
+        pipelines: Mapping[str, AnyPipeline],
+        specs: Mapping[str, PipelineSpec],
+        clock: Clock,
+        env: Mapping[str, str] | None = None,
+        send: Callable[..., list[Delivery]] = deliver,
+    ) -> None:
+        self.clock = clock
+        self.env = env if env is not None else os.environ
+        self.names = {pid: p.display_name for pid, p in pipelines.items()}
+        self.following = {pid: _following(s) for pid, s in specs.items()}
+        self.configs: dict[tuple[str, str], ChannelModel] = {
+            (pid, key): model for pid, p in pipelines.items() for key, model in channels(p).items()
+        }
+        self._send = send
+        self._pool: ThreadPoolExecutor | None = None
+        self._future: Future[list[Delivery]] | None = None
+        self.maybe_due = True  # older passes may have left rows due now
+        self._last_claim = float("-inf")
+        self.lines: list[str] = []
+
+    # --- inside the caller's transaction ------------------------------------------------
+
+    def record(self, conn: Connection, notes: Iterable[NewNotification]) -> int:
+        added = rows_db.add(conn, notes, self.clock.now())
+        if added:
+            self.maybe_due = True
+        return added
+
+    def recover(self, conn: Connection) -> None:
+        """Claims left by a pass that died mid-send: failed, never resent."""
+        rows_db.abandon_claims(conn, self.clock.now())
+
+    def exchange(self, conn: Connection, *, final: bool = True) -> list[NotificationRow]:
+        """Write the results of a finished send; claim due rows if the sender is idle.
+
+        While runs go on (``final`` false), only rows older than ``LINGER`` are claimed,
+        at most every ``LINGER`` seconds: events of a burst gather into one message.
+        """
+        if self._future is not None:
+            if not self._future.done():
+                return []
+            deliveries = self._future.result()
+            self._future = None
+            rows_db.finish(conn, self._results(deliveries), self.clock.now())
+        if not self.maybe_due:
+            return []
+        now = self.clock.now()
+        before = None
+        if not final:
+            if time.monotonic() - self._last_claim < LINGER:
+                return []
+            before = now - timedelta(seconds=LINGER)
+        self._last_claim = time.monotonic()
+        claimed = rows_db.claim_due(conn, now, CLAIM_LIMIT, before)
+        # younger rows may wait (mid-pass); a full claim may leave more behind
+        self.maybe_due = len(claimed) == CLAIM_LIMIT or not final
+        return claimed
+
+    # --- after the transaction commits ----------------------------------------------
+
+    def start(self, claimed: list[NotificationRow]) -> None:
+        """Send claimed rows in the background (only once their claim is committed)."""
+        if not claimed:
+            return
+        messages = build_messages(claimed, self.names, self.following)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notify")
+        self._future = self._pool.submit(
+            self._send, messages, self.configs, self.env, self.clock.now()
+        )
+
+    @property
+    def busy(self) -> bool:
+        """A send is still going on."""
+        return self._future is not None and not self._future.done()
+
+    @property
+    def settled(self) -> bool:
+        """Nothing being sent and nothing known to be due."""
+        return self._future is None and not self.maybe_due
+
+    def wait(self, timeout: float | None = None) -> None:
+        if self._future is not None:
+            wait_for([self._future], timeout=timeout)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    # --- results ------------------------------------------------------------------------
+
+    def _results(self, deliveries: list[Delivery]) -> list[SendResult]:
+        now = self.clock.now()
+        out: list[SendResult] = []
+        for d in deliveries:
+            where = label(self.configs.get((d.message.pipeline_id, d.message.channel)),
+                          d.message.channel)  # fmt: skip
+            attempts = max(r.attempts for r in d.message.rows) + 1
+            head = f"[{d.message.event}] {d.message.title}"
+            if d.outcome == "sent":
+                self.lines.append(d.text if d.text is not None else f"{head} -> {where}")
+                out += [SendResult(i, "sent") for i in d.message.ids]
+            elif d.outcome == "pending" and attempts < MAX_ATTEMPTS:
+                retry_at = now + timedelta(seconds=backoff(attempts, d.retry_after))
+                self.lines.append(
+                    f"{head} -> {where}: not sent ({d.error}); will try again after "
+                    f"{retry_at.isoformat(timespec='seconds')}"
+                )
+                out += [SendResult(i, "pending", d.error, retry_at) for i in d.message.ids]
+            else:
+                error = d.error or "failed"
+                if d.outcome == "pending":
+                    error = f"gave up after {attempts} attempts: {error}"
+                self.lines.append(f"{head} -> {where}: NOT SENT ({error}); will not retry")
+                out += [SendResult(i, "failed", error) for i in d.message.ids]
+        return out

@@ -1,0 +1,1 @@
+"""Data-quality check engines: a check's SQL, run after a successful run, as a verdict."""

@@ -1,0 +1,55 @@
+"""Running a pipeline's checks for one finished run: templates rendered, engines called."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from reconciler.config.models import AnyPipeline, QualityCheckModel
+from reconciler.config.templates import render
+from reconciler.quality.duckdb_engine import CheckCannotRun, run_duckdb
+from reconciler.quality.results import CheckResult, QueryAnswer, verdict
+from reconciler.quality.snowflake_engine import QueryFunction, run_snowflake
+from reconciler.run_values import run_values
+
+CHECK_TIMEOUT = 600.0  # seconds one check may take before it is interrupted
+
+
+def run_check(
+    pipeline: AnyPipeline,
+    check: QualityCheckModel,
+    values: dict[str, str],
+    *,
+    timeout: float = CHECK_TIMEOUT,
+    snowflake_query: QueryFunction | None = None,
+) -> CheckResult:
+    """One check; never raises for a check that cannot run (that is a failed check)."""
+    try:
+        sql = render(check.sql, values)
+        answer: QueryAnswer
+        if check.engine == "snowflake":
+            answer = run_snowflake(pipeline, sql, timeout, snowflake_query)
+        else:
+            answer = run_duckdb(sql, timeout)
+    except CheckCannotRun as exc:
+        return CheckResult(check.name, check.engine, check.on_fail, False, str(exc), False)
+    except (KeyError, ValueError) as exc:  # load time rejects bad templates; be safe anyway
+        error = f"the SQL template cannot be rendered: {exc}"
+        return CheckResult(check.name, check.engine, check.on_fail, False, error, False)
+    passed, details = verdict(answer)
+    return CheckResult(check.name, check.engine, check.on_fail, passed, details)
+
+
+def run_checks(
+    pipeline: AnyPipeline,
+    dates: tuple[date, ...],
+    run_id: str,
+    *,
+    timeout: float = CHECK_TIMEOUT,
+    snowflake_query: QueryFunction | None = None,
+) -> list[CheckResult]:
+    """Every check of the pipeline, in order, for a run of ``dates``."""
+    values = run_values(pipeline, dates, run_id)
+    return [
+        run_check(pipeline, c, values, timeout=timeout, snowflake_query=snowflake_query)
+        for c in pipeline.quality.checks
+    ]

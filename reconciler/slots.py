@@ -1,0 +1,69 @@
+"""Which intents a pass takes and starts next: plan order within per-pipeline limits."""
+
+from __future__ import annotations
+
+import heapq
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from reconciler.state.records import Batch, RunIntent
+
+
+def _count(
+    items: Iterable[Batch | RunIntent], into: dict[str, int] | None = None
+) -> dict[str, int]:
+    counts = into if into is not None else {}
+    for item in items:
+        counts[item.pipeline_id] = counts.get(item.pipeline_id, 0) + 1
+    return counts
+
+
+def take(
+    queues: dict[str, deque[tuple[int, RunIntent]]],
+    pool: list[RunIntent],
+    running: Iterable[Batch],
+    ahead: int,
+    limit: Callable[[str], int],
+) -> list[RunIntent]:
+    """The next intents in plan order, up to ``ahead`` waiting to start.
+
+    A pipeline holds at most ``limit(pid)`` intents (running and waiting), so that one
+    pipeline's long backfill does not fill the pool for everyone.
+    """
+    held = _count(pool, _count(running))
+
+    def room(pid: str) -> bool:
+        return held.get(pid, 0) < limit(pid)
+
+    heads = [(q[0][0], pid) for pid, q in queues.items() if q and room(pid)]
+    heapq.heapify(heads)
+    taken: list[RunIntent] = []
+    while heads and len(pool) + len(taken) < ahead:
+        _, pid = heapq.heappop(heads)
+        queue = queues[pid]
+        taken.append(queue.popleft()[1])
+        held[pid] = held.get(pid, 0) + 1
+        if queue and room(pid):
+            heapq.heappush(heads, (queue[0][0], pid))
+    return taken
+
+
+def fit(
+    pool: list[RunIntent], running: list[Batch], max_parallel: int, max_active: Callable[[str], int]
+) -> list[RunIntent]:
+    """The written intents, in order, that fit the free slots (removed from ``pool``)."""
+    in_use = _count(running)
+    free = max_parallel - len(running)
+    chosen: list[RunIntent] = []
+    for intent in pool:
+        if free <= 0:
+            break
+        pid = intent.pipeline_id
+        if in_use.get(pid, 0) < max_active(pid):
+            chosen.append(intent)
+            in_use[pid] = in_use.get(pid, 0) + 1
+            free -= 1
+    if chosen:
+        picked = {i.batch_id for i in chosen}
+        pool[:] = [i for i in pool if i.batch_id not in picked]
+    return chosen
