@@ -45,6 +45,7 @@ from reconciler.platforms.registry import build_platforms
 from reconciler.quality.checking import Checker
 from reconciler.quality.results import CheckResult
 from reconciler.run_values import rendered_parameters, run_values
+from reconciler.state import claims
 from reconciler.state import duckdb_store as db
 from reconciler.state.config_rows import pipeline_row
 from reconciler.state.connection import transaction
@@ -54,7 +55,7 @@ from reconciler.state.run_writes import record_outcomes_live
 
 POLL_MIN = 0.05
 POLL_INTERVAL = 0.25  # the longest a pass idles before looking at its runs again
-RENEW_EVERY = 60.0  # seconds between lease renewals of the apply lock
+RENEW_EVERY = 20.0  # seconds between lease renewals of the apply lock (or runner claims)
 AHEAD = 8  # intents written ahead of the free slots, per slot
 WRITE_INTERVAL = 0.25  # the longest run outcomes wait to be written while slots are busy
 DRAIN_LIMIT = 120.0  # seconds the end of a pass waits for notifications being sent
@@ -186,7 +187,8 @@ class Applier:
 
     def _adopt_in_flight(self) -> None:
         """Runs a previous pass left behind: followed (and started, if they never were)."""
-        for batch in db.DuckDBStore(self.state).in_flight():
+        found = db.DuckDBStore(self.state).in_flight()
+        for batch in claims.adopt(self.state, self.lock, found, self.clock.now()):
             self.running[batch.batch_id] = batch
             self.report.adopted += 1
 
@@ -361,6 +363,7 @@ class Applier:
                     now,
                 )
             written = set(db.record_intents(conn, intents, now))
+            claims.claim(conn, self.lock, written, now)
             claimed = self.outbox.exchange(conn, final=False)
         self.outbox.start(claimed)
         for batch_id in ended:

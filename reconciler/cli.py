@@ -87,7 +87,8 @@ def state_option(func: F) -> F:
         envvar="RECONCILER_STATE",
         default=DEFAULT_STATE,
         show_default=True,
-        help="State store: a DuckDB file path.",
+        help="State store: a DuckDB file path, or a postgresql:// URL (a schema via "
+        "?options=-csearch_path%3Dname).",
     )(func)
 
 
@@ -822,6 +823,30 @@ def state_import(directory: Path, config_dir: Path, state: str) -> None:
     click.echo(
         f"imported {len(report.rows)} table(s), {sum(report.rows.values())} row(s) "
         f"from {directory} into {state}"
+    )
+
+
+@state_group.command("migrate")
+@click.option(
+    "--from",
+    "source",
+    required=True,
+    help="The state to copy: a DuckDB file or a postgresql:// URL.",
+)
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    help="A new DuckDB file, or a postgresql:// URL of an empty schema.",
+)
+def state_migrate(source: str, target: str) -> None:
+    """Copy a state between a DuckDB file and PostgreSQL (either way), verified before commit."""
+    from reconciler.state.migrate_copy import copy_state
+
+    report = copy_state(source, target)
+    click.echo(
+        f"copied {len(report.rows)} table(s), {sum(report.rows.values())} row(s) from "
+        f"{report.source} to {report.target} (row counts and coverage checked)"
     )
 
 

@@ -71,6 +71,7 @@ _NEWEST = """
                      ORDER BY created_at DESC, attempt DESC, run_id DESC) AS newest
           FROM pipeline_run_log
           WHERE pipeline_id IN (SELECT unnest(?::VARCHAR[])) AND run_date BETWEEN ? AND ?)
+          AS ranked
     WHERE newest = 1"""
 
 
@@ -83,9 +84,10 @@ def read_run_log(
 ) -> RunLog:
     """From the run log: late dates in each window, with ``details`` the newest attempt
     of every date, and the ``limit`` latest failed runs of ``failures_of``."""
-    if not Path(state).exists() or not (windows or failures_of):
+    from reconciler.state.connection import current_version, exists, reading
+
+    if not exists(state) or not (windows or failures_of):
         return RunLog()
-    from reconciler.state.connection import current_version, reading
 
     ids = sorted(windows)
     lo = min((w[0] for w in windows.values()), default=date.min)
@@ -102,8 +104,8 @@ def read_run_log(
             [ids, lo, hi],
         ).fetchall()
         failed = conn.execute(
-            """SELECT pipeline_id, batch_id, list(run_date ORDER BY run_date), max(attempt),
-                      max(end_time), arg_min(error_message, run_date), any_value(kind)
+            """SELECT pipeline_id, batch_id, array_agg(run_date ORDER BY run_date), max(attempt),
+                      max(end_time), (array_agg(error_message ORDER BY run_date))[1], min(kind)
                FROM pipeline_run_log
                WHERE status = 'failed' AND pipeline_id IN (SELECT unnest(?::VARCHAR[]))
                GROUP BY pipeline_id, batch_id

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from reconciler.notify.messages import ranges
@@ -12,9 +11,11 @@ from reconciler.state.notification_rows import NotificationRow
 
 def failed_notifications(state: str, pipeline_ids: Sequence[str]) -> list[NotificationRow]:
     """Failed rows of the given pipelines; none when the state file does not exist yet."""
-    if not Path(state).exists():
-        return []
+    from reconciler.state.connection import exists
     from reconciler.state.duckdb_store import DuckDBStore
+
+    if not exists(state):
+        return []
 
     return DuckDBStore(state).failed_notifications(list(pipeline_ids))
 

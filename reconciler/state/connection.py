@@ -61,8 +61,27 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
+def dialect(conn: Connection) -> str:
+    """``duckdb`` or ``postgres``: the few statements that differ branch on it."""
+    return str(getattr(conn, "dialect", "duckdb"))
+
+
+def is_postgres(location: str) -> bool:
+    """Whether ``--state`` names a PostgreSQL database rather than a DuckDB file."""
+    return location.startswith(("postgresql://", "postgres://"))
+
+
+def exists(location: str) -> bool:
+    """Whether there may be a state to read (a PostgreSQL state always may)."""
+    return is_postgres(location) or Path(location).exists()
+
+
 def current_version(conn: Connection) -> int | None:
     """The schema version of an open file; None for an empty file."""
+    if dialect(conn) == "postgres":
+        from reconciler.state import postgres
+
+        return postgres.current_version(conn)
     try:
         row = conn.execute("SELECT max(version) FROM main.schema_version").fetchone()
     except duckdb.CatalogException:
@@ -126,8 +145,15 @@ def transaction(
     """A read-write transaction; the file is released when it ends.
 
     ``checkpoint`` folds the write-ahead log into the file after the commit (the end
-    of a pass), so that readers open a compact file.
+    of a pass), so that readers open a compact file. A PostgreSQL URL opens a pooled
+    connection instead (see ``reconciler.state.postgres``).
     """
+    if is_postgres(path):
+        from reconciler.state import postgres
+
+        with postgres.transaction(path) as pg:
+            yield pg
+        return
     check_file(path)
     parent = os.path.dirname(os.path.abspath(path))
     try:
@@ -157,6 +183,12 @@ def transaction(
 @contextmanager
 def reading(path: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Connection]:
     """A read-only view of an existing file, at the current schema version."""
+    if is_postgres(path):
+        from reconciler.state import postgres
+
+        with postgres.reading(path) as pg:
+            yield pg
+        return
     check_file(path)
     conn = connect(path, read_only=True, wait=wait)
     try:
@@ -181,6 +213,8 @@ def reading(path: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Connection]:
 
 def checkpoint(path: str) -> None:
     """Fold the write-ahead log into the file (end of a pass)."""
+    if is_postgres(path):
+        return  # (the server checkpoints on its own)
     check_file(path)
     conn = connect(path, read_only=False)
     try:

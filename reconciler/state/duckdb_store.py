@@ -29,6 +29,7 @@ from reconciler.state.connection import (
     Connection,
     checkpoint,
     current_version,
+    dialect,
     reading,
     transaction,
     utc,
@@ -219,22 +220,29 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
     if not ids:
         return Observed()
     # one list parameter: executemany of 10k single rows takes seconds, this milliseconds
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE wanted AS "
-        "SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id",
-        [ids],
-    )
+    if dialect(conn) == "postgres":
+        # (a read-only snapshot cannot create tables: the list goes with each query)
+        wanted, params = "(SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id) wanted", [ids]
+    else:
+        conn.execute(
+            "CREATE OR REPLACE TEMP TABLE wanted AS "
+            "SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id",
+            [ids],
+        )
+        wanted, params = "wanted", []
     covered = _ranges_by_pipeline(
         conn.execute(
-            """SELECT c.pipeline_id, range_start, range_end FROM coverage c
-               JOIN wanted USING (pipeline_id) ORDER BY c.pipeline_id, range_start"""
+            f"""SELECT c.pipeline_id, range_start, range_end FROM coverage c
+                JOIN {wanted} USING (pipeline_id) ORDER BY c.pipeline_id, range_start""",
+            params,
         ).fetchall()
     )
     failed: dict[str, dict[date, Failed]] = {}
     flying: dict[str, dict[date, InFlight]] = {}
     for pid, day, status, attempt, batch_id, request_id, started, ended in conn.execute(
-        """SELECT o.pipeline_id, run_date, status, attempt, batch_id, request_id, started_at,
-                  ended_at FROM open_dates o JOIN wanted USING (pipeline_id)"""
+        f"""SELECT o.pipeline_id, run_date, status, attempt, batch_id, request_id, started_at,
+                   ended_at FROM open_dates o JOIN {wanted} USING (pipeline_id)""",
+        params,
     ).fetchall():
         if status == "failed":
             ended_at = utc(ended) or utc(started)
@@ -244,19 +252,21 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
             flying.setdefault(pid, {})[day] = InFlight(batch_id, attempt, request_id, utc(started))
     done: dict[str, dict[str, list[DateRange]]] = {}
     for pid, request_id, start, end in conn.execute(
-        """SELECT pipeline_id, request_id, min(d), max(d) FROM (
-               SELECT q.pipeline_id, request_id, date_to_process AS d,
-                      date_to_process - CAST(row_number() OVER (
-                          PARTITION BY q.pipeline_id, request_id ORDER BY date_to_process)
-                          AS INTEGER) AS island
-               FROM backfill_queue q JOIN wanted USING (pipeline_id)
-               WHERE request_id IS NOT NULL AND status <> 'pending')
-           GROUP BY pipeline_id, request_id, island"""
+        f"""SELECT pipeline_id, request_id, min(d), max(d) FROM (
+                SELECT q.pipeline_id, request_id, date_to_process AS d,
+                       date_to_process - CAST(row_number() OVER (
+                           PARTITION BY q.pipeline_id, request_id ORDER BY date_to_process)
+                           AS INTEGER) AS island
+                FROM backfill_queue q JOIN {wanted} USING (pipeline_id)
+                WHERE request_id IS NOT NULL AND status <> 'pending') AS islands
+            GROUP BY pipeline_id, request_id, island""",
+        params,
     ).fetchall():
         done.setdefault(pid, {}).setdefault(request_id, []).append((start, end))
     recorded: dict[str, set[date]] = {}
     for pid, day in conn.execute(
-        "SELECT s.pipeline_id, run_date FROM sla_breaches s JOIN wanted USING (pipeline_id)"
+        f"SELECT s.pipeline_id, run_date FROM sla_breaches s JOIN {wanted} USING (pipeline_id)",
+        params,
     ).fetchall():
         recorded.setdefault(pid, set()).add(day)
     applied: dict[str, dict[str, object]] = {}
@@ -302,9 +312,10 @@ def in_flight_batches(conn: Connection) -> list[Batch]:
         return []
     rows = conn.execute(
         # open_dates names the batches in flight without scanning the whole log
-        """SELECT batch_id, any_value(pipeline_id), list(run_date ORDER BY run_date),
-                  max(status), any_value(attempt), any_value(kind), any_value(request_id),
-                  any_value(platform), max(platform_run_id), min(start_time)
+        # (min: every row of a batch has the same value; any_value is not in PostgreSQL 15)
+        """SELECT batch_id, min(pipeline_id), array_agg(run_date ORDER BY run_date),
+                  max(status), min(attempt), min(kind), min(request_id),
+                  min(platform), max(platform_run_id), min(start_time)
            FROM pipeline_run_log
            WHERE status IN ('pending', 'running') AND batch_id IN (
                SELECT DISTINCT batch_id FROM open_dates WHERE status IN ('pending', 'running'))

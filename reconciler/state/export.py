@@ -28,6 +28,7 @@ from reconciler.state.connection import (
     Connection,
     check_file,
     current_version,
+    is_postgres,
     migrate,
     reading,
 )
@@ -54,8 +55,17 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _file_only(state: str) -> None:
+    if is_postgres(state):
+        raise StateError(
+            "state export/import work on DuckDB files; for a PostgreSQL state use "
+            "`reconciler state migrate --from URL --to FILE` (or --from FILE --to URL)"
+        )
+
+
 def export_state(state: str, directory: Path) -> ExportReport:
     """Write every table of ``state`` to ``directory`` as Parquet, plus a manifest."""
+    _file_only(state)
     if not Path(state).exists():
         raise StateError(f"no state file at {state}: nothing to export")
     try:
@@ -167,6 +177,7 @@ def _load(conn: Connection, directory: Path, manifest: dict[str, Any]) -> None:
 
 def import_state(state: str, directory: Path) -> ExportReport:
     """Build a new state file at ``state`` from an export in ``directory``."""
+    _file_only(state)
     manifest = read_manifest(directory)
     _refuse_existing(state)
     target = Path(state)

@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 
 from reconciler.errors import StateError
-from reconciler.state.connection import naive, transaction
+from reconciler.state.connection import is_postgres, naive, transaction
 
 REQUIRED = ("pipeline_id", "run_date", "status")
 
@@ -37,6 +37,11 @@ def _reader(path: Path) -> str:
 
 def import_history(state: str, file: Path, known: set[str], now: datetime) -> ImportReport:
     """Import ``file`` into ``state`` for the ``known`` pipeline ids; report the rest."""
+    if is_postgres(state):
+        raise StateError(
+            "import-history into a PostgreSQL state is not supported yet: import into a new "
+            "DuckDB file, then copy it with `reconciler state migrate --from FILE --to URL`"
+        )
     if not file.exists():
         raise StateError(f"import file {file} not found")
     with transaction(state) as conn:

@@ -4,6 +4,12 @@ The lock is a row in the state itself (so it travels with the file), holding the
 holder's pid, host and a lease. A holder on this host whose process is gone (a
 ``kill -9``) is replaced at once; a holder on another host is trusted until its
 lease expires.
+
+On a PostgreSQL state there is no such lock: every pass registers as a runner (a
+``runner:<token>`` row with a lease of about a minute on the reconciler's clock) and
+claims the batches it writes or adopts (``reconciler.state.claims``), so several
+passes run at once. A runner whose lease expired is removed by the next one to start,
+and its claims are taken over.
 """
 
 from __future__ import annotations
@@ -15,10 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from reconciler.errors import LockedError
-from reconciler.state.connection import Connection, naive, transaction, utc
+from reconciler.state.connection import Connection, is_postgres, naive, transaction, utc
+from reconciler.state.postgres import LEASE as RUNNER_LEASE
 
 LOCK_NAME = "apply"
 LEASE = timedelta(minutes=5)
+RUNNER_PREFIX = "runner:"
+CLAIM_PREFIX = "claim:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +37,16 @@ class Holder:
     token: str
     since: datetime
     lease_until: datetime
+    name: str = LOCK_NAME
+
+    @property
+    def shared(self) -> bool:
+        """A runner among others (PostgreSQL) rather than the one writer of a file."""
+        return self.name != LOCK_NAME
+
+    @property
+    def lease(self) -> timedelta:
+        return RUNNER_LEASE if self.shared else LEASE
 
     def describe(self) -> str:
         return f"pid {self.pid} on {self.host} since {self.since.isoformat(timespec='seconds')}"
@@ -43,22 +62,42 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _current(conn: Connection) -> Holder | None:
+def _current(conn: Connection, name: str = LOCK_NAME) -> Holder | None:
     row = conn.execute(
         "SELECT holder_pid, holder_host, holder_token, since, lease_until FROM locks "
         "WHERE name = ?",
-        [LOCK_NAME],
+        [name],
     ).fetchone()
     if row is None:
         return None
     since, lease = utc(row[3]), utc(row[4])
     assert since is not None and lease is not None
-    return Holder(row[0], row[1], row[2], since, lease)
+    return Holder(row[0], row[1], row[2], since, lease, name)
+
+
+def _insert(conn: Connection, me: Holder) -> None:
+    conn.execute(
+        "INSERT INTO locks VALUES (?, ?, ?, ?, ?, ?)",
+        [me.name, me.pid, me.host, me.token, naive(me.since), naive(me.lease_until)],
+    )
 
 
 def acquire(path: str, now: datetime) -> Holder:
-    """Take the lock or raise ``LockedError`` naming the holder."""
-    me = Holder(os.getpid(), socket.gethostname(), uuid.uuid4().hex, now, now + LEASE)
+    """Take the lock or raise ``LockedError`` naming the holder.
+
+    On PostgreSQL: register as one runner among others (never refused), after removing
+    the runners, and claims, whose lease has expired.
+    """
+    token = uuid.uuid4().hex
+    if is_postgres(path):
+        me = Holder(
+            os.getpid(), socket.gethostname(), token, now, now + RUNNER_LEASE, RUNNER_PREFIX + token
+        )
+        with transaction(path) as conn:
+            expire(conn, now)
+            _insert(conn, me)
+        return me
+    me = Holder(os.getpid(), socket.gethostname(), token, now, now + LEASE)
     with transaction(path) as conn:
         holder = _current(conn)
         if holder is not None:
@@ -71,11 +110,16 @@ def acquire(path: str, now: datetime) -> Holder:
                     f"(lease until {holder.lease_until.isoformat(timespec='seconds')})"
                 )
             conn.execute("DELETE FROM locks WHERE name = ?", [LOCK_NAME])
-        conn.execute(
-            "INSERT INTO locks VALUES (?, ?, ?, ?, ?, ?)",
-            [LOCK_NAME, me.pid, me.host, me.token, naive(me.since), naive(me.lease_until)],
-        )
+        _insert(conn, me)
     return me
+
+
+def expire(conn: Connection, now: datetime) -> None:
+    """Runners (and their claims) past their lease are gone: a dead runner's work is free."""
+    conn.execute(
+        "DELETE FROM locks WHERE lease_until < ? AND (name LIKE ? OR name LIKE ?)",
+        [naive(now), RUNNER_PREFIX + "%", CLAIM_PREFIX + "%"],
+    )
 
 
 def confirm(conn: Connection, me: Holder, now: datetime, *, extend: bool) -> None:
@@ -84,7 +128,11 @@ def confirm(conn: Connection, me: Holder, now: datetime, *, extend: bool) -> Non
     A holder on another host takes the lock over once the lease has expired (say this
     process was suspended for longer than the lease): writing on would be two writers.
     """
-    holder = _current(conn)
+    holder = _current(conn, me.name)
+    if me.shared and holder is None:
+        raise LockedError(
+            "this runner's lease expired and its claims were taken over by another runner; stopping"
+        )
     if holder is None or holder.token != me.token:
         by = holder.describe() if holder is not None else "nobody: the lock row was removed"
         raise LockedError(f"this apply lost the state lock (now held by {by}); stopping")
@@ -93,14 +141,15 @@ def confirm(conn: Connection, me: Holder, now: datetime, *, extend: bool) -> Non
 
 
 def renew(conn: Connection, me: Holder, now: datetime) -> None:
-    """Extend the lease inside a transaction that is being written anyway."""
+    """Extend the lease (and a runner's claims) inside a transaction written anyway."""
     conn.execute(
-        "UPDATE locks SET lease_until = ? WHERE name = ? AND holder_token = ?",
-        [naive(now + LEASE), LOCK_NAME, me.token],
+        "UPDATE locks SET lease_until = ? WHERE holder_token = ?",
+        [naive(now + me.lease), me.token],
     )
 
 
 def release(path: str, me: Holder) -> None:
     """Give the lock back; the write-ahead log is folded into the file on the way out."""
     with transaction(path, checkpoint=True) as conn:
-        conn.execute("DELETE FROM locks WHERE name = ? AND holder_token = ?", [LOCK_NAME, me.token])
+        # (a runner's claims go with it: what it left in flight is anyone's to follow)
+        conn.execute("DELETE FROM locks WHERE holder_token = ?", [me.token])

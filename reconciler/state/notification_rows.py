@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from reconciler.state.connection import Connection, naive, utc
+from reconciler.state.connection import Connection, dialect, naive, utc
+from reconciler.state.postgres import LEASE
 
 NotificationStatus = Literal["pending", "sent", "failed"]
 UNKNOWN_DELIVERY = (
@@ -135,15 +136,26 @@ def known(conn: Connection, ids: Sequence[str]) -> set[str]:
 
 
 def abandon_claims(conn: Connection, now: datetime) -> int:
-    """Claims left by a pass that stopped mid-send become ``failed`` (never sent twice)."""
+    """Claims left by a pass that stopped mid-send become ``failed`` (never sent twice).
+
+    On PostgreSQL other runners send at the same time: only claims older than a
+    runner's lease are theirs to give up.
+    """
+    before = naive(now - LEASE) if dialect(conn) == "postgres" else None
     conn.execute(
         """UPDATE pipeline_notifications SET notification_status = 'failed', last_error = ?,
                claimed_at = NULL, updated_at = ?
            WHERE notification_status = 'pending' AND claimed_at IS NOT NULL
+             AND claimed_at <= coalesce(CAST(? AS TIMESTAMP), claimed_at)
            RETURNING notification_id""",
-        [UNKNOWN_DELIVERY, naive(now)],
+        [UNKNOWN_DELIVERY, naive(now), before],
     )
     return len(conn.fetchall())
+
+
+def _skip_locked(conn: Connection) -> str:
+    """Several runners claim from one PostgreSQL outbox: rows one holds are passed over."""
+    return " FOR UPDATE SKIP LOCKED" if dialect(conn) == "postgres" else ""
 
 
 def claim_due(
@@ -159,7 +171,7 @@ def claim_due(
             WHERE notification_status = 'pending' AND claimed_at IS NULL
               AND (next_attempt_at IS NULL OR next_attempt_at <= ?)
               AND created_at <= ?
-            ORDER BY created_at, notification_id LIMIT ?""",
+            ORDER BY created_at, notification_id LIMIT ?{_skip_locked(conn)}""",
         [stamp, naive(created_before or now), limit],
     ).fetchall()
     if rows:

@@ -40,7 +40,16 @@ class EmptyState:
 
 
 def open_reader(location: str) -> StateReader:
-    """A reader for ``location``; a missing file means an empty state, never created here."""
+    """A reader for ``location``; a missing file means an empty state, never created here.
+
+    A PostgreSQL URL is read through the same store (an empty schema reads as empty).
+    """
+    from reconciler.state.connection import is_postgres
+
+    if is_postgres(location):
+        from reconciler.state.postgres_store import PostgresStore
+
+        return PostgresStore.open_read_only(location)
     if not Path(location).exists():
         return EmptyState()
     from reconciler.state.duckdb_store import DuckDBStore

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from reconciler.state.connection import Connection, naive
+from reconciler.state.connection import Connection, dialect, naive
 from reconciler.state.coverage_rows import set_coverage
 from reconciler.state.records import Batch, Outcome, RunIntent, run_row_id
 
@@ -86,6 +86,8 @@ def record_intents(conn: Connection, intents: Sequence[RunIntent], now: datetime
         if intent.batch_id not in known:
             known.add(intent.batch_id)
             fresh.append(intent)
+    if fresh and dialect(conn) == "postgres":
+        fresh = _not_in_flight(conn, fresh)
     if not fresh:
         return []
     # a retry of a backfilled date stays a backfill: its queue row follows it
@@ -188,6 +190,24 @@ def record_intents(conn: Connection, intents: Sequence[RunIntent], now: datetime
         [pids, days, attempts, batches, requests],
     )
     return [i.batch_id for i in fresh]
+
+
+def _not_in_flight(conn: Connection, intents: list[RunIntent]) -> list[RunIntent]:
+    """Intents none of whose dates another batch has in flight.
+
+    Runners sharing a PostgreSQL state may plan the same dates before either writes:
+    the one that writes second leaves them (the same batch is skipped by its id above).
+    """
+    busy = {
+        (r[0], r[1])
+        for r in conn.execute(
+            """SELECT pipeline_id, run_date FROM open_dates
+               WHERE status IN ('pending', 'running')
+                 AND pipeline_id IN (SELECT unnest(?::VARCHAR[]))""",
+            [_ids(i.pipeline_id for i in intents)],
+        ).fetchall()
+    }
+    return [i for i in intents if not any((i.pipeline_id, d) in busy for d in i.dates)]
 
 
 def mark_running(conn: Connection, batch_id: str, platform_run_id: str, started: datetime) -> None:

@@ -134,7 +134,7 @@ V2 = [
         PRIMARY KEY (pipeline_id, run_date)
     )""",
     # The newest attempt of each date decides: success -> covered; failed/running -> open.
-    """CREATE TEMP TABLE newest AS
+    _NEWEST := """CREATE TEMP TABLE newest AS
         SELECT pipeline_id, run_date,
                arg_max(status, struct_pack(c := created_at, a := attempt, r := run_id))
                  AS status,
@@ -148,7 +148,7 @@ V2 = [
             SELECT pipeline_id, run_date,
                    run_date - CAST(row_number() OVER (PARTITION BY pipeline_id ORDER BY run_date)
                                    AS INTEGER) AS island
-            FROM newest WHERE status = 'success')
+            FROM newest WHERE status = 'success') AS days
         GROUP BY pipeline_id, island""",
     """INSERT INTO open_dates
         SELECT pipeline_id, run_date, status, attempt, batch_id, NULL, started_at, ended_at
@@ -199,6 +199,24 @@ V3 = [
 ]
 
 MIGRATIONS: list[list[str]] = [V1, V2, V3]
+
+# PostgreSQL has no arg_max over structs; DISTINCT ON picks the newest attempt instead.
+_NEWEST_PG = """CREATE TEMP TABLE newest AS
+    SELECT DISTINCT ON (pipeline_id, run_date) pipeline_id, run_date, status,
+           max(attempt) OVER w AS attempt, batch_id,
+           max(start_time) OVER w AS started_at, max(end_time) OVER w AS ended_at
+    FROM pipeline_run_log
+    WINDOW w AS (PARTITION BY pipeline_id, run_date)
+    ORDER BY pipeline_id, run_date, created_at DESC, attempt DESC, run_id DESC"""
+
+
+def migrations(dialect: str) -> list[list[str]]:
+    """The migrations as one engine runs them (the same tables and columns on both)."""
+    if dialect != "postgres":
+        return MIGRATIONS
+    return [[_NEWEST_PG if s is _NEWEST else s for s in m] for m in MIGRATIONS]
+
+
 SCHEMA_VERSION = len(MIGRATIONS)
 TABLES = (
     "pipelines",

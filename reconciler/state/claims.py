@@ -1,0 +1,57 @@
+"""Claims of batches by runners sharing a PostgreSQL state: each batch followed by one.
+
+A claim is a ``claim:<batch id>`` row of ``locks`` carrying the runner's token and
+lease. A runner claims the intents it writes and, at the start of a pass, the batches
+in flight that nobody holds (or whose holder's lease has expired: a runner that died).
+On a DuckDB file one apply writes at a time, so everything is its own already.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from reconciler.state.connection import Connection, naive, transaction
+from reconciler.state.locking import CLAIM_PREFIX, RUNNER_PREFIX, Holder
+from reconciler.state.records import Batch
+
+
+def claim(conn: Connection, me: Holder | None, batch_ids: Iterable[str], now: datetime) -> set[str]:
+    """Claim these batches for ``me``; returns those it holds now (all, for a single writer)."""
+    ids = list(dict.fromkeys(batch_ids))
+    if me is None or not me.shared or not ids:
+        return set(ids)
+    names = [CLAIM_PREFIX + b for b in ids]
+    stamp, until = naive(now), naive(now + me.lease)
+    # claims whose runner's lease ran out are taken over (rows another runner is taking
+    # over right now are passed by), and the expired runner is told so at its next write
+    conn.execute(
+        """UPDATE locks SET holder_pid = ?, holder_host = ?, holder_token = ?, since = ?,
+               lease_until = ?
+           WHERE name IN (SELECT name FROM locks WHERE name IN (SELECT unnest(?::VARCHAR[]))
+                          AND lease_until < ? FOR UPDATE SKIP LOCKED)""",
+        [me.pid, me.host, me.token, stamp, until, names, stamp],
+    )
+    conn.execute(
+        "DELETE FROM locks WHERE name LIKE ? AND lease_until < ?", [RUNNER_PREFIX + "%", stamp]
+    )
+    conn.execute(
+        """INSERT INTO locks (name, holder_pid, holder_host, holder_token, since, lease_until)
+           SELECT unnest(?::VARCHAR[]), ?, ?, ?, ?, ?
+           ON CONFLICT (name) DO NOTHING""",
+        [names, me.pid, me.host, me.token, stamp, until],
+    )
+    rows = conn.execute(
+        "SELECT name FROM locks WHERE name IN (SELECT unnest(?::VARCHAR[])) AND holder_token = ?",
+        [names, me.token],
+    ).fetchall()
+    return {str(r[0])[len(CLAIM_PREFIX) :] for r in rows}
+
+
+def adopt(state: str, me: Holder | None, batches: Sequence[Batch], now: datetime) -> list[Batch]:
+    """The batches in flight this pass follows: those it could claim."""
+    if me is None or not me.shared or not batches:
+        return list(batches)
+    with transaction(state) as conn:
+        mine = claim(conn, me, [b.batch_id for b in batches], now)
+    return [b for b in batches if b.batch_id in mine]

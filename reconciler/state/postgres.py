@@ -1,0 +1,263 @@
+"""Opening a PostgreSQL state: pooled connections, DuckDB-style SQL, migrations under a lock.
+
+The state modules write their SQL once, with ``?`` placeholders and list parameters
+cast to arrays (``unnest(?::VARCHAR[])``), which both engines understand; the few
+statements that differ branch on ``dialect(conn)``. Every write transaction takes a
+transaction-scoped advisory lock of its schema, so the read-modify-write steps of the
+store (coverage ranges, intents, claims) see one writer at a time, as on a DuckDB
+file; runners still work in parallel between transactions. Reads take a read-only
+snapshot and no lock.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from reconciler import __version__
+from reconciler.errors import StateError
+
+PREFIXES = ("postgresql://", "postgres://")
+LEASE = timedelta(minutes=1)  # runners' claims; renewed well within it
+POOL_SIZE = 4
+_WRITE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reconciler-write:' || current_schema()))"
+_MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reconciler-migrate:' || current_schema()))"
+
+
+def is_postgres(location: str) -> bool:
+    return location.startswith(PREFIXES)
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, for messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    user = f"{parts.username}:***@" if parts.username else ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+
+@lru_cache(maxsize=256)
+def _translate(sql: str) -> str:
+    # psycopg's placeholder is %s, so literal percent signs are doubled
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PgConnection:
+    """A psycopg connection that takes the DuckDB-flavoured calls the state modules make."""
+
+    dialect = "postgres"
+
+    def __init__(self, raw: Any, location: str) -> None:
+        self.raw = raw
+        self.location = location
+        self._cursor = raw.cursor()
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgConnection:
+        if params is None:
+            self._cursor.execute(sql)
+        else:
+            self._cursor.execute(_translate(sql), list(params))
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> PgConnection:
+        self._cursor.executemany(_translate(sql), [list(r) for r in rows])
+        return self
+
+    def fetchone(self) -> Any:
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return list(self._cursor.fetchall())
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+_pool: dict[str, list[Any]] = {}
+_pool_lock = threading.Lock()
+_migrated: set[str] = set()
+
+
+def _errors() -> tuple[type[Exception], ...]:
+    import psycopg
+
+    return (psycopg.Error,)
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _open(location: str) -> Any:
+    with _pool_lock:
+        idle = _pool.get(location)
+        if idle:
+            return idle.pop()
+    import psycopg
+
+    try:
+        return psycopg.connect(location, autocommit=False, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise StateError(
+            f"cannot connect to the PostgreSQL state {redacted(location)}: {_first_line(exc)}"
+        ) from exc
+
+
+def _give_back(location: str, raw: Any) -> None:
+    if raw.closed or raw.info.transaction_status != 0:  # 0: idle, nothing pending
+        raw.close()
+        return
+    with _pool_lock:
+        idle = _pool.setdefault(location, [])
+        if len(idle) < POOL_SIZE:
+            idle.append(raw)
+            return
+    raw.close()
+
+
+def close_all() -> None:
+    """Close the pooled connections (tests, and before a process forks)."""
+    with _pool_lock:
+        for idle in _pool.values():
+            for raw in idle:
+                raw.close()
+        _pool.clear()
+        _migrated.clear()
+
+
+def _schema(conn: PgConnection) -> str:
+    row = conn.execute("SELECT current_schema()").fetchone()
+    if not row or row[0] is None:
+        path = conn.execute("SHOW search_path").fetchone()
+        raise StateError(
+            f"PostgreSQL state {redacted(conn.location)}: no schema of the search_path "
+            f"({path[0] if path else '?'}) exists; create it first (CREATE SCHEMA ...)"
+        )
+    return str(row[0])
+
+
+def current_version(conn: PgConnection) -> int | None:
+    """The schema version of the state's schema; None when it holds no tables yet."""
+    schema = _schema(conn)
+    row = conn.execute("SELECT to_regclass(?)", [f'"{schema}".schema_version']).fetchone()
+    if row and row[0] is not None:
+        got = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(got[0]) if got and got[0] is not None else 0
+    tables = conn.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ?", [schema]
+    ).fetchone()
+    if not tables or not tables[0]:
+        return None
+    raise StateError(
+        f"schema {schema} of {redacted(conn.location)} holds tables but no reconciler state "
+        "(no schema_version table); point --state at an empty schema"
+    )
+
+
+def migrate(conn: PgConnection) -> int:
+    """Apply pending migrations in one transaction, under the schema's migration lock."""
+    from reconciler.state.schema import SCHEMA_VERSION, migrations
+
+    conn.execute(_MIGRATE_LOCK)
+    version = current_version(conn) or 0
+    if version > SCHEMA_VERSION:
+        raise StateError(
+            f"PostgreSQL state {redacted(conn.location)} has schema version {version}, newer "
+            f"than this reconciler ({SCHEMA_VERSION}); upgrade reconciler"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        for statement in migrations("postgres")[number - 1]:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO schema_version VALUES (?, ?, ?)",
+            [number, datetime.now(UTC).replace(tzinfo=None), __version__],
+        )
+    return SCHEMA_VERSION
+
+
+def _ensure_migrated(location: str) -> None:
+    if location in _migrated:
+        return
+    raw = _open(location)
+    conn = PgConnection(raw, location)
+    try:
+        migrate(conn)
+        raw.commit()
+    except BaseException:
+        raw.rollback()
+        raw.close()
+        raise
+    _give_back(location, raw)
+    _migrated.add(location)
+
+
+@contextmanager
+def transaction(location: str) -> Iterator[PgConnection]:
+    """A read-write transaction, serialised with the other writers of the same schema."""
+    errors = _errors()
+    try:
+        _ensure_migrated(location)
+    except errors as exc:
+        raise StateError(f"PostgreSQL state {redacted(location)}: {_first_line(exc)}") from exc
+    raw = _open(location)
+    conn = PgConnection(raw, location)
+    try:
+        conn.execute(_WRITE_LOCK)
+        yield conn
+        raw.commit()
+    except errors as exc:
+        raw.rollback()
+        raw.close()
+        raise StateError(f"PostgreSQL state {redacted(location)}: {_first_line(exc)}") from exc
+    except BaseException:
+        try:
+            raw.rollback()
+        finally:
+            raw.close()
+        raise
+    _give_back(location, raw)
+
+
+@contextmanager
+def reading(location: str) -> Iterator[PgConnection]:
+    """A read-only snapshot (one consistent view for every query of the block)."""
+    from reconciler.state.schema import SCHEMA_VERSION
+
+    errors = _errors()
+    raw = _open(location)
+    conn = PgConnection(raw, location)
+    try:
+        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        version = current_version(conn)
+        if version is not None and version < SCHEMA_VERSION:
+            raise StateError(
+                f"PostgreSQL state {redacted(location)} has schema version {version}; run "
+                f"`reconciler apply` once to migrate it to version {SCHEMA_VERSION}"
+            )
+        if version is not None and version > SCHEMA_VERSION:
+            raise StateError(
+                f"PostgreSQL state {redacted(location)} has schema version {version}, newer "
+                f"than this reconciler ({SCHEMA_VERSION}); upgrade reconciler"
+            )
+        yield conn
+        raw.rollback()
+    except errors as exc:
+        raw.rollback()
+        raw.close()
+        raise StateError(f"PostgreSQL state {redacted(location)}: {_first_line(exc)}") from exc
+    except BaseException:
+        try:
+            raw.rollback()
+        finally:
+            raw.close()
+        raise
+    _give_back(location, raw)
