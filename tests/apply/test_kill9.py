@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 from apply_helpers import ledger_command, ledger_dates, query, write_pipeline
 
-NOW = "2026-03-01T06:00:00"  # 2026-01-01..2026-03-01: 60 daily dates
-DATES = 60
+NOW = "2026-03-31T06:00:00"  # 2026-01-01..2026-03-31: 90 daily dates
+DATES = 90
 KILLS = 10  # kills that must land while dates are still left to run
 MAX_ROUNDS = 40  # on a loaded machine some rounds finish before the kill lands
 
@@ -44,7 +44,7 @@ def test_apply_killed_at_random_moments_runs_every_date_exactly_once(
     write_pipeline(
         tmp_path / "pipelines.d",
         "crashy",
-        ledger_command("import random, time", "time.sleep(random.random() * 0.3)"),
+        ledger_command("import random, time", "time.sleep(0.1 + random.random() * 0.4)"),
         backfill={"max_active_runs": 4},
         batch={"multi_date": False},
     )
@@ -58,7 +58,7 @@ def test_apply_killed_at_random_moments_runs_every_date_exactly_once(
         proc = apply_process(tmp_path, env)
         if round_ % 3 == 0:
             # start-up, lock, config sync, adoption and planning
-            time.sleep(rng.uniform(0.05, 0.8))
+            time.sleep(rng.uniform(0.05, 0.5))
         else:
             # deep inside the pass: after a few more dates were done, give or take
             target = min(DATES - 1, before + rng.randint(1, 3))
@@ -95,7 +95,7 @@ def test_apply_killed_at_random_moments_runs_every_date_exactly_once(
     assert set(counts.values()) == {1}, {d: n for d, n in counts.items() if n != 1}
     state = tmp_path / ".reconciler" / "state.duckdb"
     assert query(state, "SELECT range_start::VARCHAR, range_end::VARCHAR FROM coverage") == [
-        ("2026-01-01", "2026-03-01")
+        ("2026-01-01", "2026-03-31")
     ]
     assert query(
         state, "SELECT status, count(*), count(DISTINCT run_date) FROM pipeline_run_log GROUP BY 1"
