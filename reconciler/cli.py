@@ -305,8 +305,16 @@ def plan_command(
         click.echo(text, nl=False)
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
-            with open(summary, "a", encoding="utf-8") as handle:
-                handle.write(text + "\n")
+            try:
+                with open(summary, "a", encoding="utf-8") as handle:
+                    handle.write(text + "\n")
+            except OSError as exc:
+                # the plan is printed; a missing summary file must not change the exit code
+                click.echo(
+                    f"warning: cannot append to GITHUB_STEP_SUMMARY ({summary}): "
+                    f"{exc.strerror or exc}",
+                    err=True,
+                )
     else:
         from reconciler.render.plan_text import render_text
 
@@ -582,6 +590,20 @@ def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str
 
     reader = open_reader(state)
     rows = reader.history(pipeline_id, limit)
+    if not rows:
+        # an unknown id is an error (as for plan --pipeline and backfill), not an empty list
+        from reconciler.config.loading import config_files, load_files
+
+        known = (
+            {p.id for p in load_files(config_files(config_dir))[0]}
+            if config_dir.is_dir()
+            else set()
+        )
+        if pipeline_id not in known:
+            _fail(
+                f"no pipeline with id {pipeline_id!r} in {config_dir} and no runs of it in "
+                f"the state (known: {', '.join(sorted(known)[:10]) or 'none'})"
+            )
     if fmt == "json":
         click.echo(
             json.dumps(

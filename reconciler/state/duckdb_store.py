@@ -195,8 +195,7 @@ def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
         """SELECT run_id, batch_id, run_date, status, attempt, kind, request_id,
                   start_time, end_time, error_message, sla_met, platform_run_id
            FROM pipeline_run_log WHERE pipeline_id = ?
-           ORDER BY coalesce(start_time, created_at) DESC, created_at DESC, run_date DESC,
-                    attempt DESC
+           ORDER BY coalesce(start_time, created_at) DESC, run_date DESC, attempt DESC
            LIMIT ?""",
         [pipeline_id, limit],
     ).fetchall()

@@ -82,6 +82,22 @@ def _insert(conn: Connection, me: Holder) -> None:
     )
 
 
+def _holder_alive(pid: int) -> bool:
+    """The holder's process still runs, and is a reconciler (not a reused pid).
+
+    After a reboot or in a container, a dead holder's pid can belong to another
+    program; trusting it would lock every later apply out for good.
+    """
+    if not _pid_alive(pid):
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as handle:
+            cmdline = handle.read()
+    except OSError:
+        return True  # no /proc here: the pid check is all there is
+    return b"reconciler" in cmdline
+
+
 def acquire(path: str, now: datetime) -> Holder:
     """Take the lock or raise ``LockedError`` naming the holder.
 
@@ -102,7 +118,7 @@ def acquire(path: str, now: datetime) -> Holder:
         holder = _current(conn)
         if holder is not None:
             local = holder.host == me.host
-            if local and holder.pid != me.pid and _pid_alive(holder.pid):
+            if local and holder.pid != me.pid and _holder_alive(holder.pid):
                 raise LockedError(f"another apply holds the state lock: {holder.describe()}")
             if not local and holder.lease_until > now:
                 raise LockedError(

@@ -341,4 +341,4 @@ def test_history_lists_runs_newest_first(tmp_path: Path, cli) -> None:
     assert text[0].split()[:2] == ["run", "date"]
     assert [line.split()[0] for line in text[1:]] == ["2026-01-09", "2026-01-08"]
     unknown = cli("history", "nope")
-    assert unknown.returncode == 0 and "no runs" in unknown.stdout
+    assert unknown.returncode == 1 and "no pipeline with id 'nope'" in unknown.stderr
