@@ -444,7 +444,12 @@ class Applier:
                 if batch.pipeline_id in self.pipelines:
                     self._platform_start(batch)  # idempotent: never a second run
                 else:
-                    error = "the pipeline was deleted before its run started"
+                    error = (
+                        "the pipeline was deleted before its run started"
+                        if batch.platform_run_id is None
+                        else "the pipeline was deleted while its run was in flight; "
+                        "no longer followed"
+                    )
                     outcomes.append((batch, Outcome(False, self.clock.now(), error)))
             elif result.state in ("success", "failed"):
                 ended_at = result.ended_at or self.clock.now()

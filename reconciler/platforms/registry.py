@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
+from typing import Any
 
-from reconciler.platforms.base import Platform
+from reconciler.platforms.base import Platform, PollResult, RunRequest
 from reconciler.platforms.local import LocalPlatform
+
+# platform name -> (module, class) of the cloud adapters, imported at their first use
+CLOUD = {
+    "databricks": ("reconciler.platforms.databricks", "DatabricksPlatform"),
+    "dbt": ("reconciler.platforms.dbt", "DbtPlatform"),
+    "snowflake": ("reconciler.platforms.snowflake", "SnowflakePlatform"),
+    "http": ("reconciler.platforms.http_hook", "HttpHookPlatform"),
+}
 
 
 def runs_dir_for(state_path: str) -> Path:
@@ -14,6 +24,48 @@ def runs_dir_for(state_path: str) -> Path:
     return p.parent / f"{p.stem}-runs"
 
 
+class _Deferred:
+    """A cloud adapter made at its first call, so a local-only pass never imports httpx."""
+
+    def __init__(self, module: str, name: str, clock_offset: float) -> None:
+        self._where = (module, name)
+        self._clock_offset = clock_offset
+        self._adapter: Any = None
+
+    def _get(self) -> Platform:
+        if self._adapter is None:
+            from reconciler.platforms.http_client import HttpPolicy
+
+            module, name = self._where
+            cls = getattr(importlib.import_module(module), name)
+            self._adapter = cls(self._clock_offset, HttpPolicy.from_env())
+        adapter: Platform = self._adapter
+        return adapter
+
+    def start(self, run: RunRequest) -> str:
+        return self._get().start(run)
+
+    def poll(self, batch_id: str, platform_run_id: str | None) -> PollResult:
+        return self._get().poll(batch_id, platform_run_id)
+
+    def wait(self, timeout: float) -> None:
+        self._get().wait(timeout)
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+
+
 def build_platforms(state_path: str, clock_offset: float) -> dict[str, Platform]:
-    """Adapters by platform name; ``clock_offset`` keeps recorded times on the --now clock."""
-    return {"local": LocalPlatform(runs_dir_for(state_path), clock_offset)}
+    """Adapters by platform name; ``clock_offset`` keeps recorded times on the --now clock.
+
+    Building them does no I/O: cloud adapters are made at their first call, their
+    clients connect at their first request, and tokens are read from the environment
+    when a run needs them.
+    """
+    platforms: dict[str, Platform] = {
+        "local": LocalPlatform(runs_dir_for(state_path), clock_offset)
+    }
+    for name, (module, cls) in CLOUD.items():
+        platforms[name] = _Deferred(module, cls, clock_offset)
+    return platforms

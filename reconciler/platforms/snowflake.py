@@ -1,0 +1,176 @@
+"""The ``snowflake`` platform: SQL API v2 statements, asynchronous, followed by handle.
+
+The ``requestId`` is a UUIDv5 of the run's batch key and every submission carries
+``retry=true``: a start cannot tell a first submission from one repeated after a
+crash, and with ``retry=true`` Snowflake does not run an executed request again.
+Parameters arrive as positional TEXT bindings (declared parameters in file order, then
+``run_date``, ``start_date``, ``end_date``), one per ``?`` in the statement.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+
+from reconciler.config.models import SnowflakeTrigger
+from reconciler.core.durations import parse_duration
+from reconciler.errors import PermanentError
+from reconciler.platforms.base import PollResult, RunRequest
+from reconciler.platforms.http_client import (
+    HttpClient,
+    HttpPolicy,
+    body_text,
+    cut,
+    json_body,
+    secret_from_env,
+)
+from reconciler.platforms.remote import RemotePlatform, Started
+
+NAMESPACE = uuid.UUID("6b1f4c8e-2d0a-5c3e-9f47-1a2b3c4d5e6f")  # of reconciler request ids
+ADDED = ("run_date", "start_date", "end_date")
+HANDLED = (202, 408, 422)  # statuses with a statement behind them, not errors of the call
+# quoted strings, quoted identifiers, $$ blocks and comments: a ? inside is not a binding
+_NOT_SQL = re.compile(
+    r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"]|\"\")*\"|\$\$.*?\$\$|--[^\n]*|/\*.*?\*/", re.S
+)
+
+
+def request_id(key: str) -> str:
+    """The ``requestId`` of a run: the same batch key always gives the same UUID."""
+    return str(uuid.uuid5(NAMESPACE, key))
+
+
+def placeholders(statement: str) -> int:
+    """How many positional ``?`` bindings a statement has."""
+    return _NOT_SQL.sub(" ", statement).count("?")
+
+
+def bindings(run: RunRequest, statement: str) -> dict[str, dict[str, str]]:
+    """``{"1": {"type": "TEXT", "value": ...}, ...}``, one for each ``?`` in the statement."""
+    declared = list(run.pipeline.parameters)
+    names = declared + [n for n in ADDED if n not in declared]
+    values = [run.parameters[n] for n in names if n in run.parameters]
+    needed = placeholders(statement)
+    if needed > len(values):
+        raise PermanentError(
+            f"the Snowflake statement has {needed} ? placeholders but the run has only "
+            f"{len(values)} parameters ({', '.join(names)})"
+        )
+    return {str(i + 1): {"type": "TEXT", "value": values[i]} for i in range(needed)}
+
+
+def describe(response: httpx.Response) -> str:
+    """``message (code, sqlState)`` from Snowflake's error body, or the body's text."""
+    data = json_body(response)
+    if isinstance(data, dict) and data.get("message"):
+        extra = ", ".join(str(data[k]) for k in ("code", "sqlState") if data.get(k))
+        return cut(f"{data['message']} ({extra})" if extra else str(data["message"]))
+    return body_text(response)
+
+
+class SnowflakePlatform(RemotePlatform):
+    name = "snowflake"
+
+    def __init__(
+        self,
+        clock_offset: float = 0.0,
+        policy: HttpPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(HttpClient("Snowflake", describe, policy, transport), clock_offset)
+
+    def _base(self, trigger: SnowflakeTrigger) -> str:
+        host = trigger.host or f"https://{trigger.account}.snowflakecomputing.com"
+        return host.rstrip("/") + "/api/v2/statements"
+
+    def _headers(self, trigger: SnowflakeTrigger) -> dict[str, str]:
+        token = secret_from_env(trigger.token_env, "a Snowflake token")
+        self.client.add_secret(token)
+        return {
+            "Authorization": f"Bearer {token}",
+            "X-Snowflake-Authorization-Token-Type": trigger.token_type,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+
+    def _result(self, response: httpx.Response, handle: str) -> PollResult:
+        """What a statement reply says: 200 done, 202 running, 422 SQL error, 408 timed out."""
+        status = response.status_code
+        if status == 202:
+            return PollResult("running")
+        if status == 200:
+            return PollResult("success", self.now())
+        reason = "timed out and was cancelled" if status == 408 else "failed"
+        return PollResult(
+            "failed",
+            self.now(),
+            cut(f"Snowflake statement {handle} {reason}: {describe(response)}", 500),
+        )
+
+    def _trigger(self, run: RunRequest, again: bool) -> Started:
+        trigger = run.pipeline.trigger
+        assert isinstance(trigger, SnowflakeTrigger)
+        headers = self._headers(trigger)
+        body: dict[str, Any] = {
+            "statement": trigger.statement,
+            "bindings": bindings(run, trigger.statement),
+        }
+        for name, value in (
+            ("warehouse", trigger.warehouse),
+            ("database", trigger.database),
+            ("schema", trigger.schema_),
+            ("role", trigger.role),
+        ):
+            if value is not None:
+                body[name] = value
+        if trigger.timeout is not None:
+            body["timeout"] = parse_duration(trigger.timeout)
+        params = {"requestId": request_id(run.key), "async": "true", "retry": "true"}
+
+        def attempt() -> Started:
+            response = self.client.request(
+                "POST",
+                self._base(trigger),
+                what="statement submission",
+                headers=headers,
+                json_body=body,
+                params=params,
+                expect=HANDLED,
+            )
+            data = json_body(response)
+            handle = data.get("statementHandle") if isinstance(data, dict) else None
+            if not isinstance(handle, str) or not handle:
+                if response.status_code == 408:  # cancelled before it had a handle
+                    return Started(request_id(run.key), self._result(response, "(no handle)"))
+                raise PermanentError(
+                    f"Snowflake statement submission: no statementHandle ({body_text(response)})"
+                )
+            result = self._result(response, handle)
+            return Started(handle, None if result.state == "running" else result)
+
+        return self.client.retrying(attempt)
+
+    def _check(self, run: RunRequest, run_id: str) -> PollResult:
+        trigger = run.pipeline.trigger
+        assert isinstance(trigger, SnowflakeTrigger)
+        response = self.client.request(
+            "GET",
+            f"{self._base(trigger)}/{run_id}",
+            what=f"status of statement {run_id}",
+            headers=self._headers(trigger),
+            expect=HANDLED,
+        )
+        return self._result(response, run_id)
+
+    def _cancel(self, run: RunRequest, run_id: str) -> None:
+        trigger = run.pipeline.trigger
+        assert isinstance(trigger, SnowflakeTrigger)
+        self.client.request(
+            "POST",
+            f"{self._base(trigger)}/{run_id}/cancel",
+            what=f"cancel of statement {run_id}",
+            headers=self._headers(trigger),
+        )
