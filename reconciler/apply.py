@@ -20,9 +20,11 @@ same transactions, and sent by the pass's outbox in a background thread.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -87,6 +89,19 @@ class ApplyReport:
 Progress = Callable[[ApplyReport, int], None]
 
 
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Build many small acyclic objects (configs, plans) without the cyclic collector
+    rescanning them: about a third of planning time for 10^4 pipelines."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class Applier:
     """Carries out one pass; holds the state file only per transaction."""
 
@@ -126,9 +141,10 @@ class Applier:
     # --- the pass -----------------------------------------------------------------
 
     def run(self) -> ApplyReport:
-        loaded = load_config(self.config_dir)
-        self.pipelines = {p.id: p for p in loaded}
-        self.specs = {p.id: to_spec(p.model) for p in loaded}
+        with _no_cyclic_gc():
+            loaded = load_config(self.config_dir)
+            self.pipelines = {p.id: p for p in loaded}
+            self.specs = {p.id: to_spec(p.model) for p in loaded}
         self.lock = acquire(self.state, self.clock.now())
         try:
             self._sync_config(loaded)
@@ -201,7 +217,8 @@ class Applier:
             s.id: dataclasses.replace(s, requests=s.requests + extra.get(s.id, ()))
             for s in self.specs.values()
         }
-        return make_plan(list(self.run_specs.values()), self.observed, self.clock.now())
+        with _no_cyclic_gc():
+            return make_plan(list(self.run_specs.values()), self.observed, self.clock.now())
 
     def _startable(self, actions: list[Action]) -> list[Action]:
         """Actions whose platform this reconciler can drive; the others are reported."""
