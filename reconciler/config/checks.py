@@ -178,3 +178,51 @@ def _parameter_cycles(parameters: dict[str, str]) -> Iterator[tuple[Path, str]]:
                 continue
             trail.append(child)
             stack.append((child, iter(sorted(refs.get(child, ())))))
+
+
+def raw_template_problems(raw: dict[str, Any]) -> list[tuple[Path, str]]:
+    """``template_problems`` for a document that failed validation elsewhere.
+
+    Reads the templated fields straight from the parsed YAML (skipping any that are
+    not text), so one run reports a bad placeholder beside a bad schedule instead of
+    after it is fixed.
+    """
+    params_raw = raw.get("parameters")
+    params = (
+        {str(k): v for k, v in params_raw.items() if isinstance(v, str)}
+        if isinstance(params_raw, dict)
+        else {}
+    )
+    names = params_raw.keys() if isinstance(params_raw, dict) else ()
+    fields: list[tuple[Path, str, tuple[str, ...]]] = []
+    trigger = raw.get("trigger")
+    if isinstance(trigger, dict):
+        for key in ("command", "steps"):
+            items = trigger.get(key)
+            if isinstance(items, list):
+                fields += [
+                    (("trigger", key, i), v, ()) for i, v in enumerate(items) if isinstance(v, str)
+                ]
+        if raw.get("platform") == "http":
+            if isinstance(trigger.get("url"), str):
+                fields.append((("trigger", "url"), trigger["url"], ()))
+            if isinstance(trigger.get("status_url"), str):
+                fields.append(
+                    (("trigger", "status_url"), trigger["status_url"], ("platform_run_id",))
+                )
+            if isinstance(trigger.get("body"), dict):
+                for path, value in _walk(trigger["body"], ("trigger", "body")):
+                    if isinstance(value, str):
+                        fields.append((path, value, ()))
+    quality = raw.get("quality")
+    checks = quality.get("checks") if isinstance(quality, dict) else None
+    if isinstance(checks, list):
+        for i, check in enumerate(checks):
+            if isinstance(check, dict) and isinstance(check.get("sql"), str):
+                fields.append((("quality", "checks", i, "sql"), check["sql"], ()))
+    fields += [(("parameters", name), value, ()) for name, value in params.items()]
+    problems: list[tuple[Path, str]] = list(_parameter_cycles(params))
+    for path, template, extra in fields:
+        for message in unknown_placeholders(template, names, extra=extra, allow_params=True):
+            problems.append((path, message))
+    return problems

@@ -13,7 +13,12 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from reconciler.config import messages
-from reconciler.config.checks import may_hold_secrets, secret_problems, template_problems
+from reconciler.config.checks import (
+    may_hold_secrets,
+    raw_template_problems,
+    secret_problems,
+    template_problems,
+)
 from reconciler.config.models import PIPELINE_ADAPTER, AnyPipeline, LocalPipeline
 from reconciler.config.yaml_source import Document, SourceMap, parse_yaml
 from reconciler.config.yaml_source import Path as DocPath
@@ -190,8 +195,14 @@ def validate_document(
                 _any_platform().validate_python(raw)
             except ValidationError as rest:
                 errors += [(e, False) for e in rest.errors() if e["loc"][:1] != ("platform",)]
+        failed_at: set[DocPath] = set()
         for path, message, at_key in _error_problems(errors, raw, doc.source, secret_paths):
+            failed_at.add(path)
             problems.append(_problem(file, doc.source, path, message, at_key))
+        # every problem in one run: placeholders too, where the field itself is valid
+        for path, message in raw_template_problems(raw):
+            if path not in failed_at and path not in secret_paths:
+                problems.append(_problem(file, doc.source, path, message))
     if model is not None:
         for path, message in template_problems(model):
             problems.append(_problem(file, doc.source, path, message))

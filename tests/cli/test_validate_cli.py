@@ -219,3 +219,24 @@ def test_an_empty_config_dir_is_an_error_not_a_pass(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert f"no pipeline files (*.yaml, *.yml) in {tmp_path}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_bad_placeholder_is_reported_beside_schema_errors(tmp_path: Path) -> None:
+    """Every problem in one run: the placeholder is not held back until the schema is fixed."""
+    path = tmp_path / "both.yaml"
+    path.write_text(
+        "id: both\n"
+        "platform: local\n"
+        "trigger:\n"
+        '  command: [python, "{nope}"]\n'
+        "schedule:\n"
+        "  type: weekly\n"
+        "  days: [funday]\n"
+        "  start: 2026-01-01\n"
+    )
+    result = run(str(path))
+    assert result.returncode == 1
+    lines = result.stderr.splitlines()
+    assert f"{path}:4:21: trigger.command[1]: unknown placeholder {{nope}}" in lines[0]
+    assert lines[1].startswith(f"{path}:7:10: schedule.days[0]: expected a weekday")
+    assert "2 problem(s) in 1 of 1 file(s)" in result.stderr
