@@ -28,9 +28,9 @@ def sync_pipelines(
     ``created_at`` is set once; ``updated_at`` moves only when something changed.
     """
     existing = {
-        r[0]: (r[1], r[2])
+        r[0]: (r[1], r[2], r[3])
         for r in conn.execute(
-            "SELECT pipeline_id, config_json, deleted_at FROM pipelines"
+            "SELECT pipeline_id, config_json, deleted_at, sla_time FROM pipelines"
         ).fetchall()
     }
     stamp = naive(now)
@@ -39,21 +39,26 @@ def sync_pipelines(
         pid = row["pipeline_id"]
         old = existing.get(pid)
         columns = list(row)
+        # SLA tracking starts when an SLA (or a new SLA time) is first applied
+        sla_since = stamp if row.get("sla_time") is not None else None
         if old is None:
-            names = ", ".join([*columns, "created_at", "updated_at"])
-            marks = ", ".join(["?"] * (len(columns) + 2))
+            names = ", ".join([*columns, "created_at", "updated_at", "sla_since"])
+            marks = ", ".join(["?"] * (len(columns) + 3))
             conn.execute(
-                f"INSERT INTO pipelines ({names}) VALUES ({marks})", [*row.values(), stamp, stamp]
+                f"INSERT INTO pipelines ({names}) VALUES ({marks})",
+                [*row.values(), stamp, stamp, sla_since],
             )
             changes[pid] = "create"
         elif old[0] == row["config_json"] and old[1] is None:
             continue
         else:
             sets = ", ".join(f"{c} = ?" for c in columns[1:])
+            sla_changed = old[2] != row.get("sla_time")
             conn.execute(
-                f"UPDATE pipelines SET {sets}, updated_at = ?, deleted_at = NULL "
-                "WHERE pipeline_id = ?",
-                [*list(row.values())[1:], stamp, pid],
+                f"UPDATE pipelines SET {sets}, updated_at = ?, deleted_at = NULL"
+                + (", sla_since = ?" if sla_changed else "")
+                + " WHERE pipeline_id = ?",
+                [*list(row.values())[1:], stamp, *([sla_since] if sla_changed else []), pid],
             )
             changes[pid] = "update" if old[1] is None else "create"
         conn.execute("DELETE FROM pipeline_parameters WHERE pipeline_id = ?", [pid])

@@ -271,11 +271,12 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
     applied: dict[str, dict[str, object]] = {}
     deleted: set[str] = set()
     since: dict[str, datetime | None] = {}
-    for pid, config_json, created, deleted_at in conn.execute(
-        "SELECT pipeline_id, config_json, created_at, deleted_at FROM pipelines"
+    for pid, config_json, sla_since, deleted_at in conn.execute(
+        "SELECT pipeline_id, config_json, sla_since, deleted_at FROM pipelines"
     ).fetchall():
         applied[pid] = json.loads(config_json) if config_json else {}
-        since[pid] = utc(created)
+        # SLA tracking begins when the SLA was applied, not when the pipeline was
+        since[pid] = utc(sla_since)
         if deleted_at is not None:
             deleted.add(pid)
     pipelines = {

@@ -198,7 +198,14 @@ V3 = [
     "ALTER TABLE data_quality_log ADD COLUMN could_run BOOLEAN",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3]
+# Version 4: when SLA tracking began for each pipeline. An SLA added to a pipeline with
+# a long history must not report every old uncovered date as a fresh breach.
+V4 = [
+    "ALTER TABLE pipelines ADD COLUMN sla_since TIMESTAMP",
+    "UPDATE pipelines SET sla_since = created_at WHERE sla_time IS NOT NULL",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
 
 # PostgreSQL has no arg_max over structs; DISTINCT ON picks the newest attempt instead.
 _NEWEST_PG = """CREATE TEMP TABLE newest AS

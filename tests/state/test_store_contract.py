@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +36,15 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
     return made
 
 
-def pipeline_row(pid: str, **config: Any) -> dict[str, Any]:
+def pipeline_row(pid: str, sla: time | None = time(6, 0), **config: Any) -> dict[str, Any]:
     flat = {"id": pid, "platform": "local", "schedule.type": "daily", **config}
     return {
         "pipeline_id": pid,
         "pipeline_name": pid,
         "platform": "local",
         "schedule_type": "daily",
-        "config_json": json.dumps(flat, sort_keys=True),
+        "sla_time": sla,
+        "config_json": json.dumps({**flat, "sla.time": str(sla)}, sort_keys=True),
     }
 
 
@@ -380,6 +381,26 @@ def test_sync_reports_changes_and_keeps_timestamps_honest(store: Store) -> None:
     assert seen.deleted == frozenset()
     assert seen.of("p").sla_since == NOW - timedelta(days=30)  # created once
     assert seen.applied_config["p"]["retry"] == 3
+
+
+def test_sla_tracking_starts_when_the_sla_is_applied(store: Store) -> None:
+    """An SLA added to an old pipeline must not turn its whole history into breaches."""
+    later, much_later = NOW + timedelta(days=1), NOW + timedelta(days=2)
+    with store.write() as w:
+        w.sync_pipelines([(pipeline_row("q", sla=None), {})], NOW)
+    assert store.observe(["q"]).of("q").sla_since is None
+    with store.write() as w:
+        assert w.sync_pipelines([(pipeline_row("q"), {})], later) == {"q": "update"}
+    assert store.observe(["q"]).of("q").sla_since == later
+    with store.write() as w:  # another field changes: tracking goes on from before
+        w.sync_pipelines([(pipeline_row("q", retry=5), {})], much_later)
+    assert store.observe(["q"]).of("q").sla_since == later
+    with store.write() as w:  # a new SLA time starts afresh
+        w.sync_pipelines([(pipeline_row("q", sla=time(9, 0), retry=5), {})], much_later)
+    assert store.observe(["q"]).of("q").sla_since == much_later
+    with store.write() as w:
+        w.sync_pipelines([(pipeline_row("q", sla=None, retry=5), {})], much_later)
+    assert store.observe(["q"]).of("q").sla_since is None
 
 
 def test_in_flight_lists_unfinished_batches_oldest_first(store: Store) -> None:
