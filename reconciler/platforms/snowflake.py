@@ -10,7 +10,9 @@ Parameters arrive as positional TEXT bindings (declared parameters in file order
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -174,3 +176,92 @@ class SnowflakePlatform(RemotePlatform):
             what=f"cancel of statement {run_id}",
             headers=self._headers(trigger),
         )
+
+
+Columns = list[tuple[str, str]]
+Rows = list[list[str | None]]
+QUERY_POLL = 0.5  # seconds between looks at a running check query
+
+
+def run_query(
+    trigger: SnowflakeTrigger,
+    sql: str,
+    *,
+    timeout: float,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Columns, Rows]:
+    """Run a data-quality query on the pipeline's Snowflake connection and wait for it.
+
+    Returns ``(name, type)`` per column and the rows of the first partition (cells are
+    strings, as the SQL API sends them). Raises ``PermanentError`` with Snowflake's
+    message for SQL errors, timeouts and refusals. A check only reads, so a fresh
+    ``requestId`` per call is enough; ``retry=true`` keeps a resubmission after a lost
+    reply from running it twice.
+    """
+    client = HttpClient("Snowflake", describe, HttpPolicy.from_env(), transport)
+    try:
+        token = secret_from_env(trigger.token_env, "a Snowflake token")
+        client.add_secret(token)
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "X-Snowflake-Authorization-Token-Type": trigger.token_type,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        }
+        host = trigger.host or f"https://{trigger.account}.snowflakecomputing.com"
+        base = host.rstrip("/") + "/api/v2/statements"
+        body: dict[str, Any] = {"statement": sql, "timeout": max(1, int(timeout))}
+        for name, value in (
+            ("warehouse", trigger.warehouse),
+            ("database", trigger.database),
+            ("schema", trigger.schema_),
+            ("role", trigger.role),
+        ):
+            if value is not None:
+                body[name] = value
+        params = {"requestId": str(uuid.uuid4()), "retry": "true"}
+        response = client.retrying(
+            lambda: client.request(
+                "POST",
+                base,
+                what="quality check query",
+                headers=headers,
+                json_body=body,
+                params=params,
+                expect=HANDLED,
+            )
+        )
+        waited = 0.0
+        while response.status_code == 202:
+            data = json_body(response)
+            handle = data.get("statementHandle") if isinstance(data, dict) else None
+            if not isinstance(handle, str) or waited > timeout:
+                raise PermanentError(
+                    f"Snowflake quality check query did not finish within {timeout:.0f}s"
+                )
+            sleep(QUERY_POLL)
+            waited += QUERY_POLL
+            status_url = f"{base}/{handle}"
+
+            def look(url: str = status_url) -> httpx.Response:
+                return client.request(
+                    "GET", url, what="quality check query status", headers=headers, expect=HANDLED
+                )
+
+            response = client.retrying(look)
+        if response.status_code != 200:
+            reason = "timed out" if response.status_code == 408 else "failed"
+            raise PermanentError(f"Snowflake quality check query {reason}: {describe(response)}")
+        data = json_body(response)
+        try:
+            row_type = data["resultSetMetaData"]["rowType"]
+            columns = [(str(c["name"]), str(c.get("type", "text"))) for c in row_type]
+            rows = [list(r) for r in data.get("data") or []]
+        except (KeyError, TypeError) as exc:
+            raise PermanentError(
+                f"Snowflake quality check query: unexpected reply ({body_text(response)})"
+            ) from exc
+        return columns, rows
+    finally:
+        client.close()
