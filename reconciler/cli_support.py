@@ -1,0 +1,87 @@
+"""Options and helpers every command shares: --config-dir, --state, --now, errors, colour."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from reconciler.clock import Clock, OffsetClock, SystemClock, parse_instant
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_CONFIG_DIR = "pipelines.d"
+DEFAULT_STATE = ".reconciler/state.duckdb"
+
+
+def fail(message: str) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)
+
+
+def config_dir_option(func: F) -> F:
+    return click.option(
+        "--config-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar="RECONCILER_CONFIG_DIR",
+        default=DEFAULT_CONFIG_DIR,
+        show_default=True,
+        help="Directory of pipeline YAML files.",
+    )(func)
+
+
+def state_option(func: F) -> F:
+    return click.option(
+        "--state",
+        envvar="RECONCILER_STATE",
+        default=DEFAULT_STATE,
+        show_default=True,
+        help="State store: a DuckDB file path, or a postgresql:// URL (a schema via "
+        "?options=-csearch_path%3Dname).",
+    )(func)
+
+
+def now_option(func: F) -> F:
+    return click.option(
+        "--now",
+        "now_text",
+        envvar="RECONCILER_NOW",
+        default=None,
+        help="Pretend the clock starts at this ISO-8601 instant (naive = UTC).",
+    )(func)
+
+
+def make_clock(now_text: str | None) -> Clock:
+    """The real clock, or one that starts at ``--now`` and advances in real time."""
+    if not now_text:
+        return SystemClock()
+    return OffsetClock(parse_instant_option(now_text))
+
+
+def parse_instant_option(now_text: str) -> datetime:
+    try:
+        return parse_instant(now_text)
+    except ValueError as exc:
+        raise click.ClickException(
+            f"--now: expected an ISO-8601 instant such as 2026-04-01T06:00 (naive = UTC), "
+            f"found {now_text!r}"
+        ) from exc
+
+
+def use_colour() -> bool:
+    """Colour only on a terminal, and never with NO_COLOR set."""
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def common_options(func: F) -> F:
+    """``--config-dir`` and ``--state``, which every command takes."""
+    return config_dir_option(state_option(func))
+
+
+def on_github() -> bool:
+    return os.environ.get("GITHUB_ACTIONS") == "true"

@@ -1,0 +1,178 @@
+"""apply and run: one reconcile pass, or one every interval."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from reconciler.cli_support import (
+    common_options,
+    make_clock,
+    now_option,
+)
+from reconciler.clock import Clock
+from reconciler.errors import ReconcilerError
+
+
+def _progress_printer() -> Callable[[Any, int], None] | None:
+    """A live line on a terminal; nothing when piped."""
+    if not sys.stderr.isatty():
+        return None
+    state = {"total": 0}
+
+    def show(report: Any, total: int) -> None:
+        state["total"] = max(state["total"], total)
+        click.echo(
+            f"\r\033[Kstarted {report.started}/{state['total']} runs "
+            f"({report.started_dates} dates), {report.succeeded} succeeded, "
+            f"{report.failed} failed",
+            nl=False,
+            err=True,
+        )
+
+    return show
+
+
+@click.command()
+@common_options
+@now_option
+@click.option(
+    "--wait", is_flag=True, help="Return only when every run started or found has finished."
+)
+@click.option(
+    "--max-parallel",
+    type=click.IntRange(min=1),
+    default=8,
+    show_default=True,
+    help="Runs in flight at once, over all pipelines.",
+)
+@click.option(
+    "--allow-empty", is_flag=True, help="Allow an empty config dir to delete every pipeline."
+)
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="A plan saved by `plan --out`: refuse unless config and state are unchanged since.",
+)
+@click.option(
+    "--max-plan-age",
+    default="1h",
+    show_default=True,
+    help="With --plan: refuse a plan older than this (90s, 30m, 2h).",
+)
+def apply(
+    config_dir: Path,
+    state: str,
+    now_text: str | None,
+    wait: bool,
+    max_parallel: int,
+    allow_empty: bool,
+    plan_file: Path | None,
+    max_plan_age: str,
+) -> None:
+    """Carry out one reconcile pass: sync config, poll, start what the plan says."""
+    from reconciler.apply import Applier, ApplyOptions
+
+    clock = make_clock(now_text)
+    if plan_file is not None:
+        _check_saved_plan(plan_file, config_dir, state, clock, max_plan_age)
+    progress = _progress_printer()
+    applier = Applier(
+        config_dir,
+        state,
+        clock,
+        ApplyOptions(wait, max_parallel, allow_empty),
+        progress,
+    )
+    report = applier.run()
+    if progress:
+        click.echo("", err=True)
+    for pid, change in sorted(report.config_changes.items()):
+        click.echo(f"config: {change} {pid}")
+    for line in report.notifications:
+        click.echo(f"notify: {line}")
+    for line in report.skipped:
+        click.echo(f"skipped: {line}")
+    plan = report.plan
+    summary = plan.summary if plan else {}
+    click.echo(
+        f"Applied: {report.started} run(s) started ({report.started_dates} dates), "
+        f"{report.succeeded} succeeded, {report.failed} failed, "
+        f"{report.adopted} adopted from an earlier pass, {report.still_running} still running; "
+        f"{summary.get('gap', 0)} gap date(s), {len(plan.waiting) if plan else 0} waiting "
+        "for a retry."
+    )
+
+
+def _check_saved_plan(
+    plan_file: Path, config_dir: Path, state: str, clock: Clock, max_plan_age: str
+) -> None:
+    from datetime import timedelta
+
+    from reconciler.core.durations import parse_duration
+    from reconciler.saved_plans import check_saved, load_saved
+
+    try:
+        max_age = timedelta(seconds=parse_duration(max_plan_age))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--max-plan-age") from exc
+    saved = load_saved(plan_file)
+    check_saved(saved, config_dir, state, clock.now(), max_age)
+    click.echo(
+        f"saved plan {plan_file}: config and state unchanged since "
+        f"{saved.plan.now.isoformat(timespec='seconds')}; applying it"
+    )
+
+
+@click.command()
+@common_options
+@now_option
+@click.option(
+    "--interval", default="5m", show_default=True, help="Time between passes (90s, 5m, 1h)."
+)
+@click.option("--max-parallel", type=click.IntRange(min=1), default=8, show_default=True)
+def run(
+    config_dir: Path, state: str, now_text: str | None, interval: str, max_parallel: int
+) -> None:
+    """Reconcile forever; stops cleanly between steps on SIGINT or SIGTERM."""
+    import signal
+    import time
+
+    from reconciler.apply import Applier, ApplyOptions
+    from reconciler.core.durations import parse_duration
+
+    try:
+        seconds = parse_duration(interval)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--interval") from exc
+    stop = {"now": False}
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        stop["now"] = True
+        click.echo(f"received {signal.Signals(signum).name}; stopping after this step", err=True)
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    clock = make_clock(now_text)
+    while not stop["now"]:
+        try:
+            report = Applier(config_dir, state, clock, ApplyOptions(False, max_parallel)).run()
+        except ReconcilerError as exc:
+            click.echo(f"pass failed: {exc}", err=True)
+            report = None
+        if report is not None:
+            for line in report.notifications:
+                click.echo(f"notify: {line}")
+            click.echo(
+                f"{clock.now().isoformat(timespec='seconds')} pass: {report.started} started, "
+                f"{report.succeeded} succeeded, {report.failed} failed"
+            )
+        deadline = time.monotonic() + seconds
+        while not stop["now"] and time.monotonic() < deadline:
+            time.sleep(0.2)

@@ -1,0 +1,77 @@
+"""validate and schema: checking pipeline files and publishing the JSON Schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from reconciler.cli_support import (
+    common_options,
+    fail,
+    on_github,
+)
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@common_options
+def validate(files: tuple[Path, ...], config_dir: Path, state: str) -> None:
+    """Check pipeline files (all of --config-dir, or FILES); exit 1 on any problem."""
+    from reconciler.config.loading import config_files, load_files
+    from reconciler.render.annotations import error_annotation
+
+    paths = list(files) if files else config_files(config_dir)
+    if not paths:
+        # an empty or mistyped directory must not pass CI as "valid"
+        fail(f"no pipeline files (*.yaml, *.yml) in {config_dir}")
+    loaded, problems = load_files(paths)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    if problems and on_github():
+        for problem in problems:
+            click.echo(error_annotation(problem))
+    if problems:
+        bad_files = len({p.file for p in problems})
+        fail(f"{len(problems)} problem(s) in {bad_files} of {len(paths)} file(s)")
+    click.echo(f"{len(loaded)} pipeline(s) in {len(paths)} file(s): valid.")
+
+
+@click.command()
+@click.option("--check", is_flag=True, help="Fail if the committed schemas are stale.")
+@click.option(
+    "--dir",
+    "schema_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default="schemas",
+    show_default=True,
+    help="Where the committed schemas live.",
+)
+@click.option("--write", is_flag=True, help="Write the schemas into --dir.")
+@common_options
+def schema(check: bool, schema_dir: Path, write: bool, config_dir: Path, state: str) -> None:
+    """Print the pipeline JSON Schema; --check compares it with the committed files."""
+    from reconciler.schemas import committed_schemas
+
+    expected = committed_schemas()
+    if write:
+        schema_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in expected.items():
+            (schema_dir / name).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(expected)} schema(s) to {schema_dir}")
+        return
+    if check:
+        stale = []
+        for name, text in expected.items():
+            path = schema_dir / name
+            current = path.read_text(encoding="utf-8") if path.exists() else None
+            if current != text:
+                stale.append(str(path))
+        if stale:
+            fail(
+                f"stale schema: {', '.join(stale)} differs from the models; "
+                "run `reconciler schema --write` and commit the result"
+            )
+        click.echo(f"{len(expected)} schema(s) in {schema_dir} are up to date.")
+        return
+    click.echo(expected["pipeline.schema.json"], nl=False)

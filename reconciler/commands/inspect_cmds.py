@@ -1,0 +1,185 @@
+"""history and status: reading what the state says, never writing it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from reconciler.cli_support import (
+    common_options,
+    fail,
+    make_clock,
+    now_option,
+    parse_instant_option,
+    use_colour,
+)
+from reconciler.commands.report import DATE, check_window
+
+
+@click.command()
+@click.argument("pipeline_id")
+@common_options
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str) -> None:
+    """The runs of a pipeline, newest first."""
+    import json
+
+    from reconciler.state.reading import open_reader
+
+    reader = open_reader(state)
+    rows = reader.history(pipeline_id, limit)
+    if not rows:
+        # an unknown id is an error (as for plan --pipeline and backfill), not an empty list
+        from reconciler.config.loading import config_files, load_files
+
+        known = (
+            {p.id for p in load_files(config_files(config_dir))[0]}
+            if config_dir.is_dir()
+            else set()
+        )
+        if pipeline_id not in known:
+            fail(
+                f"no pipeline with id {pipeline_id!r} in {config_dir} and no runs of it in "
+                f"the state (known: {', '.join(sorted(known)[:10]) or 'none'})"
+            )
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "run_id": r.run_id,
+                        "batch_id": r.batch_id,
+                        "run_date": r.run_date.isoformat(),
+                        "status": r.status,
+                        "attempt": r.attempt,
+                        "kind": r.kind,
+                        "request_id": r.request_id,
+                        "start_time": r.start_time.isoformat() if r.start_time else None,
+                        "end_time": r.end_time.isoformat() if r.end_time else None,
+                        "error_message": r.error_message,
+                        "sla_met": r.sla_met,
+                    }
+                    for r in rows
+                ],
+                indent=2,
+            )
+        )
+        return
+    if not rows:
+        click.echo(f"no runs recorded for {pipeline_id}")
+        return
+    click.echo(
+        f"{'run date':<10}  {'status':<8} {'kind':<8} {'try':>3}  {'started':<20} "
+        f"{'ended':<20} batch"
+    )
+    for r in rows:
+        started = r.start_time.isoformat(timespec="seconds")[:19] if r.start_time else "-"
+        ended = r.end_time.isoformat(timespec="seconds")[:19] if r.end_time else "-"
+        click.echo(
+            f"{r.run_date.isoformat():<10}  {r.status:<8} {r.kind:<8} {r.attempt:>3}  "
+            f"{started:<20} {ended:<20} {r.batch_id}"
+        )
+        if r.error_message:
+            click.echo(f"            error: {r.error_message.splitlines()[-1][:200]}")
+
+
+@click.command()
+@common_options
+@now_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@click.option("--pipeline", "pipelines", multiple=True, help="Only this pipeline (repeatable).")
+@click.option(
+    "--calendar", is_flag=True, help="A calendar per pipeline: one cell per scheduled date."
+)
+@click.option("--from", "date_from", type=DATE, default=None, help="Calendar: first date.")
+@click.option("--to", "date_to", type=DATE, default=None, help="Calendar: last date.")
+def status(
+    config_dir: Path,
+    state: str,
+    now_text: str | None,
+    fmt: str,
+    pipelines: tuple[str, ...],
+    calendar: bool,
+    date_from: datetime | None,
+    date_to: datetime | None,
+) -> None:
+    """Per pipeline: coverage, gaps, in flight, failures, next due date, SLA.
+
+    --calendar draws each pipeline's dates instead (about a year up to now, or
+    --from/--to): by week, or by month for monthly schedules, with a legend.
+    """
+    import json
+
+    from reconciler.config.loading import load_config
+    from reconciler.config.specs import to_spec
+    from reconciler.core.status import pipeline_status
+    from reconciler.notify import failed as failed_notifications
+    from reconciler.planning import select
+    from reconciler.state.reading import open_reader
+
+    now = parse_instant_option(now_text) if now_text else make_clock(None).now()
+    if calendar:
+        from reconciler.reporting import render_status_calendar
+
+        if fmt != "text":
+            raise click.UsageError("--calendar draws text; it does not combine with --format json")
+        check_window(date_from, date_to)
+        colour = use_colour()
+        window = (date_from.date() if date_from else None, date_to.date() if date_to else None)
+        text = render_status_calendar(config_dir, state, now, pipelines, *window, colour)
+        click.echo(text, nl=False, color=colour)
+        return
+    if date_from or date_to:
+        raise click.UsageError("--from and --to go with --calendar")
+    loaded = select(load_config(config_dir), pipelines, config_dir)
+    specs = [to_spec(p.model) for p in loaded]
+    reader = open_reader(state)
+    observed = reader.observe([s.id for s in specs])
+    rows = [pipeline_status(s, observed.of(s.id), now) for s in specs]
+    unsent = failed_notifications.failed_notifications(state, [s.id for s in specs])
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "now": now.isoformat(),
+                    "pipelines": [
+                        {
+                            "pipeline_id": r.pipeline_id,
+                            "coverage_pct": round(r.coverage_pct, 2),
+                            "due_dates": r.due,
+                            "covered": r.covered,
+                            "missing": r.missing,
+                            "in_flight": r.in_flight,
+                            "failed": r.failed,
+                            "last_covered": r.last_covered.isoformat() if r.last_covered else None,
+                            "next_date": r.next_date.isoformat() if r.next_date else None,
+                            "next_due_at": r.next_due_at.isoformat() if r.next_due_at else None,
+                            "sla_breaches": r.sla_breaches,
+                        }
+                        for r in rows
+                    ],
+                    "failed_notifications": failed_notifications.as_json(unsent),
+                },
+                indent=2,
+            )
+        )
+        return
+    header = (
+        f"{'pipeline':<24} {'coverage':>9} {'due':>6} {'missing':>7} {'flight':>6} "
+        f"{'failed':>6} {'last covered':<12} {'next due':<17} {'SLA':>4}"
+    )
+    click.echo(header)
+    for r in rows:
+        nxt = r.next_due_at.strftime("%Y-%m-%d %H:%MZ") if r.next_due_at else "-"
+        last = r.last_covered.isoformat() if r.last_covered else "-"
+        click.echo(
+            f"{r.pipeline_id:<24} {r.coverage_pct:>8.1f}% {r.due:>6} {r.missing:>7} "
+            f"{r.in_flight:>6} {r.failed:>6} {last:<12} {nxt:<17} {r.sla_breaches:>4}"
+        )
+    for line in failed_notifications.as_text(unsent):
+        click.echo(line)
