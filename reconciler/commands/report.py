@@ -1,7 +1,7 @@
 """``reconciler report``: coverage as one self-contained HTML file (no server, no scripts).
 
-The options mirror ``cli.py``'s (same names, defaults and environment variables)
-rather than importing them, so that ``cli`` can import this module without a cycle.
+The shared options (``--config-dir``, ``--state``, ``--now``) come from ``cli_support``,
+so they read the same environment variables and defaults as every other command.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 import click
+
+from reconciler.cli_support import common_options, now_option, parse_instant_option
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -25,18 +27,9 @@ def check_window(date_from: datetime | None, date_to: datetime | None) -> None:
 
 def _now(now_text: str | None) -> datetime:
     """``--now`` exactly (the report reads the clock once), else the wall clock."""
-    from reconciler.clock import SystemClock, parse_instant
+    from reconciler.clock import SystemClock
 
-    if not now_text:
-        return SystemClock().now()
-    try:
-        return parse_instant(now_text)
-    except ValueError as exc:
-        raise click.BadParameter(
-            f"expected an ISO-8601 instant such as 2026-04-01T06:00 (naive = UTC), "
-            f"found {now_text!r}",
-            param_hint="--now",
-        ) from exc
+    return parse_instant_option(now_text) if now_text else SystemClock().now()
 
 
 def _day(value: datetime | None) -> date | None:
@@ -51,28 +44,8 @@ def _day(value: datetime | None) -> date | None:
     show_default=True,
     help="Where to write the HTML file ('-' for standard output).",
 )
-@click.option(
-    "--config-dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    envvar="RECONCILER_CONFIG_DIR",
-    default="pipelines.d",
-    show_default=True,
-    help="Directory of pipeline YAML files.",
-)
-@click.option(
-    "--state",
-    envvar="RECONCILER_STATE",
-    default=".reconciler/state.duckdb",
-    show_default=True,
-    help="State store: a DuckDB file path.",
-)
-@click.option(
-    "--now",
-    "now_text",
-    envvar="RECONCILER_NOW",
-    default=None,
-    help="Report as of this ISO-8601 instant (naive = UTC).",
-)
+@common_options
+@now_option
 @click.option("--pipeline", "pipelines", multiple=True, help="Only this pipeline (repeatable).")
 @click.option("--from", "date_from", type=DATE, default=None, help="First calendar date.")
 @click.option("--to", "date_to", type=DATE, default=None, help="Last calendar date.")

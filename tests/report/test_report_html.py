@@ -213,8 +213,11 @@ def test_missing_state_reads_as_empty_and_is_not_created(tmp_path: Path) -> None
     ],
 )
 def test_bad_options(tmp_path: Path, args: list[str], message: str) -> None:
-    result = CliRunner().invoke(report, ["--config-dir", str(tmp_path), *args])
-    assert result.exit_code == 2
+    """Through ``reconciler`` as a user runs it: a one-line error and exit 1 (never 2)."""
+    from reconciler.cli import main
+
+    result = CliRunner().invoke(main, ["report", "--config-dir", str(tmp_path), *args])
+    assert result.exit_code == 1
     assert message in result.output
 
 
