@@ -238,17 +238,28 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
     )
     failed: dict[str, dict[date, Failed]] = {}
     flying: dict[str, dict[date, InFlight]] = {}
+    # many open dates share a timestamp (the dates of one batch, an import): convert once
+    aware: dict[datetime | None, datetime | None] = {}
+
+    def as_utc(value: datetime | None) -> datetime | None:
+        found = aware.get(value, aware)
+        if found is aware:
+            found = aware[value] = utc(value)
+        return found  # type: ignore[return-value]
+
     for pid, day, status, attempt, batch_id, request_id, started, ended in conn.execute(
         f"""SELECT o.pipeline_id, run_date, status, attempt, batch_id, request_id, started_at,
                    ended_at FROM open_dates o JOIN {wanted} USING (pipeline_id)""",
         params,
     ).fetchall():
         if status == "failed":
-            ended_at = utc(ended) or utc(started)
+            ended_at = as_utc(ended) or as_utc(started)
             assert ended_at is not None
             failed.setdefault(pid, {})[day] = Failed(attempt, ended_at, request_id, batch_id)
         else:
-            flying.setdefault(pid, {})[day] = InFlight(batch_id, attempt, request_id, utc(started))
+            flying.setdefault(pid, {})[day] = InFlight(
+                batch_id, attempt, request_id, as_utc(started)
+            )
     done: dict[str, dict[str, list[DateRange]]] = {}
     for pid, request_id, start, end in conn.execute(
         f"""SELECT pipeline_id, request_id, min(d), max(d) FROM (
