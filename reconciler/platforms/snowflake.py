@@ -73,6 +73,35 @@ def describe(response: httpx.Response) -> str:
     return body_text(response)
 
 
+def statements_url(trigger: SnowflakeTrigger) -> str:
+    """The SQL API's statements endpoint for the trigger's account (or its ``host``)."""
+    host = trigger.host or f"https://{trigger.account}.snowflakecomputing.com"
+    return host.rstrip("/") + "/api/v2/statements"
+
+
+def auth_headers(trigger: SnowflakeTrigger, client: HttpClient) -> dict[str, str]:
+    """Headers of every call; the token is read from its env var and masked in messages."""
+    token = secret_from_env(trigger.token_env, "a Snowflake token")
+    client.add_secret(token)
+    return {
+        "Authorization": f"Bearer {token}",
+        "X-Snowflake-Authorization-Token-Type": trigger.token_type,
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+    }
+
+
+def context_fields(trigger: SnowflakeTrigger) -> dict[str, str]:
+    """The statement body's warehouse / database / schema / role, where set."""
+    fields = {
+        "warehouse": trigger.warehouse,
+        "database": trigger.database,
+        "schema": trigger.schema_,
+        "role": trigger.role,
+    }
+    return {name: value for name, value in fields.items() if value is not None}
+
+
 class SnowflakePlatform(RemotePlatform):
     name = "snowflake"
 
@@ -85,18 +114,10 @@ class SnowflakePlatform(RemotePlatform):
         super().__init__(HttpClient("Snowflake", describe, policy, transport), clock_offset)
 
     def _base(self, trigger: SnowflakeTrigger) -> str:
-        host = trigger.host or f"https://{trigger.account}.snowflakecomputing.com"
-        return host.rstrip("/") + "/api/v2/statements"
+        return statements_url(trigger)
 
     def _headers(self, trigger: SnowflakeTrigger) -> dict[str, str]:
-        token = secret_from_env(trigger.token_env, "a Snowflake token")
-        self.client.add_secret(token)
-        return {
-            "Authorization": f"Bearer {token}",
-            "X-Snowflake-Authorization-Token-Type": trigger.token_type,
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
+        return auth_headers(trigger, self.client)
 
     def _result(self, response: httpx.Response, handle: str) -> PollResult:
         """What a statement reply says: 200 done, 202 running, 422 SQL error, 408 timed out."""
@@ -119,15 +140,8 @@ class SnowflakePlatform(RemotePlatform):
         body: dict[str, Any] = {
             "statement": trigger.statement,
             "bindings": bindings(run, trigger.statement),
+            **context_fields(trigger),
         }
-        for name, value in (
-            ("warehouse", trigger.warehouse),
-            ("database", trigger.database),
-            ("schema", trigger.schema_),
-            ("role", trigger.role),
-        ):
-            if value is not None:
-                body[name] = value
         if trigger.timeout is not None:
             body["timeout"] = parse_duration(trigger.timeout)
         params = {"requestId": request_id(run.key), "async": "true", "retry": "true"}
@@ -201,25 +215,13 @@ def run_query(
     """
     client = HttpClient("Snowflake", describe, HttpPolicy.from_env(), transport)
     try:
-        token = secret_from_env(trigger.token_env, "a Snowflake token")
-        client.add_secret(token)
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "X-Snowflake-Authorization-Token-Type": trigger.token_type,
-            "Content-Type": "application/json",
-            "Accept": "application/json",
+        headers = auth_headers(trigger, client)
+        base = statements_url(trigger)
+        body: dict[str, Any] = {
+            "statement": sql,
+            "timeout": max(1, int(timeout)),
+            **context_fields(trigger),
         }
-        host = trigger.host or f"https://{trigger.account}.snowflakecomputing.com"
-        base = host.rstrip("/") + "/api/v2/statements"
-        body: dict[str, Any] = {"statement": sql, "timeout": max(1, int(timeout))}
-        for name, value in (
-            ("warehouse", trigger.warehouse),
-            ("database", trigger.database),
-            ("schema", trigger.schema_),
-            ("role", trigger.role),
-        ):
-            if value is not None:
-                body[name] = value
         params = {"requestId": str(uuid.uuid4()), "retry": "true"}
         response = client.retrying(
             lambda: client.request(
