@@ -201,19 +201,21 @@ def _ensure_migrated(location: str) -> None:
 
 
 @contextmanager
-def transaction(location: str) -> Iterator[PgConnection]:
-    """A read-write transaction, serialised with the other writers of the same schema."""
+def _session(location: str, *, write: bool) -> Iterator[PgConnection]:
+    """One pooled connection for one transaction: committed (write) or rolled back (read).
+
+    A database error becomes a one-line ``StateError`` (the URL's password redacted) and
+    the connection is dropped; any other exception rolls back and propagates.
+    """
     errors = _errors()
-    try:
-        _ensure_migrated(location)
-    except errors as exc:
-        raise StateError(f"PostgreSQL state {redacted(location)}: {_first_line(exc)}") from exc
     raw = _open(location)
     conn = PgConnection(raw, location)
     try:
-        conn.execute(_WRITE_LOCK)
         yield conn
-        raw.commit()
+        if write:
+            raw.commit()
+        else:
+            raw.rollback()
     except errors as exc:
         raw.rollback()
         raw.close()
@@ -228,14 +230,23 @@ def transaction(location: str) -> Iterator[PgConnection]:
 
 
 @contextmanager
+def transaction(location: str) -> Iterator[PgConnection]:
+    """A read-write transaction, serialised with the other writers of the same schema."""
+    try:
+        _ensure_migrated(location)
+    except _errors() as exc:
+        raise StateError(f"PostgreSQL state {redacted(location)}: {_first_line(exc)}") from exc
+    with _session(location, write=True) as conn:
+        conn.execute(_WRITE_LOCK)
+        yield conn
+
+
+@contextmanager
 def reading(location: str) -> Iterator[PgConnection]:
     """A read-only snapshot (one consistent view for every query of the block)."""
     from reconciler.state.schema import SCHEMA_VERSION
 
-    errors = _errors()
-    raw = _open(location)
-    conn = PgConnection(raw, location)
-    try:
+    with _session(location, write=False) as conn:
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         version = current_version(conn)
         if version is not None and version < SCHEMA_VERSION:
@@ -249,15 +260,3 @@ def reading(location: str) -> Iterator[PgConnection]:
                 f"than this reconciler ({SCHEMA_VERSION}); upgrade reconciler"
             )
         yield conn
-        raw.rollback()
-    except errors as exc:
-        raw.rollback()
-        raw.close()
-        raise StateError(f"PostgreSQL state {redacted(location)}: {_first_line(exc)}") from exc
-    except BaseException:
-        try:
-            raw.rollback()
-        finally:
-            raw.close()
-        raise
-    _give_back(location, raw)
