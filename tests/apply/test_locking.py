@@ -134,6 +134,17 @@ def test_stale_and_foreign_locks(tmp_path: Path, cli) -> None:
     assert time.monotonic() - started < 20
     assert query(state, "SELECT count(*) FROM locks") == [(0,)]
 
+    # the holder's pid now belongs to another program (a reboot, a container): taken over
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        _set_lock(state, other.pid, socket.gethostname(), "2026-01-10 07:00:00")
+        reused = cli("apply", "--now", NOW, env=env)
+        assert reused.returncode == 0, reused.stderr
+        assert query(state, "SELECT count(*) FROM locks") == [(0,)]
+    finally:
+        other.kill()
+        other.wait()
+
     # a holder on another host is trusted until its lease expires
     _set_lock(state, 1, "elsewhere.example", "2026-01-10 07:00:00")
     refused = cli("apply", "--now", NOW, env=env)

@@ -227,6 +227,18 @@ def test_markdown_is_appended_to_the_github_step_summary(config: Path, tmp_path:
     assert summary.read_text(encoding="utf-8") == written
 
 
+def test_an_unwritable_step_summary_warns_and_keeps_the_exit_code(
+    config: Path, tmp_path: Path
+) -> None:
+    """The plan is printed either way; --detailed-exitcode still says "changes" (2)."""
+    env = {"GITHUB_STEP_SUMMARY": str(tmp_path / "missing" / "summary.md")}
+    result = invoke(plan_args(config, "--format", "markdown", "--detailed-exitcode"), **env)
+    assert result.exit_code == 2, result.output
+    assert "<!-- reconciler-plan -->" in result.stdout
+    assert "warning: cannot append to GITHUB_STEP_SUMMARY" in result.stderr
+    assert "Traceback" not in result.output
+
+
 def test_huge_markdown_is_cut_under_60000_characters(tmp_path: Path) -> None:
     config = tmp_path / "pipelines.d"
     weekly = "  days: [mon, thu]\nbackfill:\n  auto: false\n"
