@@ -7,11 +7,11 @@ one by one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from reconciler.core.intervals import DateRange
+from reconciler.core.intervals import Coverage, DateRange
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,12 +47,23 @@ class PipelineObserved:
     ``sla_recorded``: dates whose breach is already recorded.
     """
 
-    covered: tuple[DateRange, ...] = ()
+    covered: Sequence[DateRange] = Coverage()
     failed: Mapping[date, Failed] = field(default_factory=dict)
     in_flight: Mapping[date, InFlight] = field(default_factory=dict)
     request_done: Mapping[str, tuple[DateRange, ...]] = field(default_factory=dict)
     sla_since: datetime | None = None
     sla_recorded: frozenset[date] = frozenset()
+
+    def __post_init__(self) -> None:
+        # callers may pass plain ranges; the planner reads the compact form
+        if not isinstance(self.covered, Coverage):
+            object.__setattr__(self, "covered", Coverage.of(self.covered))
+
+    @property
+    def coverage(self) -> Coverage:
+        """``covered`` with its type: always a ``Coverage`` once constructed."""
+        assert isinstance(self.covered, Coverage)
+        return self.covered
 
 
 EMPTY = PipelineObserved()

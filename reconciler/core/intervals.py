@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
+from typing import overload
 
 DateRange = tuple[date, date]
 ONE_DAY = timedelta(days=1)
@@ -27,9 +28,106 @@ def from_dates(dates: Iterable[date]) -> tuple[DateRange, ...]:
     return merge((d, d) for d in dates)
 
 
+class Coverage(Sequence[DateRange]):
+    """Merged day ranges kept as two tuples of day ordinals: the compact form of coverage.
+
+    Reads as a sequence of ``(first, last)`` date pairs like any merged ranges, but the
+    planner works on the ordinals directly: ten years of daily history with scattered
+    holes is some 10^5 ranges a fleet, and building date objects for each costs more
+    than planning them.
+    """
+
+    __slots__ = ("ends", "starts")
+
+    def __init__(self, starts: Sequence[int] = (), ends: Sequence[int] = ()) -> None:
+        if len(starts) != len(ends):
+            raise ValueError("starts and ends differ in length")
+        self.starts: tuple[int, ...] = tuple(starts)
+        self.ends: tuple[int, ...] = tuple(ends)
+
+    @classmethod
+    def of(cls, ranges: Iterable[DateRange]) -> Coverage:
+        """From any ranges of dates (merged first, so callers may pass them unsorted)."""
+        if isinstance(ranges, Coverage):
+            return ranges
+        merged = merge(ranges)
+        return cls([a.toordinal() for a, _ in merged], [b.toordinal() for _, b in merged])
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    @overload
+    def __getitem__(self, index: int) -> DateRange: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[DateRange]: ...
+
+    def __getitem__(self, index: int | slice) -> DateRange | Sequence[DateRange]:
+        if isinstance(index, slice):
+            return Coverage(self.starts[index], self.ends[index])
+        return date.fromordinal(self.starts[index]), date.fromordinal(self.ends[index])
+
+    def __iter__(self) -> Iterator[DateRange]:
+        day = date.fromordinal
+        return zip(map(day, self.starts), map(day, self.ends), strict=True)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Coverage):
+            return self.starts == other.starts and self.ends == other.ends
+        if isinstance(other, tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.starts, self.ends))
+
+    def __repr__(self) -> str:
+        return f"Coverage({list(self)!r})"
+
+    def days_within(self, first: int, last: int) -> int:
+        """How many days of ordinals ``[first, last]`` are covered, summing in C."""
+        if first > last or not self.starts:
+            return 0
+        lo = bisect_left(self.ends, first)
+        hi = bisect_right(self.starts, last)
+        if lo >= hi:
+            return 0
+        starts, ends = self.starts, self.ends
+        days = sum(ends[lo:hi]) - sum(starts[lo:hi]) + (hi - lo)
+        days -= max(first - starts[lo], 0)
+        days -= max(ends[hi - 1] - last, 0)
+        return days
+
+    def holes(self, first: int, last: int) -> Iterator[tuple[int, int]]:
+        """Ordinal ranges of ``[first, last]`` outside the coverage, ascending."""
+        if first > last:
+            return
+        starts, ends = self.starts, self.ends
+        lo = bisect_left(ends, first)
+        hi = bisect_right(starts, last)
+        if lo >= hi:
+            yield first, last
+            return
+        if starts[lo] > first:
+            yield first, starts[lo] - 1
+        after, before = map((1).__add__, ends[lo : hi - 1]), map((-1).__add__, starts[lo + 1 : hi])
+        yield from zip(after, before, strict=True)
+        if ends[hi - 1] < last:
+            yield ends[hi - 1] + 1, last
+
+    def covers(self, day: int) -> bool:
+        """Whether the day ordinal ``day`` is covered."""
+        index = bisect_right(self.starts, day) - 1
+        return index >= 0 and self.ends[index] >= day
+
+
 def complement(ranges: Sequence[DateRange], first: date, last: date) -> Iterator[DateRange]:
     """Days of [first, last] outside the merged ``ranges``, as ranges, ascending."""
     if first > last:
+        return
+    if isinstance(ranges, Coverage):
+        for a, b in ranges.holes(first.toordinal(), last.toordinal()):
+            yield date.fromordinal(a), date.fromordinal(b)
         return
     cursor = first
     start_index = max(bisect_right(ranges, (first, date.max)) - 1, 0)
@@ -49,6 +147,8 @@ def complement(ranges: Sequence[DateRange], first: date, last: date) -> Iterator
 
 def contains(ranges: Sequence[DateRange], day: date) -> bool:
     """Whether ``day`` lies in the merged ``ranges``."""
+    if isinstance(ranges, Coverage):
+        return ranges.covers(day.toordinal())
     index = bisect_right(ranges, (day, date.max)) - 1
     return index >= 0 and ranges[index][0] <= day <= ranges[index][1]
 

@@ -6,10 +6,10 @@ the length of history: covered dates are walked as ranges, never one by one.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from itertools import zip_longest
+from itertools import chain
 from typing import Any
 
 from reconciler.core.calendar import (
@@ -22,11 +22,14 @@ from reconciler.core.calendar import (
     sla_deadline,
 )
 from reconciler.core.config_diff import diff_configs
-from reconciler.core.coverage import Observed, PipelineObserved
+from reconciler.core.coverage import Failed, Observed, PipelineObserved
 from reconciler.core.intervals import complement
 from reconciler.core.plan import (
     ACTION_ORDER,
     Action,
+    ActionList,
+    ActionSource,
+    BackfillBlock,
     ConfigChange,
     Gap,
     GapReason,
@@ -57,6 +60,7 @@ class _Pieces:
     """One pipeline's share of the plan before batching and ordering."""
 
     actions: list[Action] = field(default_factory=list)
+    block: BackfillBlock | None = None
     waiting: list[Waiting] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     breaches: list[SlaBreach] = field(default_factory=list)
@@ -112,28 +116,15 @@ def _claims(
     return claimed
 
 
-def _range_walker(schedule: Schedule) -> Callable[[date, date], list[date]]:
-    """Scheduled dates of a range inside ``[start, latest]``, as fast as the schedule allows.
-
-    Daily schedules (and weekly ones on one weekday) are one arithmetic progression:
-    stepping through it directly avoids the general calendar walk for each of the
-    (many) uncovered ranges of a long history.
-    """
-    prog = progression(schedule)
-    if prog is None:
-        return lambda a, b: scheduled_between(schedule, a, b)
-    origin, step = prog
-
-    def walk(a: date, b: date) -> list[date]:
-        lo = a.toordinal()
-        term = origin - ((origin - lo) // step) * step
-        return list(map(date.fromordinal, range(term, b.toordinal() + 1, step)))
-
-    return walk
-
-
 def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _Pieces:
     """Decide every due, uncovered date of one pipeline (SPEC §4)."""
+    return _plan_in_window(spec, obs, now, due_window(spec.schedule, now))
+
+
+def _plan_in_window(
+    spec: PipelineSpec, obs: PipelineObserved, now: datetime, window: tuple[date, date] | None
+) -> _Pieces:
+    """``plan_pipeline`` once the due window is known (fleets share a few schedules)."""
     pieces = _Pieces()
     by_run: dict[str, list[date]] = {}
     for d, flight in sorted(obs.in_flight.items()):
@@ -152,70 +143,183 @@ def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _
                 run_id,
             )
         )
-    window = due_window(spec.schedule, now)
     if window is None:
         return pieces
     first, latest = window
     claimed = _claims(spec, obs, first, latest) if spec.requests else {}
-    retries: dict[tuple[int, str | None], list[date]] = {}
-    waiting: dict[tuple[datetime, int], list[date]] = {}
-    gaps: dict[GapReason, list[date]] = {}
+    prog = progression(spec.schedule)
+    if prog is None:
+        _decide_dates(spec, obs, now, first, latest, claimed, pieces)
+    else:
+        _decide_progression(spec, obs, now, first, latest, prog, claimed, pieces)
+    if pieces.breaches and spec.sla_notify:
+        pieces.actions.append(
+            Action(
+                spec.id,
+                "notify",
+                tuple(b.date for b in pieces.breaches),
+                spec.priority,
+                event="sla_breach",
+            )
+        )
+    return pieces
+
+
+def _sla_floor(spec: PipelineSpec, obs: PipelineObserved) -> date | None:
+    """Dates before this cannot breach: their deadlines all precede ``sla_since``."""
+    if spec.sla_time is None or obs.sla_since is None:
+        return None
+    # a deadline lies within two days of the date plus its offset, in any zone (UTC)
+    since_day = obs.sla_since.astimezone(UTC).date()
+    return since_day - timedelta(days=spec.schedule.offset + 2)
+
+
+def _check_sla(
+    spec: PipelineSpec, obs: PipelineObserved, now: datetime, d: date, pieces: _Pieces
+) -> None:
+    if d in obs.sla_recorded:
+        return
+    assert spec.sla_time is not None and obs.sla_since is not None
+    deadline = sla_deadline(spec.schedule, spec.sla_time, d)
+    if obs.sla_since < deadline <= now:
+        pieces.breaches.append(SlaBreach(spec.id, d, deadline))
+
+
+class _Open:
+    """Failed dates sorted into retries, waiting retries and exhausted gaps."""
+
+    def __init__(self, spec: PipelineSpec, now: datetime) -> None:
+        self.policy = spec.retry
+        self.now = now
+        self.retries: dict[tuple[int, str | None], list[date]] = {}
+        self.waiting: dict[tuple[datetime, int], list[date]] = {}
+        self.gaps: dict[GapReason, list[date]] = {}
+
+    def failed(self, d: date, failed: Failed) -> None:
+        policy = self.policy
+        if policy.enabled and failed.attempt - 1 < policy.max_retries:
+            due_at = failed.ended_at + timedelta(seconds=policy.delay_seconds(failed.attempt))
+            if due_at <= self.now:
+                self.retries.setdefault((failed.attempt + 1, failed.request_id), []).append(d)
+            else:
+                self.waiting.setdefault((due_at, failed.attempt + 1), []).append(d)
+        else:
+            self.gaps.setdefault("retries_exhausted", []).append(d)
+
+
+def _decide_progression(
+    spec: PipelineSpec,
+    obs: PipelineObserved,
+    now: datetime,
+    first: date,
+    latest: date,
+    prog: tuple[int, int],
+    claimed: Mapping[date, BackfillRequest],
+    pieces: _Pieces,
+) -> None:
+    """Daily-like schedules: holes stay ranges; only dates that are not plain
+    backfills (failed, in flight, claimed by a request, near an SLA) are looked at one
+    by one, so ten years of history cost what its holes' count costs to sum."""
+    origin, step = prog
+    coverage = obs.coverage
+    lo, hi = first.toordinal(), latest.toordinal()
+    special: set[int] = set()
+    for d in chain(obs.in_flight, obs.failed, claimed):
+        o = d.toordinal()
+        if lo <= o <= hi and (o - origin) % step == 0 and not coverage.covers(o):
+            special.add(o)
+    sla_floor = _sla_floor(spec, obs)
+    if sla_floor is not None:
+        for a, b in coverage.holes(max(lo, sla_floor.toordinal()), hi):
+            a += (origin - a) % step
+            for o in range(a, b + 1, step):
+                _check_sla(spec, obs, now, date.fromordinal(o), pieces)
+    open_ = _Open(spec, now)
+    for o in sorted(special):
+        d = date.fromordinal(o)
+        failed = obs.failed.get(d)
+        if failed is not None and d not in obs.in_flight and d not in claimed:
+            open_.failed(d, failed)
+    _retries(spec, open_, pieces)
+    run_latest = hi not in special and not coverage.covers(hi)
+    if run_latest:
+        pieces.actions.append(Action(spec.id, "run", (latest,), spec.priority, 1))
+    _requests(spec, claimed, pieces)
+    block = BackfillBlock(
+        spec.id,
+        spec.priority,
+        coverage,
+        lo,
+        hi - step if run_latest else hi,
+        origin,
+        step,
+        spec.max_dates if spec.multi_date else 1,
+        spec.order == "newest_first",
+        tuple(sorted(special)),
+    )
+    if block.dates:
+        if spec.auto_backfill:
+            pieces.block = block
+        else:
+            pieces.gaps.extend(
+                Gap(
+                    spec.id,
+                    tuple(map(date.fromordinal, range(a, b + 1, step))),
+                    "auto_backfill_disabled",
+                )
+                for a, b in block.runs()
+            )
+    _waiting_and_gaps(spec, open_, pieces)
+
+
+def _decide_dates(
+    spec: PipelineSpec,
+    obs: PipelineObserved,
+    now: datetime,
+    first: date,
+    latest: date,
+    claimed: Mapping[date, BackfillRequest],
+    pieces: _Pieces,
+) -> None:
+    """Other schedules (several weekdays, monthly): few dates a year, decided one by one."""
+    sla_floor = _sla_floor(spec, obs)
+    open_ = _Open(spec, now)
     backfill: list[date] = []
     run_latest = False
-    sla_floor: date | None = None
-    if spec.sla_time is not None and obs.sla_since is not None:
-        # no deadline of a date before this can fall after sla_since: a deadline lies
-        # within two days of the date plus its offset, in any zone (compared in UTC)
-        since_day = obs.sla_since.astimezone(UTC).date()
-        sla_floor = since_day - timedelta(days=spec.schedule.offset + 2)
-    policy = spec.retry
-    fresh_path = sla_floor is None and not claimed and not obs.in_flight and not obs.failed
-    dates_in = _range_walker(spec.schedule)
-    if fresh_path:
-        fresh: list[date] = []
-        for a, b in complement(obs.covered, first, latest):
-            fresh += dates_in(a, b)
-        if fresh and fresh[-1] == latest:
-            fresh.pop()
-            run_latest = True
-        if spec.auto_backfill:
-            backfill = fresh
-        elif fresh:
-            gaps["auto_backfill_disabled"] = fresh
-    for a, b in complement(obs.covered, first, latest) if not fresh_path else ():
-        for d in dates_in(a, b):
-            if sla_floor is not None and d >= sla_floor and d not in obs.sla_recorded:
-                assert spec.sla_time is not None and obs.sla_since is not None
-                deadline = sla_deadline(spec.schedule, spec.sla_time, d)
-                if obs.sla_since < deadline <= now:
-                    pieces.breaches.append(SlaBreach(spec.id, d, deadline))
+    for a, b in complement(obs.covered, first, latest):
+        for d in scheduled_between(spec.schedule, a, b):
+            if sla_floor is not None and d >= sla_floor:
+                _check_sla(spec, obs, now, d, pieces)
             if d in obs.in_flight or d in claimed:
                 continue
             failed = obs.failed.get(d)
             if failed is not None:
-                if policy.enabled and failed.attempt - 1 < policy.max_retries:
-                    due_at = failed.ended_at + timedelta(
-                        seconds=policy.delay_seconds(failed.attempt)
-                    )
-                    if due_at <= now:
-                        retries.setdefault((failed.attempt + 1, failed.request_id), []).append(d)
-                    else:
-                        waiting.setdefault((due_at, failed.attempt + 1), []).append(d)
-                else:
-                    gaps.setdefault("retries_exhausted", []).append(d)
+                open_.failed(d, failed)
             elif d == latest:
                 run_latest = True
             elif spec.auto_backfill:
                 backfill.append(d)
             else:
-                gaps.setdefault("auto_backfill_disabled", []).append(d)
-    for (attempt, request_id), dates in sorted(retries.items(), key=lambda kv: kv[1][0]):
+                open_.gaps.setdefault("auto_backfill_disabled", []).append(d)
+    _retries(spec, open_, pieces)
+    if run_latest:
+        pieces.actions.append(Action(spec.id, "run", (latest,), spec.priority, 1))
+    _requests(spec, claimed, pieces)
+    newest_first = spec.order == "newest_first"
+    for batch in _batches(spec, backfill, newest_first):
+        pieces.actions.append(Action(spec.id, "backfill", batch, spec.priority, 1))
+    _waiting_and_gaps(spec, open_, pieces)
+
+
+def _retries(spec: PipelineSpec, open_: _Open, pieces: _Pieces) -> None:
+    for (attempt, request_id), dates in sorted(open_.retries.items(), key=lambda kv: kv[1][0]):
         for batch in _batches(spec, dates, newest_first=False):
             pieces.actions.append(
                 Action(spec.id, "retry", batch, spec.priority, attempt, request_id)
             )
-    if run_latest:
-        pieces.actions.append(Action(spec.id, "run", (latest,), spec.priority, 1))
+
+
+def _requests(spec: PipelineSpec, claimed: Mapping[date, BackfillRequest], pieces: _Pieces) -> None:
     newest_first = spec.order == "newest_first"
     by_request: dict[str, list[date]] = {}
     for d in sorted(claimed):
@@ -235,52 +339,45 @@ def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _
                     request.reason or None,
                 )
             )
-    for batch in _batches(spec, backfill, newest_first):
-        pieces.actions.append(Action(spec.id, "backfill", batch, spec.priority, 1))
-    for (due_at, attempt), dates in sorted(waiting.items()):
+
+
+def _waiting_and_gaps(spec: PipelineSpec, open_: _Open, pieces: _Pieces) -> None:
+    for (due_at, attempt), dates in sorted(open_.waiting.items()):
         for group in _group_consecutive(spec, dates):
             pieces.waiting.append(Waiting(spec.id, group, due_at, attempt))
-    for reason, dates in sorted(gaps.items()):
+    for reason, dates in sorted(open_.gaps.items()):
         for group in _group_consecutive(spec, dates):
             pieces.gaps.append(Gap(spec.id, group, reason))
-    if pieces.breaches and spec.sla_notify:
-        pieces.actions.append(
-            Action(
-                spec.id,
-                "notify",
-                tuple(b.date for b in pieces.breaches),
-                spec.priority,
-                event="sla_breach",
-            )
-        )
-    return pieces
 
 
-def _backfills_in_order(spec: PipelineSpec, actions: list[Action]) -> dict[int, list[Action]]:
-    """One pipeline's backfills by priority, each list in its ``backfill.order``."""
-    backfills = [a for a in actions if a.kind == "backfill"]
-    if spec.requests:  # without requests, the one batching pass is already in order
-        newest_first = spec.order == "newest_first"
-
-        def within(action: Action) -> tuple[int, int]:
-            when = -action.dates[-1].toordinal() if newest_first else action.dates[0].toordinal()
-            return -action.priority, when
-
-        backfills.sort(key=within)
+def _backfills_in_order(spec: PipelineSpec, pieces: _Pieces) -> dict[int, ActionSource]:
+    """One pipeline's backfills by priority, each in its ``backfill.order``."""
+    backfills = [a for a in pieces.actions if a.kind == "backfill"]
+    block = pieces.block
+    if block is not None and any(a.priority == block.priority for a in backfills):
+        # a request at the pipeline's own priority shares its turn, by date: list the block
+        backfills += list(block)
+        block = None
+    if len(backfills) > 1 and spec.requests:
+        backfills = _in_order(spec, backfills)
     by_priority: dict[int, list[Action]] = {}
     for action in backfills:
         by_priority.setdefault(action.priority, []).append(action)
-    return by_priority
-
-
-def _interleave(lists: list[list[Action]]) -> list[Action]:
-    """Take turns: the first action of each list (in list order), then the second, ..."""
-    if len(lists) == 1:
-        return list(lists[0])
-    out: list[Action] = []
-    for turn in zip_longest(*lists):
-        out.extend(a for a in turn if a is not None)
+    out: dict[int, ActionSource] = {p: tuple(acts) for p, acts in by_priority.items()}
+    if block is not None:
+        out[block.priority] = block
     return out
+
+
+def _in_order(spec: PipelineSpec, backfills: list[Action]) -> list[Action]:
+    """Priority first (higher first), then the pipeline's ``backfill.order``."""
+    newest_first = spec.order == "newest_first"
+
+    def within(action: Action) -> tuple[int, int]:
+        when = -action.dates[-1].toordinal() if newest_first else action.dates[0].toordinal()
+        return -action.priority, when
+
+    return sorted(backfills, key=within)
 
 
 def plan(
@@ -296,13 +393,19 @@ def plan(
     # taking turns (in id order) each in its own backfill.order; notify last. Buckets
     # instead of one big sort: a plan can hold 10^5 single-date backfills.
     others: list[tuple[OrderKey, Action]] = []
-    buckets: dict[int, list[tuple[str, list[Action]]]] = {}
+    buckets: dict[int, list[tuple[str, ActionSource]]] = {}
     waiting: list[Waiting] = []
     gaps: list[Gap] = []
     breaches: list[SlaBreach] = []
+    windows: dict[Schedule, tuple[date, date] | None] = {}
     for spec in pipelines:
-        pieces = plan_pipeline(spec, observed.of(spec.id), now)
-        for priority, backfills in _backfills_in_order(spec, pieces.actions).items():
+        # fleets share a few schedules: the due window is worked out once for each
+        if spec.schedule in windows:
+            window = windows[spec.schedule]
+        else:
+            window = windows[spec.schedule] = due_window(spec.schedule, now)
+        pieces = _plan_in_window(spec, observed.of(spec.id), now, window)
+        for priority, backfills in _backfills_in_order(spec, pieces).items():
             buckets.setdefault(priority, []).append((spec.id, backfills))
         for action in pieces.actions:
             if action.kind != "backfill":
@@ -313,10 +416,12 @@ def plan(
         breaches += pieces.breaches
     others.sort(key=lambda item: item[0])
     backfill_rank = ACTION_ORDER["backfill"]
-    ordered = [a for key, a in others if key[0] < backfill_rank]
-    for priority in sorted(buckets, reverse=True):
-        ordered += _interleave([acts for _, acts in sorted(buckets[priority], key=lambda x: x[0])])
-    ordered += [a for key, a in others if key[0] > backfill_rank]
+    head = [a for key, a in others if key[0] < backfill_rank]
+    tail = [a for key, a in others if key[0] > backfill_rank]
+    turns = [
+        [source for _, source in sorted(buckets[priority], key=lambda x: x[0])]
+        for priority in sorted(buckets, reverse=True)
+    ]
     changes: tuple[ConfigChange, ...] = ()
     if desired_config is not None:
         changes = diff_configs(desired_config, observed.applied_config, observed.deleted)
@@ -324,7 +429,7 @@ def plan(
         now=now,
         pipelines=len(pipelines),
         config_changes=changes,
-        actions=tuple(ordered),
+        actions=ActionList(head, turns, tail),
         waiting=tuple(waiting),
         gaps=tuple(gaps),
         sla_breaches=tuple(breaches),
