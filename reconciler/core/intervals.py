@@ -5,6 +5,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
+from itertools import chain
+from operator import sub
 from typing import overload
 
 DateRange = tuple[date, date]
@@ -99,21 +101,55 @@ class Coverage(Sequence[DateRange]):
         return days
 
     def holes(self, first: int, last: int) -> Iterator[tuple[int, int]]:
-        """Ordinal ranges of ``[first, last]`` outside the coverage, ascending."""
+        """Ordinal ranges of ``[first, last]`` outside the coverage, ascending.
+
+        An iterator assembled from C-level pieces, not a generator: listing the holes of
+        a fleet's history is per-hole work, and a Python frame per hole doubles it.
+        """
+        return zip(*self._hole_bounds(first, last), strict=True)
+
+    def hole_days(self, first: int, last: int) -> Iterator[range]:
+        """The holes of ``[first, last]`` as ``range`` objects of day ordinals."""
+        starts, lasts = self._hole_bounds(first, last)
+        return map(range, starts, map((1).__add__, lasts))
+
+    def _hole_bounds(self, first: int, last: int) -> tuple[Iterator[int], Iterator[int]]:
+        """First and last days of the holes of ``[first, last]``, as two iterators."""
         if first > last:
-            return
+            return iter(()), iter(())
         starts, ends = self.starts, self.ends
         lo = bisect_left(ends, first)
         hi = bisect_right(starts, last)
         if lo >= hi:
-            yield first, last
-            return
-        if starts[lo] > first:
-            yield first, starts[lo] - 1
-        after, before = map((1).__add__, ends[lo : hi - 1]), map((-1).__add__, starts[lo + 1 : hi])
-        yield from zip(after, before, strict=True)
-        if ends[hi - 1] < last:
-            yield ends[hi - 1] + 1, last
+            return iter((first,)), iter((last,))
+        before = starts[lo] > first
+        after = ends[hi - 1] < last
+        return (
+            chain(
+                (first,) if before else (),
+                map((1).__add__, ends[lo : hi - 1]),
+                (ends[hi - 1] + 1,) if after else (),
+            ),
+            chain(
+                (starts[lo] - 1,) if before else (),
+                map((-1).__add__, starts[lo + 1 : hi]),
+                (last,) if after else (),
+            ),
+        )
+
+    def hole_lengths(self, first: int, last: int) -> Iterator[int]:
+        """Day counts of ``holes(first, last)``, in the same order, computed in C."""
+        if first > last:
+            return iter(())
+        starts, ends = self.starts, self.ends
+        lo = bisect_left(ends, first)
+        hi = bisect_right(starts, last)
+        if lo >= hi:
+            return iter((last - first + 1,))
+        before = (starts[lo] - first,) if starts[lo] > first else ()
+        after = (last - ends[hi - 1],) if ends[hi - 1] < last else ()
+        inner = map(sub, starts[lo + 1 : hi], map((1).__add__, ends[lo : hi - 1]))
+        return chain(before, inner, after)
 
     def covers(self, day: int) -> bool:
         """Whether the day ordinal ``day`` is covered."""

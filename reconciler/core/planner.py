@@ -118,11 +118,16 @@ def _claims(
 
 def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _Pieces:
     """Decide every due, uncovered date of one pipeline (SPEC §4)."""
-    return _plan_in_window(spec, obs, now, due_window(spec.schedule, now))
+    schedule = spec.schedule
+    return _plan_in_window(spec, obs, now, due_window(schedule, now), progression(schedule))
 
 
 def _plan_in_window(
-    spec: PipelineSpec, obs: PipelineObserved, now: datetime, window: tuple[date, date] | None
+    spec: PipelineSpec,
+    obs: PipelineObserved,
+    now: datetime,
+    window: tuple[date, date] | None,
+    prog: tuple[int, int] | None,
 ) -> _Pieces:
     """``plan_pipeline`` once the due window is known (fleets share a few schedules)."""
     pieces = _Pieces()
@@ -147,7 +152,6 @@ def _plan_in_window(
         return pieces
     first, latest = window
     claimed = _claims(spec, obs, first, latest) if spec.requests else {}
-    prog = progression(spec.schedule)
     if prog is None:
         _decide_dates(spec, obs, now, first, latest, claimed, pieces)
     else:
@@ -224,27 +228,31 @@ def _decide_progression(
     coverage = obs.coverage
     lo, hi = first.toordinal(), latest.toordinal()
     special: set[int] = set()
-    for d in chain(obs.in_flight, obs.failed, claimed):
-        o = d.toordinal()
-        if lo <= o <= hi and (o - origin) % step == 0 and not coverage.covers(o):
-            special.add(o)
+    if obs.in_flight or obs.failed or claimed:
+        for d in chain(obs.in_flight, obs.failed, claimed):
+            o = d.toordinal()
+            if lo <= o <= hi and (o - origin) % step == 0 and not coverage.covers(o):
+                special.add(o)
     sla_floor = _sla_floor(spec, obs)
     if sla_floor is not None:
         for a, b in coverage.holes(max(lo, sla_floor.toordinal()), hi):
             a += (origin - a) % step
             for o in range(a, b + 1, step):
                 _check_sla(spec, obs, now, date.fromordinal(o), pieces)
-    open_ = _Open(spec, now)
-    for o in sorted(special):
-        d = date.fromordinal(o)
-        failed = obs.failed.get(d)
-        if failed is not None and d not in obs.in_flight and d not in claimed:
-            open_.failed(d, failed)
-    _retries(spec, open_, pieces)
+    open_: _Open | None = None
+    if special:
+        open_ = _Open(spec, now)
+        for o in sorted(special):
+            d = date.fromordinal(o)
+            failed = obs.failed.get(d)
+            if failed is not None and d not in obs.in_flight and d not in claimed:
+                open_.failed(d, failed)
+        _retries(spec, open_, pieces)
     run_latest = hi not in special and not coverage.covers(hi)
     if run_latest:
         pieces.actions.append(Action(spec.id, "run", (latest,), spec.priority, 1))
-    _requests(spec, claimed, pieces)
+    if claimed:
+        _requests(spec, claimed, pieces)
     block = BackfillBlock(
         spec.id,
         spec.priority,
@@ -269,7 +277,8 @@ def _decide_progression(
                 )
                 for a, b in block.runs()
             )
-    _waiting_and_gaps(spec, open_, pieces)
+    if open_ is not None:
+        _waiting_and_gaps(spec, open_, pieces)
 
 
 def _decide_dates(
@@ -397,14 +406,15 @@ def plan(
     waiting: list[Waiting] = []
     gaps: list[Gap] = []
     breaches: list[SlaBreach] = []
-    windows: dict[Schedule, tuple[date, date] | None] = {}
+    windows: dict[Schedule, tuple[tuple[date, date] | None, tuple[int, int] | None]] = {}
     for spec in pipelines:
         # fleets share a few schedules: the due window is worked out once for each
-        if spec.schedule in windows:
-            window = windows[spec.schedule]
-        else:
-            window = windows[spec.schedule] = due_window(spec.schedule, now)
-        pieces = _plan_in_window(spec, observed.of(spec.id), now, window)
+        schedule = spec.schedule
+        known = windows.get(schedule)
+        if known is None:
+            known = windows[schedule] = due_window(schedule, now), progression(schedule)
+        window, prog = known
+        pieces = _plan_in_window(spec, observed.of(spec.id), now, window, prog)
         for priority, backfills in _backfills_in_order(spec, pieces).items():
             buckets.setdefault(priority, []).append((spec.id, backfills))
         for action in pieces.actions:
