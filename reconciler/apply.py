@@ -32,7 +32,6 @@ from pathlib import Path
 from reconciler import slots
 from reconciler.clock import Clock
 from reconciler.config.loading import LoadedPipeline, load_config
-from reconciler.config.specs import to_spec
 from reconciler.core.calendar import sla_deadline
 from reconciler.core.coverage import Observed
 from reconciler.core.plan import Action, Plan
@@ -144,7 +143,7 @@ class Applier:
         with _no_cyclic_gc():
             loaded = load_config(self.config_dir)
             self.pipelines = {p.id: p for p in loaded}
-            self.specs = {p.id: to_spec(p.model) for p in loaded}
+            self.specs = {p.id: p.spec for p in loaded}
         self.lock = acquire(self.state, self.clock.now())
         try:
             self._sync_config(loaded)

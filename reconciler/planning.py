@@ -9,7 +9,6 @@ from datetime import datetime
 from pathlib import Path
 
 from reconciler.config.loading import LoadedPipeline, load_config
-from reconciler.config.specs import flat_config, to_spec
 from reconciler.core.calendar import next_scheduled
 from reconciler.core.plan import Plan
 from reconciler.core.plan_diff import PlanComparison, compare_plans
@@ -66,12 +65,12 @@ def plan_pipelines(
     wanted: Sequence[str] = (),
 ) -> PlanResult:
     """Plan loaded pipelines against the state at ``now``."""
-    specs = tuple(to_spec(p.model) for p in pipelines)
+    specs = tuple(p.spec for p in pipelines)
     ids = [p.id for p in pipelines]
     observed = reader.observe(ids)
     extra = reader.requests(ids)
     specs = tuple(dataclasses.replace(s, requests=s.requests + extra.get(s.id, ())) for s in specs)
-    desired = {p.id: flat_config(p.model) for p in pipelines}
+    desired = {p.id: p.flat for p in pipelines}
     if wanted:
         # a filtered plan speaks only of the pipelines asked for
         applied = {k: v for k, v in observed.applied_config.items() if k in set(wanted)}
@@ -108,7 +107,7 @@ def load_base(base_dir: Path) -> list[LoadedPipeline] | None:
 
 
 def _declared(pipelines: Sequence[LoadedPipeline]) -> dict[str, tuple[BackfillRequest, ...]]:
-    return {p.id: to_spec(p.model).requests for p in pipelines}
+    return {p.id: p.spec.requests for p in pipelines}
 
 
 def compare_to(
@@ -131,8 +130,8 @@ def compare_to(
     result = compare_plans(
         base.plan,
         head.plan,
-        {p.id: flat_config(p.model) for p in base.pipelines},
-        {p.id: flat_config(p.model) for p in head.pipelines},
+        {p.id: p.flat for p in base.pipelines},
+        {p.id: p.flat for p in head.pipelines},
         _declared(base.pipelines),
         _declared(head.pipelines),
     )

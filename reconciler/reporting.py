@@ -13,7 +13,6 @@ from pathlib import Path
 
 from reconciler import __version__
 from reconciler.config.loading import LoadedPipeline, load_config
-from reconciler.config.specs import to_spec
 from reconciler.core.calendar import adjacency
 from reconciler.core.coverage import Observed
 from reconciler.core.date_states import DateDetail, classify_dates
@@ -187,7 +186,7 @@ def render_status_calendar(
 ) -> str:
     """``reconciler status --calendar``: every selected pipeline's calendar, and a legend."""
     loaded = select(load_config(config_dir), pipelines, config_dir)
-    specs = [to_spec(p.model) for p in loaded]
+    specs = [p.spec for p in loaded]
     windows = _windows(specs, now, date_from, date_to)
     reader = open_reader(state)
     try:

@@ -13,11 +13,19 @@ import pytest
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _config_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """In-process loads cache into a temporary dir, never the user's ~/.cache."""
+    os.environ["RECONCILER_CACHE_DIR"] = str(tmp_path_factory.mktemp("config-cache"))
+
+
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
-    """The environment of CLI runs: no inherited reconciler settings, no colour."""
+    """The environment of CLI runs: no inherited reconciler settings, no colour, and
+    the config cache in the test's own directory."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECONCILER_")}
     env.update({"NO_COLOR": "1", "PYTHONUNBUFFERED": "1"})
+    env["RECONCILER_CACHE_DIR"] = str(tmp_path / ".reconciler-cache")
     env.pop("GITHUB_ACTIONS", None)
     return env
 

@@ -116,7 +116,6 @@ def status(
     import json
 
     from reconciler.config.loading import load_config
-    from reconciler.config.specs import to_spec
     from reconciler.core.status import pipeline_status
     from reconciler.notify import failed as failed_notifications
     from reconciler.planning import select
@@ -137,7 +136,7 @@ def status(
     if date_from or date_to:
         raise click.UsageError("--from and --to go with --calendar")
     loaded = select(load_config(config_dir), pipelines, config_dir)
-    specs = [to_spec(p.model) for p in loaded]
+    specs = [p.spec for p in loaded]
     reader = open_reader(state)
     observed = reader.observe([s.id for s in specs])
     rows = [pipeline_status(s, observed.of(s.id), now) for s in specs]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -13,6 +14,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from reconciler.config import messages
+from reconciler.config.cache import ConfigCache, stat_key
 from reconciler.config.checks import (
     may_hold_secrets,
     raw_template_problems,
@@ -20,25 +22,54 @@ from reconciler.config.checks import (
     template_problems,
 )
 from reconciler.config.models import PIPELINE_ADAPTER, AnyPipeline, LocalPipeline
+from reconciler.config.specs import flat_config, to_spec
 from reconciler.config.yaml_source import Document, SourceMap, parse_yaml
 from reconciler.config.yaml_source import Path as DocPath
+from reconciler.core.spec import PipelineSpec
 from reconciler.errors import ConfigError, Problem
 
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LoadedPipeline:
-    """A valid pipeline and where it came from."""
+    """A valid pipeline and where it came from.
 
-    model: AnyPipeline
+    From the config cache it arrives without its model: the planner needs only ``spec``
+    and ``flat``, which the cache keeps, and the model is validated again from ``text``
+    the first time something (a trigger, a notification) asks for it.
+    """
+
+    id: str
     file: str
     digest: str
-    text: str = field(repr=False, compare=False)
+    text: str = field(repr=False)
+    _model: AnyPipeline | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, model: AnyPipeline, file: str, digest: str, text: str) -> LoadedPipeline:
+        return cls(model.id, file, digest, text, model)
 
     @property
-    def id(self) -> str:
-        return self.model.id
+    def model(self) -> AnyPipeline:
+        if self._model is None:
+            doc = parse_yaml(self.text, positions=False)
+            model, problems = validate_document(self.file, doc, self.text)
+            if model is None:  # the file was valid when cached: it cannot be now
+                raise ConfigError(problems)
+            object.__setattr__(self, "_model", model)
+        assert self._model is not None
+        return self._model
+
+    @cached_property
+    def spec(self) -> PipelineSpec:
+        """The planner's view of the pipeline (without ad-hoc requests from the state)."""
+        return to_spec(self.model)
+
+    @cached_property
+    def flat(self) -> dict[str, Any]:
+        """Flat ``field: value`` config, as stored and diffed."""
+        return flat_config(self.model)
 
     @cached_property
     def source(self) -> SourceMap:
@@ -235,7 +266,7 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
         if not doc.issues:
             model, problems = validate_document(file, doc, text)
             if model is not None:
-                return LoadedPipeline(model, file, hashlib.sha256(data).hexdigest(), text), []
+                return LoadedPipeline.of(model, file, hashlib.sha256(data).hexdigest(), text), []
         doc = parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -247,7 +278,7 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
     model, problems = validate_document(file, doc, text)
     if model is None:
         return None, problems
-    return LoadedPipeline(model, file, hashlib.sha256(data).hexdigest(), text), problems
+    return LoadedPipeline.of(model, file, hashlib.sha256(data).hexdigest(), text), problems
 
 
 def config_files(config_dir: Path) -> list[Path]:
@@ -263,16 +294,38 @@ def config_files(config_dir: Path) -> list[Path]:
                 )
             ]
         )
-    return sorted(p for p in config_dir.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())
+    with os.scandir(config_dir) as entries:
+        names = sorted(e.name for e in entries if e.name.endswith(YAML_SUFFIXES) and e.is_file())
+    return [config_dir / name for name in names]
 
 
-def load_files(paths: Iterable[Path]) -> tuple[list[LoadedPipeline], list[Problem]]:
+def _cached_file(path: Path, cache: ConfigCache) -> tuple[LoadedPipeline | None, list[Problem]]:
+    """``load_file`` answered from the cache when the file is unchanged."""
+    try:
+        stat = stat_key(path.stat())
+    except OSError:
+        return load_file(path)
+    entry = cache.get(path.name, stat, path)
+    if entry is not None:
+        hit = LoadedPipeline(entry.pipeline_id, str(path), entry.digest, entry.text)
+        hit.__dict__.update(spec=entry.spec, flat=entry.flat)
+        return hit, []
+    pipeline, problems = load_file(path)
+    if pipeline is not None and not problems:
+        spec, flat = pipeline.spec, pipeline.flat
+        cache.put(path.name, stat, pipeline.digest, pipeline.id, pipeline.text, spec, flat)
+    return pipeline, problems
+
+
+def load_files(
+    paths: Iterable[Path], cache: ConfigCache | None = None
+) -> tuple[list[LoadedPipeline], list[Problem]]:
     """Load many files; every problem of every file, plus duplicate ids across files."""
     loaded: list[LoadedPipeline] = []
     problems: list[Problem] = []
     first_file: dict[str, LoadedPipeline] = {}
     for path in paths:
-        pipeline, found = load_file(path)
+        pipeline, found = load_file(path) if cache is None else _cached_file(path, cache)
         problems += found
         if pipeline is None:
             continue
@@ -297,8 +350,14 @@ def load_files(paths: Iterable[Path]) -> tuple[list[LoadedPipeline], list[Proble
 
 
 def load_config(config_dir: Path) -> list[LoadedPipeline]:
-    """Every pipeline of a config directory, or ``ConfigError`` listing all problems."""
-    loaded, problems = load_files(config_files(config_dir))
+    """Every pipeline of a config directory, or ``ConfigError`` listing all problems.
+
+    Unchanged files come from the config cache (``reconciler.config.cache``).
+    """
+    files = config_files(config_dir)
+    cache = ConfigCache.open(config_dir)
+    loaded, problems = load_files(files, cache)
     if problems:
         raise ConfigError(problems)
+    cache.save()
     return loaded

@@ -67,8 +67,10 @@ def test_block_lists_the_uncovered_scheduled_dates_in_batches(
     # runs: maximal stretches of consecutive scheduled dates (no covered/excluded between)
     runs: list[list[int]] = []
     for o in wanted:
-        if runs and o - runs[-1][-1] == step and all(
-            m in wanted for m in range(runs[-1][-1], o + 1, step)
+        if (
+            runs
+            and o - runs[-1][-1] == step
+            and all(m in wanted for m in range(runs[-1][-1], o + 1, step))
         ):
             runs[-1].append(o)
         else:

@@ -1,0 +1,178 @@
+"""A cache of validated pipeline files, so planning a fleet skips YAML and validation.
+
+Parsing and validating 10^4 files takes seconds; reading the cache takes a fraction of
+one. An entry keeps what planning needs (id, text, planner spec, flat config), not the
+pydantic model: that is validated again from the text when something asks for it.
+
+An entry is trusted when the file's size, mtime, ctime and inode are unchanged and the
+file was already two seconds old when it was cached (a file rewritten within the same
+clock tick keeps its mtime; git calls these "racily clean"). Otherwise the file is
+read and its SHA-256 compared, which also keeps the cache useful after a fresh
+checkout. The cache lives in the user's cache directory, never in the repository: a
+pull request must not be able to plant one. ``RECONCILER_CACHE_DIR=off`` disables it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from reconciler import __version__
+from reconciler.core.spec import PipelineSpec
+
+FORMAT = 1
+_RACY_NS = 2_000_000_000
+_OFF = ("", "0", "off", "false", "no", "none")
+# the modules whose code decides what a file validates to: a change to any of them
+# (a new default, a new key) must not be answered from an old cache
+_DEPENDS_ON = (
+    "config/models.py",
+    "config/value_types.py",
+    "config/checks.py",
+    "config/loading.py",
+    "config/specs.py",
+    "config/yaml_source.py",
+    "core/spec.py",
+    "core/durations.py",
+    "core/config_diff.py",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One valid file as it was when cached."""
+
+    stat: tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+    cached_at_ns: int
+    digest: str
+    pipeline_id: str
+    text: str
+    spec: PipelineSpec
+    flat: dict[str, Any]
+
+    def trusted(self, stat: tuple[int, int, int, int]) -> bool:
+        """Unchanged by its metadata alone (see the module docstring)."""
+        return stat == self.stat and self.stat[1] < self.cached_at_ns - _RACY_NS
+
+
+def cache_dir() -> Path | None:
+    """Where caches live; None when disabled."""
+    value = os.environ.get("RECONCILER_CACHE_DIR")
+    if value is not None:
+        return None if value.strip().lower() in _OFF else Path(value)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "reconciler"
+
+
+@cache
+def _fingerprint() -> str:
+    """This code's identity: a cache written by other code is not read."""
+    digest = hashlib.sha256(f"{FORMAT}/{__version__}/{sys.version}".encode())
+    package = Path(__file__).resolve().parent.parent
+    for name in _DEPENDS_ON:
+        try:
+            digest.update((package / name).read_bytes())
+        except OSError:
+            digest.update(name.encode())
+    try:
+        import pydantic
+
+        digest.update(pydantic.VERSION.encode())
+    except ImportError:  # pragma: no cover - a dependency
+        pass
+    return digest.hexdigest()
+
+
+def stat_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+
+
+class ConfigCache:
+    """The cache of one config directory: file name -> ``Entry``."""
+
+    def __init__(self, config_dir: Path, root: Path | None) -> None:
+        self.path: Path | None = None
+        if root is not None:
+            where = hashlib.sha256(str(config_dir.resolve()).encode()).hexdigest()[:24]
+            self.path = root / f"config-{where}.pickle"
+        self.old: dict[str, Entry] = self._read()
+        self.new: dict[str, Entry] = {}
+        self.changed = False
+
+    @classmethod
+    def open(cls, config_dir: Path) -> ConfigCache:
+        return cls(config_dir, cache_dir())
+
+    def _read(self) -> dict[str, Entry]:
+        if self.path is None:
+            return {}
+        try:
+            with self.path.open("rb") as handle:
+                fingerprint, entries = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            return {}
+        except Exception:  # an old or foreign file: rebuilt, never an error
+            return {}
+        if fingerprint != _fingerprint() or not isinstance(entries, dict):
+            return {}
+        return entries
+
+    def get(self, name: str, stat: tuple[int, int, int, int], path: Path) -> Entry | None:
+        """The entry for an unchanged file; reads and hashes the file when unsure."""
+        entry = self.old.get(name)
+        if entry is None:
+            return None
+        if not entry.trusted(stat):
+            try:
+                digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                return None
+            if digest != entry.digest:
+                return None
+            # same bytes: keep it, with the file's new metadata
+            entry = Entry(stat, time.time_ns(), *_rest(entry))
+            self.changed = True
+        self.new[name] = entry
+        return entry
+
+    def put(
+        self,
+        name: str,
+        stat: tuple[int, int, int, int],
+        digest: str,
+        pipeline_id: str,
+        text: str,
+        spec: PipelineSpec,
+        flat: dict[str, Any],
+    ) -> None:
+        self.new[name] = Entry(stat, time.time_ns(), digest, pipeline_id, text, spec, flat)
+        self.changed = True
+
+    def save(self) -> None:
+        """Write the entries seen this time (files gone are dropped); best effort."""
+        if self.path is None or not (self.changed or self.new.keys() != self.old.keys()):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, temp = tempfile.mkstemp(dir=self.path.parent, prefix=".config-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    pickle.dump((_fingerprint(), self.new), handle, protocol=5)
+                os.replace(temp, self.path)
+            except BaseException:
+                Path(temp).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass  # a read-only home or a full disk: planning works without the cache
+
+
+def _rest(entry: Entry) -> tuple[Any, ...]:
+    return entry.digest, entry.pipeline_id, entry.text, entry.spec, entry.flat
