@@ -6,7 +6,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
 from itertools import chain
-from operator import sub
+from operator import le, sub
 from typing import overload
 
 DateRange = tuple[date, date]
@@ -54,6 +54,15 @@ class Coverage(Sequence[DateRange]):
             return ranges
         merged = merge(ranges)
         return cls([a.toordinal() for a, _ in merged], [b.toordinal() for _, b in merged])
+
+    @classmethod
+    def from_sorted(cls, starts: Sequence[int], ends: Sequence[int]) -> Coverage:
+        """From ranges sorted by start, as a store keeps them; merged again only if two
+        overlap or touch (a check done in C)."""
+        if len(starts) > 1 and any(map(le, starts[1:], map((1).__add__, ends[:-1]))):
+            day = date.fromordinal
+            return cls.of((day(a), day(b)) for a, b in zip(starts, ends, strict=True))
+        return cls(starts, ends)
 
     def __len__(self) -> int:
         return len(self.starts)

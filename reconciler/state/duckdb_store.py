@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from reconciler.core.coverage import Failed, InFlight, Observed, PipelineObserved
-from reconciler.core.intervals import DateRange, merge
+from reconciler.core.intervals import Coverage, DateRange, merge
 from reconciler.core.spec import BackfillRequest
 from reconciler.state import notification_rows
 from reconciler.state.config_writes import (
@@ -207,11 +207,7 @@ def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
     ]
 
 
-def _ranges_by_pipeline(rows: Sequence[tuple[Any, ...]]) -> dict[str, list[DateRange]]:
-    out: dict[str, list[DateRange]] = {}
-    for pipeline_id, start, end in rows:
-        out.setdefault(pipeline_id, []).append((start, end))
-    return out
+NOTHING_COVERED = Coverage()
 
 
 def observe(conn: Connection, ids: list[str]) -> Observed:
@@ -229,13 +225,18 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
             [ids],
         )
         wanted, params = "wanted", []
-    covered = _ranges_by_pipeline(
-        conn.execute(
-            f"""SELECT c.pipeline_id, range_start, range_end FROM coverage c
-                JOIN {wanted} USING (pipeline_id) ORDER BY c.pipeline_id, range_start""",
+    # day ordinals (days since 0001-01-01, plus one), one row of lists per pipeline:
+    # ten years of scattered holes is 10^5 ranges, too many to build dates for
+    covered = {
+        pid: Coverage.from_sorted(starts, ends)
+        for pid, starts, ends in conn.execute(
+            f"""SELECT c.pipeline_id,
+                       array_agg(range_start - DATE '0001-01-01' + 1 ORDER BY range_start),
+                       array_agg(range_end - DATE '0001-01-01' + 1 ORDER BY range_start)
+                FROM coverage c JOIN {wanted} USING (pipeline_id) GROUP BY c.pipeline_id""",
             params,
         ).fetchall()
-    )
+    }
     failed: dict[str, dict[date, Failed]] = {}
     flying: dict[str, dict[date, InFlight]] = {}
     # many open dates share a timestamp (the dates of one batch, an import): convert once
@@ -292,7 +293,7 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
             deleted.add(pid)
     pipelines = {
         pid: PipelineObserved(
-            covered=tuple(covered.get(pid, ())),
+            covered=covered.get(pid, NOTHING_COVERED),
             failed=failed.get(pid, {}),
             in_flight=flying.get(pid, {}),
             request_done={r: merge(v) for r, v in done.get(pid, {}).items()},
