@@ -170,14 +170,10 @@ def _state_fingerprint(state: str) -> dict[str, Any]:
 
 
 def _echo_json(plan: Any, compare_doc: dict[str, Any] | None) -> None:
-    if compare_doc is None:
-        from reconciler.render.plan_json import plan_to_json
+    from reconciler.render.plan_json import plan_to_json
 
-        click.echo(plan_to_json(plan), nl=False)
-        return
-    from reconciler.render.plan_document import document_json, plan_document
-
-    click.echo(document_json(plan_document(plan, compare_doc)), nl=False)
+    extra = None if compare_doc is None else {"compare": compare_doc}
+    click.echo(plan_to_json(plan, extra), nl=False)
 
 
 def _markdown(plan: Any, adjacency: Any, comparison: Any, guard: Any, strip_for: Any = None) -> str:
@@ -210,7 +206,7 @@ def _save_plan(
 ) -> None:
     """Write the plan with the fingerprint that `apply --plan` checks."""
     from reconciler.errors import PlanError
-    from reconciler.render.plan_document import document_json, plan_document
+    from reconciler.render.plan_json import plan_to_json
     from reconciler.saved_plans import make_fingerprint
 
     fingerprint = make_fingerprint(result, state, pipelines)
@@ -219,8 +215,10 @@ def _save_plan(
             "the state changed while the plan was being made (an apply is running); "
             "plan again once it has finished"
         )
-    doc = plan_document(result.plan, compare_doc, fingerprint)
+    extra = {"fingerprint": fingerprint}
+    if compare_doc is not None:
+        extra = {"compare": compare_doc, **extra}
     try:
-        out.write_text(document_json(doc), encoding="utf-8")
+        out.write_text(plan_to_json(result.plan, extra), encoding="utf-8")
     except OSError as exc:
         raise PlanError(f"cannot write the plan to {out}: {exc.strerror or exc}") from exc

@@ -7,14 +7,10 @@ them, so a reader of version 1 that ignores unknown keys reads every document.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from typing import Any
 
-from reconciler.core.plan import Plan
 from reconciler.core.plan_diff import PlanComparison
 from reconciler.core.spec import BackfillRequest
-from reconciler.render.plan_json import plan_to_dict
 
 
 def _request(request: BackfillRequest | None) -> dict[str, Any] | None:
@@ -69,36 +65,3 @@ def compare_to_dict(comparison: PlanComparison, base: str) -> dict[str, Any]:
             "undeclared": comparison.undeclared_dates,
         },
     }
-
-
-def plan_document(
-    plan: Plan,
-    compare: Mapping[str, Any] | None = None,
-    fingerprint: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The version 1 document plus whichever optional parts are given."""
-    doc = plan_to_dict(plan)
-    if compare is not None:
-        doc["compare"] = dict(compare)
-    if fingerprint is not None:
-        doc["fingerprint"] = dict(fingerprint)
-    return doc
-
-
-def _jsonable(value: object) -> object:
-    return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-
-def document_json(doc: Mapping[str, Any]) -> str:
-    """The same layout as ``plan_to_json``: one top-level key per line, one list item per line."""
-    lines = ["{"]
-    last = len(doc) - 1
-    for index, (key, value) in enumerate(doc.items()):
-        comma = "," if index < last else ""
-        if isinstance(value, list) and value:
-            items = ",\n    ".join(json.dumps(v, default=_jsonable) for v in value)
-            lines.append(f"  {json.dumps(key)}: [\n    {items}\n  ]{comma}")
-        else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value, default=_jsonable)}{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
