@@ -150,7 +150,13 @@ class Applier:
             self._adopt_in_flight()
             plan = self._plan()
             self.report.plan = plan
-            models = {pid: p.model for pid, p in self.pipelines.items()}
+            # only pipelines that can notify or breach an SLA have anything to say; the
+            # others' models are never validated again when they come from the cache
+            models = {
+                pid: p.model
+                for pid, p in self.pipelines.items()
+                if p.flat.get("notifications") or p.flat.get("sla") is not None
+            }
             self.outbox = Outbox(models, self.run_specs, self.clock)
             self.events = PassEvents(models, self.specs, self.outbox)
             actions = [a for a in plan.actions if a.kind in ("run", "retry", "backfill")]
@@ -189,10 +195,12 @@ class Applier:
                         )
                     ]
                 )
+            # unchanged pipelines (the same config_json, not deleted) cost a comparison:
+            # their models are not even validated again when they come from the cache
+            applied = db.applied_configs(conn)
+            stale = [p for p in loaded if applied.get(p.id) != p.config_json]
             changes = db.sync_pipelines(
-                conn,
-                [(pipeline_row(p.model), dict(p.model.parameters)) for p in loaded],
-                now,
+                conn, [(pipeline_row(p.model), dict(p.model.parameters)) for p in stale], now
             )
             self.report.config_changes.update(changes)
             gone = sorted(active - desired)
@@ -213,7 +221,7 @@ class Applier:
         self.observed = store.observe(ids)
         extra = store.requests(ids)
         self.run_specs = {
-            s.id: dataclasses.replace(s, requests=s.requests + extra.get(s.id, ()))
+            s.id: dataclasses.replace(s, requests=s.requests + extra[s.id]) if s.id in extra else s
             for s in self.specs.values()
         }
         with _no_cyclic_gc():

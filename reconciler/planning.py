@@ -69,7 +69,11 @@ def plan_pipelines(
     ids = [p.id for p in pipelines]
     observed = reader.observe(ids)
     extra = reader.requests(ids)
-    specs = tuple(dataclasses.replace(s, requests=s.requests + extra.get(s.id, ())) for s in specs)
+    if extra:  # ad-hoc requests (``reconciler backfill``) join the declared ones
+        specs = tuple(
+            dataclasses.replace(s, requests=s.requests + extra[s.id]) if s.id in extra else s
+            for s in specs
+        )
     desired = {p.id: p.flat for p in pipelines}
     if wanted:
         # a filtered plan speaks only of the pipelines asked for

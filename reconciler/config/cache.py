@@ -23,12 +23,15 @@ import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
 from reconciler.core.spec import PipelineSpec
 
-FORMAT = 1
+if TYPE_CHECKING:
+    from reconciler.config.loading import LoadedPipeline
+
+FORMAT = 2
 _RACY_NS = 2_000_000_000
 _OFF = ("", "0", "off", "false", "no", "none")
 # the modules whose code decides what a file validates to: a change to any of them
@@ -46,7 +49,7 @@ _DEPENDS_ON = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Entry:
     """One valid file as it was when cached."""
 
@@ -57,6 +60,7 @@ class Entry:
     text: str
     spec: PipelineSpec
     flat: dict[str, Any]
+    config_json: str
 
     def trusted(self, stat: tuple[int, int, int, int]) -> bool:
         """Unchanged by its metadata alone (see the module docstring)."""
@@ -143,17 +147,18 @@ class ConfigCache:
         self.new[name] = entry
         return entry
 
-    def put(
-        self,
-        name: str,
-        stat: tuple[int, int, int, int],
-        digest: str,
-        pipeline_id: str,
-        text: str,
-        spec: PipelineSpec,
-        flat: dict[str, Any],
-    ) -> None:
-        self.new[name] = Entry(stat, time.time_ns(), digest, pipeline_id, text, spec, flat)
+    def put(self, name: str, stat: tuple[int, int, int, int], pipeline: LoadedPipeline) -> None:
+        """Remember a file that loaded without problems."""
+        self.new[name] = Entry(
+            stat,
+            time.time_ns(),
+            pipeline.digest,
+            pipeline.id,
+            pipeline.text,
+            pipeline.spec,
+            pipeline.flat,
+            pipeline.config_json,
+        )
         self.changed = True
 
     def save(self) -> None:
@@ -175,4 +180,11 @@ class ConfigCache:
 
 
 def _rest(entry: Entry) -> tuple[Any, ...]:
-    return entry.digest, entry.pipeline_id, entry.text, entry.spec, entry.flat
+    return (
+        entry.digest,
+        entry.pipeline_id,
+        entry.text,
+        entry.spec,
+        entry.flat,
+        entry.config_json,
+    )

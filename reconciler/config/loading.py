@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -70,6 +71,11 @@ class LoadedPipeline:
     def flat(self) -> dict[str, Any]:
         """Flat ``field: value`` config, as stored and diffed."""
         return flat_config(self.model)
+
+    @cached_property
+    def config_json(self) -> str:
+        """``flat`` as the ``pipelines.config_json`` column holds it: equal text, same config."""
+        return json.dumps(self.flat, sort_keys=True)
 
     @cached_property
     def source(self) -> SourceMap:
@@ -308,12 +314,11 @@ def _cached_file(path: Path, cache: ConfigCache) -> tuple[LoadedPipeline | None,
     entry = cache.get(path.name, stat, path)
     if entry is not None:
         hit = LoadedPipeline(entry.pipeline_id, str(path), entry.digest, entry.text)
-        hit.__dict__.update(spec=entry.spec, flat=entry.flat)
+        hit.__dict__.update(spec=entry.spec, flat=entry.flat, config_json=entry.config_json)
         return hit, []
     pipeline, problems = load_file(path)
     if pipeline is not None and not problems:
-        spec, flat = pipeline.spec, pipeline.flat
-        cache.put(path.name, stat, pipeline.digest, pipeline.id, pipeline.text, spec, flat)
+        cache.put(path.name, stat, pipeline)
     return pipeline, problems
 
 

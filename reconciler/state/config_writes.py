@@ -27,6 +27,8 @@ def sync_pipelines(
     A pipeline whose applied config is unchanged costs nothing beyond one shared read.
     ``created_at`` is set once; ``updated_at`` moves only when something changed.
     """
+    if not items:
+        return {}
     existing = {
         r[0]: (r[1], r[2], r[3])
         for r in conn.execute(
@@ -81,6 +83,14 @@ def mark_deleted(conn: Connection, pipeline_ids: Iterable[str], now: datetime) -
         [naive(now), naive(now), ids],
     )
     cancel_backfills(conn, ids, now)
+
+
+def applied_configs(conn: Connection) -> dict[str, str]:
+    """``config_json`` of each active pipeline: equal text means nothing to sync."""
+    rows = conn.execute(
+        "SELECT pipeline_id, config_json FROM pipelines WHERE deleted_at IS NULL"
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
 
 
 def active_pipeline_ids(conn: Connection) -> set[str]:

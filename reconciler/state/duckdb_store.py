@@ -19,6 +19,7 @@ from reconciler.state import notification_rows
 from reconciler.state.config_writes import (
     active_pipeline_ids,
     add_request,
+    applied_configs,
     mark_deleted,
     record_breaches,
     sla_time_value,
@@ -58,6 +59,7 @@ __all__ = [
     "DuckDBWriter",
     "active_pipeline_ids",
     "add_request",
+    "applied_configs",
     "cancel_backfills",
     "enqueue_backfills",
     "mark_deleted",
