@@ -149,6 +149,9 @@ class Applier:
             self._sync_config(loaded)
             self._adopt_in_flight()
             plan = self._plan()
+            # config, state and plan live for the whole pass: moved out of the cyclic
+            # collector's sight, later collections scan only what the pass creates
+            gc.freeze()
             self.report.plan = plan
             # only pipelines that can notify or breach an SLA have anything to say; the
             # others' models are never validated again when they come from the cache
@@ -176,6 +179,7 @@ class Applier:
             self.outbox.close()
             self.report.notifications += self.outbox.lines
             release(self.state, self.lock)
+            gc.unfreeze()  # (``run --interval`` plans again: this pass's objects may go)
         return self.report
 
     def _sync_config(self, loaded: list[LoadedPipeline]) -> None:

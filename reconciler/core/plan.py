@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import partial
 from itertools import chain, islice, repeat, zip_longest
-from operator import floordiv, neg
+from operator import floordiv, ne, neg, sub
 from typing import Any, Literal, NamedTuple, TypeVar, overload
 
 from reconciler.core.intervals import Coverage
@@ -47,7 +47,8 @@ class BackfillBlock:
     something else: failed, in flight, claimed by a request) does not hold. Ten years of
     history with 1% holes is 3.7 * 10^5 single-date backfills for 10k pipelines;
     counting them takes a sum over the coverage, and an ``Action`` is built only when
-    somebody reads it.
+    somebody reads it. ``exclude`` must be ascending ordinals of scheduled, uncovered
+    dates inside ``[first, last]`` (the planner's own dates), so counts need no walk.
     """
 
     pipeline_id: str
@@ -65,9 +66,11 @@ class BackfillBlock:
 
     def __post_init__(self) -> None:
         step, batch, first, last = self.step, self.batch, self.first, self.last
-        if step == 1 and not self.exclude:
+        if step == 1 and (batch == 1 or not self.exclude):
             # the runs are the coverage's holes: count them with sums done in C
+            # (excluded dates lie in the holes, inside [first, last], by construction)
             dates = max(last - first + 1, 0) - self.coverage.days_within(first, last)
+            dates -= len(self.exclude)
             actions = dates
             if batch > 1:  # ceil(n / batch) summed as -sum(-n // batch)
                 lengths = self.coverage.hole_lengths(first, last)
@@ -312,6 +315,84 @@ class Gap:
 
 
 @dataclass(frozen=True, slots=True)
+class GapRun:
+    """One pipeline's gap dates of one reason in compact form: ascending ordinals of a
+    progression with ``step``, listed as ``Gap``s of consecutive dates on demand."""
+
+    pipeline_id: str
+    ordinals: Sequence[int]
+    step: int
+    reason: GapReason
+
+    def groups(self) -> int:
+        """How many ``Gap``s the dates make (a break is a step other than ``step``)."""
+        ords = self.ordinals
+        if not ords:
+            return 0
+        breaks: int = sum(map(ne, map(sub, ords[1:], ords[:-1]), repeat(self.step)))
+        return 1 + breaks
+
+    def __iter__(self) -> Iterator[Gap]:
+        if not self.ordinals:
+            return
+        fromordinal, step = date.fromordinal, self.step
+        run = [self.ordinals[0]]
+        for o in self.ordinals[1:]:
+            if o - run[-1] == step:
+                run.append(o)
+            else:
+                yield Gap(self.pipeline_id, tuple(map(fromordinal, run)), self.reason)
+                run = [o]
+        yield Gap(self.pipeline_id, tuple(map(fromordinal, run)), self.reason)
+
+
+class GapList(Sequence[Gap]):
+    """A plan's gaps, in order, with compact ``GapRun``s listed on demand (an imported
+    history's exhausted failures are 10^5 scattered dates)."""
+
+    __slots__ = ("_length", "_listed", "sources")
+
+    def __init__(self, sources: Sequence[Gap | GapRun] = ()) -> None:
+        self.sources = tuple(sources)
+        self._length = sum(s.groups() if isinstance(s, GapRun) else 1 for s in self.sources)
+        self._listed: tuple[Gap, ...] | None = None
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[Gap]:
+        if self._listed is not None:
+            return iter(self._listed)
+        return chain.from_iterable(s if isinstance(s, GapRun) else (s,) for s in self.sources)
+
+    @overload
+    def __getitem__(self, index: int) -> Gap: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[Gap]: ...
+
+    def __getitem__(self, index: int | slice) -> Gap | Sequence[Gap]:
+        if self._listed is None:
+            self._listed = tuple(iter(self))
+        return self._listed[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"GapList({len(self)} gaps)"
+
+    def dates(self) -> int:
+        """Gap dates in all, without listing the compact sources."""
+        return sum(len(s.ordinals) if isinstance(s, GapRun) else len(s.dates) for s in self.sources)
+
+
+@dataclass(frozen=True, slots=True)
 class SlaBreach:
     """A date whose SLA deadline passed without a successful run."""
 
@@ -338,7 +419,7 @@ class Plan:
     config_changes: tuple[ConfigChange, ...] = ()
     actions: Sequence[Action] = ()
     waiting: tuple[Waiting, ...] = ()
-    gaps: tuple[Gap, ...] = ()
+    gaps: Sequence[Gap] = ()
     sla_breaches: tuple[SlaBreach, ...] = ()
 
     @property
@@ -360,7 +441,10 @@ class Plan:
             for action in self.actions:
                 if action.kind in counts:
                     counts[action.kind] += len(action.dates)
-        counts["gap"] = sum(len(g.dates) for g in self.gaps)
+        if isinstance(self.gaps, GapList):
+            counts["gap"] = self.gaps.dates()
+        else:
+            counts["gap"] = sum(len(g.dates) for g in self.gaps)
         return counts
 
     @property

@@ -6,6 +6,7 @@ the length of history: covered dates are walked as ranges, never one by one.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +33,9 @@ from reconciler.core.plan import (
     BackfillBlock,
     ConfigChange,
     Gap,
+    GapList,
     GapReason,
+    GapRun,
     Plan,
     SlaBreach,
     Waiting,
@@ -62,7 +65,7 @@ class _Pieces:
     actions: list[Action] = field(default_factory=list)
     block: BackfillBlock | None = None
     waiting: list[Waiting] = field(default_factory=list)
-    gaps: list[Gap] = field(default_factory=list)
+    gaps: list[Gap | GapRun] = field(default_factory=list)
     breaches: list[SlaBreach] = field(default_factory=list)
 
 
@@ -227,12 +230,13 @@ def _decide_progression(
     origin, step = prog
     coverage = obs.coverage
     lo, hi = first.toordinal(), latest.toordinal()
-    special: set[int] = set()
-    if obs.in_flight or obs.failed or claimed:
-        for d in chain(obs.in_flight, obs.failed, claimed):
-            o = d.toordinal()
-            if lo <= o <= hi and (o - origin) % step == 0 and not coverage.covers(o):
-                special.add(o)
+    covers = coverage.covers
+    taken: set[int] = set()  # in flight or claimed by a request: decided elsewhere
+    for d in chain(obs.in_flight, claimed):
+        o = d.toordinal()
+        if lo <= o <= hi and (o - origin) % step == 0 and not covers(o):
+            taken.add(o)
+    special = set(taken)
     sla_floor = _sla_floor(spec, obs)
     if sla_floor is not None:
         for a, b in coverage.holes(max(lo, sla_floor.toordinal()), hi):
@@ -240,13 +244,28 @@ def _decide_progression(
             for o in range(a, b + 1, step):
                 _check_sla(spec, obs, now, date.fromordinal(o), pieces)
     open_: _Open | None = None
-    if special:
+    exhausted: list[int] = []
+    failures = obs.failures
+    if failures:
+        # one tight pass over the failed dates' columns: most are exhausted (an imported
+        # history's failures), and only a date to retry gets its ``Failed`` built
         open_ = _Open(spec, now)
-        for o in sorted(special):
-            d = date.fromordinal(o)
-            failed = obs.failed.get(d)
-            if failed is not None and d not in obs.in_flight and d not in claimed:
-                open_.failed(d, failed)
+        policy = spec.retry
+        limit = policy.max_retries + 1 if policy.enabled else 1  # attempts that exhaust
+        ords, attempts = failures.ordinals, failures.attempts
+        starts, ends = coverage.starts, coverage.ends
+        for i in range(bisect_left(ords, lo), bisect_right(ords, hi)):
+            o = ords[i]
+            if (o - origin) % step or o in taken:
+                continue
+            c = bisect_right(starts, o) - 1  # (covers(), inlined: once per failed date)
+            if c >= 0 and ends[c] >= o:
+                continue
+            special.add(o)
+            if attempts[i] >= limit:
+                exhausted.append(o)
+            else:
+                open_.failed(date.fromordinal(o), failures.at(i))
         _retries(spec, open_, pieces)
     run_latest = hi not in special and not coverage.covers(hi)
     if run_latest:
@@ -279,6 +298,8 @@ def _decide_progression(
             )
     if open_ is not None:
         _waiting_and_gaps(spec, open_, pieces)
+    if exhausted:
+        pieces.gaps.append(GapRun(spec.id, exhausted, step, "retries_exhausted"))
 
 
 def _decide_dates(
@@ -404,7 +425,7 @@ def plan(
     others: list[tuple[OrderKey, Action]] = []
     buckets: dict[int, list[tuple[str, ActionSource]]] = {}
     waiting: list[Waiting] = []
-    gaps: list[Gap] = []
+    gaps: list[Gap | GapRun] = []
     breaches: list[SlaBreach] = []
     windows: dict[Schedule, tuple[tuple[date, date] | None, tuple[int, int] | None]] = {}
     for spec in pipelines:
@@ -441,6 +462,6 @@ def plan(
         config_changes=changes,
         actions=ActionList(head, turns, tail),
         waiting=tuple(waiting),
-        gaps=tuple(gaps),
+        gaps=GapList(gaps),
         sla_breaches=tuple(breaches),
     )

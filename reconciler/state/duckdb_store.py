@@ -7,12 +7,18 @@ and are re-exported, so ``from reconciler.state import duckdb_store as db`` reac
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from reconciler.core.coverage import Failed, InFlight, Observed, PipelineObserved
+from reconciler.core.coverage import (
+    NO_FAILURES,
+    FailedDates,
+    InFlight,
+    Observed,
+    PipelineObserved,
+)
 from reconciler.core.intervals import Coverage, DateRange, merge
 from reconciler.core.spec import BackfillRequest
 from reconciler.state import notification_rows
@@ -239,30 +245,35 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
             params,
         ).fetchall()
     }
-    failed: dict[str, dict[date, Failed]] = {}
+    # failed dates as columns per pipeline (an imported history has 10^5 of them);
+    # ended_at as microseconds since 1970, in SQL, not one datetime object per date
+    ordinal = "run_date - DATE '0001-01-01' + 1"
+    ended = "coalesce(ended_at, started_at)"
+    ended_us = (
+        f"CAST(round(extract(epoch FROM {ended}) * 1000000) AS BIGINT)"
+        if dialect(conn) == "postgres"
+        else f"epoch_us({ended})"
+    )
+    failed = {
+        pid: FailedDates(*columns)
+        for pid, *columns in conn.execute(
+            f"""SELECT o.pipeline_id, array_agg({ordinal} ORDER BY run_date),
+                       array_agg(attempt ORDER BY run_date),
+                       array_agg({ended_us} ORDER BY run_date),
+                       array_agg(request_id ORDER BY run_date),
+                       array_agg(batch_id ORDER BY run_date)
+                FROM open_dates o JOIN {wanted} USING (pipeline_id)
+                WHERE status = 'failed' GROUP BY o.pipeline_id""",
+            params,
+        ).fetchall()
+    }
     flying: dict[str, dict[date, InFlight]] = {}
-    # many open dates share a timestamp (the dates of one batch, an import): convert once
-    aware: dict[datetime | None, datetime | None] = {}
-
-    def as_utc(value: datetime | None) -> datetime | None:
-        found = aware.get(value, aware)
-        if found is aware:
-            found = aware[value] = utc(value)
-        return found  # type: ignore[return-value]
-
-    for pid, day, status, attempt, batch_id, request_id, started, ended in conn.execute(
-        f"""SELECT o.pipeline_id, run_date, status, attempt, batch_id, request_id, started_at,
-                   ended_at FROM open_dates o JOIN {wanted} USING (pipeline_id)""",
+    for pid, day, attempt, batch_id, request_id, started in conn.execute(
+        f"""SELECT o.pipeline_id, run_date, attempt, batch_id, request_id, started_at
+            FROM open_dates o JOIN {wanted} USING (pipeline_id) WHERE status <> 'failed'""",
         params,
     ).fetchall():
-        if status == "failed":
-            ended_at = as_utc(ended) or as_utc(started)
-            assert ended_at is not None
-            failed.setdefault(pid, {})[day] = Failed(attempt, ended_at, request_id, batch_id)
-        else:
-            flying.setdefault(pid, {})[day] = InFlight(
-                batch_id, attempt, request_id, as_utc(started)
-            )
+        flying.setdefault(pid, {})[day] = InFlight(batch_id, attempt, request_id, utc(started))
     done: dict[str, dict[str, list[DateRange]]] = {}
     for pid, request_id, start, end in conn.execute(
         f"""SELECT pipeline_id, request_id, min(d), max(d) FROM (
@@ -282,13 +293,13 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
         params,
     ).fetchall():
         recorded.setdefault(pid, set()).add(day)
-    applied: dict[str, dict[str, object]] = {}
+    texts: dict[str, str | None] = {}
     deleted: set[str] = set()
     since: dict[str, datetime | None] = {}
     for pid, config_json, sla_since, deleted_at in conn.execute(
         "SELECT pipeline_id, config_json, sla_since, deleted_at FROM pipelines"
     ).fetchall():
-        applied[pid] = json.loads(config_json) if config_json else {}
+        texts[pid] = config_json
         # SLA tracking begins when the SLA was applied, not when the pipeline was
         since[pid] = utc(sla_since)
         if deleted_at is not None:
@@ -296,7 +307,7 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
     pipelines = {
         pid: PipelineObserved(
             covered=covered.get(pid, NOTHING_COVERED),
-            failed=failed.get(pid, {}),
+            failed=failed.get(pid, NO_FAILURES),
             in_flight=flying.get(pid, {}),
             request_done={r: merge(v) for r, v in done.get(pid, {}).items()},
             sla_since=since.get(pid) if pid not in deleted else None,
@@ -304,7 +315,29 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
         )
         for pid in ids
     }
-    return Observed(pipelines, applied, frozenset(deleted))
+    return Observed(pipelines, AppliedConfigs(texts), frozenset(deleted))
+
+
+class AppliedConfigs(Mapping[str, Mapping[str, object]]):
+    """``pipelines.config_json`` per id, parsed when first read: ``apply`` never reads
+    them (it syncs by comparing the text), ``plan`` diffs them."""
+
+    def __init__(self, texts: dict[str, str | None]) -> None:
+        self._texts = texts
+        self._parsed: dict[str, Mapping[str, object]] = {}
+
+    def __getitem__(self, pipeline_id: str) -> Mapping[str, object]:
+        found = self._parsed.get(pipeline_id)
+        if found is None:
+            text = self._texts[pipeline_id]
+            found = self._parsed[pipeline_id] = json.loads(text) if text else {}
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._texts)
+
+    def __len__(self) -> int:
+        return len(self._texts)
 
 
 def adhoc_requests(conn: Connection, ids: list[str]) -> dict[str, tuple[BackfillRequest, ...]]:

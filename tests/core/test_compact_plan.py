@@ -59,7 +59,12 @@ def test_block_lists_the_uncovered_scheduled_dates_in_batches(
         for o in range(BASE + first, BASE + last + 1)
         if (o - origin) % step == 0 and o - BASE not in covered
     ]
-    exclude = sorted(BASE + e for e in excluded if (BASE + e - origin) % step == 0)
+    # the planner's own excluded dates: scheduled, uncovered, inside the window
+    exclude = sorted(
+        BASE + e
+        for e in excluded
+        if (BASE + e - origin) % step == 0 and e not in covered and first <= e <= last
+    )
     wanted = [o for o in scheduled if o not in exclude]
     block = BackfillBlock(
         "p", 3, cov, BASE + first, BASE + last, origin, step, batch, newest_first, tuple(exclude)
@@ -106,3 +111,23 @@ def test_action_list_takes_turns_and_counts_without_listing() -> None:
         ("a", 5),
     ]
     assert listing[1].pipeline_id == "a" and listing == tuple(listing)
+
+
+@given(st.sets(st.integers(0, 200), max_size=40), st.integers(1, 3))
+def test_gap_runs_list_consecutive_dates_as_gaps(days: set[int], step: int) -> None:
+    from reconciler.core.plan import GapList, GapRun
+
+    ordinals = sorted(BASE + d * step for d in days)
+    run = GapRun("p", ordinals, step, "retries_exhausted")
+    expected: list[list[int]] = []
+    for o in ordinals:
+        if expected and o - expected[-1][-1] == step:
+            expected[-1].append(o)
+        else:
+            expected.append([o])
+    listed = list(run)
+    assert [[d.toordinal() for d in g.dates] for g in listed] == expected
+    assert run.groups() == len(expected)
+    gaps = GapList([run])
+    assert len(gaps) == len(expected) and gaps.dates() == len(ordinals)
+    assert gaps == tuple(listed)
