@@ -36,6 +36,7 @@ class Failed:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+RECORD_SEP, UNIT_SEP = "\x1e", "\x1f"  # ASCII RS and US: never in ids
 
 
 def epoch_us(instant: datetime) -> int:
@@ -52,7 +53,7 @@ class FailedDates(Mapping[date, Failed]):
     ``ended_us``: when each attempt ended, in microseconds since 1970 UTC.
     """
 
-    __slots__ = ("attempts", "ended_us", "ordinals", "request_ids", "run_ids")
+    __slots__ = ("_ids", "_packed", "attempts", "ended_us", "ordinals")
 
     def __init__(
         self,
@@ -66,13 +67,42 @@ class FailedDates(Mapping[date, Failed]):
         self.ordinals = ordinals
         self.attempts = attempts
         self.ended_us = ended_us
-        self.request_ids = request_ids
-        self.run_ids = run_ids
-        n = len(self.ordinals)
-        if not all(len(c) == n for c in (self.attempts, self.ended_us, self.request_ids)):
+        self._ids: tuple[Sequence[str | None], Sequence[str]] | None = (request_ids, run_ids)
+        self._packed = ""
+        n = len(ordinals)
+        if len(attempts) != n or len(ended_us) != n:
             raise ValueError("FailedDates columns differ in length")
-        if len(self.run_ids) != n:
+        if len(request_ids) != n or len(run_ids) != n:
             raise ValueError("FailedDates columns differ in length")
+
+    @classmethod
+    def packed(
+        cls, ordinals: Sequence[int], attempts: Sequence[int], ended_us: Sequence[int], ids: str
+    ) -> FailedDates:
+        """With request and run ids packed in one text, ``request_id US run_id`` per date,
+        joined by RS (a store's ``string_agg``): split only if a ``Failed`` is built."""
+        out = cls()
+        out.ordinals, out.attempts, out.ended_us = ordinals, attempts, ended_us
+        out._ids, out._packed = None, ids
+        if len(attempts) != len(ordinals) or len(ended_us) != len(ordinals):
+            raise ValueError("FailedDates columns differ in length")
+        return out
+
+    def _unpacked(self) -> tuple[Sequence[str | None], Sequence[str]]:
+        if self._ids is None:
+            pairs = [item.split(UNIT_SEP, 1) for item in self._packed.split(RECORD_SEP)]
+            if len(pairs) != len(self.ordinals):
+                raise ValueError("FailedDates: packed ids do not match the dates")
+            self._ids = ([r or None for r, _ in pairs], [b for _, b in pairs])
+        return self._ids
+
+    @property
+    def request_ids(self) -> Sequence[str | None]:
+        return self._unpacked()[0]
+
+    @property
+    def run_ids(self) -> Sequence[str]:
+        return self._unpacked()[1]
 
     @classmethod
     def of(cls, failed: Mapping[date, Failed]) -> FailedDates:
@@ -97,7 +127,8 @@ class FailedDates(Mapping[date, Failed]):
     def at(self, i: int) -> Failed:
         """The ``i``-th failed date's attempt."""
         ended = _EPOCH + timedelta(microseconds=self.ended_us[i])
-        return Failed(self.attempts[i], ended, self.request_ids[i], self.run_ids[i])
+        request_ids, run_ids = self._unpacked()
+        return Failed(self.attempts[i], ended, request_ids[i], run_ids[i])
 
     def __getitem__(self, day: date) -> Failed:
         i = self._index(day)

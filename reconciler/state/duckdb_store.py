@@ -254,14 +254,16 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
         if dialect(conn) == "postgres"
         else f"epoch_us({ended})"
     )
+    # request and run ids packed into one text per pipeline: 10^5 id strings would
+    # cost more than everything else here, and only a retried date needs its own
     failed = {
-        pid: FailedDates(*columns)
+        pid: FailedDates.packed(*columns)
         for pid, *columns in conn.execute(
             f"""SELECT o.pipeline_id, array_agg({ordinal} ORDER BY run_date),
                        array_agg(attempt ORDER BY run_date),
                        array_agg({ended_us} ORDER BY run_date),
-                       array_agg(request_id ORDER BY run_date),
-                       array_agg(batch_id ORDER BY run_date)
+                       string_agg(coalesce(request_id, '') || chr(31)
+                                  || coalesce(batch_id, ''), chr(30) ORDER BY run_date)
                 FROM open_dates o JOIN {wanted} USING (pipeline_id)
                 WHERE status = 'failed' GROUP BY o.pipeline_id""",
             params,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -131,3 +132,22 @@ def test_gap_runs_list_consecutive_dates_as_gaps(days: set[int], step: int) -> N
     gaps = GapList([run])
     assert len(gaps) == len(expected) and gaps.dates() == len(ordinals)
     assert gaps == tuple(listed)
+
+
+def test_failed_dates_read_packed_ids_and_build_failed_on_demand() -> None:
+    from datetime import UTC, datetime
+
+    from reconciler.core.coverage import Failed, FailedDates, epoch_us
+
+    ended = datetime(2024, 5, 1, 3, 4, 5, 123456, tzinfo=UTC)
+    days = [date(2024, 1, 2), date(2024, 1, 5)]
+    packed = FailedDates.packed(
+        [d.toordinal() for d in days], [1, 3], [epoch_us(ended)] * 2, "\x1frun-a\x1ereq-7\x1frun-b"
+    )
+    assert list(packed) == days and date(2024, 1, 3) not in packed
+    assert packed[days[0]] == Failed(1, ended, None, "run-a")
+    assert packed[days[1]] == Failed(3, ended, "req-7", "run-b")
+    assert packed == FailedDates.of(dict(packed.items()))
+    broken = FailedDates.packed([1, 2], [1, 1], [0, 0], "\x1fonly-one")
+    with pytest.raises(ValueError, match="packed ids"):
+        broken.at(0)
