@@ -5,8 +5,8 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, timedelta
-from itertools import chain
-from operator import le, sub
+from itertools import chain, repeat
+from operator import ge, le, sub
 from typing import overload
 
 DateRange = tuple[date, date]
@@ -159,6 +159,16 @@ class Coverage(Sequence[DateRange]):
         after = (last - ends[hi - 1],) if ends[hi - 1] < last else ()
         inner = map(sub, starts[lo + 1 : hi], map((1).__add__, ends[lo : hi - 1]))
         return chain(before, inner, after)
+
+    def any_of(self, days: Sequence[int]) -> bool:
+        """Whether any of the ascending day ordinals ``days`` is covered, in C passes."""
+        if not days or not self.starts:
+            return False
+        # bisect_right gives k: the day would lie in range k - 1, whose end is ends[k]
+        # once a sentinel end (before every day) is put in front
+        ends = (-1, *self.ends)
+        where = map(bisect_right, repeat(self.starts), days)
+        return any(map(ge, map(ends.__getitem__, where), days))
 
     def covers(self, day: int) -> bool:
         """Whether the day ordinal ``day`` is covered."""

@@ -10,7 +10,8 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from itertools import chain
+from itertools import chain, compress, repeat
+from operator import ge, lt
 from typing import Any
 
 from reconciler.core.calendar import (
@@ -252,20 +253,25 @@ def _decide_progression(
         open_ = _Open(spec, now)
         policy = spec.retry
         limit = policy.max_retries + 1 if policy.enabled else 1  # attempts that exhaust
-        ords, attempts = failures.ordinals, failures.attempts
-        starts, ends = coverage.starts, coverage.ends
-        for i in range(bisect_left(ords, lo), bisect_right(ords, hi)):
-            o = ords[i]
-            if (o - origin) % step or o in taken:
-                continue
-            c = bisect_right(starts, o) - 1  # (covers(), inlined: once per failed date)
-            if c >= 0 and ends[c] >= o:
-                continue
-            special.add(o)
-            if attempts[i] >= limit:
-                exhausted.append(o)
-            else:
-                open_.failed(date.fromordinal(o), failures.at(i))
+        i0, i1 = bisect_left(failures.ordinals, lo), bisect_right(failures.ordinals, hi)
+        if step == 1 and not taken and not coverage.any_of(failures.ordinals[i0:i1]):
+            # the usual case, sorted in C: every failed date in the window is to decide
+            ords, attempts = failures.ordinals[i0:i1], failures.attempts[i0:i1]
+            exhausted = list(compress(ords, map(ge, attempts, repeat(limit))))
+            special.update(ords)
+            for i in compress(range(i0, i1), map(lt, attempts, repeat(limit))):
+                open_.failed(date.fromordinal(failures.ordinals[i]), failures.at(i))
+        else:
+            ords, attempts = failures.ordinals, failures.attempts
+            for i in range(i0, i1):
+                o = ords[i]
+                if (o - origin) % step or o in taken or coverage.covers(o):
+                    continue
+                special.add(o)
+                if attempts[i] >= limit:
+                    exhausted.append(o)
+                else:
+                    open_.failed(date.fromordinal(o), failures.at(i))
         _retries(spec, open_, pieces)
     run_latest = hi not in special and not coverage.covers(hi)
     if run_latest:
