@@ -185,7 +185,10 @@ class Applier:
     def _sync_config(self, loaded: list[LoadedPipeline]) -> None:
         now = self.clock.now()
         with transaction(self.state) as conn:
-            active = db.active_pipeline_ids(conn)
+            # config_json of the active pipelines: unchanged ones (the same text) cost a
+            # comparison, and their models are not validated again from the cache
+            applied = db.applied_configs(conn)
+            active = set(applied)
             desired = {p.id for p in loaded}
             if not desired and active and not self.options.allow_empty:
                 raise ConfigError(
@@ -199,9 +202,6 @@ class Applier:
                         )
                     ]
                 )
-            # unchanged pipelines (the same config_json, not deleted) cost a comparison:
-            # their models are not even validated again when they come from the cache
-            applied = db.applied_configs(conn)
             stale = [p for p in loaded if applied.get(p.id) != p.config_json]
             changes = db.sync_pipelines(
                 conn, [(pipeline_row(p.model), dict(p.model.parameters)) for p in stale], now

@@ -16,6 +16,7 @@ from reconciler.core.planner import plan
 from reconciler.core.spec import BackfillRequest, PipelineSpec
 from reconciler.errors import ConfigError, PlanError
 from reconciler.render.dates import NextDate
+from reconciler.state.applied import AppliedConfigs
 from reconciler.state.reading import StateReader
 
 
@@ -75,6 +76,17 @@ def plan_pipelines(
             for s in specs
         )
     desired = {p.id: p.flat for p in pipelines}
+    applied = observed.applied_config
+    if isinstance(applied, AppliedConfigs):
+        # the same config_json text is the same config: only the others are diffed
+        same = {
+            p.id
+            for p in pipelines
+            if p.id not in observed.deleted and applied.text(p.id) == p.config_json
+        }
+        if same:
+            desired = {k: v for k, v in desired.items() if k not in same}
+            observed = type(observed)(observed.pipelines, applied.without(same), observed.deleted)
     if wanted:
         # a filtered plan speaks only of the pipelines asked for
         applied = {k: v for k, v in observed.applied_config.items() if k in set(wanted)}

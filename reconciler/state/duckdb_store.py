@@ -6,8 +6,7 @@ and are re-exported, so ``from reconciler.state import duckdb_store as db`` reac
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -22,6 +21,7 @@ from reconciler.core.coverage import (
 from reconciler.core.intervals import Coverage, DateRange, merge
 from reconciler.core.spec import BackfillRequest
 from reconciler.state import notification_rows
+from reconciler.state.applied import AppliedConfigs
 from reconciler.state.config_writes import (
     active_pipeline_ids,
     add_request,
@@ -318,28 +318,6 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
         for pid in ids
     }
     return Observed(pipelines, AppliedConfigs(texts), frozenset(deleted))
-
-
-class AppliedConfigs(Mapping[str, Mapping[str, object]]):
-    """``pipelines.config_json`` per id, parsed when first read: ``apply`` never reads
-    them (it syncs by comparing the text), ``plan`` diffs them."""
-
-    def __init__(self, texts: dict[str, str | None]) -> None:
-        self._texts = texts
-        self._parsed: dict[str, Mapping[str, object]] = {}
-
-    def __getitem__(self, pipeline_id: str) -> Mapping[str, object]:
-        found = self._parsed.get(pipeline_id)
-        if found is None:
-            text = self._texts[pipeline_id]
-            found = self._parsed[pipeline_id] = json.loads(text) if text else {}
-        return found
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._texts)
-
-    def __len__(self) -> int:
-        return len(self._texts)
 
 
 def adhoc_requests(conn: Connection, ids: list[str]) -> dict[str, tuple[BackfillRequest, ...]]:
