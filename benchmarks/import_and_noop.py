@@ -93,7 +93,10 @@ def main() -> None:
     )
     t_again, _, out_again = run([*exe, "import-history", str(history), *common], work)
     t_first, rss_first, out_first = run([*exe, "apply", *common], work)
-    t_noop, rss_noop, out_noop = run([*exe, "apply", *common], work)
+    # the later passes of a scheduled reconcile: best of three (the config cache warm)
+    noops = [run([*exe, "apply", *common], work) for _ in range(3)]
+    t_noop, rss_noop, out_noop = min(noops)
+    every = ", ".join(f"{t:.2f}" for t, _, _ in noops)
     print(
         f"## import-history and no-op apply ({args.pipelines:,} pipelines x {args.years} years)\n"
     )
@@ -108,7 +111,10 @@ def main() -> None:
     )
     print(f"| import-history again | {t_again:.1f} | | | {out_again} |")
     print(f"| first apply (config sync) | {t_first:.1f} | {rss_first:.0f} | | {out_first[:80]} |")
-    print(f"| apply, nothing to do | {t_noop:.2f} | {rss_noop:.0f} | | {out_noop[:80]} |")
+    print(
+        f"| apply, nothing to do (best of {every} s) | {t_noop:.2f} | {rss_noop:.0f} | "
+        f"| {out_noop[:80]} |"
+    )
 
 
 if __name__ == "__main__":

@@ -185,14 +185,59 @@ ActionSource = tuple[Action, ...] | BackfillBlock
 _T = TypeVar("_T")
 
 
-class ActionList(Sequence[Action]):
+class LazySequence(Sequence[_T]):
+    """A sequence kept in a compact form and listed on demand: iterating builds items
+    one by one; indexing lists them all once. Subclasses set ``_length`` and give
+    ``_produce``."""
+
+    __slots__ = ("_length", "_listed")
+    _noun = "items"
+
+    def __init__(self, length: int) -> None:
+        self._length = length
+        self._listed: tuple[_T, ...] | None = None
+
+    def _produce(self) -> Iterator[_T]:
+        raise NotImplementedError
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __iter__(self) -> Iterator[_T]:
+        return iter(self._listed) if self._listed is not None else self._produce()
+
+    @overload
+    def __getitem__(self, index: int) -> _T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[_T]: ...
+
+    def __getitem__(self, index: int | slice) -> _T | Sequence[_T]:
+        if self._listed is None:
+            self._listed = tuple(self._produce())
+        return self._listed[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({len(self)} {self._noun})"
+
+
+class ActionList(LazySequence[Action]):
     """A plan's actions in start order, kept as compact sources and listed on demand.
 
     ``head``: polls, retries and runs; ``backfills``: per priority (highest first), each
     pipeline's backfills, the pipelines taking turns; ``tail``: notifications.
     """
 
-    __slots__ = ("_length", "_listed", "backfills", "head", "tail")
+    __slots__ = ("backfills", "head", "tail")
+    _noun = "actions"
 
     def __init__(
         self,
@@ -203,19 +248,10 @@ class ActionList(Sequence[Action]):
         self.head = tuple(head)
         self.backfills = tuple(tuple(group) for group in backfills)
         self.tail = tuple(tail)
-        self._length = (
-            len(self.head)
-            + sum(_count(source) for group in self.backfills for source in group)
-            + len(self.tail)
-        )
-        self._listed: tuple[Action, ...] | None = None
+        counted = sum(_count(source) for group in self.backfills for source in group)
+        super().__init__(len(self.head) + counted + len(self.tail))
 
-    def __len__(self) -> int:
-        return self._length
-
-    def __iter__(self) -> Iterator[Action]:
-        if self._listed is not None:
-            return iter(self._listed)
+    def _produce(self) -> Iterator[Action]:
         return chain(self.head, *map(_interleave, self.backfills), self.tail)
 
     def rendered(
@@ -231,28 +267,6 @@ class ActionList(Sequence[Action]):
 
         turns = (_interleave([source(item) for item in group]) for group in self.backfills)
         return chain(map(action, self.head), *turns, map(action, self.tail))
-
-    @overload
-    def __getitem__(self, index: int) -> Action: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Action]: ...
-
-    def __getitem__(self, index: int | slice) -> Action | Sequence[Action]:
-        if self._listed is None:
-            self._listed = tuple(iter(self))
-        return self._listed[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return f"ActionList({len(self)} actions)"
 
     def dates_by_kind(self) -> dict[str, int]:
         """Dates per action kind, without listing the compact sources."""
@@ -346,46 +360,19 @@ class GapRun:
         yield Gap(self.pipeline_id, tuple(map(fromordinal, run)), self.reason)
 
 
-class GapList(Sequence[Gap]):
+class GapList(LazySequence[Gap]):
     """A plan's gaps, in order, with compact ``GapRun``s listed on demand (an imported
     history's exhausted failures are 10^5 scattered dates)."""
 
-    __slots__ = ("_length", "_listed", "sources")
+    __slots__ = ("sources",)
+    _noun = "gaps"
 
     def __init__(self, sources: Sequence[Gap | GapRun] = ()) -> None:
         self.sources = tuple(sources)
-        self._length = sum(s.groups() if isinstance(s, GapRun) else 1 for s in self.sources)
-        self._listed: tuple[Gap, ...] | None = None
+        super().__init__(sum(s.groups() if isinstance(s, GapRun) else 1 for s in self.sources))
 
-    def __len__(self) -> int:
-        return self._length
-
-    def __iter__(self) -> Iterator[Gap]:
-        if self._listed is not None:
-            return iter(self._listed)
+    def _produce(self) -> Iterator[Gap]:
         return chain.from_iterable(s if isinstance(s, GapRun) else (s,) for s in self.sources)
-
-    @overload
-    def __getitem__(self, index: int) -> Gap: ...
-
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[Gap]: ...
-
-    def __getitem__(self, index: int | slice) -> Gap | Sequence[Gap]:
-        if self._listed is None:
-            self._listed = tuple(iter(self))
-        return self._listed[index]
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Sequence) and not isinstance(other, str):
-            return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))
-
-    def __repr__(self) -> str:
-        return f"GapList({len(self)} gaps)"
 
     def dates(self) -> int:
         """Gap dates in all, without listing the compact sources."""
