@@ -8,8 +8,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from pipeline_strategies import pipelines
 
-from reconciler.config.validation import validate_document
 from reconciler.config.models import PIPELINE_ADAPTER
+from reconciler.config.validation import validate_document
 from reconciler.config.yaml_source import parse_yaml
 
 
