@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+# The config cache of every test process and every command it starts lives in one
+# temporary dir: harnesses that drop RECONCILER_* variables still inherit XDG_CACHE_HOME,
+# so nothing is written to the user's ~/.cache.
+_CACHE_HOME = tempfile.mkdtemp(prefix="reconciler-test-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
+atexit.register(shutil.rmtree, _CACHE_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True, scope="session")

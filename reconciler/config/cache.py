@@ -20,6 +20,7 @@ import pickle
 import sys
 import tempfile
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 
 FORMAT = 2
 _RACY_NS = 2_000_000_000
+KEEP = 64  # cache files kept per cache dir (one per config dir), least recently used go
 _OFF = ("", "0", "off", "false", "no", "none")
 # the modules whose code decides what a file validates to: a change to any of them
 # (a new default, a new key) must not be answered from an old cache
@@ -127,6 +129,8 @@ class ConfigCache:
             return {}
         if fingerprint != _fingerprint() or not isinstance(entries, dict):
             return {}
+        with suppress(OSError):  # used now: the last to be pruned
+            os.utime(self.path)
         return entries
 
     def get(self, name: str, stat: tuple[int, int, int, int], path: Path) -> Entry | None:
@@ -175,8 +179,21 @@ class ConfigCache:
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
                 raise
+            _prune(self.path.parent)
         except OSError:
             pass  # a read-only home or a full disk: planning works without the cache
+
+
+def _prune(root: Path, keep: int = KEEP) -> None:
+    """Keep the ``keep`` most recently used cache files: every temporary or deleted
+    config dir leaves one behind, and nothing else would ever remove it."""
+    found: list[tuple[float, Path]] = []
+    for path in root.glob("config-*.pickle"):
+        with suppress(OSError):
+            found.append((path.stat().st_mtime, path))
+    for _, path in sorted(found, reverse=True)[keep:]:
+        with suppress(OSError):
+            path.unlink()
 
 
 def _rest(entry: Entry) -> tuple[Any, ...]:

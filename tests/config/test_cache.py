@@ -124,3 +124,28 @@ def test_an_unwritable_cache_dir_does_not_fail_the_load(
     started = time.monotonic()
     assert [p.id for p in load_config(config)] == ["a"]
     assert time.monotonic() - started < 30
+
+
+def test_only_the_most_recently_used_cache_files_are_kept(tmp_path: Path, cache_root: Path) -> None:
+    from reconciler.config import cache as cache_module
+
+    dirs = []
+    for i in range(5):
+        config = tmp_path / f"c{i}"
+        config.mkdir()
+        write(config, "a")
+        dirs.append(config)
+    for config in dirs[:3]:
+        load_config(config)
+    files = sorted(cache_root.glob("config-*.pickle"), key=lambda p: p.stat().st_mtime)
+    assert len(files) == 3
+    os.utime(files[0], (1, 1))  # the least recently used one
+    cache_module._prune(cache_root, keep=2)
+    left = set(cache_root.glob("config-*.pickle"))
+    assert files[0] not in left and len(left) == 2
+    # reading a cache marks it used: it outlives a newer, unused one
+    oldest = ConfigCache.open(dirs[1]).path
+    assert oldest is not None and oldest.exists()
+    os.utime(oldest, (1, 1))
+    assert load_config(dirs[1])[0]._model is None  # a hit, which touches the file
+    assert oldest.stat().st_mtime > 1
