@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
-from itertools import repeat
-from operator import floordiv, mod
 from typing import Any, TypeVar
 
 from reconciler.core.coverage import (
@@ -218,15 +216,6 @@ def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
 
 
 NOTHING_COVERED = Coverage()
-_SHIFT = 1 << 22  # above every day ordinal (date.max is 3,652,059)
-
-
-def _unpacked(pairs: list[int]) -> tuple[list[int], list[int]]:
-    """``high * _SHIFT + low`` values back into the two lists, in C-level passes."""
-    return (
-        list(map(floordiv, pairs, repeat(_SHIFT))),
-        list(map(mod, pairs, repeat(_SHIFT))),
-    )
 
 
 def observe(conn: Connection, ids: list[str]) -> Observed:
@@ -245,36 +234,33 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
         )
         wanted, params = "wanted", []
     # day ordinals (days since 0001-01-01, plus one), one row of lists per pipeline:
-    # ten years of scattered holes is 10^5 ranges, too many to build dates for. Two
-    # values ride in one BIGINT (high * 2^22 + low; an ordinal is below 2^22), so each
-    # list is sorted once, and unpacked by C-level maps.
+    # ten years of scattered holes is 10^5 ranges, too many to build dates for
     covered = {
-        pid: Coverage.from_sorted(*_unpacked(pairs))
-        for pid, pairs in conn.execute(
+        pid: Coverage.from_sorted(starts, ends)
+        for pid, starts, ends in conn.execute(
             f"""SELECT c.pipeline_id,
-                       array_agg(CAST(range_start - DATE '0001-01-01' + 1 AS BIGINT) * {_SHIFT}
-                                 + (range_end - DATE '0001-01-01' + 1) ORDER BY range_start)
+                       array_agg(range_start - DATE '0001-01-01' + 1 ORDER BY range_start),
+                       array_agg(range_end - DATE '0001-01-01' + 1 ORDER BY range_start)
                 FROM coverage c JOIN {wanted} USING (pipeline_id) GROUP BY c.pipeline_id""",
             params,
         ).fetchall()
     }
-    # failed dates as columns per pipeline (an imported history has 10^5 of them):
-    # ordinal and attempt packed as above (attempts stop far below 2^22), ended_at as
-    # microseconds since 1970, request and run ids as one text (10^5 id strings would
-    # cost more than everything else here, and only a retried date needs its own)
-    ordinal = "CAST(run_date - DATE '0001-01-01' + 1 AS BIGINT)"
+    # failed dates as columns per pipeline (an imported history has 10^5 of them);
+    # ended_at as microseconds since 1970, in SQL, not one datetime object per date
+    ordinal = "run_date - DATE '0001-01-01' + 1"
     ended = "coalesce(ended_at, started_at)"
     ended_us = (
         f"CAST(round(extract(epoch FROM {ended}) * 1000000) AS BIGINT)"
         if dialect(conn) == "postgres"
         else f"epoch_us({ended})"
     )
+    # request and run ids packed into one text per pipeline: 10^5 id strings would
+    # cost more than everything else here, and only a retried date needs its own
     failed = {
-        pid: FailedDates.packed(*_unpacked(pairs), ended_list, ids_text)
-        for pid, pairs, ended_list, ids_text in conn.execute(
-            f"""SELECT o.pipeline_id,
-                       array_agg({ordinal} * {_SHIFT} + least(attempt, {_SHIFT - 1})
-                                 ORDER BY run_date),
+        pid: FailedDates.packed(*columns)
+        for pid, *columns in conn.execute(
+            f"""SELECT o.pipeline_id, array_agg({ordinal} ORDER BY run_date),
+                       array_agg(attempt ORDER BY run_date),
                        array_agg({ended_us} ORDER BY run_date),
                        string_agg(coalesce(request_id, '') || chr(31)
                                   || coalesce(batch_id, ''), chr(30) ORDER BY run_date)
