@@ -36,19 +36,10 @@ FORMAT = 2
 _RACY_NS = 2_000_000_000
 KEEP = 64  # cache files kept per cache dir (one per config dir), least recently used go
 _OFF = ("", "0", "off", "false", "no", "none")
-# the modules whose code decides what a file validates to: a change to any of them
-# (a new default, a new key) must not be answered from an old cache
-_DEPENDS_ON = (
-    "config/models.py",
-    "config/value_types.py",
-    "config/checks.py",
-    "config/loading.py",
-    "config/specs.py",
-    "config/yaml_source.py",
-    "core/spec.py",
-    "core/durations.py",
-    "core/config_diff.py",
-)
+# the code that decides what a file validates to: every module of ``reconciler/config``
+# plus the planner's spec types. A change to any (a new default, a new key, a new check)
+# must not be answered from an old cache.
+_DEPENDS_ON = ("core/spec.py", "core/durations.py", "core/config_diff.py")
 
 
 @dataclass(frozen=True)
@@ -83,11 +74,11 @@ def _fingerprint() -> str:
     """This code's identity: a cache written by other code is not read."""
     digest = hashlib.sha256(f"{FORMAT}/{__version__}/{sys.version}".encode())
     package = Path(__file__).resolve().parent.parent
-    for name in _DEPENDS_ON:
-        try:
+    config = sorted(p.relative_to(package).as_posix() for p in (package / "config").glob("*.py"))
+    for name in (*config, *_DEPENDS_ON):
+        digest.update(name.encode())
+        with suppress(OSError):
             digest.update((package / name).read_bytes())
-        except OSError:
-            digest.update(name.encode())
     try:
         import pydantic
 

@@ -248,7 +248,8 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
     # failed dates as columns per pipeline (an imported history has 10^5 of them);
     # ended_at as microseconds since 1970, in SQL, not one datetime object per date
     ordinal = "run_date - DATE '0001-01-01' + 1"
-    ended = "coalesce(ended_at, started_at)"
+    # (no recorded time at all, as a hand-migrated row may have: long ago, retry now)
+    ended = "coalesce(ended_at, started_at, TIMESTAMP '1970-01-01 00:00:00')"
     ended_us = (
         f"CAST(round(extract(epoch FROM {ended}) * 1000000) AS BIGINT)"
         if dialect(conn) == "postgres"

@@ -77,3 +77,18 @@ def test_sla_notify_false_records_but_does_not_tell(tmp_path: Path, cli) -> None
     apply(cli, "2026-01-10T06:00:00")
     assert notify_lines(apply(cli, "2026-01-11T02:00:00")) == []
     assert query(tmp_path, "SELECT run_date::VARCHAR FROM sla_breaches") == [("2026-01-11",)]
+
+
+def test_a_late_success_is_recorded_without_any_notification_channel(tmp_path: Path, cli) -> None:
+    """An SLA alone (no ``notifications``) still records breaches: ``status`` shows them."""
+    write_pipeline(
+        tmp_path / "pipelines.d",
+        "daily",
+        sleeper(1),
+        schedule={"start": "2026-01-10", "at": "00:00", "timezone": "Europe/Berlin"},
+        sla={"time": "02:00"},
+    )
+    apply(cli, "2026-01-10T06:00:00")
+    apply(cli, "2026-01-11T00:59:59.500")
+    breaches = query(tmp_path, "SELECT run_date::VARCHAR FROM sla_breaches ORDER BY 1")
+    assert breaches == [("2026-01-11",)]
