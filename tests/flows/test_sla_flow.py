@@ -9,13 +9,21 @@ from flow_helpers import OK, apply, notify_lines, query, sleeper, write_pipeline
 from receivers import HookReceiver
 
 
-def test_breaches_of_a_date_that_never_ran_and_of_a_late_success(tmp_path: Path, cli) -> None:
+def _berlin_daily_with_sla(tmp_path: Path, **extra: object) -> None:
+    """A daily job of 1 s due at midnight Berlin time, with an SLA at 02:00."""
     write_pipeline(
         tmp_path / "pipelines.d",
         "daily",
         sleeper(1),
         schedule={"start": "2026-01-10", "at": "00:00", "timezone": "Europe/Berlin"},
         sla={"time": "02:00"},
+        **extra,
+    )
+
+
+def test_breaches_of_a_date_that_never_ran_and_of_a_late_success(tmp_path: Path, cli) -> None:
+    _berlin_daily_with_sla(
+        tmp_path,
         notifications=[
             {"channel": "slack", "url_env": "SLACK_URL", "on": ["sla_breach"]},
             {"channel": "stdout", "on": ["sla_breach"]},
@@ -81,13 +89,7 @@ def test_sla_notify_false_records_but_does_not_tell(tmp_path: Path, cli) -> None
 
 def test_a_late_success_is_recorded_without_any_notification_channel(tmp_path: Path, cli) -> None:
     """An SLA alone (no ``notifications``) still records breaches: ``status`` shows them."""
-    write_pipeline(
-        tmp_path / "pipelines.d",
-        "daily",
-        sleeper(1),
-        schedule={"start": "2026-01-10", "at": "00:00", "timezone": "Europe/Berlin"},
-        sla={"time": "02:00"},
-    )
+    _berlin_daily_with_sla(tmp_path)
     apply(cli, "2026-01-10T06:00:00")
     apply(cli, "2026-01-11T00:59:59.500")
     breaches = query(tmp_path, "SELECT run_date::VARCHAR FROM sla_breaches ORDER BY 1")
