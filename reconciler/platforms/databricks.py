@@ -15,8 +15,6 @@ from reconciler.config.models import DatabricksTrigger
 from reconciler.errors import PermanentError
 from reconciler.platforms.base import PollResult, RunRequest
 from reconciler.platforms.http_client import (
-    HttpClient,
-    HttpPolicy,
     body_text,
     cut,
     json_body,
@@ -73,14 +71,8 @@ def outcome(data: Mapping[str, Any]) -> tuple[str, str | None]:
 
 class DatabricksPlatform(RemotePlatform):
     name = "databricks"
-
-    def __init__(
-        self,
-        clock_offset: float = 0.0,
-        policy: HttpPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(HttpClient("Databricks", describe, policy, transport), clock_offset)
+    label = "Databricks"
+    describe = staticmethod(describe)
 
     def _headers(self, trigger: DatabricksTrigger) -> dict[str, str]:
         token = secret_from_env(trigger.token_env, "a Databricks token")

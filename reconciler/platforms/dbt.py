@@ -21,7 +21,6 @@ from reconciler.config.models import DbtTrigger
 from reconciler.errors import PermanentError
 from reconciler.platforms.base import PollResult, RunRequest
 from reconciler.platforms.http_client import (
-    HttpClient,
     HttpPolicy,
     body_text,
     cut,
@@ -72,6 +71,8 @@ def _epoch(text: object) -> float | None:
 
 class DbtPlatform(RemotePlatform):
     name = "dbt"
+    label = "dbt Cloud"
+    describe = staticmethod(describe)
 
     def __init__(
         self,
@@ -79,7 +80,7 @@ class DbtPlatform(RemotePlatform):
         policy: HttpPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        super().__init__(HttpClient("dbt Cloud", describe, policy, transport), clock_offset)
+        super().__init__(clock_offset, policy, transport)
         # marker batch id -> run id, per (host, account, job): filled by one search a pass
         self._found: dict[tuple[str, int, int], dict[str, str]] = {}
         self._unsure: set[str] = set()  # batches whose trigger reply was lost in this pass

@@ -22,7 +22,7 @@ from reconciler.config.models import HttpTrigger
 from reconciler.config.templates import render
 from reconciler.errors import PermanentError
 from reconciler.platforms.base import PollResult, RunRequest
-from reconciler.platforms.http_client import HttpClient, HttpPolicy, body_text, cut, json_body
+from reconciler.platforms.http_client import body_text, cut, json_body
 from reconciler.platforms.remote import RemotePlatform, Started
 
 RUNNING = frozenset(
@@ -87,14 +87,8 @@ def render_body(value: Any, values: dict[str, str]) -> Any:
 
 class HttpHookPlatform(RemotePlatform):
     name = "http"
-
-    def __init__(
-        self,
-        clock_offset: float = 0.0,
-        policy: HttpPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(HttpClient("HTTP hook", describe, policy, transport), clock_offset)
+    label = "HTTP hook"
+    describe = staticmethod(describe)
 
     def _headers(self, trigger: HttpTrigger) -> dict[str, str]:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}

@@ -29,9 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import httpx
+
 from reconciler.errors import PermanentError, PlatformError, TransientError
 from reconciler.platforms.base import PollResult, RunRequest
-from reconciler.platforms.http_client import HttpClient, UncertainError, cut
+from reconciler.platforms.http_client import HttpClient, HttpPolicy, UncertainError, cut
 
 log = logging.getLogger("reconciler.platforms")
 
@@ -69,17 +71,24 @@ class RemotePlatform:
     """Base of the cloud adapters; see the module docstring."""
 
     name = "remote"
+    label = "remote"  # the service's name in messages ("Databricks")
+
+    @staticmethod
+    def describe(response: httpx.Response) -> str:
+        """The service's error text in a failed reply (each adapter reads its own shape)."""
+        return response.text
 
     def __init__(
         self,
-        client: HttpClient,
         clock_offset: float = 0.0,
+        policy: HttpPolicy | None = None,
+        transport: httpx.BaseTransport | None = None,
         *,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
-        self.client = client
+        self.client = HttpClient(self.label, self.describe, policy, transport)
         self.clock_offset = clock_offset
         self.monotonic = monotonic
         self.sleep = sleep

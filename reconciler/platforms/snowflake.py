@@ -104,14 +104,8 @@ def context_fields(trigger: SnowflakeTrigger) -> dict[str, str]:
 
 class SnowflakePlatform(RemotePlatform):
     name = "snowflake"
-
-    def __init__(
-        self,
-        clock_offset: float = 0.0,
-        policy: HttpPolicy | None = None,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        super().__init__(HttpClient("Snowflake", describe, policy, transport), clock_offset)
+    label = "Snowflake"
+    describe = staticmethod(describe)
 
     def _base(self, trigger: SnowflakeTrigger) -> str:
         return statements_url(trigger)
