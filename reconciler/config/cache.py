@@ -120,6 +120,8 @@ class ConfigCache:
             return {}
         if fingerprint != _fingerprint() or not isinstance(entries, dict):
             return {}
+        if not all(isinstance(e, Entry) for e in entries.values()):
+            return {}  # damaged in a way the fingerprint cannot tell
         with suppress(OSError):  # used now: the last to be pruned
             os.utime(self.path)
         return entries

@@ -99,6 +99,10 @@ def test_a_corrupt_or_foreign_cache_is_rebuilt(tmp_path: Path, cache_root: Path)
     cached.write_bytes(pickle.dumps(("another version", {"a.yaml": None})))
     assert [p.id for p in load_config(config)] == ["a"]
     assert ConfigCache.open(config).old  # written again, readable by this version
+    from reconciler.config.cache import _fingerprint
+
+    cached.write_bytes(pickle.dumps((_fingerprint(), {"a.yaml": "not an entry"})))
+    assert [p.id for p in load_config(config)] == ["a"]
 
 
 def test_off_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
