@@ -37,6 +37,7 @@ class Failed:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 RECORD_SEP, UNIT_SEP = "\x1e", "\x1f"  # ASCII RS and US: never in ids
+_Details = tuple[Sequence[int], Sequence[str | None], Sequence[str]]
 
 
 def epoch_us(instant: datetime) -> int:
@@ -49,11 +50,11 @@ class FailedDates(Mapping[date, Failed]):
 
     An imported history with 1% failures is 3.7 * 10^5 failed dates for 10k pipelines:
     the planner sorts them into retries and exhausted gaps with C-level passes over the
-    columns, and builds a ``Failed`` only for a date it retries.
+    ordinals and attempts, and builds a ``Failed`` only for a date it retries.
     ``ended_us``: when each attempt ended, in microseconds since 1970 UTC.
     """
 
-    __slots__ = ("_ids", "_packed", "attempts", "ended_us", "ordinals")
+    __slots__ = ("_details", "_packed", "attempts", "ordinals")
 
     def __init__(
         self,
@@ -66,8 +67,7 @@ class FailedDates(Mapping[date, Failed]):
         # kept as given (a store's lists), not copied: read-only by convention
         self.ordinals = ordinals
         self.attempts = attempts
-        self.ended_us = ended_us
-        self._ids: tuple[Sequence[str | None], Sequence[str]] | None = (request_ids, run_ids)
+        self._details: _Details | None = (ended_us, request_ids, run_ids)
         self._packed = ""
         n = len(ordinals)
         if len(attempts) != n or len(ended_us) != n:
@@ -76,33 +76,41 @@ class FailedDates(Mapping[date, Failed]):
             raise ValueError("FailedDates columns differ in length")
 
     @classmethod
-    def packed(
-        cls, ordinals: Sequence[int], attempts: Sequence[int], ended_us: Sequence[int], ids: str
-    ) -> FailedDates:
-        """With request and run ids packed in one text, ``request_id US run_id`` per date,
-        joined by RS (a store's ``string_agg``): split only if a ``Failed`` is built."""
+    def packed(cls, ordinals: Sequence[int], attempts: Sequence[int], details: str) -> FailedDates:
+        """With each date's end time, request id and run id packed in one text,
+        ``ended_us US request_id US run_id`` per date joined by RS (a store's
+        ``string_agg``): split only when a ``Failed`` is built. Most failed dates of a
+        long history are only counted, and 10^5 id strings cost more than the rest."""
         out = cls()
-        out.ordinals, out.attempts, out.ended_us = ordinals, attempts, ended_us
-        out._ids, out._packed = None, ids
-        if len(attempts) != len(ordinals) or len(ended_us) != len(ordinals):
+        out.ordinals, out.attempts = ordinals, attempts
+        out._details, out._packed = None, details
+        if len(attempts) != len(ordinals):
             raise ValueError("FailedDates columns differ in length")
         return out
 
-    def _unpacked(self) -> tuple[Sequence[str | None], Sequence[str]]:
-        if self._ids is None:
-            pairs = [item.split(UNIT_SEP, 1) for item in self._packed.split(RECORD_SEP)]
-            if len(pairs) != len(self.ordinals):
-                raise ValueError("FailedDates: packed ids do not match the dates")
-            self._ids = ([r or None for r, _ in pairs], [b for _, b in pairs])
-        return self._ids
+    def _unpacked(self) -> _Details:
+        if self._details is None:
+            records = [item.split(UNIT_SEP, 2) for item in self._packed.split(RECORD_SEP)]
+            if len(records) != len(self.ordinals) or any(len(r) != 3 for r in records):
+                raise ValueError("FailedDates: packed details do not match the dates")
+            self._details = (
+                [int(e) for e, _, _ in records],
+                [r or None for _, r, _ in records],
+                [b for _, _, b in records],
+            )
+        return self._details
 
     @property
-    def request_ids(self) -> Sequence[str | None]:
+    def ended_us(self) -> Sequence[int]:
         return self._unpacked()[0]
 
     @property
-    def run_ids(self) -> Sequence[str]:
+    def request_ids(self) -> Sequence[str | None]:
         return self._unpacked()[1]
+
+    @property
+    def run_ids(self) -> Sequence[str]:
+        return self._unpacked()[2]
 
     @classmethod
     def of(cls, failed: Mapping[date, Failed]) -> FailedDates:
@@ -126,8 +134,8 @@ class FailedDates(Mapping[date, Failed]):
 
     def at(self, i: int) -> Failed:
         """The ``i``-th failed date's attempt."""
-        ended = _EPOCH + timedelta(microseconds=self.ended_us[i])
-        request_ids, run_ids = self._unpacked()
+        ended_us, request_ids, run_ids = self._unpacked()
+        ended = _EPOCH + timedelta(microseconds=ended_us[i])
         return Failed(self.attempts[i], ended, request_ids[i], run_ids[i])
 
     def __getitem__(self, day: date) -> Failed:

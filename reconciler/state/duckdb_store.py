@@ -255,20 +255,44 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
         if dialect(conn) == "postgres"
         else f"epoch_us({ended})"
     )
-    # request and run ids packed into one text per pipeline: 10^5 id strings would
-    # cost more than everything else here, and only a retried date needs its own
-    failed = {
-        pid: FailedDates.packed(*columns)
-        for pid, *columns in conn.execute(
-            f"""SELECT o.pipeline_id, array_agg({ordinal} ORDER BY run_date),
-                       array_agg(attempt ORDER BY run_date),
-                       array_agg({ended_us} ORDER BY run_date),
-                       string_agg(coalesce(request_id, '') || chr(31)
+    # ordinals and attempts as lists (the planner sorts failures with them); attempts
+    # as a range first: they are nearly always all equal (an import's are all 1)
+    heads = conn.execute(
+        f"""SELECT o.pipeline_id, array_agg({ordinal} ORDER BY run_date),
+                   min(attempt), max(attempt)
+            FROM open_dates o JOIN {wanted} USING (pipeline_id)
+            WHERE status = 'failed' GROUP BY o.pipeline_id""",
+        params,
+    ).fetchall()
+    mixed = [pid for pid, _, low, high in heads if low != high]
+    attempts: dict[str, list[int]] = {}
+    if mixed:
+        attempts = dict(
+            conn.execute(
+                """SELECT pipeline_id, array_agg(attempt ORDER BY run_date) FROM open_dates
+                   WHERE status = 'failed' AND pipeline_id IN (SELECT unnest(?::VARCHAR[]))
+                   GROUP BY pipeline_id""",
+                [mixed],
+            ).fetchall()
+        )
+    # end times and ids packed into one text per pipeline: 10^5 id strings would cost
+    # more than everything else here, and only a retried date needs its own
+    details = dict(
+        conn.execute(
+            f"""SELECT o.pipeline_id,
+                       string_agg(CAST({ended_us} AS VARCHAR) || chr(31)
+                                  || coalesce(request_id, '') || chr(31)
                                   || coalesce(batch_id, ''), chr(30) ORDER BY run_date)
                 FROM open_dates o JOIN {wanted} USING (pipeline_id)
                 WHERE status = 'failed' GROUP BY o.pipeline_id""",
             params,
         ).fetchall()
+    )
+    failed = {
+        pid: FailedDates.packed(
+            ordinals, attempts[pid] if pid in attempts else [low] * len(ordinals), details[pid]
+        )
+        for pid, ordinals, low, _ in heads
     }
     flying: dict[str, dict[date, InFlight]] = {}
     for pid, day, attempt, batch_id, request_id, started in conn.execute(

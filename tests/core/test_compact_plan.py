@@ -143,13 +143,20 @@ def test_failed_dates_read_packed_ids_and_build_failed_on_demand() -> None:
 
     ended = datetime(2024, 5, 1, 3, 4, 5, 123456, tzinfo=UTC)
     days = [date(2024, 1, 2), date(2024, 1, 5)]
+    us = epoch_us(ended)
     packed = FailedDates.packed(
-        [d.toordinal() for d in days], [1, 3], [epoch_us(ended)] * 2, "\x1frun-a\x1ereq-7\x1frun-b"
+        [d.toordinal() for d in days], [1, 3], f"{us}\x1f\x1frun-a\x1e{us}\x1freq-7\x1frun-b"
     )
     assert list(packed) == days and date(2024, 1, 3) not in packed
     assert packed[days[0]] == Failed(1, ended, None, "run-a")
     assert packed[days[1]] == Failed(3, ended, "req-7", "run-b")
     assert packed == FailedDates.of(dict(packed.items()))
-    broken = FailedDates.packed([1, 2], [1, 1], [0, 0], "\x1fonly-one")
-    with pytest.raises(ValueError, match="packed ids"):
+    assert packed.ended_us == [us, us] and packed.request_ids == [None, "req-7"]
+    broken = FailedDates.packed([1, 2], [1, 1], "0\x1f\x1fonly-one")
+    with pytest.raises(ValueError, match="packed details"):
         broken.at(0)
+    short = FailedDates.packed([1], [1], "0\x1fno-run-id")
+    with pytest.raises(ValueError, match="packed details"):
+        short.at(0)
+    with pytest.raises(ValueError, match="differ in length"):
+        FailedDates.packed([1, 2], [1], "")

@@ -226,6 +226,31 @@ def test_a_rerun_that_fails_splits_coverage_and_a_success_mends_it(store: Store)
     assert covered(store) == ((D[2], D[6]),)
 
 
+def test_failed_dates_keep_each_attempt_time_and_ids(store: Store) -> None:
+    """Dates failed at different attempts (the store reads attempts as a range first)."""
+    first = intent(D[2])
+    run_once(store, first, False, at=NOW)
+    run_once(store, intent(D[3]), False, at=NOW)
+    second = intent(D[3], attempt=2, kind="retry")
+    run_once(store, second, False, at=NOW + timedelta(hours=1))
+    third = intent(D[5], attempt=3, kind="retry", request_id="fix-2")
+    run_once(store, third, False, at=NOW + timedelta(hours=2))
+    failed = store.observe(["p"]).of("p").failed
+    assert sorted(failed) == [D[2], D[3], D[5]]
+    assert [failed[d].attempt for d in (D[2], D[3], D[5])] == [1, 2, 3]
+    assert failed[D[2]].run_id == first.batch_id and failed[D[2]].request_id is None
+    assert failed[D[3]].run_id == second.batch_id
+    assert failed[D[3]].ended_at == NOW + timedelta(hours=1, minutes=1)
+    assert failed[D[5]].request_id == "fix-2" and failed[D[5]].run_id == third.batch_id
+    # a second pipeline whose failures share one attempt reads beside it
+    with store.write() as w:
+        w.sync_pipelines([(pipeline_row("q"), {})], NOW)
+    run_once(store, intent((D[7], D[8]), pid="q", kind="backfill"), False)
+    seen = store.observe(["p", "q"])
+    assert [seen.of("q").failed[d].attempt for d in (D[7], D[8])] == [1, 1]
+    assert seen.of("p").failed == failed
+
+
 def test_a_date_in_flight_is_open_not_covered_until_it_ends(store: Store) -> None:
     run_once(store, intent(D[2]), True)
     rerun = intent(D[2], kind="backfill", request_id="again")
