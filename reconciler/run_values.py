@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
-from reconciler.config.models import AnyPipeline
 from reconciler.config.templates import placeholders, render
+
+if TYPE_CHECKING:
+    from reconciler.config.models import AnyPipeline
 
 
 def run_values(pipeline: AnyPipeline, dates: tuple[date, ...], run_id: str) -> dict[str, str]:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from reconciler.config.models import (
-    AnyPipeline,
-    EmailNotification,
-    SlackNotification,
-    StdoutNotification,
-    WebhookNotification,
-)
+if TYPE_CHECKING:
+    from reconciler.config.models import (
+        AnyPipeline,
+        EmailNotification,
+        SlackNotification,
+        StdoutNotification,
+        WebhookNotification,
+    )
+
+    ChannelModel = SlackNotification | WebhookNotification | EmailNotification | StdoutNotification
 
 Event = Literal["failure", "sla_breach", "quality_failure", "backfill_complete", "success"]
 EVENTS: tuple[Event, ...] = (
@@ -20,7 +23,6 @@ EVENTS: tuple[Event, ...] = (
     "backfill_complete",
     "success",
 )
-ChannelModel = SlackNotification | WebhookNotification | EmailNotification | StdoutNotification
 
 
 def channel_key(model: ChannelModel) -> str:
@@ -28,6 +30,13 @@ def channel_key(model: ChannelModel) -> str:
 
     Environment variable names and addresses only; never a URL or a password.
     """
+    # (the models are imported here: their module is loaded only once a pipeline is)
+    from reconciler.config.models import (
+        EmailNotification,
+        SlackNotification,
+        WebhookNotification,
+    )
+
     if isinstance(model, SlackNotification | WebhookNotification):
         return f"{model.channel}:{model.url_env}"
     if isinstance(model, EmailNotification):

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from typing import TYPE_CHECKING
 
-from reconciler.config.models import AnyPipeline
 from reconciler.core.calendar import next_scheduled, scheduled_between
 from reconciler.core.coverage import Observed, PipelineObserved
 from reconciler.core.intervals import complement
@@ -22,6 +22,9 @@ from reconciler.state import event_reads, notification_rows
 from reconciler.state.connection import Connection
 from reconciler.state.notification_rows import NewNotification
 from reconciler.state.records import run_row_id
+
+if TYPE_CHECKING:
+    from reconciler.config.models import AnyPipeline
 
 
 def _exhausted(

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 import httpx
@@ -24,8 +24,10 @@ from reconciler.config.models import (
 )
 from reconciler.errors import PermanentError, ReconcilerError, TransientError
 from reconciler.notify import http, mail, slack, stdout, webhook
-from reconciler.notify.channels import ChannelModel
 from reconciler.notify.messages import Message
+
+if TYPE_CHECKING:
+    from reconciler.notify.channels import ChannelModel
 
 Outcome = Literal["sent", "pending", "failed"]
 SLACK_SPACING = 1.0  # seconds between two messages to one Slack webhook

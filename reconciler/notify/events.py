@@ -11,14 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.config.models import AnyPipeline
 from reconciler.core.spec import RetryPolicy
 from reconciler.notify.channels import Event, subscribed
 from reconciler.quality.results import CheckResult
 from reconciler.state.notification_rows import NewNotification
 from reconciler.state.records import Batch, Outcome, run_row_id
+
+if TYPE_CHECKING:
+    from reconciler.config.models import AnyPipeline
 
 
 def notes(

@@ -16,17 +16,21 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from reconciler.clock import Clock
-from reconciler.config.models import AnyPipeline
 from reconciler.core.calendar import next_scheduled
 from reconciler.core.spec import PipelineSpec
-from reconciler.notify.channels import ChannelModel, channels
-from reconciler.notify.dispatch import Delivery, deliver, label
+from reconciler.notify.channels import channels
 from reconciler.notify.messages import NextDate, build_messages
 from reconciler.state import notification_rows as rows_db
 from reconciler.state.connection import Connection
 from reconciler.state.notification_rows import NewNotification, NotificationRow, SendResult
+
+if TYPE_CHECKING:
+    from reconciler.config.models import AnyPipeline
+    from reconciler.notify.channels import ChannelModel
+    from reconciler.notify.dispatch import Delivery
 
 BACKOFF_FIRST = 60.0
 BACKOFF_MAX = 3600.0
@@ -39,6 +43,14 @@ def backoff(attempt: int, retry_after: float | None) -> float:
     """Seconds before the next try after ``attempt`` tries failed transiently."""
     delay = min(BACKOFF_FIRST * 2 ** max(attempt - 1, 0), BACKOFF_MAX)
     return float(max(delay, retry_after or 0.0))
+
+
+def _deliver(*args: object, **kwargs: object) -> list[Delivery]:
+    """``dispatch.deliver``, imported when something is sent: the channels' clients
+    (httpx, smtplib) are not loaded by a pass with nothing to say."""
+    from reconciler.notify.dispatch import deliver
+
+    return deliver(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def _following(spec: PipelineSpec) -> NextDate:
@@ -57,7 +69,7 @@ class Outbox:
         specs: Mapping[str, PipelineSpec],
         clock: Clock,
         env: Mapping[str, str] | None = None,
-        send: Callable[..., list[Delivery]] = deliver,
+        send: Callable[..., list[Delivery]] = _deliver,
     ) -> None:
         self.clock = clock
         self.env = env if env is not None else os.environ
@@ -146,6 +158,8 @@ class Outbox:
     # --- results ------------------------------------------------------------------------
 
     def _results(self, deliveries: list[Delivery]) -> list[SendResult]:
+        from reconciler.notify.dispatch import label
+
         now = self.clock.now()
         out: list[SendResult] = []
         for d in deliveries:

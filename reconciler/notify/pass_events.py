@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from reconciler.config.models import AnyPipeline
 from reconciler.core.coverage import Observed
 from reconciler.core.plan import Plan
 from reconciler.core.spec import PipelineSpec
@@ -19,6 +19,9 @@ from reconciler.state.connection import Connection
 from reconciler.state.notification_rows import NewNotification
 from reconciler.state.quality_rows import record_checks
 from reconciler.state.records import Batch, Outcome
+
+if TYPE_CHECKING:
+    from reconciler.config.models import AnyPipeline
 
 Finished = tuple[Batch, Outcome, dict[date, datetime]]
 

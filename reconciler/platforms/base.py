@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
-from reconciler.config.models import AnyPipeline
+if TYPE_CHECKING:
+    from reconciler.config.models import AnyPipeline
+
 
 PollState = Literal["not_started", "running", "success", "failed"]
 

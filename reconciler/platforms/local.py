@@ -21,7 +21,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-from reconciler.config.models import LocalTrigger
 from reconciler.config.templates import render
 from reconciler.core.durations import parse_duration
 from reconciler.platforms.base import PollResult, RunRequest
@@ -109,6 +108,8 @@ class LocalPlatform:
 
     def start(self, run: RunRequest) -> str:
         trigger = run.pipeline.trigger
+        from reconciler.config.models import LocalTrigger
+
         assert isinstance(trigger, LocalTrigger)
         run_dir = self.runs_dir / run.batch_id
         if run_dir.exists():

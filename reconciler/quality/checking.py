@@ -11,12 +11,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from reconciler.clock import Clock
-from reconciler.config.models import AnyPipeline
 from reconciler.quality.results import CheckResult
-from reconciler.quality.runner import run_checks
 from reconciler.state.records import Batch, Outcome
+
+if TYPE_CHECKING:
+    from reconciler.config.models import AnyPipeline
 
 WORKERS = 4
 
@@ -53,6 +55,8 @@ class Checker:
     def begin(
         self, pipeline: AnyPipeline, batch: Batch, ended_at: datetime, run_id: str | None
     ) -> None:
+        from reconciler.quality.runner import run_checks  # (its engines load on first use)
+
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="checks")
         self._pipelines[batch.batch_id] = pipeline

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import shlex
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.config.models import AnyPipeline
-from reconciler.config.specs import flat_config
 from reconciler.state.duckdb_store import sla_time_value
+
+if TYPE_CHECKING:
+    from reconciler.config.models import AnyPipeline
 
 
 def trigger_url(model: AnyPipeline) -> str | None:
@@ -25,6 +26,8 @@ def trigger_url(model: AnyPipeline) -> str | None:
 
 def pipeline_row(model: AnyPipeline) -> dict[str, Any]:
     """Column -> value; secrets never appear (the models hold env var names only)."""
+    from reconciler.config.specs import flat_config
+
     trigger = model.trigger.model_dump(by_alias=True)
     job_id = trigger.get("job_id")
     channels = [n.channel for n in model.notifications]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from notify_helpers import NOW, failure_rows, one_message
@@ -17,8 +17,11 @@ from reconciler.config.models import (
     StdoutNotification,
     WebhookNotification,
 )
-from reconciler.notify.channels import ChannelModel, channel_key
+from reconciler.notify.channels import channel_key
 from reconciler.notify.dispatch import Delivery, deliver
+
+if TYPE_CHECKING:
+    from reconciler.notify.channels import ChannelModel
 
 PASSWORD = "pw-Very-Secret-123"
 
