@@ -172,7 +172,7 @@ class Applier:
             models = {
                 pid: p.model
                 for pid, p in self.pipelines.items()
-                if p.flat.get("notifications") or p.spec.sla_time is not None
+                if p.notifies or p.spec.sla_time is not None
             }
             self.outbox = Outbox(models, self.run_specs, self.clock)
             self.events = PassEvents(models, self.specs, self.outbox)

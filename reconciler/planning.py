@@ -75,8 +75,8 @@ def plan_pipelines(
             dataclasses.replace(s, requests=s.requests + extra[s.id]) if s.id in extra else s
             for s in specs
         )
-    desired = {p.id: p.flat for p in pipelines}
     applied = observed.applied_config
+    same: set[str] = set()
     if isinstance(applied, AppliedConfigs):
         # the same config_json text is the same config: only the others are diffed
         same = {
@@ -85,8 +85,8 @@ def plan_pipelines(
             if p.id not in observed.deleted and applied.text(p.id) == p.config_json
         }
         if same:
-            desired = {k: v for k, v in desired.items() if k not in same}
             observed = type(observed)(observed.pipelines, applied.without(same), observed.deleted)
+    desired = {p.id: p.flat for p in pipelines if p.id not in same}
     if wanted:
         # a filtered plan speaks only of the pipelines asked for
         applied = {k: v for k, v in observed.applied_config.items() if k in set(wanted)}

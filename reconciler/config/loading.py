@@ -66,9 +66,18 @@ class LoadedPipeline:
     @cached_property
     def flat(self) -> dict[str, Any]:
         """Flat ``field: value`` config, as stored and diffed."""
+        if self._model is None and "config_json" in self.__dict__:
+            # from the cache: the stored text parsed is the same mapping (JSON values)
+            parsed: dict[str, Any] = json.loads(self.__dict__["config_json"])
+            return parsed
         from reconciler.config.specs import flat_config
 
         return flat_config(self.model)
+
+    @cached_property
+    def notifies(self) -> bool:
+        """Whether the pipeline has notification channels (known without its model)."""
+        return bool(self.flat.get("notifications"))
 
     @cached_property
     def config_json(self) -> str:
@@ -142,7 +151,7 @@ def _cached_file(path: Path, cache: ConfigCache) -> tuple[LoadedPipeline | None,
     entry = cache.get(path.name, stat, path)
     if entry is not None:
         hit = LoadedPipeline(entry.pipeline_id, str(path), entry.digest, entry.text)
-        hit.__dict__.update(spec=entry.spec, flat=entry.flat, config_json=entry.config_json)
+        hit.__dict__.update(spec=entry.spec, config_json=entry.config_json, notifies=entry.notifies)
         return hit, []
     pipeline, problems = load_file(path)
     if pipeline is not None and not problems:

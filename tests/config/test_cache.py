@@ -57,6 +57,36 @@ def test_a_second_load_comes_from_the_cache_and_plans_the_same(
         assert to_spec(b.model) == b.spec and flat_config(b.model) == b.flat
 
 
+def test_cached_entries_share_equal_schedules_and_know_their_channels(
+    tmp_path: Path, cache_root: Path
+) -> None:
+    config = tmp_path / "pipelines.d"
+    config.mkdir()
+    write(config, "a", day=1)
+    write(config, "b", day=1)
+    write(config, "c", day=2)
+    loud = config / "loud.yaml"
+    loud.write_text(PIPELINE.format(pid="loud", day=1) + "notifications: [{channel: stdout}]\n")
+    os.utime(loud, ns=(OLD_NS, OLD_NS))
+    first = {p.id: p for p in load_config(config)}
+    load_config(config)  # (written once more: the stat check trusts old files)
+    second = {p.id: p for p in load_config(config)}
+    assert all(p._model is None for p in second.values())
+    # one Schedule object for the equal schedules, read back as it was written
+    assert second["a"].spec.schedule is second["b"].spec.schedule
+    assert second["a"].spec.retry is second["c"].spec.retry
+    assert second["c"].spec.schedule is not second["a"].spec.schedule
+    assert {k: p.spec for k, p in second.items()} == {k: p.spec for k, p in first.items()}
+    assert {k: p.notifies for k, p in second.items()} == {
+        "a": False,
+        "b": False,
+        "c": False,
+        "loud": True,
+    }
+    assert second["loud"].flat == first["loud"].flat
+    assert second["loud"].flat["notifications"]
+
+
 def test_a_change_is_seen_even_with_the_same_size_and_mtime(
     tmp_path: Path, cache_root: Path
 ) -> None:
