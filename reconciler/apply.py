@@ -163,8 +163,8 @@ class Applier:
         self.lock = acquire(self.state, self.clock.now())
         try:
             with _no_cyclic_gc(keep=True):
-                self._sync_config(loaded)
-                self._adopt_in_flight()
+                found = self._sync_config(loaded)
+                self._adopt_in_flight(found)
                 plan = self._plan()
             self.report.plan = plan
             # only pipelines that can notify or breach an SLA have anything to say; the
@@ -195,7 +195,8 @@ class Applier:
             release(self.state, self.lock)
         return self.report
 
-    def _sync_config(self, loaded: list[LoadedPipeline]) -> None:
+    def _sync_config(self, loaded: list[LoadedPipeline]) -> list[Batch]:
+        """Write the config; returns the batches in flight, read in the same transaction."""
         now = self.clock.now()
         with transaction(self.state) as conn:
             # config_json of the active pipelines: unchanged ones (the same text) cost a
@@ -224,10 +225,10 @@ class Applier:
             db.mark_deleted(conn, gone, now)
             for pid in gone:
                 self.report.config_changes[pid] = "delete"
+            return db.in_flight_batches(conn)
 
-    def _adopt_in_flight(self) -> None:
+    def _adopt_in_flight(self, found: list[Batch]) -> None:
         """Runs a previous pass left behind: followed (and started, if they never were)."""
-        found = db.DuckDBStore(self.state).in_flight()
         for batch in claims.adopt(self.state, self.lock, found, self.clock.now()):
             self.running[batch.batch_id] = batch
             self.report.adopted += 1
@@ -235,8 +236,7 @@ class Applier:
     def _plan(self) -> Plan:
         store = db.DuckDBStore(self.state)
         ids = list(self.specs)
-        self.observed = store.observe(ids)
-        extra = store.requests(ids)
+        self.observed, extra = store.plan_inputs(ids)
         self.run_specs = {
             s.id: dataclasses.replace(s, requests=s.requests + extra[s.id]) if s.id in extra else s
             for s in self.specs.values()

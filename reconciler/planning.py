@@ -68,8 +68,7 @@ def plan_pipelines(
     """Plan loaded pipelines against the state at ``now``."""
     specs = tuple(p.spec for p in pipelines)
     ids = [p.id for p in pipelines]
-    observed = reader.observe(ids)
-    extra = reader.requests(ids)
+    observed, extra = reader.plan_inputs(ids)
     if extra:  # ad-hoc requests (``reconciler backfill``) join the declared ones
         specs = tuple(
             dataclasses.replace(s, requests=s.requests + extra[s.id]) if s.id in extra else s

@@ -116,6 +116,16 @@ class DuckDBStore:
         ids = list(pipeline_ids)
         return self._read(lambda conn: adhoc_requests(conn, ids), {})
 
+    def plan_inputs(
+        self, pipeline_ids: Iterable[str]
+    ) -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
+        """``observe`` and ``requests`` in one read (opening the file is ~15 ms each)."""
+        ids = list(pipeline_ids)
+        nothing: dict[str, tuple[BackfillRequest, ...]] = {}
+        return self._read(
+            lambda conn: (observe(conn, ids), adhoc_requests(conn, ids)), (Observed(), nothing)
+        )
+
     def in_flight(self) -> list[Batch]:
         return self._read(in_flight_batches, [])
 
@@ -347,11 +357,12 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
 
 def adhoc_requests(conn: Connection, ids: list[str]) -> dict[str, tuple[BackfillRequest, ...]]:
     out: dict[str, list[BackfillRequest]] = {}
+    wanted = set(ids)
     for pid, rid, start, end, priority, reason in conn.execute(
         """SELECT pipeline_id, request_id, date_from, date_to, priority, reason
            FROM backfill_requests ORDER BY requested_at"""
     ).fetchall():
-        if pid in ids:
+        if pid in wanted:
             out.setdefault(pid, []).append(BackfillRequest(rid, start, end, priority, reason or ""))
     return {k: tuple(v) for k, v in out.items()}
 

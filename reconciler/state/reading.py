@@ -18,6 +18,12 @@ class StateReader(Protocol):
 
     def requests(self, pipeline_ids: Iterable[str]) -> dict[str, tuple[BackfillRequest, ...]]: ...
 
+    def plan_inputs(
+        self, pipeline_ids: Iterable[str]
+    ) -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
+        """``observe`` and ``requests`` together, read at one moment."""
+        ...
+
     def history(self, pipeline_id: str, limit: int) -> list[HistoryRow]: ...
 
     def close(self) -> None: ...
@@ -31,6 +37,11 @@ class EmptyState:
 
     def requests(self, pipeline_ids: Iterable[str]) -> dict[str, tuple[BackfillRequest, ...]]:
         return {}
+
+    def plan_inputs(
+        self, pipeline_ids: Iterable[str]
+    ) -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
+        return Observed(), {}
 
     def history(self, pipeline_id: str, limit: int) -> list[HistoryRow]:
         return []
