@@ -278,19 +278,25 @@ def _decide_progression(
         pieces.actions.append(Action(spec.id, "run", (latest,), spec.priority, 1))
     if claimed:
         _requests(spec, claimed, pieces)
-    block = BackfillBlock(
-        spec.id,
-        spec.priority,
-        coverage,
-        lo,
-        hi - step if run_latest else hi,
-        origin,
-        step,
-        spec.max_dates if spec.multi_date else 1,
-        spec.order == "newest_first",
-        tuple(sorted(special)),
-    )
-    if block.dates:
+    last = hi - step if run_latest else hi
+    if step == 1 and last - lo + 1 - coverage.days_within(lo, last) <= len(special):
+        # every hole is a date decided above (an imported history's failures): no
+        # block to build (the special dates are uncovered days of [lo, last])
+        block = None
+    else:
+        block = BackfillBlock(
+            spec.id,
+            spec.priority,
+            coverage,
+            lo,
+            last,
+            origin,
+            step,
+            spec.max_dates if spec.multi_date else 1,
+            spec.order == "newest_first",
+            tuple(sorted(special)),
+        )
+    if block is not None and block.dates:
         if spec.auto_backfill:
             pieces.block = block
         else:
@@ -378,6 +384,8 @@ def _requests(spec: PipelineSpec, claimed: Mapping[date, BackfillRequest], piece
 
 
 def _waiting_and_gaps(spec: PipelineSpec, open_: _Open, pieces: _Pieces) -> None:
+    if not open_.waiting and not open_.gaps:
+        return
     for (due_at, attempt), dates in sorted(open_.waiting.items()):
         for group in _group_consecutive(spec, dates):
             pieces.waiting.append(Waiting(spec.id, group, due_at, attempt))
