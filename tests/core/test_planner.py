@@ -186,6 +186,35 @@ KIND_CASES = [
         id="only-a-never-attempted-latest-is-run",
     ),
     pytest.param(
+        spec(retry=RetryPolicy(enabled=False)),
+        state(
+            "2024-01-01,2024-01-03..2024-01-05,2024-01-07..2024-01-10",
+            failed={"2024-01-02,2024-01-06": fail(1, "2024-01-01")},
+        ),
+        ["gap p 2024-01-02 retries_exhausted", "gap p 2024-01-06 retries_exhausted"],
+        id="every-hole-a-failure-no-backfill",  # (an imported history)
+    ),
+    pytest.param(
+        spec(retry=RetryPolicy(enabled=False)),
+        state(
+            "2024-01-01,2024-01-04..2024-01-05,2024-01-07..2024-01-09",
+            failed={"2024-01-02,2024-01-06": fail(1, "2024-01-01")},
+        ),
+        [
+            "run p 2024-01-10",
+            "backfill p 2024-01-03 p=0",
+            "gap p 2024-01-02 retries_exhausted",
+            "gap p 2024-01-06 retries_exhausted",
+        ],
+        id="failures-and-one-plain-hole",
+    ),
+    pytest.param(
+        spec(retry=RetryPolicy(enabled=False)),
+        state("2024-01-02..2024-01-09", failed={"2024-01-01,2024-01-10": fail(1, "2024-01-01")}),
+        ["gap p 2024-01-01 retries_exhausted", "gap p 2024-01-10 retries_exhausted"],
+        id="failed-first-and-latest-dates",
+    ),
+    pytest.param(
         spec(auto_backfill=False),
         state("2024-01-01..2024-01-03,2024-01-06"),
         [
