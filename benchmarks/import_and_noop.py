@@ -49,6 +49,14 @@ def run(cmd: list[str], cwd: Path) -> tuple[float, float, str]:
     return seconds, rss, last
 
 
+def machine_reference() -> float:
+    """Seconds for a fixed pure-Python loop: this machine's speed varies by 2-3x from
+    hour to hour, so a table carries the figure it was measured beside."""
+    began = time.perf_counter()
+    sum(range(10**8))
+    return time.perf_counter() - began
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pipelines", type=int, default=1000)
@@ -97,9 +105,11 @@ def main() -> None:
     noops = [run([*exe, "apply", *common], work) for _ in range(3)]
     t_noop, rss_noop, out_noop = min(noops)
     every = ", ".join(f"{t:.2f}" for t, _, _ in noops)
+    reference = machine_reference()
     print(
         f"## import-history and no-op apply ({args.pipelines:,} pipelines x {args.years} years)\n"
     )
+    print(f"machine reference: sum(range(10**8)) in {reference:.2f} s\n")
     print(
         f"history file: {rows:,} rows, {history.stat().st_size / 1e6:.1f} MB parquet "
         f"(generated in {generated:.1f} s)\n"
