@@ -410,6 +410,48 @@ def test_sync_reports_changes_and_keeps_timestamps_honest(store: Store) -> None:
     assert seen.applied_config["p"]["retry"] == 3
 
 
+def test_sync_writes_many_pipelines_and_their_parameters_at_once(store: Store) -> None:
+    """Creates, updates and unchanged rows mixed in one call, with rows of two shapes."""
+    later = NOW + timedelta(days=1)
+    fleet = [(pipeline_row(f"f{i}"), {"n": str(i), "target": f"t{i}"}) for i in range(50)]
+    bare = {"pipeline_id": "bare", "platform": "local", "config_json": "{}"}
+    with store.write() as w:
+        changes = w.sync_pipelines([*fleet, (bare, {})], NOW)
+    assert changes == {**{f"f{i}": "create" for i in range(50)}, "bare": "create"}
+    assert parameters(store, "f7") == {"n": "7", "target": "t7"}
+    edited = [(pipeline_row(f"f{i}", retry=i), {"n": "x"}) for i in range(0, 50, 2)]
+    with store.write() as w:  # every other one changes; p (from the fixture) is as it was
+        changes = w.sync_pipelines([*edited, fleet[1], (pipeline_row("p"), {})], later)
+    assert changes == {f"f{i}": "update" for i in range(0, 50, 2)}
+    assert parameters(store, "f2") == {"n": "x"} and parameters(store, "f3")["n"] == "3"
+    assert parameters(store, "p") == {"target": "x/{date}"}  # unchanged: not rewritten
+    seen = store.observe(["f2", "f3", "bare"])
+    assert seen.applied_config["f2"]["retry"] == 2 and "retry" not in seen.applied_config["f3"]
+    assert seen.of("f2").sla_since == NOW  # the same SLA: tracking goes on
+    assert seen.of("bare").sla_since is None
+    with store.write() as w:
+        stamps = {
+            pid: (created, updated)
+            for pid, created, updated in w.conn.execute(
+                "SELECT pipeline_id, created_at, updated_at FROM pipelines "
+                "WHERE pipeline_id IN ('f2', 'f3')"
+            ).fetchall()
+        }
+    naive_now, naive_later = NOW.replace(tzinfo=None), later.replace(tzinfo=None)
+    assert stamps == {"f2": (naive_now, naive_later), "f3": (naive_now, naive_now)}
+
+
+def parameters(store: Store, pid: str) -> dict[str, str]:
+    with store.write() as w:
+        rows = w.conn.execute(
+            "SELECT parameter_id, parameter_name, parameter_value FROM pipeline_parameters "
+            "WHERE pipeline_id = ?",
+            [pid],
+        ).fetchall()
+    assert all(row[0] == f"{pid}:{row[1]}" for row in rows)
+    return {name: value for _, name, value in rows}
+
+
 def test_sla_tracking_starts_when_the_sla_is_applied(store: Store) -> None:
     """An SLA added to an old pipeline must not turn its whole history into breaches."""
     later, much_later = NOW + timedelta(days=1), NOW + timedelta(days=2)
