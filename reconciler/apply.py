@@ -154,6 +154,7 @@ class Applier:
             gc.unfreeze()  # (``run --interval`` plans again: this pass's objects may go)
 
     def _run(self) -> ApplyReport:
+        """The pass itself; what it freezes is unfrozen by ``run``, so call that."""
         # config, state and plan live for the whole pass: built with the cyclic collector
         # off, then frozen, so later collections scan only what the pass creates
         with _no_cyclic_gc(keep=True):

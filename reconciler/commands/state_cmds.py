@@ -35,9 +35,11 @@ def backfill(
     now_text: str | None,
 ) -> None:
     """Enqueue an ad-hoc backfill; the next apply plans it like a declared request."""
+    import re
     from datetime import date
 
     from reconciler.config.loading import load_config
+    from reconciler.config.value_types import REQUEST_ID_PATTERN
     from reconciler.core.spec import BackfillRequest
     from reconciler.state import duckdb_store as db
     from reconciler.state.connection import transaction
@@ -48,6 +50,13 @@ def backfill(
         raise click.BadParameter(f"expected YYYY-MM-DD dates: {exc}") from exc
     if end < start:
         raise click.BadParameter(f"--to {end} is before --from {start}")
+    if request_id is not None and not re.fullmatch(REQUEST_ID_PATTERN, request_id):
+        # (as a declared request's id: ids are stored, compared and packed as they are)
+        raise click.BadParameter(
+            f"{request_id!r}: expected letters, digits, '.', '_' and '-', starting with a "
+            "letter or digit, at most 128 characters",
+            param_hint="--id",
+        )
     pipelines = {p.id: p for p in load_config(config_dir)}
     if pipeline_id not in pipelines:
         fail(f"no pipeline with id {pipeline_id!r} in {config_dir}")

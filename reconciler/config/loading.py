@@ -38,6 +38,8 @@ class LoadedPipeline:
     digest: str
     text: str = field(repr=False)
     _model: AnyPipeline | None = field(default=None, repr=False)
+    # from the config cache: ``spec``, ``config_json`` and ``notifies`` come with it
+    cached: bool = field(default=False, repr=False)
 
     @classmethod
     def of(cls, model: AnyPipeline, file: str, digest: str, text: str) -> LoadedPipeline:
@@ -66,9 +68,9 @@ class LoadedPipeline:
     @cached_property
     def flat(self) -> dict[str, Any]:
         """Flat ``field: value`` config, as stored and diffed."""
-        if self._model is None and "config_json" in self.__dict__:
-            # from the cache: the stored text parsed is the same mapping (JSON values)
-            parsed: dict[str, Any] = json.loads(self.__dict__["config_json"])
+        if self._model is None and self.cached:
+            # the stored text parsed is the same mapping (JSON values, keys sorted)
+            parsed: dict[str, Any] = json.loads(self.config_json)
             return parsed
         from reconciler.config.specs import flat_config
 
@@ -150,7 +152,7 @@ def _cached_file(path: Path, cache: ConfigCache) -> tuple[LoadedPipeline | None,
         return load_file(path)
     entry = cache.get(path.name, stat, path)
     if entry is not None:
-        hit = LoadedPipeline(entry.pipeline_id, str(path), entry.digest, entry.text)
+        hit = LoadedPipeline(entry.pipeline_id, str(path), entry.digest, entry.text, cached=True)
         hit.__dict__.update(spec=entry.spec, config_json=entry.config_json, notifies=entry.notifies)
         return hit, []
     pipeline, problems = load_file(path)

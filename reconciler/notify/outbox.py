@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from reconciler.clock import Clock
 from reconciler.core.calendar import next_scheduled
 from reconciler.core.spec import PipelineSpec
 from reconciler.notify.channels import channels
-from reconciler.notify.messages import NextDate, build_messages
+from reconciler.notify.messages import Message, NextDate, build_messages
 from reconciler.state import notification_rows as rows_db
 from reconciler.state.connection import Connection
 from reconciler.state.notification_rows import NewNotification, NotificationRow, SendResult
@@ -45,12 +45,18 @@ def backoff(attempt: int, retry_after: float | None) -> float:
     return float(max(delay, retry_after or 0.0))
 
 
-def _deliver(*args: object, **kwargs: object) -> list[Delivery]:
+def _deliver(
+    messages: Sequence[Message],
+    configs: Mapping[tuple[str, str], ChannelModel],
+    env: Mapping[str, str],
+    now: datetime,
+) -> list[Delivery]:
     """``dispatch.deliver``, imported when something is sent: the channels' clients
-    (httpx, smtplib) are not loaded by a pass with nothing to say."""
+    (httpx, smtplib) are not loaded by a pass with nothing to say. (``Outbox.start``
+    imports it first in the calling thread, not in the sending one.)"""
     from reconciler.notify.dispatch import deliver
 
-    return deliver(*args, **kwargs)  # type: ignore[arg-type]
+    return deliver(messages, configs, env, now)
 
 
 def _following(spec: PipelineSpec) -> NextDate:
@@ -130,6 +136,10 @@ class Outbox:
         if not claimed:
             return
         messages = build_messages(claimed, self.names, self.following)
+        # the dispatcher's first import happens here, never in the sending thread while
+        # this one imports something else (quality engines load lazily too)
+        import reconciler.notify.dispatch  # noqa: F401
+
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notify")
         self._future = self._pool.submit(

@@ -318,6 +318,10 @@ def test_backfill_then_apply_reruns_covered_dates_once(tmp_path: Path, cli) -> N
     assert queue == [(d, "done", 9) for d in days(3, 5)]
     duplicate = cli("backfill", "p", "--from", "2026-01-03", "--to", "2026-01-04", "--id", "fix-1")
     assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+    for bad in ("fix\x1e2", "-x", "a b", "x" * 129):
+        refused = cli("backfill", "p", "--from", "2026-01-03", "--to", "2026-01-04", "--id", bad)
+        assert refused.returncode == 1 and "--id" in refused.stderr, bad
+        assert "Traceback" not in refused.stderr
 
 
 def test_history_lists_runs_newest_first(tmp_path: Path, cli) -> None:
