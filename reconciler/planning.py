@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reconciler.config.loading import LoadedPipeline, load_config
-from reconciler.core.calendar import next_scheduled
+from reconciler.core.calendar import following
 from reconciler.core.plan import Plan
 from reconciler.core.plan_diff import PlanComparison, compare_plans
 from reconciler.core.planner import plan
@@ -29,10 +29,7 @@ class PlanResult:
     def adjacency(self) -> dict[str, NextDate]:
         """Per pipeline, the next scheduled date: how renderers compress date runs."""
 
-        def following(spec: PipelineSpec) -> NextDate:
-            return lambda d: next_scheduled(spec.schedule, d)
-
-        return {spec.id: following(spec) for spec in self.specs}
+        return {spec.id: following(spec.schedule) for spec in self.specs}
 
 
 def select(

@@ -118,6 +118,27 @@ def next_scheduled(s: Schedule, after: date) -> date | None:
     return next(_ascending(s, *_window(s, after.toordinal() + 1, _MAX_ORDINAL)), None)
 
 
+def following(s: Schedule) -> Callable[[date], date | None]:
+    """``next_scheduled`` for one schedule, worked out once: renderers ask it for every
+    date of a plan (10^5 of them), and a progression needs only arithmetic."""
+    _check(s)
+    prog = progression(s)
+    if prog is None:
+        return lambda after: next_scheduled(s, after)
+    origin, step = prog
+    start = s.start.toordinal()
+    end = s.end.toordinal() if s.end is not None else _MAX_ORDINAL
+    fromordinal = date.fromordinal
+
+    def after_(after: date) -> date | None:
+        lo = max(after.toordinal() + 1, start)
+        # the first term >= lo, as in ``_runs``
+        o = origin - ((origin - lo) // step) * step
+        return fromordinal(o) if o <= end else None
+
+    return after_
+
+
 def prev_scheduled(s: Schedule, before: date) -> date | None:
     """The last scheduled date strictly before ``before``; None if none precedes it."""
     return next(_descending(s, *_window(s, _MIN_ORDINAL, before.toordinal() - 1)), None)

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from reconciler.core.calendar import (
     count_between,
     due_instant,
+    following,
     is_scheduled,
     last_due_day,
     local_instant,
@@ -782,6 +783,21 @@ def test_next_and_prev_agree_with_the_list(data: st.DataObject) -> None:
     if nxt is not None:
         assert is_scheduled(s, nxt)
         assert prev_scheduled(s, nxt) == (prv if not is_scheduled(s, pivot) else pivot)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_following_is_next_scheduled_for_any_date(data: st.DataObject) -> None:
+    """The per-schedule shortcut renderers use: the same answer on and off the schedule,
+    before its start and after its end."""
+    s = data.draw(schedules())
+    first, last = data.draw(ranges(s))
+    step = following(s)
+    for d in (first, last, s.start - ONE_DAY, s.start, *scheduled_between(s, first, last)[:20]):
+        assert step(d) == next_scheduled(s, d), d
+    if s.end is not None:
+        assert step(s.end) is None and step(s.end - ONE_DAY) == next_scheduled(s, s.end - ONE_DAY)
+    assert step(date.max) is None
 
 
 @settings(max_examples=300, deadline=None)

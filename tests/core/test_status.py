@@ -1,0 +1,59 @@
+"""``reconciler status`` figures against a date-by-date count, for any schedule."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.core.calendar import due_instant, next_scheduled, scheduled_between
+from reconciler.core.coverage import Failed, PipelineObserved
+from reconciler.core.intervals import Coverage
+from reconciler.core.planner import due_window
+from reconciler.core.spec import PipelineSpec, Schedule
+from reconciler.core.status import pipeline_status
+
+START = date(2024, 1, 1)
+ENDED = datetime(2024, 1, 1, tzinfo=UTC)
+RANGES = st.lists(st.tuples(st.integers(-10, 160), st.integers(1, 40)), max_size=6)
+
+
+@st.composite
+def schedules(draw: st.DrawFn) -> Schedule:
+    kind = draw(st.sampled_from(["daily", "daily", "weekly", "monthly"]))
+    days: tuple[int, ...] = ()
+    if kind == "weekly":
+        days = tuple(draw(st.lists(st.integers(0, 6), min_size=1, max_size=3, unique=True)))
+    elif kind == "monthly":
+        days = tuple(draw(st.lists(st.integers(1, 28), min_size=1, max_size=3, unique=True)))
+    every = draw(st.sampled_from([1, 1, 1, 2, 3]))
+    end = draw(st.none() | st.integers(20, 150).map(lambda n: START + timedelta(days=n)))
+    return Schedule(kind, START, every=every, days=days, end=end, at=time(2))
+
+
+@settings(max_examples=300, deadline=None)
+@given(schedules(), RANGES, st.data(), st.integers(-5, 170))
+def test_status_counts_every_due_date_once(
+    schedule: Schedule, ranges: list[tuple[int, int]], data: st.DataObject, now_offset: int
+) -> None:
+    now = datetime.combine(START + timedelta(days=now_offset), time(12), UTC)
+    spec = PipelineSpec("p", schedule)
+    # runs of covered days: they often cross the window's ends
+    covered = {START + timedelta(days=a + i) for a, n in ranges for i in range(n)}
+    window = due_window(schedule, now)
+    due = scheduled_between(schedule, *window) if window else []
+    open_ = sorted(set(due) - covered)
+    failed = set(data.draw(st.lists(st.sampled_from(open_), unique=True))) if open_ else set()
+    obs = PipelineObserved(
+        Coverage.of((d, d) for d in sorted(covered)), {d: Failed(1, ENDED) for d in failed}
+    )
+    got = pipeline_status(spec, obs, now)
+    done = [d for d in due if d in covered]
+    assert (got.due, got.covered, got.failed) == (len(due), len(done), len(failed))
+    assert got.missing == len(due) - len(done) - len(failed)
+    assert got.last_covered == (done[-1] if done else None)
+    if window is not None:
+        nxt = next_scheduled(schedule, window[1])
+        assert got.next_date == nxt
+        assert got.next_due_at == (due_instant(schedule, nxt) if nxt else None)
