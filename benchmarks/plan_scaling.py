@@ -543,10 +543,8 @@ def phases(config: Path, state: Path) -> list[tuple[str, float]]:
         specs = tuple(p.spec for p in pipelines)
     ids = [p.id for p in pipelines]
     reader = open_reader(str(state))
-    with phase("state: observe"):
-        observed = reader.observe(ids)
-    with phase("state: requests"):
-        extra = reader.requests(ids)
+    with phase("state: observe and ad-hoc requests"):
+        observed, extra = reader.plan_inputs(ids)
     specs = tuple(dataclasses.replace(s, requests=s.requests + extra.get(s.id, ())) for s in specs)
     with phase("flat config (desired)"):
         desired = {p.id: p.flat for p in pipelines}

@@ -109,6 +109,10 @@ class Coverage(Sequence[DateRange]):
         days -= max(ends[hi - 1] - last, 0)
         return days
 
+    def uncovered_within(self, first: int, last: int) -> int:
+        """How many days of ordinals ``[first, last]`` are not covered (0 if empty)."""
+        return max(last - first + 1, 0) - self.days_within(first, last)
+
     def holes(self, first: int, last: int) -> Iterator[tuple[int, int]]:
         """Ordinal ranges of ``[first, last]`` outside the coverage, ascending.
 

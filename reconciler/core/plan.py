@@ -69,8 +69,7 @@ class BackfillBlock:
         if step == 1 and (batch == 1 or not self.exclude):
             # the runs are the coverage's holes: count them with sums done in C
             # (excluded dates lie in the holes, inside [first, last], by construction)
-            dates = max(last - first + 1, 0) - self.coverage.days_within(first, last)
-            dates -= len(self.exclude)
+            dates = self.coverage.uncovered_within(first, last) - len(self.exclude)
             actions = dates
             if batch > 1:  # ceil(n / batch) summed as -sum(-n // batch)
                 lengths = self.coverage.hole_lengths(first, last)

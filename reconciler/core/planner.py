@@ -279,7 +279,7 @@ def _decide_progression(
     if claimed:
         _requests(spec, claimed, pieces)
     last = hi - step if run_latest else hi
-    if step == 1 and last - lo + 1 - coverage.days_within(lo, last) <= len(special):
+    if step == 1 and coverage.uncovered_within(lo, last) <= len(special):
         # every hole is a date decided above (an imported history's failures): no
         # block to build. ``special`` holds only uncovered days of [lo, last] (the
         # rule ``BackfillBlock.exclude`` states), so this is its ``dates == 0``

@@ -108,10 +108,10 @@ def _daily_counts(obs: PipelineObserved, first: date, latest: date) -> Counts:
     fleet's status over ten years of scattered holes is 10^5 ranges)."""
     coverage = obs.coverage
     lo, hi = first.toordinal(), latest.toordinal()
-    covered = coverage.days_within(lo, hi)
+    uncovered = coverage.uncovered_within(lo, hi)
     k = bisect_right(coverage.starts, hi) - 1
     last_covered = None
     if k >= 0 and coverage.ends[k] >= lo:
         last_covered = date.fromordinal(min(coverage.ends[k], hi))
     due = hi - lo + 1
-    return covered, last_covered, due, due - covered
+    return due - uncovered, last_covered, due, uncovered

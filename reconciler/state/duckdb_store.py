@@ -111,15 +111,11 @@ class DuckDBStore:
         ids = list(pipeline_ids)
         return self._read(lambda conn: observe(conn, ids), Observed())
 
-    def requests(self, pipeline_ids: Iterable[str]) -> dict[str, tuple[BackfillRequest, ...]]:
-        """Ad-hoc backfill requests (``reconciler backfill``), per pipeline."""
-        ids = list(pipeline_ids)
-        return self._read(lambda conn: adhoc_requests(conn, ids), {})
-
     def plan_inputs(
         self, pipeline_ids: Iterable[str]
     ) -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
-        """``observe`` and ``requests`` in one read (opening the file is ~15 ms each)."""
+        """``observe`` and the ad-hoc backfill requests (``reconciler backfill``) per
+        pipeline, in one read (opening the file costs ~15 ms)."""
         ids = list(pipeline_ids)
         nothing: dict[str, tuple[BackfillRequest, ...]] = {}
         return self._read(

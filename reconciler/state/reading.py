@@ -16,12 +16,10 @@ class StateReader(Protocol):
 
     def observe(self, pipeline_ids: Iterable[str]) -> Observed: ...
 
-    def requests(self, pipeline_ids: Iterable[str]) -> dict[str, tuple[BackfillRequest, ...]]: ...
-
     def plan_inputs(
         self, pipeline_ids: Iterable[str]
     ) -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
-        """``observe`` and ``requests`` together, read at one moment."""
+        """``observe`` and the ad-hoc backfill requests, read at one moment."""
         ...
 
     def history(self, pipeline_id: str, limit: int) -> list[HistoryRow]: ...
@@ -34,9 +32,6 @@ class EmptyState:
 
     def observe(self, pipeline_ids: Iterable[str]) -> Observed:
         return Observed()
-
-    def requests(self, pipeline_ids: Iterable[str]) -> dict[str, tuple[BackfillRequest, ...]]:
-        return {}
 
     def plan_inputs(
         self, pipeline_ids: Iterable[str]

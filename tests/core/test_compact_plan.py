@@ -24,6 +24,7 @@ def test_coverage_counts_and_holes_match_the_days(covered: set[int], a: int, b: 
     assert cov.days_within(lo, hi) == len(inside)
     holes = [o for x, y in cov.holes(lo, hi) for o in range(x, y + 1)]
     assert holes == [o for o in range(lo, hi + 1) if o not in inside]
+    assert cov.uncovered_within(lo, hi) == len(holes)
     window = list(range(lo, hi + 1))
     assert cov.any_of(window) == any(o - BASE in covered for o in window)
     for o in range(lo, hi + 1):
