@@ -64,7 +64,7 @@ sys.path.insert(0, str(ROOT))
 from reconciler.core.coverage import Observed, PipelineObserved  # noqa: E402
 from reconciler.core.intervals import Coverage  # noqa: E402
 from reconciler.core.planner import due_window, plan  # noqa: E402
-from reconciler.core.spec import PipelineSpec, Schedule  # noqa: E402
+from reconciler.core.spec import PipelineSpec, Schedule, with_adhoc  # noqa: E402
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo")
@@ -522,7 +522,6 @@ def measure_e2e(ds: Dataset, config: Path, state: Path, runs: int) -> list[Row]:
 
 def phases(config: Path, state: Path) -> list[tuple[str, float]]:
     """Where ``make_plan`` + JSON rendering spend their time, in process, one run."""
-    import dataclasses
 
     from reconciler.config.loading import load_config
     from reconciler.render.plan_json import plan_to_json
@@ -545,7 +544,7 @@ def phases(config: Path, state: Path) -> list[tuple[str, float]]:
     reader = open_reader(str(state))
     with phase("state: observe and ad-hoc requests"):
         observed, extra = reader.plan_inputs(ids)
-    specs = tuple(dataclasses.replace(s, requests=s.requests + extra.get(s.id, ())) for s in specs)
+    specs = tuple(with_adhoc(specs, extra))
     with phase("flat config (desired)"):
         desired = {p.id: p.flat for p in pipelines}
     with phase("plan (incl. a config diff of every pipeline; the CLI skips equal texts)"):

@@ -36,7 +36,7 @@ from reconciler.core.calendar import sla_deadline
 from reconciler.core.coverage import Observed
 from reconciler.core.plan import Action, Plan
 from reconciler.core.planner import plan as make_plan
-from reconciler.core.spec import PipelineSpec
+from reconciler.core.spec import PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, Problem, ReconcilerError
 from reconciler.notify.outbox import Outbox
 from reconciler.notify.pass_events import PassEvents
@@ -238,10 +238,7 @@ class Applier:
         store = db.DuckDBStore(self.state)
         ids = list(self.specs)
         self.observed, extra = store.plan_inputs(ids)
-        self.run_specs = {
-            s.id: dataclasses.replace(s, requests=s.requests + extra[s.id]) if s.id in extra else s
-            for s in self.specs.values()
-        }
+        self.run_specs = {s.id: s for s in with_adhoc(self.specs.values(), extra)}
         return make_plan(list(self.run_specs.values()), self.observed, self.clock.now())
 
     def _startable(self, actions: list[Action]) -> list[Action]:

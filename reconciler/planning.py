@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,7 +12,7 @@ from reconciler.core.calendar import following
 from reconciler.core.plan import Plan
 from reconciler.core.plan_diff import PlanComparison, compare_plans
 from reconciler.core.planner import plan
-from reconciler.core.spec import BackfillRequest, PipelineSpec
+from reconciler.core.spec import BackfillRequest, PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, PlanError
 from reconciler.render.dates import NextDate
 from reconciler.state.applied import AppliedConfigs
@@ -66,11 +65,8 @@ def plan_pipelines(
     specs = tuple(p.spec for p in pipelines)
     ids = [p.id for p in pipelines]
     observed, extra = reader.plan_inputs(ids)
-    if extra:  # ad-hoc requests (``reconciler backfill``) join the declared ones
-        specs = tuple(
-            dataclasses.replace(s, requests=s.requests + extra[s.id]) if s.id in extra else s
-            for s in specs
-        )
+    if extra:
+        specs = tuple(with_adhoc(specs, extra))
     applied = observed.applied_config
     same: set[str] = set()
     if isinstance(applied, AppliedConfigs):

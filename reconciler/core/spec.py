@@ -6,7 +6,8 @@ slotted dataclasses unpickle through a Python ``__setstate__`` (three times slow
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, time
 from typing import Literal
 
@@ -80,3 +81,11 @@ class PipelineSpec:
     requests: tuple[BackfillRequest, ...] = ()
     sla_time: time | None = None
     sla_notify: bool = False
+
+
+def with_adhoc(
+    specs: Iterable[PipelineSpec], adhoc: Mapping[str, tuple[BackfillRequest, ...]]
+) -> list[PipelineSpec]:
+    """The specs with their ad-hoc requests (``reconciler backfill``, kept in the state)
+    after the declared ones; a spec without any is returned as it is."""
+    return [replace(s, requests=s.requests + adhoc[s.id]) if s.id in adhoc else s for s in specs]

@@ -16,7 +16,7 @@ from reconciler.core.coverage import Failed, InFlight, Observed, PipelineObserve
 from reconciler.core.intervals import DateRange
 from reconciler.core.plan import Plan
 from reconciler.core.planner import plan
-from reconciler.core.spec import BackfillRequest, PipelineSpec, RetryPolicy, Schedule
+from reconciler.core.spec import BackfillRequest, PipelineSpec, RetryPolicy, Schedule, with_adhoc
 from reconciler.render.dates import compress
 from reconciler.render.plan_json import plan_from_dict, plan_to_dict
 from reconciler.render.plan_schema import plan_problems
@@ -771,3 +771,12 @@ def test_nothing_due_is_no_change() -> None:
 def test_naive_now_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         plan([spec()], Observed(), datetime(2024, 1, 10))
+
+
+def test_ad_hoc_requests_follow_the_declared_ones() -> None:
+    declared = BackfillRequest("declared", D("2024-01-02"), D("2024-01-03"))
+    adhoc = BackfillRequest("adhoc-1", D("2024-01-05"), D("2024-01-05"), 4)
+    p, q = spec("p", requests=(declared,)), spec("q")
+    got = with_adhoc([p, q], {"p": (adhoc,), "gone": (adhoc,)})
+    assert [s.requests for s in got] == [(declared, adhoc), ()]
+    assert got[1] is q  # untouched specs are not copied
