@@ -28,7 +28,7 @@ FORBIDDEN = (
     "reconciler.apply",
     "reconciler.notify",
 )
-# "now" is passed in, never read: SPEC and STYLE habit 8
+# "now" is passed in, never read (docs/architecture.md, Time)
 CLOCK_CALLS = {
     ("datetime", "now"),
     ("datetime", "utcnow"),

@@ -27,7 +27,7 @@ def test_file_loads_without_problems(path: Path) -> None:
     loaded, problems = load_file(path)
     assert [str(p) for p in problems] == []
     assert loaded is not None
-    # SPEC section 2: pipelines.d/<id>.yaml, one pipeline per file
+    # pipelines.d/<id>.yaml, one pipeline per file
     assert loaded.id == path.stem
 
 

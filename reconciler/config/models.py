@@ -1,4 +1,4 @@
-"""Pydantic models of a pipeline file (SPEC section 2): the config boundary.
+"""Pydantic models of a pipeline file : the config boundary.
 
 Models are frozen and forbid unknown keys. Checks that need the whole pipeline
 (templates, secrets) live in ``checks.py`` so their errors can point at a field.
@@ -136,7 +136,7 @@ _DAYS_BY_TYPE: JsonDict = {
 
 
 class ScheduleModel(Strict):
-    """Which dates exist and when each becomes due (SPEC section 3)."""
+    """Which dates exist and when each becomes due (docs/calendar.md)."""
 
     model_config = ConfigDict(json_schema_extra=_DAYS_BY_TYPE)
 

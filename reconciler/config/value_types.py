@@ -21,7 +21,7 @@ HHMM_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+$"
 PARAMETER_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
-# https anywhere; plain http only to the loopback names SPEC section 2 lists. The same
+# https anywhere; plain http only to the loopback names (127.0.0.1, localhost, [::1]). The same
 # pattern goes into the JSON Schema, so editors flag what validate rejects.
 URL_PATTERN = r"^(https://|http://(localhost|127\.0\.0\.1|\[::1\])([:/?#]|$))"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

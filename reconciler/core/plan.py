@@ -410,7 +410,7 @@ class Plan:
 
     @property
     def summary(self) -> dict[str, int]:
-        """Dates per kind, plus the number of pipelines (SPEC section 5)."""
+        """Dates per kind, plus the number of pipelines (docs/plan-json.md)."""
         counts = {
             "pipelines": self.pipelines,
             "run": 0,

@@ -1,4 +1,4 @@
-"""The planner: desired coverage minus observed state, at ``now``, as a ``Plan`` (SPEC §4).
+"""The planner: desired coverage minus observed state, at ``now``, as a ``Plan`` (docs/planning.md).
 
 Cost grows with the number of pipelines and of dates that need something, not with
 the length of history: covered dates are walked as ranges, never one by one.
@@ -121,7 +121,7 @@ def _claims(
 
 
 def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> _Pieces:
-    """Decide every due, uncovered date of one pipeline (SPEC §4)."""
+    """Decide every due, uncovered date of one pipeline (docs/planning.md)."""
     schedule = spec.schedule
     return _plan_in_window(spec, obs, now, due_window(schedule, now), progression(schedule))
 
@@ -434,7 +434,7 @@ def plan(
     """The plan for ``pipelines`` given ``observed`` state, at ``now`` (aware)."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    # Order (SPEC §4): poll, retry, run by date; then backfills by priority, pipelines
+    # Order (docs/planning.md): poll, retry, run by date; then backfills by priority, pipelines
     # taking turns (in id order) each in its own backfill.order; notify last. Buckets
     # instead of one big sort: a plan can hold 10^5 single-date backfills.
     others: list[tuple[OrderKey, Action]] = []

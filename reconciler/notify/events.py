@@ -40,7 +40,7 @@ def notes(
 
 
 def exhausted(policy: RetryPolicy, attempt: int) -> bool:
-    """No retry follows a failure of ``attempt`` (SPEC section 4)."""
+    """No retry follows a failure of ``attempt`` (docs/planning.md, retries)."""
     return not policy.enabled or attempt - 1 >= policy.max_retries
 
 

@@ -34,7 +34,7 @@ from reconciler.errors import PermanentError, TransientError
 
 USER_AGENT = f"backfill-reconciler/{__version__}"
 MESSAGE_LIMIT = 300  # characters of a platform's message kept in an error
-DEFAULT_RETRY_AFTER = 1.0  # seconds, when a 429 or 503 does not say (api-contracts.md)
+DEFAULT_RETRY_AFTER = 1.0  # seconds, when a 429 or 503 does not say (as Databricks does)
 T = TypeVar("T")
 
 

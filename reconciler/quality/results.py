@@ -1,4 +1,4 @@
-"""A check's verdict, and how a query's answer becomes one (SPEC section 2).
+"""A check's verdict, and how a query's answer becomes one (docs/planning.md, data-quality checks).
 
 A check query answers either one boolean (true passes) or rows that are failures (no
 rows passes). Anything else is read as failing rows, with a hint when it looks like a

@@ -3,7 +3,7 @@
 The strip has at most ``width`` cells over the pipeline's due dates, oldest first; a
 cell stands for a run of consecutive scheduled dates and shows the worst of them, so a
 single missing date is never averaged away. It is built from the plan alone: every
-due date the plan does not mention is covered (SPEC §4 gives each uncovered due date
+due date the plan does not mention is covered (docs/planning.md gives each uncovered due date
 exactly one entry).
 """
 

@@ -1,4 +1,4 @@
-"""A plan as JSON (``format_version`` 1, SPEC section 5), and back for saved plans."""
+"""A plan as JSON (``format_version`` 1, docs/plan-json.md), and back for saved plans."""
 
 from __future__ import annotations
 

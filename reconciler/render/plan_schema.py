@@ -1,6 +1,6 @@
 """JSON Schema (draft-07) of ``plan --format json``, published as ``schemas/plan.schema.json``.
 
-Written by hand from SPEC section 5, plus the keys the renderer adds: ``run_id`` (the
+Written by hand from docs/plan-json.md, plus the keys the renderer adds: ``run_id`` (the
 run a ``poll`` follows), ``event`` (what a ``notify`` is about) and ``attempt`` in
 ``waiting``, and two optional top-level keys: ``compare`` (``plan --compare-to``) and
 ``fingerprint`` (plans saved with ``plan --out``, checked by ``apply --plan``). Objects
@@ -211,7 +211,7 @@ PLAN_SCHEMA: dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "$id": SCHEMA_ID,
     "title": "Backfill reconciler plan",
-    "description": "The output of `reconciler plan --format json` (SPEC section 5).",
+    "description": "The output of `reconciler plan --format json` (docs/plan-json.md).",
     "type": "object",
     "required": [
         "format_version",

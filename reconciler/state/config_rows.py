@@ -1,4 +1,4 @@
-"""A pipeline model as a row of the ``pipelines`` table (SPEC section 7)."""
+"""A pipeline model as a row of the ``pipelines`` table (docs/state.md)."""
 
 from __future__ import annotations
 

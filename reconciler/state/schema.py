@@ -1,4 +1,4 @@
-"""The state store's tables (SPEC section 7) and ordered migrations.
+"""The state store's tables (docs/state.md) and ordered migrations.
 
 Each migration is a list of statements applied in one transaction; ``schema_version``
 records what was applied, so an older file is migrated in order and a newer or

@@ -1,4 +1,4 @@
-"""Calendar semantics of SPEC section 3: tables for the edge cases, properties for the rest."""
+"""Calendar semantics (docs/calendar.md): tables for the edge cases, properties for the rest."""
 
 from __future__ import annotations
 
@@ -688,7 +688,7 @@ ZONES = [
 
 
 def brute_force(s: Schedule, first: date, last: date) -> list[date]:
-    """SPEC section 3 read literally, one day at a time."""
+    """docs/calendar.md read literally, one day at a time."""
     out = []
     start_monday = s.start - timedelta(days=s.start.weekday())
     for i in range((last - first).days + 1):

@@ -1,7 +1,7 @@
-"""What the plan decides (SPEC section 4), table-driven from plain data: no store, no clock.
+"""What the plan decides (docs/planning.md), table-driven from plain data: no store, no clock.
 
 Each case is a pipeline, its observed state and ``now``; the expected plan is written
-as short lines (``kind pipeline dates extras``) straight from the SPEC's rules.
+as short lines (``kind pipeline dates extras``) straight from docs/planning.md.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Properties of the planner (issue 3), against a per-date oracle written from SPEC §4.
+"""Properties of the planner (issue 3), against a per-date oracle written from docs/planning.md.
 
-Random schedules, states and ``now``; for every due date the oracle says what SPEC §4
+Random schedules, states and ``now``; for every due date the oracle says what docs/planning.md
 makes of it, and the plan must say exactly the same, batched and ordered as §4 says.
 """
 
@@ -74,7 +74,7 @@ retry_policies = st.builds(
 
 
 def due_dates(s: Schedule, now: datetime) -> list[date]:
-    """D of SPEC §4, straight from the calendar."""
+    """The due dates, straight from the calendar."""
     last = last_due_day(s, now)
     if last is None:
         return []
@@ -142,7 +142,7 @@ def cases(draw: st.DrawFn, pid: str, now: datetime) -> tuple[PipelineSpec, Pipel
 def oracle(
     spec: PipelineSpec, obs: PipelineObserved, now: datetime
 ) -> dict[date, tuple[object, ...]]:
-    """SPEC §4 date by date: what each due date must become."""
+    """docs/planning.md date by date: what each due date must become."""
     due = due_dates(spec.schedule, now)
     expected: dict[date, tuple[object, ...]] = {}
     for d in due:
