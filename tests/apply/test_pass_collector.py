@@ -43,3 +43,38 @@ def test_a_pass_that_fails_leaves_the_collector_as_it_was(tmp_path: Path, broken
     with pytest.raises(ConfigError):
         applier(config, tmp_path / "state.duckdb").run()
     assert gc.isenabled() and gc.get_freeze_count() == 0
+
+
+def test_a_pass_leaves_objects_its_caller_froze_frozen_and_a_disabled_collector_off(
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "pipelines.d"
+    write_pipeline(config, "p", ["true"])
+    gc.freeze()  # the caller's own long-lived objects
+    gc.disable()
+    try:
+        applier(config, tmp_path / "state.duckdb").run()
+        assert not gc.isenabled()
+        # nothing of the caller's was thawed (gc.unfreeze would empty the frozen set)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_plan_leaves_the_collector_on(tmp_path: Path) -> None:
+    """``plan`` pauses the collector for its own objects only (it once left it off, so a
+    later test in the same process saw a disabled collector)."""
+    from click.testing import CliRunner
+
+    from reconciler.cli import main
+
+    config = tmp_path / "pipelines.d"
+    write_pipeline(config, "p", ["true"])
+    state = tmp_path / "state.duckdb"
+    result = CliRunner().invoke(
+        main, ["plan", "--config-dir", str(config), "--state", str(state), "--now", NOW.isoformat()]
+    )
+    assert result.exit_code == 0, result.output
+    assert "p" in result.output
+    assert gc.isenabled() and gc.get_freeze_count() == 0

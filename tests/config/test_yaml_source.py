@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, datetime
 
 import pytest
@@ -117,10 +116,10 @@ def test_aliases_are_shared_not_copied() -> None:
 def test_alias_bomb_is_refused_quickly(positions: bool) -> None:
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
-    began = time.perf_counter()
+    # 10^9 values if expanded: refused by counting, before anything is built (how long
+    # that takes is benchmarks/validate_bench.py's business, not a test's)
     with pytest.raises(yaml.YAMLError, match="aliases expand to more than"):
         parse_yaml("\n".join(lines) + "\n", positions=positions)
-    assert time.perf_counter() - began < 2
 
 
 def test_aliases_below_the_limit_are_fine() -> None:
