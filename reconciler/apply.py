@@ -30,6 +30,7 @@ from pathlib import Path
 from reconciler import collector, slots
 from reconciler.clock import Clock
 from reconciler.config.loading import LoadedPipeline, load_config
+from reconciler.config.rows import pipeline_row
 from reconciler.core.calendar import sla_deadline
 from reconciler.core.coverage import Observed
 from reconciler.core.plan import Action, Plan
@@ -46,7 +47,6 @@ from reconciler.quality.results import CheckResult
 from reconciler.run_values import rendered_parameters, run_values
 from reconciler.state import claims
 from reconciler.state import duckdb_store as db
-from reconciler.state.config_rows import pipeline_row
 from reconciler.state.connection import transaction
 from reconciler.state.locking import Holder, acquire, confirm, release
 from reconciler.state.records import Batch, Outcome, RunIntent, batch_key, short_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.config.models import PIPELINE_ADAPTER
-from reconciler.state.config_rows import pipeline_row
+from reconciler.config.rows import pipeline_row
 from reconciler.state.config_writes import COLUMN_TYPES
 from reconciler.state.connection import transaction
 

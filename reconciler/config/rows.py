@@ -1,15 +1,23 @@
-"""A pipeline model as a row of the ``pipelines`` table (docs/state.md)."""
+"""A pipeline model as a plain row of the ``pipelines`` table (docs/state.md).
+
+Made here, at the config boundary, so that the state store writes plain values and never
+sees a pydantic model.
+"""
 
 from __future__ import annotations
 
 import json
 import shlex
+from datetime import time
 from typing import TYPE_CHECKING, Any
-
-from reconciler.state.duckdb_store import sla_time_value
 
 if TYPE_CHECKING:
     from reconciler.config.models import AnyPipeline
+
+
+def _time(text: str) -> time:
+    hours, minutes = text.split(":")  # validated as HH:MM
+    return time(int(hours), int(minutes))
 
 
 def trigger_url(model: AnyPipeline) -> str | None:
@@ -52,7 +60,7 @@ def pipeline_row(model: AnyPipeline) -> dict[str, Any]:
         if channels
         else None,
         "data_quality_check": bool(model.quality.checks),
-        "sla_time": sla_time_value(model.sla.time) if model.sla else None,
+        "sla_time": _time(model.sla.time) if model.sla else None,
         "sla_breach_notification": model.sla.notify if model.sla else False,
         "config_json": json.dumps(flat_config(model), sort_keys=True),
     }
