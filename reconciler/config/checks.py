@@ -139,6 +139,8 @@ def template_problems(pipeline: AnyPipeline) -> list[tuple[Path, str]]:
                     fields.append((path, value, (), True))
     for i, check in enumerate(pipeline.quality.checks):
         fields.append((("quality", "checks", i, "sql"), check.sql, (), True))
+        reads = enumerate(check.reads)
+        fields += [(("quality", "checks", i, "reads", j), r, (), True) for j, r in reads]
     for name, value in pipeline.parameters.items():
         fields.append((("parameters", name), value, (), True))
     problems: list[tuple[Path, str]] = list(_parameter_cycles(pipeline.parameters))
