@@ -191,3 +191,18 @@ def test_reads_are_validated(tmp_path: Path, extra: str, expected: str) -> None:
     assert result.exit_code == 1
     assert f"{path}{expected}" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_placeholder_naming_a_column_fails_validation(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from reconciler.cli import main
+
+    path = tmp_path / "orders.yaml"
+    path.write_text(BASE.replace("sql: select true", "sql: 'select 1 as \"{date}\"'"))
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert (
+        f"{path}:11:12: quality.checks[0].sql: {{date}} is inside a double-quoted identifier"
+        in result.stderr
+    ), result.stderr
