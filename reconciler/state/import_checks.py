@@ -133,7 +133,9 @@ def create_clean(conn: Connection, columns: set[str], now: datetime) -> None:
     conn.execute(
         f"""CREATE TEMP TABLE clean AS
             SELECT c.* EXCLUDE (raw_date, raw_status, raw_start, raw_end),
-                   CASE WHEN k.pipeline_id IS NOT NULL
+                   CASE WHEN c.pipeline_id IS NULL OR trim(c.pipeline_id) = ''
+                        THEN 'pipeline_id is empty'
+                        WHEN k.pipeline_id IS NOT NULL
                         THEN {reason_sql(now.isoformat(timespec="seconds"))} END AS reason
             FROM (SELECT rowid - (SELECT min(rowid) FROM incoming) AS row_index,
                          CAST(pipeline_id AS VARCHAR) AS pipeline_id,

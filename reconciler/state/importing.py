@@ -114,7 +114,7 @@ def import_history(
             conn.execute(
                 """SELECT pipeline_id, count(*) FROM clean
                    WHERE pipeline_id NOT IN (SELECT pipeline_id FROM calendar)
-                      OR pipeline_id IS NULL
+                     AND reason IS NULL
                    GROUP BY pipeline_id ORDER BY pipeline_id"""
             ).fetchall()
         )

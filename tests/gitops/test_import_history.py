@@ -55,6 +55,7 @@ BAD_ROWS = [
     "orders_daily,2026-06-02,done",  # 8: bad status
     "weekly,2026-01-07,failed",  # 9: fine (a Wednesday)
     "ghost,2026-01-01,success",  # 10: unknown pipeline: skipped as before
+    ",2026-01-01,success",  # 11: no pipeline
 ]
 REASONS = [
     ":3: 2030-01-01 is after the schedule's end (2029-12-31)",
@@ -63,6 +64,7 @@ REASONS = [
     ":6: 2026-01-06 is not a date of the weekly schedule",
     ":7: run_date '2026-02-30' is not a date (YYYY-MM-DD)",
     ":8: status 'done' is not success or failed",
+    ":11: pipeline_id is empty",
 ]
 
 
@@ -74,7 +76,7 @@ def test_invalid_rows_import_nothing_and_are_named(dirs: tuple[Path, Path]) -> N
     assert code == 1
     lines = out.strip().splitlines()
     assert lines[0] == (
-        f"Error: {csv}: 6 invalid row(s), nothing imported (fix them, or --skip-invalid "
+        f"Error: {csv}: 7 invalid row(s), nothing imported (fix them, or --skip-invalid "
         "imports the other rows):"
     )
     assert lines[1:] == [f"{csv}{reason}" for reason in REASONS]
@@ -89,9 +91,9 @@ def test_skip_invalid_imports_the_rest(dirs: tuple[Path, Path]) -> None:
     code, out = run(config, state, csv, "--skip-invalid")
     assert code == 0, out
     assert out.splitlines() == [
-        "skipped 6 invalid row(s):",
+        "skipped 7 invalid row(s):",
         *[f"  {csv}{reason}" for reason in REASONS],
-        "read 9 row(s): 2 imported, 0 already known, 6 invalid",
+        "read 10 row(s): 2 imported, 0 already known, 7 invalid",
         f"skipped 1 row(s) of 'ghost': no such pipeline in {config}",
     ]
     assert logged(state) == [
