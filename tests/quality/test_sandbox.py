@@ -101,6 +101,13 @@ def test_a_check_reads_only_what_it_declares(tmp_path: Path) -> None:
         reads=["{param.dir}/"],
     )
     assert not escape.could_run and "Permission Error" in (escape.details or "")
+    (data / "2026-01-02.csv").symlink_to(other / "2026-01-01.csv")  # a link out is refused
+    linked = run_one(
+        "select count(*) = 1 from read_csv('{param.dir}/2026-01-02.csv')",
+        {"dir": str(data)},
+        reads=["{param.dir}/"],
+    )
+    assert not linked.could_run and "Permission Error" in (linked.details or "")
 
 
 LOCKED = "Invalid Input Error: Cannot change configuration option"
