@@ -76,19 +76,35 @@ def backfill(
 
 @click.command("import-history")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the valid rows and list the invalid ones (default: import nothing).",
+)
 @common_options
 @now_option
-def import_history_command(file: Path, config_dir: Path, state: str, now_text: str | None) -> None:
-    """Adopt existing coverage from CSV or Parquet without re-running it (idempotent)."""
-    from reconciler.config.loading import load_config
-    from reconciler.state.importing import import_history
+def import_history_command(
+    file: Path, skip_invalid: bool, config_dir: Path, state: str, now_text: str | None
+) -> None:
+    """Adopt existing coverage from CSV or Parquet without re-running it (idempotent).
 
-    known = {p.id for p in load_config(config_dir)}
-    report = import_history(state, file, known, make_clock(now_text).now())
+    Every row must name a date its pipeline's schedule holds and has made due at --now;
+    a file with an invalid row imports nothing unless --skip-invalid.
+    """
+    from reconciler.config.loading import load_config
+    from reconciler.state.importing import describe_invalid, import_history
+
+    schedules = {p.id: p.spec.schedule for p in load_config(config_dir)}
+    report = import_history(
+        state, file, schedules, make_clock(now_text).now(), skip_invalid=skip_invalid
+    )
+    if report.invalid.count:
+        click.echo(f"skipped {report.invalid.count} invalid row(s):")
+        for line in describe_invalid(file, report.invalid):
+            click.echo(f"  {line}")
     click.echo(
         f"read {report.rows} row(s): {report.imported} imported, "
-        f"{report.unchanged} already known, {report.bad_status} invalid "
-        "(bad date or status)"
+        f"{report.unchanged} already known, {report.invalid.count} invalid"
     )
     for pid, count in report.unknown.items():
         click.echo(f"skipped {count} row(s) of {pid!r}: no such pipeline in {config_dir}")

@@ -139,6 +139,8 @@ def template_problems(pipeline: AnyPipeline) -> list[tuple[Path, str]]:
                     fields.append((path, value, (), True))
     for i, check in enumerate(pipeline.quality.checks):
         fields.append((("quality", "checks", i, "sql"), check.sql, (), True))
+        reads = enumerate(check.reads)
+        fields += [(("quality", "checks", i, "reads", j), r, (), True) for j, r in reads]
     for name, value in pipeline.parameters.items():
         fields.append((("parameters", name), value, (), True))
     problems: list[tuple[Path, str]] = list(_parameter_cycles(pipeline.parameters))
@@ -147,7 +149,24 @@ def template_problems(pipeline: AnyPipeline) -> list[tuple[Path, str]]:
             template, params, extra=extra, allow_params=allow_params
         ):
             problems.append((path, message))
+    problems += _unbindable(pipeline, {p for p, _ in problems})
     return problems
+
+
+def _unbindable(pipeline: AnyPipeline, reported: set[Path]) -> Iterator[tuple[Path, str]]:
+    """Check SQL whose placeholders cannot all become bound parameters (``"{x}"``)."""
+    from collections import defaultdict
+
+    from reconciler.config.sql_binding import TemplateError, bind
+
+    for i, check in enumerate(pipeline.quality.checks):
+        path: Path = ("quality", "checks", i, "sql")
+        if path in reported:
+            continue
+        try:
+            bind(check.sql, defaultdict(str), check.engine)
+        except TemplateError as exc:
+            yield path, str(exc)
 
 
 def _parameter_cycles(parameters: dict[str, str]) -> Iterator[tuple[Path, str]]:

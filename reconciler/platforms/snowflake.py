@@ -196,13 +196,15 @@ def run_query(
     sql: str,
     *,
     timeout: float,
+    bindings: dict[str, dict[str, str]] | None = None,
     transport: httpx.BaseTransport | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[Columns, Rows]:
     """Run a data-quality query on the pipeline's Snowflake connection and wait for it.
 
     Returns ``(name, type)`` per column and the rows of the first partition (cells are
-    strings, as the SQL API sends them). Raises ``PermanentError`` with Snowflake's
+    strings, as the SQL API sends them); ``bindings`` are the values of its ``?``
+    placeholders. Raises ``PermanentError`` with Snowflake's
     message for SQL errors, timeouts and refusals. A check only reads, so a fresh
     ``requestId`` per call is enough; ``retry=true`` keeps a resubmission after a lost
     reply from running it twice.
@@ -216,6 +218,8 @@ def run_query(
             "timeout": max(1, int(timeout)),
             **context_fields(trigger),
         }
+        if bindings:
+            body["bindings"] = bindings
         params = {"requestId": str(uuid.uuid4()), "retry": "true"}
         response = client.retrying(
             lambda: client.request(

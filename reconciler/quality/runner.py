@@ -1,10 +1,11 @@
-"""Running a pipeline's checks for one finished run: templates rendered, engines called."""
+"""Running a pipeline's checks for one finished run: values bound, engines called."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from reconciler.config.models import AnyPipeline, QualityCheckModel
+from reconciler.config.sql_binding import TemplateError, bind
 from reconciler.config.templates import render
 from reconciler.quality.duckdb_engine import CheckCannotRun, run_duckdb
 from reconciler.quality.results import CheckResult, QueryAnswer, verdict
@@ -24,13 +25,17 @@ def run_check(
 ) -> CheckResult:
     """One check; never raises for a check that cannot run (that is a failed check)."""
     try:
-        sql = render(check.sql, values)
         answer: QueryAnswer
         if check.engine == "snowflake":
-            answer = run_snowflake(pipeline, sql, timeout, snowflake_query)
+            bound = bind(check.sql, values, "snowflake")
+            answer = run_snowflake(pipeline, bound, timeout, snowflake_query)
         else:
-            answer = run_duckdb(sql, timeout)
+            bound = bind(check.sql, values, "duckdb")
+            reads = [render(path, values) for path in check.reads]
+            answer = run_duckdb(bound.sql, bound.named, reads, timeout)
     except CheckCannotRun as exc:
+        return CheckResult(check.name, check.engine, check.on_fail, False, str(exc), False)
+    except TemplateError as exc:
         return CheckResult(check.name, check.engine, check.on_fail, False, str(exc), False)
     except (KeyError, ValueError) as exc:  # load time rejects bad templates; be safe anyway
         error = f"the SQL template cannot be rendered: {exc}"

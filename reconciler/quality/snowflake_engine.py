@@ -3,7 +3,8 @@
 The adapter (``reconciler.platforms.snowflake``) is looked up when a check runs. It
 plugs in by offering::
 
-    def run_query(trigger: SnowflakeTrigger, sql: str, *, timeout: float)
+    def run_query(trigger: SnowflakeTrigger, sql: str, *, timeout: float,
+                  bindings: dict[str, dict[str, str]])
         -> tuple[list[tuple[str, str]], list[list[str | None]]]
 
 returning ``(name, type)`` per column (types as in ``resultSetMetaData.rowType``, e.g.
@@ -11,6 +12,8 @@ returning ``(name, type)`` per column (types as in ``resultSetMetaData.rowType``
 them), and raising a ``ReconcilerError`` whose message says what went wrong. Until it
 does, a snowflake check is a failed check saying the engine is not available. The
 connection is the pipeline's own Snowflake trigger (account, warehouse, role, token).
+The run's values travel as the SQL API's ``bindings`` (one TEXT per ``?``), never as
+SQL text.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from reconciler.config.models import AnyPipeline, SnowflakeTrigger
+from reconciler.config.sql_binding import BoundSql
 from reconciler.errors import ReconcilerError
 from reconciler.quality.duckdb_engine import CheckCannotRun
 from reconciler.quality.results import QueryAnswer, clip
@@ -41,9 +45,12 @@ def find_adapter() -> QueryFunction | None:
 
 
 def run_snowflake(
-    pipeline: AnyPipeline, sql: str, timeout: float, query: QueryFunction | None = None
+    pipeline: AnyPipeline, sql: BoundSql, timeout: float, query: QueryFunction | None = None
 ) -> QueryAnswer:
-    """Run ``sql`` on the pipeline's Snowflake account; ``CheckCannotRun`` says why not."""
+    """Run ``sql`` with its bindings on the pipeline's Snowflake account.
+
+    ``CheckCannotRun`` says why there is no answer.
+    """
     trigger = pipeline.trigger
     if not isinstance(trigger, SnowflakeTrigger):
         raise CheckCannotRun(
@@ -57,7 +64,7 @@ def run_snowflake(
             f"SQL API adapter: {ADAPTER}.run_query)"
         )
     try:
-        columns, rows = run(trigger, sql, timeout=timeout)
+        columns, rows = run(trigger, sql.sql, timeout=timeout, bindings=sql.snowflake_bindings())
     except ReconcilerError as exc:
         raise CheckCannotRun(clip(str(exc), 500)) from exc
     return QueryAnswer(

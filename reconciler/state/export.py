@@ -4,6 +4,8 @@ on a git branch or in object storage.
 ``export_state`` copies every table of a state file (``schema_version`` and ``locks``
 included) into ``DIR/<table>.parquet`` in one read-only snapshot, and writes
 ``DIR/manifest.json`` last (what was written, at which schema version, how many rows).
+The export of an unchanged state is byte-identical (rows sorted, one writer thread, no
+export time in the manifest), so a git branch holding it changes only when the state does.
 ``import_state`` rebuilds a state file from such a directory: only into a new or
 empty file, never over an existing state. It builds the file beside the target at the
 export's schema version, loads every table, migrates it to this reconciler's version,
@@ -16,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -76,13 +77,17 @@ def export_state(state: str, directory: Path) -> ExportReport:
         version = current_version(conn)
         if version is None:
             raise StateError(f"state file {state} is empty (never applied): nothing to export")
+        # one thread: parallel writers cut row groups where their batches happened to end
+        conn.execute("SET threads = 1")
+        conn.execute("SET disabled_optimizers = 'statistics_propagation'")
         conn.execute("BEGIN TRANSACTION")  # one snapshot for every table
         rows: dict[str, int] = {}
         for table in state_tables(conn):
             target = directory / f"{table}.parquet"
             tmp = directory / f".{table}.parquet.tmp"
+            # sorted on every column: storage order changes with updates and vacuums
             conn.execute(
-                f"COPY (SELECT * FROM {_quoted(table)}) TO '{_sql_path(tmp)}' "
+                f"COPY (SELECT * FROM {_quoted(table)} ORDER BY ALL) TO '{_sql_path(tmp)}' "
                 "(FORMAT parquet, COMPRESSION zstd)"
             )
             os.replace(tmp, target)
@@ -94,8 +99,7 @@ def export_state(state: str, directory: Path) -> ExportReport:
         "format_version": FORMAT_VERSION,
         "schema_version": version,
         "reconciler_version": __version__,
-        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "tables": rows,
+        "tables": dict(sorted(rows.items())),
     }
     tmp_manifest = directory / f".{MANIFEST}.tmp"
     tmp_manifest.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")

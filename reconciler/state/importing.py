@@ -3,6 +3,9 @@
 Rows are read by DuckDB straight from CSV or Parquet and inserted with deterministic
 run ids (``import:<pipeline>:<date>:<status>``), so a second import of the same file
 changes nothing. Imported rows only speak for dates the reconciler has not run itself.
+Rows that are malformed or name a date the schedule does not hold or has not made due
+yet (``import_checks``) make the whole import fail, naming each row, unless
+``skip_invalid`` asks to import the rest.
 """
 
 from __future__ import annotations
@@ -13,8 +16,15 @@ from pathlib import Path
 
 import duckdb
 
+from reconciler.core.spec import Schedule
 from reconciler.errors import StateError
 from reconciler.state.connection import is_postgres, naive, transaction
+from reconciler.state.import_checks import (
+    InvalidRows,
+    create_calendar,
+    create_clean,
+    invalid_rows,
+)
 
 REQUIRED = ("pipeline_id", "run_date", "status")
 
@@ -25,18 +35,46 @@ class ImportReport:
     imported: int
     unchanged: int
     unknown: dict[str, int]
-    bad_status: int
+    invalid: InvalidRows
+    skipped_invalid: bool
+
+
+def row_label(file: Path, index: int) -> str:
+    """Where row ``index`` (from 0) is: ``FILE:LINE`` of a CSV (the header is line 1),
+    ``FILE: row N`` of a Parquet file."""
+    if _reader(file).startswith("read_parquet"):
+        return f"{file}: row {index + 1}"
+    return f"{file}:{index + 2}"
+
+
+def describe_invalid(file: Path, invalid: InvalidRows) -> list[str]:
+    """One line per quoted invalid row, and a count of the rest."""
+    lines = [f"{row_label(file, i)}: {reason}" for i, reason in invalid.first]
+    if invalid.count > len(invalid.first):
+        lines.append(f"... and {invalid.count - len(invalid.first)} more invalid row(s)")
+    return lines
 
 
 def _reader(path: Path) -> str:
     suffix = "".join(path.suffixes).lower()
     if suffix.endswith(".parquet") or suffix.endswith(".pq"):
         return "read_parquet(?)"
-    return "read_csv(?, header = true, auto_detect = true)"
+    # all text: a value the type sniffer did not sample must not fail the whole read
+    return "read_csv(?, header = true, auto_detect = true, all_varchar = true)"
 
 
-def import_history(state: str, file: Path, known: set[str], now: datetime) -> ImportReport:
-    """Import ``file`` into ``state`` for the ``known`` pipeline ids; report the rest."""
+def import_history(
+    state: str,
+    file: Path,
+    schedules: dict[str, Schedule],
+    now: datetime,
+    *,
+    skip_invalid: bool = False,
+) -> ImportReport:
+    """Import ``file`` into ``state`` for the pipelines of ``schedules``; report the rest.
+
+    Invalid rows raise ``StateError`` (nothing imported) unless ``skip_invalid``.
+    """
     if is_postgres(state):
         raise StateError(
             "import-history into a PostgreSQL state is not supported yet: import into a new "
@@ -58,29 +96,25 @@ def import_history(state: str, file: Path, known: set[str], now: datetime) -> Im
                 f"{file} lacks column(s) {', '.join(missing)}; expected pipeline_id, run_date, "
                 "status and optional start_time, end_time"
             )
-        start = "TRY_CAST(start_time AS TIMESTAMP)" if "start_time" in columns else "NULL"
-        end = "TRY_CAST(end_time AS TIMESTAMP)" if "end_time" in columns else "NULL"
-        conn.execute(
-            "CREATE TEMP TABLE known_ids AS SELECT unnest(?::VARCHAR[]) AS pipeline_id",
-            [sorted(known)],
-        )
-        conn.execute(
-            f"""CREATE TEMP TABLE clean AS
-                SELECT CAST(pipeline_id AS VARCHAR) AS pipeline_id,
-                       TRY_CAST(run_date AS DATE) AS run_date,
-                       lower(trim(CAST(status AS VARCHAR))) AS status,
-                       {start} AS start_time, {end} AS end_time
-                FROM incoming"""
-        )
+        create_calendar(conn, schedules, now)
+        create_clean(conn, columns, now)
         total = conn.execute("SELECT count(*) FROM clean").fetchone()[0]
-        bad = conn.execute(
-            """SELECT count(*) FROM clean WHERE run_date IS NULL
-               OR status NOT IN ('success', 'failed')"""
-        ).fetchone()[0]
+        invalid = invalid_rows(conn)
+        if invalid.count and not skip_invalid:
+            raise StateError(
+                "\n".join(
+                    [
+                        f"{file}: {invalid.count} invalid row(s), nothing imported "
+                        "(fix them, or --skip-invalid imports the other rows):",
+                        *describe_invalid(file, invalid),
+                    ]
+                )
+            )
         unknown = dict(
             conn.execute(
                 """SELECT pipeline_id, count(*) FROM clean
-                   WHERE pipeline_id NOT IN (SELECT pipeline_id FROM known_ids)
+                   WHERE pipeline_id NOT IN (SELECT pipeline_id FROM calendar)
+                     AND reason IS NULL
                    GROUP BY pipeline_id ORDER BY pipeline_id"""
             ).fetchall()
         )
@@ -92,8 +126,7 @@ def import_history(state: str, file: Path, known: set[str], now: datetime) -> Im
                         AS status,
                       max(start_time) AS start_time, max(end_time) AS end_time
                FROM clean
-               WHERE run_date IS NOT NULL AND status IN ('success', 'failed')
-                 AND pipeline_id IN (SELECT pipeline_id FROM known_ids)
+               WHERE reason IS NULL AND pipeline_id IN (SELECT pipeline_id FROM calendar)
                GROUP BY pipeline_id, run_date"""
         )
         conn.execute(
@@ -144,8 +177,7 @@ def import_history(state: str, file: Path, known: set[str], now: datetime) -> Im
                ON CONFLICT DO NOTHING""",
             [stamp],
         )
-        for table in ("incoming", "known_ids", "clean", "chosen", "merged"):
+        for table in ("incoming", "calendar", "clean", "chosen", "merged"):
             conn.execute(f"DROP TABLE {table}")
-    return ImportReport(
-        total, imported, total - bad - imported - sum(unknown.values()), unknown, bad
-    )
+    unchanged = total - invalid.count - imported - sum(unknown.values())
+    return ImportReport(total, imported, unchanged, unknown, invalid, skip_invalid)

@@ -20,8 +20,8 @@ WRITE = [
 STDOUT = [{"channel": "stdout", "on": ["quality_failure", "failure"]}]
 
 
-def check(name: str, sql: str, on_fail: str = "fail") -> dict[str, str]:
-    return {"name": name, "engine": "duckdb", "sql": sql, "on_fail": on_fail}
+def check(name: str, sql: str, on_fail: str = "fail", reads: str = "out/") -> dict[str, object]:
+    return {"name": name, "engine": "duckdb", "sql": sql, "on_fail": on_fail, "reads": [reads]}
 
 
 def test_checks_pass_fail_and_cannot_run(tmp_path: Path, cli) -> None:
@@ -52,7 +52,8 @@ def test_checks_pass_fail_and_cannot_run(tmp_path: Path, cli) -> None:
     )
     write_pipeline(config, "blind", WRITE, schedule=start,
                    quality={"checks": [check("upstream", "select count(*) > 0 from "
-                                             "read_csv('missing/{date}.csv')", "warn")]},
+                                             "read_csv('missing/{date}.csv')", "warn",
+                                             "missing/")]},
                    notifications=STDOUT)  # fmt: skip
     first = apply(cli, NOW)
     assert "9 run(s) started" in first.stdout and "8 succeeded, 1 failed" in first.stdout

@@ -218,3 +218,40 @@ def test_an_older_export_is_migrated_on_import(tmp_path: Path) -> None:
     assert imported["coverage"] == [
         ("orders_daily", *[r[2] for r in imported["pipeline_run_log"]] * 2)
     ]
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir())}
+
+
+def test_an_unchanged_state_exports_byte_identical_files(state: Path, tmp_path: Path) -> None:
+    """The state branch gets a commit only when the state changed: the same state gives the
+    same bytes, exported twice, after an import (the workflow's round trip), and after a
+    pass that had nothing to do."""
+    work = tmp_path / "work"
+    copy = work / ".reconciler" / "state.duckdb"
+    config = state.parent.parent / "pipelines.d"
+    common = ["--config-dir", str(config), "--state", str(copy)]
+    first, again, trip, noop = (tmp_path / n for n in ("first", "again", "trip", "noop"))
+    assert invoke(["state", "export", str(first), "--state", str(state)]).exit_code == 0
+    assert invoke(["state", "import", str(first), "--state", str(copy)]).exit_code == 0
+    # a pass with work (the pending backfill), then the state as the workflow saves it
+    result = run_cli(["apply", *common, "--now", "2024-04-02T06:04", "--wait"], cwd=work)
+    assert result.returncode == 0 and "2 run(s) started" in result.stdout, result.stderr
+    assert invoke(["state", "export", str(first), "--state", str(copy)]).exit_code == 0
+    assert invoke(["state", "export", str(again), "--state", str(copy)]).exit_code == 0
+    assert _files(again) == _files(first)
+    restored = tmp_path / "restored" / "state.duckdb"
+    assert invoke(["state", "import", str(first), "--state", str(restored)]).exit_code == 0
+    assert invoke(["state", "export", str(trip), "--state", str(restored)]).exit_code == 0
+    assert _files(trip) == _files(first)
+    # a pass with nothing to do: no new date due, no retry waiting, no request left
+    result = run_cli(["apply", *common, "--now", "2024-04-02T06:30", "--wait"], cwd=work)
+    assert result.returncode == 0 and "0 run(s) started" in result.stdout, result.stdout
+    assert invoke(["state", "export", str(noop), "--state", str(copy)]).exit_code == 0
+    assert _files(noop) == _files(first)
+    # exporting over an earlier export rewrites the same bytes, and leaves no temporaries
+    assert invoke(["state", "export", str(first), "--state", str(copy)]).exit_code == 0
+    assert _files(first) == _files(again)
+    manifest = json.loads((first / "manifest.json").read_text())
+    assert "exported_at" not in manifest

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from reconciler.config.models import SnowflakeTrigger
+from reconciler.config.sql_binding import BoundSql
 from reconciler.errors import PermanentError
 from reconciler.platforms.snowflake import run_query
 from reconciler.quality.results import verdict
@@ -118,5 +119,6 @@ def test_the_engine_turns_the_answer_into_a_verdict() -> None:
     for value, passed in (("true", True), ("false", False)):
         server = Server(httpx.Response(200, json=result_set(value)))
         query = partial(run_query, transport=server.transport())
-        answer = run_snowflake(pipeline, "select count(*) > 0 from t", 30, query=query)
+        sql = BoundSql("select count(*) > 0 from t", {}, ())
+        answer = run_snowflake(pipeline, sql, 30, query=query)
         assert verdict(answer)[0] is passed

@@ -31,6 +31,7 @@ def pipeline(checks: list[dict[str, Any]], **extra: Any) -> AnyPipeline:
 
 
 def one(sql: str, **kw: Any) -> tuple[bool, str | None, bool]:
+    kw.setdefault("reads", ["no/such/"])
     (result,) = run_checks(pipeline([{"name": "c", "sql": sql, **kw}]), DATES, "run1")
     return result.passed, result.details, result.could_run
 
@@ -74,7 +75,8 @@ def test_templates_are_rendered_with_the_runs_values(tmp_path: Path) -> None:
         "'{param.dir}/{start_date}.csv', '{param.dir}/{end_date}.csv'])"
         " where '{pipeline_id}' = 'p' and '{run_id}' = 'run1' and '{dates}' <> ''"
     )
-    model = pipeline([{"name": "c", "sql": sql}], parameters={"dir": str(tmp_path)})
+    check = {"name": "c", "sql": sql, "reads": ["{param.dir}/"]}
+    model = pipeline([check], parameters={"dir": str(tmp_path)})
     (result,) = run_checks(model, DATES, "run1")
     assert result.passed, result.details
 
@@ -140,7 +142,7 @@ def test_snowflake_without_an_adapter_is_a_clear_failed_check(
 
 def test_snowflake_answers_are_read_as_text_cells() -> None:
     def answer(value: str) -> Any:
-        def run(trigger: Any, sql: str, *, timeout: float) -> Any:
+        def run(trigger: Any, sql: str, *, timeout: float, bindings: Any) -> Any:
             assert sql == "select count(*) > 0 from t" and trigger.account == "xy12345"
             return [("COUNT(*) > 0", "boolean")], [[value]]
 
@@ -151,7 +153,7 @@ def test_snowflake_answers_are_read_as_text_cells() -> None:
     failed = run_checks(model, DATES, "r", snowflake_query=answer("false"))[0]
     assert (failed.passed, failed.details) == (False, "returned false")
 
-    def refuse(trigger: Any, sql: str, *, timeout: float) -> Any:
+    def refuse(trigger: Any, sql: str, *, timeout: float, bindings: Any) -> Any:
         raise PermanentError("HTTP 422: SQL compilation error: Object 'T' does not exist")
 
     broken = run_checks(model, DATES, "r", snowflake_query=refuse)[0]
