@@ -23,8 +23,7 @@ import dataclasses
 import gc
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,6 +37,7 @@ from reconciler.core.plan import Action, Plan
 from reconciler.core.planner import plan as make_plan
 from reconciler.core.spec import PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, Problem, ReconcilerError
+from reconciler.gc_pause import no_cyclic_gc as _no_cyclic_gc
 from reconciler.notify.outbox import Outbox
 from reconciler.notify.pass_events import PassEvents
 from reconciler.platforms.base import Platform, RunRequest
@@ -51,6 +51,7 @@ from reconciler.state import duckdb_store as db
 from reconciler.state.config_rows import pipeline_row
 from reconciler.state.connection import transaction
 from reconciler.state.locking import Holder, acquire, confirm, release
+from reconciler.state.pg_outage import retrying
 from reconciler.state.records import Batch, Outcome, RunIntent, batch_key, short_id
 from reconciler.state.run_writes import record_outcomes_live
 
@@ -81,32 +82,12 @@ class ApplyReport:
     failed: int = 0
     adopted: int = 0
     still_running: int = 0
+    held_elsewhere: list[str] = field(default_factory=list)  # runs other runners follow
     notifications: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
 
 Progress = Callable[[ApplyReport, int], None]
-
-
-@contextmanager
-def _no_cyclic_gc(*, keep: bool = False) -> Iterator[None]:
-    """Build many small acyclic objects (configs, plans) without the cyclic collector
-    rescanning them: about a third of planning time for 10^4 pipelines.
-
-    ``keep``: what was built lives for the pass, so it is frozen (out of the
-    collector's sight) before the collector is back; otherwise the first young
-    collection after it would scan every one of those objects (0.2 s for 10^4
-    pipelines). The pass unfreezes at its end.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if keep:
-            gc.freeze()
-        if was_enabled:
-            gc.enable()
 
 
 class Applier:
@@ -183,6 +164,7 @@ class Applier:
             self._prepare(plan, intents)
             self._drive(intents)
             self.report.still_running = len(self.running)
+            self.report.held_elsewhere = claims.held_elsewhere(self.state, self.lock)
             for platform in self.platforms.values():
                 if isinstance(platform, LocalPlatform):  # outcomes are recorded by now
                     platform.prune(keep=set(self.running))
@@ -379,17 +361,21 @@ class Applier:
         return len(chosen)
 
     def _write(self, outcomes: list[tuple[Batch, Outcome]], intents: list[RunIntent]) -> set[str]:
+        # a connection broken mid-transaction rolled it back: written again once reconnected
+        return retrying(lambda: self._write_once(outcomes, intents))
+
+    def _write_once(
+        self, outcomes: list[tuple[Batch, Outcome]], intents: list[RunIntent]
+    ) -> set[str]:
         """One transaction: runs marked started, outcomes (with their checks and events),
         new intents, notifications sent or due; returns the intents written."""
         now = self.clock.now()
         ended = {b.batch_id for b, _ in outcomes}
         marks = [(bid, rid, at) for bid, (rid, at) in self._unmarked.items() if bid not in ended]
+        extend = self._renew_due()
         with transaction(self.state) as conn:
             if self.lock is not None:
-                extend = self._renew_due()
-                confirm(conn, self.lock, now, extend=extend)
-                if extend:
-                    self._last_renew = time.monotonic()
+                confirm(conn, self.lock, now, extend=extend, following=self.running)
             db.mark_running_many(conn, marks)
             finished = [(b, o, self._deadlines(b)) for b, o in outcomes]
             live = record_outcomes_live(conn, finished)
@@ -404,6 +390,8 @@ class Applier:
             written = set(db.record_intents(conn, intents, now))
             claims.claim(conn, self.lock, written, now)
             claimed = self.outbox.exchange(conn, final=False)
+        if extend:  # (only once committed: a broken transaction renewed nothing)
+            self._last_renew = time.monotonic()
         self.outbox.start(claimed)
         for batch_id in ended:
             self._results.pop(batch_id, None)
