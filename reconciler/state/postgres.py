@@ -17,13 +17,14 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from reconciler import __version__
 from reconciler.errors import StateError, StateUnavailable
+from reconciler.state.location import is_postgres, normalise, redact
 from reconciler.state.pg_outage import Backoff, is_outage
 
-PREFIXES = ("postgresql://", "postgres://")
+__all__ = ["is_postgres"]
+
 LEASE = timedelta(minutes=1)  # runners' claims; renewed well within it
 POOL_SIZE = 4
 # a peer that vanished without a word (a cut network) is noticed within about 30 s
@@ -39,19 +40,9 @@ _WRITE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reconciler-write:' || curr
 _MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reconciler-migrate:' || current_schema()))"
 
 
-def is_postgres(location: str) -> bool:
-    return location.startswith(PREFIXES)
-
-
 def redacted(url: str) -> str:
     """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    user = f"{parts.username}:***@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+    return redact(url)
 
 
 @lru_cache(maxsize=256)
@@ -112,9 +103,10 @@ def _connect(location: str) -> Any:
     import psycopg
     from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-    given = conninfo_to_dict(location)
+    url = normalise(location)  # (any case of the scheme, a driver suffix: libpq reads neither)
+    given = conninfo_to_dict(url)
     extra = {k: v for k, v in _KEEPALIVES.items() if k not in given}
-    raw = psycopg.connect(make_conninfo(location, **extra), autocommit=False, connect_timeout=10)
+    raw = psycopg.connect(make_conninfo(url, **extra), autocommit=False, connect_timeout=10)
     # a runner suspended inside a transaction would hold the write lock, and so stop every
     # other runner, for as long as it is suspended: the server ends such a session instead
     raw.execute(_IDLE_LIMIT)
