@@ -4,7 +4,7 @@ A value that starts with ``scheme://`` is a URL, never a file path: ``postgresql
 and ``postgres://`` (in any case, with or without a driver suffix such as
 ``postgresql+psycopg://``) name a PostgreSQL state; any other scheme is refused rather
 than taken for a file name. A new DuckDB state is created only in an existing directory,
-except the default ``.reconciler/`` directory, which the first ``apply`` creates.
+except a missing ``.reconciler/`` directory (the default's), which is created.
 """
 
 from __future__ import annotations
@@ -69,14 +69,15 @@ def normalise(location: str) -> str:
 def check_new_file(path: str) -> bool:
     """Before a DuckDB state is created at ``path``: whether its directory must be made.
 
-    Only the default directory is made; a path in a directory that does not exist is
-    a typo far more often than a wish, and a new empty state there would run
-    everything again.
+    Only a missing ``.reconciler`` directory (the default's, in a fresh clone) inside an
+    existing directory is made; any other missing directory is a typo far more often
+    than a wish, and a new empty state there would run everything again.
     """
     parent = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(parent):
         return False
-    if os.path.normpath(path) == os.path.normpath(DEFAULT_STATE):
+    default_dir = os.path.basename(os.path.dirname(DEFAULT_STATE))
+    if os.path.basename(parent) == default_dir and os.path.isdir(os.path.dirname(parent)):
         return True
     raise StateError(
         f"state file {path}: its directory {parent} does not exist; create it first, or "
