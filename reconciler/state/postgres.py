@@ -154,9 +154,10 @@ def _ready(location: str, prepare: Callable[[PgConnection], object]) -> tuple[An
             conn = PgConnection(raw, location)
             prepare(conn)
         except errors as exc:
+            lost = is_outage(exc, raw)  # (before the drop: a dropped connection is closed)
             if raw is not None:
                 _drop(raw)
-            if not is_outage(exc, raw):
+            if not lost:
                 what = "cannot connect to" if raw is None else "error in"
                 raise StateError(
                     f"{what} the PostgreSQL state {redacted(location)}: {_first_line(exc)}"
@@ -255,8 +256,9 @@ def _ensure_migrated(location: str) -> None:
     try:
         raw.commit()
     except _errors() as exc:
+        failure = _failure(location, exc, raw, committing=True)
         _drop(raw)
-        raise _failure(location, exc, raw, committing=True) from exc
+        raise failure from exc
     _give_back(location, raw)
     _migrated.add(location)
 
@@ -298,8 +300,9 @@ def _session(
         else:
             raw.rollback()
     except errors as exc:
+        failure = _failure(location, exc, raw, committing=committing)
         _drop(raw)
-        raise _failure(location, exc, raw, committing=committing) from exc
+        raise failure from exc
     except BaseException:
         _drop(raw)
         raise

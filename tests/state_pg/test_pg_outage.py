@@ -232,3 +232,15 @@ def test_a_frozen_runner_whose_runs_nobody_took_registers_again(
     out = frozen.communicate(timeout=300)[0]
     assert frozen.returncode == 0, out
     assert "registered again and carries on" in out, out
+
+
+def test_errors_that_are_not_outages_fail_at_once(tmp_path: Path, cli, pg_server: str) -> None:
+    write_pipeline(tmp_path / "pipelines.d", "daily", _recorder(tmp_path / "runs.log", 0))
+    missing = pg_server.rsplit("/", 1)[0] + f"/no_such_db_{os.getpid()}"
+    started = time.monotonic()
+    result = cli("plan", "--now", NOW, "--state", missing)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert time.monotonic() - started < 15  # not waited out as an outage (30 s)
+    assert "reconnecting" not in result.stderr
+    assert result.stderr.startswith("Error: cannot connect to the PostgreSQL state ")
+    assert "does not exist" in result.stderr and len(result.stderr.splitlines()) == 1
