@@ -75,9 +75,10 @@ def held_elsewhere(state: str, me: Holder | None) -> list[str]:
     """
     if me is None or not me.shared:
         return []
+    from reconciler.state.connection import reading
     from reconciler.state.duckdb_store import in_flight_batches
 
-    with transaction(state) as conn:
+    with reading(state) as conn:
         ids = [b.batch_id for b in in_flight_batches(conn)]
         if not ids:
             return []
