@@ -107,10 +107,14 @@ def _connect(location: str) -> Any:
     given = conninfo_to_dict(url)
     extra = {k: v for k, v in _KEEPALIVES.items() if k not in given}
     raw = psycopg.connect(make_conninfo(url, **extra), autocommit=False, connect_timeout=10)
-    # a runner suspended inside a transaction would hold the write lock, and so stop every
-    # other runner, for as long as it is suspended: the server ends such a session instead
-    raw.execute(_IDLE_LIMIT)
-    raw.commit()
+    try:
+        # a runner suspended inside a transaction would hold the write lock, and so stop
+        # every other runner, for as long as it is suspended: the server ends it instead
+        raw.execute(_IDLE_LIMIT)
+        raw.commit()
+    except BaseException:
+        _drop(raw)
+        raise
     return raw
 
 
@@ -158,9 +162,9 @@ def _ready(location: str, prepare: Callable[[PgConnection], object]) -> tuple[An
             if raw is not None:
                 _drop(raw)
             if not lost:
-                what = "cannot connect to" if raw is None else "error in"
+                what = "cannot connect to the " if raw is None else ""
                 raise StateError(
-                    f"{what} the PostgreSQL state {redacted(location)}: {_first_line(exc)}"
+                    f"{what}PostgreSQL state {redacted(location)}: {_first_line(exc)}"
                 ) from exc
             _forget(location)
             if not backoff.failed(_first_line(exc)):
