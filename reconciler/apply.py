@@ -49,6 +49,7 @@ from reconciler.state import claims
 from reconciler.state import duckdb_store as db
 from reconciler.state.connection import transaction
 from reconciler.state.locking import Holder, acquire, confirm, release
+from reconciler.state.pg_outage import retrying
 from reconciler.state.records import Batch, Outcome, RunIntent, batch_key, short_id
 from reconciler.state.run_writes import record_outcomes_live
 
@@ -79,6 +80,7 @@ class ApplyReport:
     failed: int = 0
     adopted: int = 0
     still_running: int = 0
+    held_elsewhere: list[str] = field(default_factory=list)  # runs other runners follow
     notifications: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
@@ -161,6 +163,7 @@ class Applier:
             self._prepare(plan, intents)
             self._drive(intents)
             self.report.still_running = len(self.running)
+            self.report.held_elsewhere = claims.held_elsewhere(self.state, self.lock)
             for platform in self.platforms.values():
                 if isinstance(platform, LocalPlatform):  # outcomes are recorded by now
                     platform.prune(keep=set(self.running))
@@ -357,17 +360,21 @@ class Applier:
         return len(chosen)
 
     def _write(self, outcomes: list[tuple[Batch, Outcome]], intents: list[RunIntent]) -> set[str]:
+        # a connection broken mid-transaction rolled it back: written again once reconnected
+        return retrying(lambda: self._write_once(outcomes, intents))
+
+    def _write_once(
+        self, outcomes: list[tuple[Batch, Outcome]], intents: list[RunIntent]
+    ) -> set[str]:
         """One transaction: runs marked started, outcomes (with their checks and events),
         new intents, notifications sent or due; returns the intents written."""
         now = self.clock.now()
         ended = {b.batch_id for b, _ in outcomes}
         marks = [(bid, rid, at) for bid, (rid, at) in self._unmarked.items() if bid not in ended]
+        extend = self._renew_due()
         with transaction(self.state) as conn:
             if self.lock is not None:
-                extend = self._renew_due()
-                confirm(conn, self.lock, now, extend=extend)
-                if extend:
-                    self._last_renew = time.monotonic()
+                confirm(conn, self.lock, now, extend=extend, following=self.running)
             db.mark_running_many(conn, marks)
             finished = [(b, o, self._deadlines(b)) for b, o in outcomes]
             live = record_outcomes_live(conn, finished)
@@ -382,6 +389,8 @@ class Applier:
             written = set(db.record_intents(conn, intents, now))
             claims.claim(conn, self.lock, written, now)
             claimed = self.outbox.exchange(conn, final=False)
+        if extend:  # (only once committed: a broken transaction renewed nothing)
+            self._last_renew = time.monotonic()
         self.outbox.start(claimed)
         for batch_id in ended:
             self._results.pop(batch_id, None)

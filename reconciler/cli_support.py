@@ -12,11 +12,11 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from reconciler.clock import Clock, OffsetClock, SystemClock, parse_instant
+from reconciler.state.location import DEFAULT_STATE, normalise
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_CONFIG_DIR = "pipelines.d"
-DEFAULT_STATE = ".reconciler/state.duckdb"
 
 
 def fail(message: str) -> NoReturn:
@@ -43,7 +43,13 @@ def state_option(func: F) -> F:
         show_default=True,
         help="State store: a DuckDB file path, or a postgresql:// URL (a schema via "
         "?options=-csearch_path%3Dname).",
+        callback=_state_location,
     )(func)
+
+
+def _state_location(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A PostgreSQL URL in the form libpq reads; a malformed or foreign URL is refused."""
+    return normalise(value)
 
 
 def now_option(func: F) -> F:

@@ -6,7 +6,8 @@
     ├── ConfigError                  one or more problems in pipeline files
     │     .problems: list[Problem]   each with file, line, col, field path, message
     ├── StateError                   the state store is missing, corrupt, foreign or locked
-    │   └── LockedError             another apply holds the lock (names the holder)
+    │   ├── LockedError             another apply holds the lock (names the holder)
+    │   └── StateUnavailable        the PostgreSQL server stayed unreachable past the deadline
     ├── PlanError                    a plan cannot be made or a saved plan is stale
     └── PlatformError                a platform call failed
         ├── TransientError(delay)    worth retrying: timeouts, 429, 5xx
@@ -59,6 +60,10 @@ class StateError(ReconcilerError):
 
 class LockedError(StateError):
     """Another writer holds the state lock."""
+
+
+class StateUnavailable(StateError):
+    """The state's server was unreachable (or the connection broke mid-transaction)."""
 
 
 class PlanError(ReconcilerError):

@@ -47,6 +47,24 @@ def select(
     return [p for p in pipelines if p.id in set(wanted)]
 
 
+def apply_refusal(result: PlanResult, config_dir: Path, wanted: Sequence[str] = ()) -> str | None:
+    """Why ``apply`` (without ``--allow-empty``) would refuse this plan, if it would.
+
+    An empty config dir deletes every pipeline; ``apply`` takes that for a wrong
+    ``--config-dir`` and refuses, so the plan says so next to the deletions it shows.
+    """
+    if result.pipelines or wanted:
+        return None
+    deletes = sum(1 for c in result.plan.config_changes if c.change == "delete")
+    if not deletes:
+        return None
+    return (
+        f"apply will refuse this plan: no pipeline files found in {config_dir}, which would "
+        f"delete all {deletes} pipelines; check --config-dir, or pass `apply --allow-empty` "
+        "to do it"
+    )
+
+
 def make_plan(
     config_dir: Path, reader: StateReader, now: datetime, wanted: Sequence[str] = ()
 ) -> PlanResult:

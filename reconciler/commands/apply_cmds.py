@@ -99,6 +99,8 @@ def apply(
         click.echo(f"notify: {line}")
     for line in report.skipped:
         click.echo(f"skipped: {line}")
+    for line in report.held_elsewhere:
+        click.echo(f"in flight elsewhere: {line}")
     plan = report.plan
     summary = plan.summary if plan else {}
     click.echo(

@@ -80,7 +80,7 @@ def plan_command(
     # up to 10^5 small objects that live until the command ends: the cyclic collector
     # would only rescan them (about a third of the planning time); click restores it
     click.get_current_context().with_resource(collector.paused())
-    from reconciler.planning import Comparison, compare_to, make_plan
+    from reconciler.planning import Comparison, apply_refusal, compare_to, make_plan
     from reconciler.render.plan_compare import Guard
     from reconciler.state.reading import open_reader
 
@@ -98,6 +98,7 @@ def plan_command(
     finally:
         reader.close()
     guard = Guard(max_new_dates) if max_new_dates is not None else None
+    refusal = apply_refusal(result, config_dir, pipelines)
     adjacency = comparison.adjacency(result) if comparison else result.adjacency()
     compare_doc = None
     if comparison is not None:
@@ -106,11 +107,15 @@ def plan_command(
         compare_doc = compare_to_dict(comparison.result, comparison.label)
     if fmt == "json":
         _echo_json(result.plan, compare_doc)
+        if refusal:
+            click.echo(f"warning: {refusal}", err=True)
     elif fmt == "markdown":
         from reconciler.render.coverage_strip import strips_for
 
         strip_for = strips_for(result.specs, result.plan)
         text = _markdown(result.plan, adjacency, comparison, guard, strip_for)
+        if refusal:
+            text += f"\n> **Warning:** {refusal}\n"
         click.echo(text, nl=False)
         summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary:
@@ -135,6 +140,8 @@ def plan_command(
             text += "\n" + render_compare_text(
                 comparison.result, comparison.label, adjacency, guard
             )
+        if refusal:
+            text += f"\nWarning: {refusal}\n"
         click.echo(text, nl=False, color=colour)
     if out is not None:
         _save_plan(out, result, state, pipelines, compare_doc, fingerprint_before)

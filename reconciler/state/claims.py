@@ -55,3 +55,48 @@ def adopt(state: str, me: Holder | None, batches: Sequence[Batch], now: datetime
     with transaction(state) as conn:
         mine = claim(conn, me, [b.batch_id for b in batches], now)
     return [b for b in batches if b.batch_id in mine]
+
+
+def holders_of(conn: Connection, batch_ids: Sequence[str]) -> dict[str, int]:
+    """Who holds the claims of these batches: ``pid N on HOST`` -> how many."""
+    rows = conn.execute(
+        """SELECT holder_pid, holder_host, count(*) FROM locks
+           WHERE name IN (SELECT unnest(?::VARCHAR[])) GROUP BY holder_pid, holder_host""",
+        [[CLAIM_PREFIX + b for b in batch_ids]],
+    ).fetchall()
+    return {f"runner pid {r[0]} on {r[1]}": int(r[2]) for r in rows}
+
+
+def held_elsewhere(state: str, me: Holder | None) -> list[str]:
+    """Runs in flight that another runner (or nobody yet) follows, by holder, for the summary.
+
+    Only on a shared state; a pass that says "0 still running" while other runners'
+    claims hold runs would hide them.
+    """
+    if me is None or not me.shared:
+        return []
+    from reconciler.state.connection import reading
+    from reconciler.state.duckdb_store import in_flight_batches
+
+    with reading(state) as conn:
+        ids = [b.batch_id for b in in_flight_batches(conn)]
+        if not ids:
+            return []
+        rows = conn.execute(
+            """SELECT l.holder_pid, l.holder_host, l.holder_token, max(l.lease_until), count(*)
+               FROM (SELECT unnest(?::VARCHAR[]) AS name) AS b
+               LEFT JOIN locks AS l ON l.name = b.name
+               GROUP BY l.holder_pid, l.holder_host, l.holder_token""",
+            [[CLAIM_PREFIX + b for b in ids]],
+        ).fetchall()
+    out = []
+    for pid, host, token, until, count in rows:
+        if token == me.token:
+            continue
+        if token is None:
+            out.append(f"{count} run(s) claimed by no runner: the next pass follows them")
+        else:
+            who = f"runner pid {pid} on {host}"
+            until_text = until.isoformat(timespec="seconds")
+            out.append(f"{count} run(s) followed by {who} (claimed until {until_text})")
+    return sorted(out)

@@ -19,7 +19,10 @@ import duckdb
 
 from reconciler import __version__
 from reconciler.errors import StateError
+from reconciler.state.location import announce_new, check_new_file, is_postgres
 from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["is_postgres"]  # (re-exported: the state modules ask here)
 
 Connection = Any  # duckdb.DuckDBPyConnection; kept loose for mypy across duckdb versions
 LOCKED_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
@@ -64,11 +67,6 @@ def _first_line(exc: Exception) -> str:
 def dialect(conn: Connection) -> str:
     """``duckdb`` or ``postgres``: the few statements that differ branch on it."""
     return str(getattr(conn, "dialect", "duckdb"))
-
-
-def is_postgres(location: str) -> bool:
-    """Whether ``--state`` names a PostgreSQL database rather than a DuckDB file."""
-    return location.startswith(("postgresql://", "postgres://"))
 
 
 def exists(location: str) -> bool:
@@ -155,11 +153,16 @@ def transaction(
             yield pg
         return
     check_file(path)
-    parent = os.path.dirname(os.path.abspath(path))
-    try:
-        os.makedirs(parent, exist_ok=True)
-    except OSError as exc:
-        raise StateError(f"cannot create the state directory {parent}: {exc.strerror}") from exc
+    if not os.path.exists(path):
+        if check_new_file(path):
+            parent = os.path.dirname(os.path.abspath(path))
+            try:
+                os.makedirs(parent, exist_ok=True)
+            except OSError as exc:
+                raise StateError(
+                    f"cannot create the state directory {parent}: {exc.strerror}"
+                ) from exc
+        announce_new(path)
     conn = connect(path, read_only=False, wait=wait)
     try:
         migrate(conn, path)

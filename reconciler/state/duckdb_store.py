@@ -225,9 +225,14 @@ NOTHING_COVERED = Coverage()
 
 
 def observe(conn: Connection, ids: list[str]) -> Observed:
-    """Read coverage, open dates, request progress, SLA and applied config."""
+    """Read coverage, open dates, request progress, SLA and applied config.
+
+    The applied config is every stored pipeline's, whatever ``ids`` asks for: with no
+    pipeline files at all, the plan must still see what it would delete.
+    """
     if not ids:
-        return Observed()
+        texts, deleted = _applied(conn, {})
+        return Observed({}, AppliedConfigs(texts), frozenset(deleted))
     # one list parameter: executemany of 10k single rows takes seconds, this milliseconds
     if dialect(conn) == "postgres":
         # (a read-only snapshot cannot create tables: the list goes with each query)
@@ -326,17 +331,8 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
         params,
     ).fetchall():
         recorded.setdefault(pid, set()).add(day)
-    texts: dict[str, str | None] = {}
-    deleted: set[str] = set()
     since: dict[str, datetime | None] = {}
-    for pid, config_json, sla_since, deleted_at in conn.execute(
-        "SELECT pipeline_id, config_json, sla_since, deleted_at FROM pipelines"
-    ).fetchall():
-        texts[pid] = config_json
-        # SLA tracking begins when the SLA was applied, not when the pipeline was
-        since[pid] = utc(sla_since)
-        if deleted_at is not None:
-            deleted.add(pid)
+    texts, deleted = _applied(conn, since)
     pipelines = {
         pid: PipelineObserved(
             covered=covered.get(pid, NOTHING_COVERED),
@@ -349,6 +345,23 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
         for pid in ids
     }
     return Observed(pipelines, AppliedConfigs(texts), frozenset(deleted))
+
+
+def _applied(
+    conn: Connection, since: dict[str, datetime | None]
+) -> tuple[dict[str, str | None], set[str]]:
+    """Every pipeline's stored config text, the deleted ones; ``since``: SLA tracking starts."""
+    texts: dict[str, str | None] = {}
+    deleted: set[str] = set()
+    for pid, config_json, sla_since, deleted_at in conn.execute(
+        "SELECT pipeline_id, config_json, sla_since, deleted_at FROM pipelines"
+    ).fetchall():
+        texts[pid] = config_json
+        # SLA tracking begins when the SLA was applied, not when the pipeline was
+        since[pid] = utc(sla_since)
+        if deleted_at is not None:
+            deleted.add(pid)
+    return texts, deleted
 
 
 def adhoc_requests(conn: Connection, ids: list[str]) -> dict[str, tuple[BackfillRequest, ...]]:

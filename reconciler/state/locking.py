@@ -14,13 +14,15 @@ and its claims are taken over.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from reconciler.errors import LockedError
+from reconciler.errors import LockedError, StateUnavailable
 from reconciler.state.connection import Connection, is_postgres, naive, transaction, utc
 from reconciler.state.postgres import LEASE as RUNNER_LEASE
 
@@ -28,6 +30,7 @@ LOCK_NAME = "apply"
 LEASE = timedelta(minutes=5)
 RUNNER_PREFIX = "runner:"
 CLAIM_PREFIX = "claim:"
+log = logging.getLogger("reconciler.state")
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,22 +141,52 @@ def expire(conn: Connection, now: datetime) -> None:
     )
 
 
-def confirm(conn: Connection, me: Holder, now: datetime, *, extend: bool) -> None:
+def confirm(
+    conn: Connection, me: Holder, now: datetime, *, extend: bool, following: Iterable[str] = ()
+) -> None:
     """Inside a write: check the lock is still ours (else stop), and extend the lease.
 
     A holder on another host takes the lock over once the lease has expired (say this
     process was suspended for longer than the lease): writing on would be two writers.
+    A runner (PostgreSQL) whose registration was removed meanwhile (its lease ran out
+    during an outage or a freeze, and another runner cleaned up) registers again when
+    every run it follows is still its own or free; if another runner has taken some over,
+    it stops and says which.
     """
     holder = _current(conn, me.name)
     if me.shared and holder is None:
-        raise LockedError(
-            "this runner's lease expired and its claims were taken over by another runner; stopping"
-        )
+        _register_again(conn, me, now, list(following))
+        return
     if holder is None or holder.token != me.token:
         by = holder.describe() if holder is not None else "nobody: the lock row was removed"
         raise LockedError(f"this apply lost the state lock (now held by {by}); stopping")
     if extend:
         renew(conn, me, now)
+
+
+def _register_again(conn: Connection, me: Holder, now: datetime, following: list[str]) -> None:
+    from reconciler.state.claims import claim, holders_of
+
+    held = claim(conn, me, following, now)
+    lost = [b for b in following if b not in held]
+    why = (
+        f"this runner's lease ({int(me.lease.total_seconds())} s) ran out without a renewal "
+        "(PostgreSQL was unreachable, or this process was suspended) and another runner "
+        "removed its registration"
+    )
+    if lost:
+        taken = "; ".join(f"{n} by {h}" for h, n in holders_of(conn, lost).items())
+        raise LockedError(
+            f"{why}; {len(lost)} of the {len(following)} run(s) it followed are now followed "
+            f"by another runner ({taken}); stopping (its other runs are left to the next pass)"
+        )
+    _insert(conn, Holder(me.pid, me.host, me.token, me.since, now + me.lease, me.name))
+    renew(conn, me, now)
+    log.warning(
+        "%s; no other runner had taken over its %d run(s), so it registered again and carries on",
+        why,
+        len(following),
+    )
 
 
 def renew(conn: Connection, me: Holder, now: datetime) -> None:
@@ -165,7 +198,21 @@ def renew(conn: Connection, me: Holder, now: datetime) -> None:
 
 
 def release(path: str, me: Holder) -> None:
-    """Give the lock back; the write-ahead log is folded into the file on the way out."""
-    with transaction(path, checkpoint=True) as conn:
-        # (a runner's claims go with it: what it left in flight is anyone's to follow)
-        conn.execute("DELETE FROM locks WHERE holder_token = ?", [me.token])
+    """Give the lock back; the write-ahead log is folded into the file on the way out.
+
+    A runner that cannot reach PostgreSQL to release its claims says so: they stay
+    held until its lease runs out, then any runner takes them over.
+    """
+    try:
+        with transaction(path, checkpoint=True) as conn:
+            # (a runner's claims go with it: what it left in flight is anyone's to follow)
+            conn.execute("DELETE FROM locks WHERE holder_token = ?", [me.token])
+    except StateUnavailable as exc:
+        if not me.shared:
+            raise
+        log.warning(
+            "could not release this runner's claims (%s); runs it left in flight stay "
+            "claimed until its lease runs out (at most %d s), then any runner follows them",
+            exc,
+            int(me.lease.total_seconds()),
+        )

@@ -12,36 +12,37 @@ snapshot and no lock.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from reconciler import __version__
-from reconciler.errors import StateError
+from reconciler.errors import StateError, StateUnavailable
+from reconciler.state.location import is_postgres, normalise, redact
+from reconciler.state.pg_outage import Backoff, is_outage
 
-PREFIXES = ("postgresql://", "postgres://")
+__all__ = ["is_postgres"]
+
 LEASE = timedelta(minutes=1)  # runners' claims; renewed well within it
 POOL_SIZE = 4
+# a peer that vanished without a word (a cut network) is noticed within about 30 s
+_KEEPALIVES = {
+    "keepalives": "1",
+    "keepalives_idle": "10",
+    "keepalives_interval": "5",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "30000",
+}
+_IDLE_LIMIT = "SET idle_in_transaction_session_timeout = '30s'"
 _WRITE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reconciler-write:' || current_schema()))"
 _MIGRATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('reconciler-migrate:' || current_schema()))"
 
 
-def is_postgres(location: str) -> bool:
-    return location.startswith(PREFIXES)
-
-
 def redacted(url: str) -> str:
     """The URL without its password, for messages."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    user = f"{parts.username}:***@" if parts.username else ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+    return redact(url)
 
 
 @lru_cache(maxsize=256)
@@ -97,19 +98,87 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _connect(location: str) -> Any:
+    """A new connection; TCP keepalives (unless the URL sets its own) notice a dead peer."""
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    url = normalise(location)  # (any case of the scheme, a driver suffix: libpq reads neither)
+    given = conninfo_to_dict(url)
+    extra = {k: v for k, v in _KEEPALIVES.items() if k not in given}
+    raw = psycopg.connect(make_conninfo(url, **extra), autocommit=False, connect_timeout=10)
+    try:
+        # a runner suspended inside a transaction would hold the write lock, and so stop
+        # every other runner, for as long as it is suspended: the server ends it instead
+        raw.execute(_IDLE_LIMIT)
+        raw.commit()
+    except BaseException:
+        _drop(raw)
+        raise
+    return raw
+
+
 def _open(location: str) -> Any:
     with _pool_lock:
         idle = _pool.get(location)
         if idle:
             return idle.pop()
-    import psycopg
+    return _connect(location)
 
-    try:
-        return psycopg.connect(location, autocommit=False, connect_timeout=10)
-    except psycopg.Error as exc:
-        raise StateError(
-            f"cannot connect to the PostgreSQL state {redacted(location)}: {_first_line(exc)}"
-        ) from exc
+
+def _drop(raw: Any) -> None:
+    """Roll back and close a connection that may be broken already (errors ignored)."""
+    with suppress(Exception):
+        raw.rollback()
+    with suppress(Exception):
+        raw.close()
+
+
+def _forget(location: str) -> None:
+    """An outage broke the pooled connections too: close them all."""
+    with _pool_lock:
+        idle = _pool.pop(location, [])
+    for raw in idle:
+        _drop(raw)
+
+
+def _ready(location: str, prepare: Callable[[PgConnection], object]) -> tuple[Any, PgConnection]:
+    """A connection on which ``prepare`` (the transaction's first statements) succeeded.
+
+    Until ``prepare`` has run nothing of the caller's is in the transaction, so a
+    connection the server dropped (a pooled one after a restart) or a server that is
+    down is retried with backoff until the reconnect deadline; then ``StateUnavailable``.
+    """
+    errors = _errors()
+    backoff = Backoff(f"PostgreSQL state {redacted(location)}")
+    while True:
+        raw = None
+        try:
+            raw = _open(location)
+            conn = PgConnection(raw, location)
+            prepare(conn)
+        except errors as exc:
+            lost = is_outage(exc, raw)  # (before the drop: a dropped connection is closed)
+            if raw is not None:
+                _drop(raw)
+            if not lost:
+                what = "cannot connect to the " if raw is None else ""
+                raise StateError(
+                    f"{what}PostgreSQL state {redacted(location)}: {_first_line(exc)}"
+                ) from exc
+            _forget(location)
+            if not backoff.failed(_first_line(exc)):
+                raise StateUnavailable(
+                    f"PostgreSQL state {redacted(location)} stayed unreachable for "
+                    f"{backoff.waited:.0f} s ({_first_line(exc)}); giving up"
+                ) from exc
+            continue
+        except BaseException:
+            if raw is not None:
+                _drop(raw)
+            raise
+        backoff.succeeded()
+        return raw, conn
 
 
 def _give_back(location: str, raw: Any) -> None:
@@ -187,44 +256,59 @@ def migrate(conn: PgConnection) -> int:
 def _ensure_migrated(location: str) -> None:
     if location in _migrated:
         return
-    raw = _open(location)
-    conn = PgConnection(raw, location)
+    raw, _ = _ready(location, migrate)
     try:
-        migrate(conn)
         raw.commit()
-    except BaseException:
-        raw.rollback()
-        raw.close()
-        raise
+    except _errors() as exc:
+        failure = _failure(location, exc, raw, committing=True)
+        _drop(raw)
+        raise failure from exc
     _give_back(location, raw)
     _migrated.add(location)
 
 
+def _failure(location: str, exc: Exception, raw: Any, *, committing: bool) -> StateError:
+    """The error of a transaction that failed after it began: an outage says so."""
+    if not is_outage(exc, raw):
+        return StateError(f"PostgreSQL state {redacted(location)}: {_first_line(exc)}")
+    outcome = (
+        "whether its last transaction was committed is unknown"
+        if committing
+        else "its transaction was rolled back"
+    )
+    return StateUnavailable(
+        f"PostgreSQL state {redacted(location)}: the connection broke ({_first_line(exc)}); "
+        f"{outcome}"
+    )
+
+
 @contextmanager
-def _session(location: str, *, write: bool) -> Iterator[PgConnection]:
+def _session(
+    location: str, *, write: bool, prepare: Callable[[PgConnection], object]
+) -> Iterator[PgConnection]:
     """One pooled connection for one transaction: committed (write) or rolled back (read).
 
-    A database error becomes a one-line ``StateError`` (the URL's password redacted) and
-    the connection is dropped; any other exception rolls back and propagates.
+    ``prepare`` runs first, retried through an outage (see ``_ready``). A database error
+    becomes a one-line ``StateError`` (``StateUnavailable`` for a broken connection, the
+    URL's password redacted) and the connection is dropped; any other exception rolls
+    back and propagates.
     """
     errors = _errors()
-    raw = _open(location)
-    conn = PgConnection(raw, location)
+    raw, conn = _ready(location, prepare)
+    committing = False
     try:
         yield conn
+        committing = write
         if write:
             raw.commit()
         else:
             raw.rollback()
     except errors as exc:
-        raw.rollback()
-        raw.close()
-        raise StateError(f"PostgreSQL state {redacted(location)}: {_first_line(exc)}") from exc
+        failure = _failure(location, exc, raw, committing=committing)
+        _drop(raw)
+        raise failure from exc
     except BaseException:
-        try:
-            raw.rollback()
-        finally:
-            raw.close()
+        _drop(raw)
         raise
     _give_back(location, raw)
 
@@ -232,31 +316,35 @@ def _session(location: str, *, write: bool) -> Iterator[PgConnection]:
 @contextmanager
 def transaction(location: str) -> Iterator[PgConnection]:
     """A read-write transaction, serialised with the other writers of the same schema."""
-    try:
-        _ensure_migrated(location)
-    except _errors() as exc:
-        raise StateError(f"PostgreSQL state {redacted(location)}: {_first_line(exc)}") from exc
-    with _session(location, write=True) as conn:
-        conn.execute(_WRITE_LOCK)
+    _ensure_migrated(location)
+    with _session(location, write=True, prepare=_write_lock) as conn:
         yield conn
+
+
+def _write_lock(conn: PgConnection) -> None:
+    conn.execute(_WRITE_LOCK)
+
+
+def _read_only(conn: PgConnection) -> None:
+    from reconciler.state.schema import SCHEMA_VERSION
+
+    location = conn.location
+    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+    version = current_version(conn)
+    if version is not None and version < SCHEMA_VERSION:
+        raise StateError(
+            f"PostgreSQL state {redacted(location)} has schema version {version}; run "
+            f"`reconciler apply` once to migrate it to version {SCHEMA_VERSION}"
+        )
+    if version is not None and version > SCHEMA_VERSION:
+        raise StateError(
+            f"PostgreSQL state {redacted(location)} has schema version {version}, newer "
+            f"than this reconciler ({SCHEMA_VERSION}); upgrade reconciler"
+        )
 
 
 @contextmanager
 def reading(location: str) -> Iterator[PgConnection]:
     """A read-only snapshot (one consistent view for every query of the block)."""
-    from reconciler.state.schema import SCHEMA_VERSION
-
-    with _session(location, write=False) as conn:
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        version = current_version(conn)
-        if version is not None and version < SCHEMA_VERSION:
-            raise StateError(
-                f"PostgreSQL state {redacted(location)} has schema version {version}; run "
-                f"`reconciler apply` once to migrate it to version {SCHEMA_VERSION}"
-            )
-        if version is not None and version > SCHEMA_VERSION:
-            raise StateError(
-                f"PostgreSQL state {redacted(location)} has schema version {version}, newer "
-                f"than this reconciler ({SCHEMA_VERSION}); upgrade reconciler"
-            )
+    with _session(location, write=False, prepare=_read_only) as conn:
         yield conn

@@ -133,6 +133,7 @@ def test_detailed_exitcode_follows_the_state_end_to_end(config: Path) -> None:
     """2 while there is work; after apply syncs a pipeline with nothing due, 0; edits show."""
     write(config, "orders", start="2030-01-01")
     assert run_cli(plan_args(config, "--detailed-exitcode")).returncode == 2  # create
+    (config.parent / "state").mkdir()  # (a new state is only created in an existing dir)
     applied = run_cli(["apply", *plan_args(config)[1:]])
     assert applied.returncode == 0, applied.stderr
     state = config.parent / "state" / "state.duckdb"
