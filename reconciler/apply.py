@@ -42,7 +42,7 @@ from reconciler.notify.outbox import Outbox
 from reconciler.notify.pass_events import PassEvents
 from reconciler.platforms.base import Platform, RunRequest
 from reconciler.platforms.local import LocalPlatform
-from reconciler.platforms.registry import build_platforms
+from reconciler.platforms.registry import build_platforms, record_owners
 from reconciler.quality.checking import Checker
 from reconciler.quality.results import CheckResult
 from reconciler.run_values import rendered_parameters, run_values
@@ -67,6 +67,7 @@ class ApplyOptions:
     wait: bool = False
     max_parallel: int = 8
     allow_empty: bool = False
+    runs_dir: Path | None = None  # local runs' directory (None: the default for the state)
 
 
 @dataclass(slots=True)
@@ -127,7 +128,7 @@ class Applier:
         self.options = options
         self.progress = progress
         offset = (clock.now() - datetime.now(UTC)).total_seconds()
-        self.platforms: dict[str, Platform] = platforms or build_platforms(state_path, offset)
+        self.platforms = platforms or build_platforms(state_path, offset, options.runs_dir)
         self.report = ApplyReport()
         self.pipelines: dict[str, LoadedPipeline] = {}
         self.specs: dict[str, PipelineSpec] = {}
@@ -402,6 +403,7 @@ class Applier:
                     now,
                 )
             written = set(db.record_intents(conn, intents, now))
+            record_owners(self.platforms, conn, [i for i in intents if i.batch_id in written], now)
             claims.claim(conn, self.lock, written, now)
             claimed = self.outbox.exchange(conn, final=False)
         self.outbox.start(claimed)
