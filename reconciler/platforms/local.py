@@ -35,8 +35,7 @@ from reconciler.platforms.local_results import judge_foreign, read_result
 from reconciler.platforms.runs_dir import make_private_dir
 from reconciler.state import local_runs
 from reconciler.state.connection import Connection, is_postgres, reading
-from reconciler.state.local_runs import LocalRun
-from reconciler.state.postgres import LEASE
+from reconciler.state.local_runs import RUN_LEASE, LocalRun
 
 SUPERVISOR = Path(__file__).with_name("local_supervisor.py")
 STARTING_GRACE = 60.0  # seconds a run directory may lack its supervisor's pid file
@@ -160,7 +159,7 @@ class LocalPlatform:
             "clock_offset": self.clock_offset,
         }
         if self._pg:
-            spec.update(batch_id=run.batch_id, state=self.state, lease=LEASE.total_seconds())
+            spec.update(batch_id=run.batch_id, state=self.state, lease=RUN_LEASE.total_seconds())
         make_private_dir(runs_dir)
         self._send(json.dumps(spec) + "\n")
         self._sent.add(run.batch_id)
@@ -207,13 +206,13 @@ class LocalPlatform:
     def own(self, conn: Connection, batch_ids: list[str], now: datetime) -> None:
         """Record in the state, with their intents, that these runs are this runner's.
 
-        Until its supervisor renews it, the lease lasts one runner lease: an intent
-        whose run never started is judged lost by another host only after that.
+        Until its supervisor renews it, the run's lease runs from now: an intent whose
+        run never started is judged lost by another host only once it has run out.
         """
         if not self._forgot:  # once a pass: rows of runs long recorded as ended go
             self._forgot = True
             local_runs.forget_finished(conn, now - timedelta(seconds=KEEP_RUN_DIRS))
-        local_runs.record_owners(conn, batch_ids, self.host, str(self.runs_dir), now + LEASE)
+        local_runs.record_owners(conn, batch_ids, self.host, str(self.runs_dir), now + RUN_LEASE)
         for batch_id in batch_ids:
             self._owners[batch_id] = LocalRun(batch_id, self.host, str(self.runs_dir))
 

@@ -19,6 +19,7 @@ import duckdb
 
 from reconciler import __version__
 from reconciler.errors import StateError
+from reconciler.state.private_files import make_state_dir, narrow
 from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION
 
 Connection = Any  # duckdb.DuckDBPyConnection; kept loose for mypy across duckdb versions
@@ -157,11 +158,12 @@ def transaction(
     check_file(path)
     parent = os.path.dirname(os.path.abspath(path))
     try:
-        os.makedirs(parent, exist_ok=True)
+        make_state_dir(parent)
     except OSError as exc:
         raise StateError(f"cannot create the state directory {parent}: {exc.strerror}") from exc
     conn = connect(path, read_only=False, wait=wait)
     try:
+        narrow(path)
         migrate(conn, path)
         conn.execute("BEGIN TRANSACTION")
         try:
@@ -172,6 +174,7 @@ def transaction(
                 conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        narrow(path)  # (the commit may have made a new write-ahead log)
         if checkpoint:
             conn.execute("CHECKPOINT")
     except duckdb.Error as exc:

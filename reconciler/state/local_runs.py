@@ -11,9 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from reconciler.state.connection import Connection, naive, utc
+
+# How long a local run is trusted to go on without word from its supervisor (renewed
+# every quarter of it). Longer than a runner's lease, so that a runner taking over a
+# dead runner's claims finds the runs still going as running, not lost.
+RUN_LEASE = timedelta(minutes=3)
 
 
 @dataclass(frozen=True, slots=True)
