@@ -31,6 +31,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
@@ -122,7 +123,12 @@ def _now(spec: dict[str, Any]) -> datetime:
     return datetime.now(UTC) + timedelta(seconds=float(spec.get("clock_offset") or 0.0))
 
 
-def supervise(run_dir: Path, spec: dict[str, Any], link: StateLink | None = None) -> bool:
+def supervise(
+    run_dir: Path,
+    spec: dict[str, Any],
+    link: StateLink | None = None,
+    on_end: Callable[[str], None] | None = None,
+) -> bool:
     """Run one job unless its directory exists already; returns whether it ran."""
     try:
         run_dir.mkdir(parents=False, mode=PRIVATE_DIR)
@@ -139,6 +145,8 @@ def supervise(run_dir: Path, spec: dict[str, Any], link: StateLink | None = None
     ended = _now(spec)
     result["ended_at"] = ended.isoformat()
     _write_atomic(run_dir / "result.json", json.dumps(result))
+    if on_end is not None:
+        on_end(run_dir.name)  # the reconciler here learns first: the state may be slow
     if link is not None:
         link.end(batch_id, result, ended)
     return True
@@ -156,7 +164,8 @@ class StateLink:
         self.url = url
         self.lease = lease
         self.spec = spec  # for the clock offset
-        self.lock = threading.Lock()
+        self.lock = threading.Lock()  # the connection's (a write may wait on the network)
+        self.names = threading.Lock()  # the running set's (a job never waits on the network)
         self.running: set[str] = set()
         self.conn: Any = None
         threading.Thread(target=self._renew_forever, daemon=True).start()
@@ -180,9 +189,9 @@ class StateLink:
         return (_now(self.spec) + timedelta(seconds=self.lease)).replace(tzinfo=None)
 
     def begin(self, batch_id: str) -> None:
-        with self.lock:
+        """Renewed from now on (the intent's lease covers it until the first renewal)."""
+        with self.names:
             self.running.add(batch_id)
-        self.renew([batch_id])
 
     def renew(self, batch_ids: list[str]) -> None:
         if batch_ids:
@@ -193,7 +202,7 @@ class StateLink:
             )
 
     def end(self, batch_id: str, result: dict[str, object], ended: datetime) -> None:
-        with self.lock:
+        with self.names:
             self.running.discard(batch_id)
         params = [ended.replace(tzinfo=None), result["returncode"], result["error"], batch_id]
         deadline = time.monotonic() + STATE_RETRY
@@ -208,7 +217,7 @@ class StateLink:
     def _renew_forever(self) -> None:
         while True:
             time.sleep(self.lease / 4)
-            with self.lock:
+            with self.names:
                 running = sorted(self.running)
             self.renew(running)
 
@@ -246,8 +255,7 @@ def serve(requests: IO[str], out_fd: int) -> None:
     links: dict[str, StateLink] = {}
 
     def one(run_dir: Path, spec: dict[str, Any], link: StateLink | None) -> None:
-        if supervise(run_dir, spec, link):
-            notify(run_dir.name)
+        supervise(run_dir, spec, link, notify)
 
     for line in requests:
         if not line.strip():
