@@ -416,11 +416,8 @@ class Applier:
                     batch, status="running", platform_run_id=run_id, started_at=at
                 )
         self._unmarked.clear()
-        for _, outcome in outcomes:
-            if outcome.success:
-                self.report.succeeded += 1
-            else:
-                self.report.failed += 1
+        self.report.succeeded += sum(1 for _, o in outcomes if o.success)
+        self.report.failed += sum(1 for _, o in outcomes if not o.success)
         return written
 
     def _start(self, intents: Iterable[RunIntent]) -> None:
