@@ -126,7 +126,17 @@ def migrate(conn: Connection, path: str) -> int:
 
 
 def check_file(path: str) -> None:
-    """Refuse files that are not DuckDB databases before DuckDB tries to open them."""
+    """Refuse files that are not DuckDB databases before DuckDB tries to open them.
+
+    A URL of another kind is refused too: taken for a path, it would become
+    directories named after its user and password.
+    """
+    scheme, sep, _ = path.partition("://")
+    if sep and scheme and "/" not in scheme:
+        raise StateError(
+            f"--state: a {scheme}:// URL is not a supported state; use a DuckDB file path "
+            "or a postgresql:// URL"
+        )
     p = Path(path)
     if p.is_dir():
         raise StateError(f"state path {path} is a directory; expected a DuckDB file")
