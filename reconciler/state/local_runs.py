@@ -60,12 +60,15 @@ def read(conn: Connection, batch_ids: Iterable[str]) -> dict[str, LocalRun]:
 
 
 def forget_finished(conn: Connection, before: datetime) -> None:
-    """Rows of runs the run log has recorded as ended, last heard of before ``before``."""
+    """Rows of runs no longer in flight, last heard of before ``before``.
+
+    (``open_dates`` holds every date in flight and is small, unlike the run log.)
+    """
     conn.execute(
         """DELETE FROM local_runs
            WHERE coalesce(ended_at, alive_until) < ?
-             AND NOT EXISTS (SELECT 1 FROM pipeline_run_log l
-                             WHERE l.batch_id = local_runs.batch_id
-                               AND l.status IN ('pending', 'running'))""",
+             AND NOT EXISTS (SELECT 1 FROM open_dates o
+                             WHERE o.batch_id = local_runs.batch_id
+                               AND o.status IN ('pending', 'running'))""",
         [naive(before)],
     )
