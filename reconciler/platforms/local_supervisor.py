@@ -168,10 +168,14 @@ class StateLink:
         self.names = threading.Lock()  # the running set's (a job never waits on the network)
         self.running: set[str] = set()
         self.conn: Any = None
+        self.usable = True
         threading.Thread(target=self._renew_forever, daemon=True).start()
 
     def _execute(self, sql: str, params: list[Any]) -> bool:
+        """Whether the write is done (or can never be: then it is not retried)."""
         with self.lock:
+            if not self.usable:
+                return True
             try:
                 if self.conn is None or self.conn.closed:
                     import psycopg
@@ -179,7 +183,10 @@ class StateLink:
                     self.conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
                 self.conn.execute(sql, params)
                 return True
-            except Exception:  # an outage, or no psycopg: the run directory still tells
+            except ImportError:  # no psycopg here: the run directory is the only record
+                self.usable = False
+                return True
+            except Exception:  # an outage: the run directory still tells
                 with contextlib.suppress(Exception):
                     self.conn.close()
                 self.conn = None
