@@ -10,6 +10,7 @@ run appends its date to a ledger, so a date run twice shows.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -200,6 +201,17 @@ def test_runs_of_a_dead_host_are_recorded_lost_never_started_again(
     assert not ledger.exists()  # killed before they wrote, and never started again
     errors = _history_errors(url)
     assert len(errors) == 6 and all(e.startswith("lost: a local run of host ") for e in errors)
+    args = ["history", "slow", "--format", "json", "--state", url, "--config-dir", str(config)]
+    shown = subprocess.run(
+        [sys.executable, "-m", "reconciler", *args],
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    lost = [r for r in json.loads(shown.stdout) if "lost:" in (r["error_message"] or "")]
+    assert len(lost) == 6 and {r["status"] for r in lost} == {"failed"}, shown.stdout
     # the next pass retries them by policy, as new attempts on this host
     retry = _apply(
         tmp_path / "b", cli_env, url, (NOW + timedelta(minutes=30)).isoformat(),
