@@ -41,7 +41,7 @@ from reconciler.notify.outbox import Outbox
 from reconciler.notify.pass_events import PassEvents
 from reconciler.platforms.base import Platform, RunRequest
 from reconciler.platforms.local import LocalPlatform
-from reconciler.platforms.registry import build_platforms
+from reconciler.platforms.registry import build_platforms, record_owners
 from reconciler.quality.checking import Checker
 from reconciler.quality.results import CheckResult
 from reconciler.run_values import rendered_parameters, run_values
@@ -66,6 +66,7 @@ class ApplyOptions:
     wait: bool = False
     max_parallel: int = 8
     allow_empty: bool = False
+    runs_dir: Path | None = None  # local runs' directory (None: the default for the state)
 
 
 @dataclass(slots=True)
@@ -106,7 +107,7 @@ class Applier:
         self.options = options
         self.progress = progress
         offset = (clock.now() - datetime.now(UTC)).total_seconds()
-        self.platforms: dict[str, Platform] = platforms or build_platforms(state_path, offset)
+        self.platforms = platforms or build_platforms(state_path, offset, options.runs_dir)
         self.report = ApplyReport()
         self.pipelines: dict[str, LoadedPipeline] = {}
         self.specs: dict[str, PipelineSpec] = {}
@@ -387,6 +388,7 @@ class Applier:
                     now,
                 )
             written = set(db.record_intents(conn, intents, now))
+            record_owners(self.platforms, conn, [i for i in intents if i.batch_id in written], now)
             claims.claim(conn, self.lock, written, now)
             claimed = self.outbox.exchange(conn, final=False)
         if extend:  # (only once committed: a broken transaction renewed nothing)
@@ -401,11 +403,8 @@ class Applier:
                     batch, status="running", platform_run_id=run_id, started_at=at
                 )
         self._unmarked.clear()
-        for _, outcome in outcomes:
-            if outcome.success:
-                self.report.succeeded += 1
-            else:
-                self.report.failed += 1
+        self.report.succeeded += sum(1 for _, o in outcomes if o.success)
+        self.report.failed += sum(1 for _, o in outcomes if not o.success)
         return written
 
     def _start(self, intents: Iterable[RunIntent]) -> None:

@@ -52,6 +52,17 @@ def _state_location(ctx: click.Context, param: click.Parameter, value: str) -> s
     return normalise(value)
 
 
+def runs_dir_option(func: F) -> F:
+    return click.option(
+        "--runs-dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        envvar="RECONCILER_RUNS_DIR",
+        default=None,
+        help="Directory of local runs' files (default: beside a DuckDB state file; for a "
+        "PostgreSQL state, a per-user directory named by a hash of the URL).",
+    )(func)
+
+
 def now_option(func: F) -> F:
     return click.option(
         "--now",

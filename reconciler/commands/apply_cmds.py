@@ -13,6 +13,7 @@ from reconciler.cli_support import (
     common_options,
     make_clock,
     now_option,
+    runs_dir_option,
 )
 from reconciler.clock import Clock
 from reconciler.errors import ReconcilerError
@@ -40,6 +41,7 @@ def _progress_printer() -> Callable[[Any, int], None] | None:
 @click.command()
 @common_options
 @now_option
+@runs_dir_option
 @click.option(
     "--wait", is_flag=True, help="Return only when every run started or found has finished."
 )
@@ -70,6 +72,7 @@ def apply(
     config_dir: Path,
     state: str,
     now_text: str | None,
+    runs_dir: Path | None,
     wait: bool,
     max_parallel: int,
     allow_empty: bool,
@@ -87,7 +90,7 @@ def apply(
         config_dir,
         state,
         clock,
-        ApplyOptions(wait, max_parallel, allow_empty),
+        ApplyOptions(wait, max_parallel, allow_empty, runs_dir),
         progress,
     )
     report = applier.run()
@@ -135,12 +138,18 @@ def _check_saved_plan(
 @click.command()
 @common_options
 @now_option
+@runs_dir_option
 @click.option(
     "--interval", default="5m", show_default=True, help="Time between passes (90s, 5m, 1h)."
 )
 @click.option("--max-parallel", type=click.IntRange(min=1), default=8, show_default=True)
 def run(
-    config_dir: Path, state: str, now_text: str | None, interval: str, max_parallel: int
+    config_dir: Path,
+    state: str,
+    now_text: str | None,
+    runs_dir: Path | None,
+    interval: str,
+    max_parallel: int,
 ) -> None:
     """Reconcile forever; stops cleanly between steps on SIGINT or SIGTERM."""
     import signal
@@ -164,7 +173,8 @@ def run(
     clock = make_clock(now_text)
     while not stop["now"]:
         try:
-            report = Applier(config_dir, state, clock, ApplyOptions(False, max_parallel)).run()
+            options = ApplyOptions(False, max_parallel, runs_dir=runs_dir)
+            report = Applier(config_dir, state, clock, options).run()
         except ReconcilerError as exc:
             click.echo(f"pass failed: {exc}", err=True)
             report = None

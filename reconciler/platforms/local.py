@@ -5,6 +5,12 @@ The supervisor (one per pass, in its own session) writes the exit status into
 adopted by the next apply: still running, it is polled; finished, its recorded status
 is taken; never started twice (the run directory is created once, by whoever starts
 the job).
+
+A local run belongs to the host, and runs directory, that started it: both are
+recorded in the state with the run's intent (``reconciler.state.local_runs``). A
+runner on that host follows it in that directory; a runner on another host cannot
+see the directory, so it follows the state's row, which the supervisor keeps up to
+date on a PostgreSQL state, and records the run as lost once its lease runs out.
 """
 
 from __future__ import annotations
@@ -14,20 +20,27 @@ import json
 import os
 import select
 import shutil
+import socket
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
 from reconciler.config.templates import render
 from reconciler.core.durations import parse_duration
 from reconciler.platforms.base import PollResult, RunRequest
+from reconciler.platforms.local_results import judge_foreign, read_result
+from reconciler.platforms.runs_dir import make_private_dir
+from reconciler.state import local_runs
+from reconciler.state.connection import Connection, is_postgres, reading
+from reconciler.state.local_runs import RUN_LEASE, LocalRun
 
 SUPERVISOR = Path(__file__).with_name("local_supervisor.py")
 STARTING_GRACE = 60.0  # seconds a run directory may lack its supervisor's pid file
 KEEP_RUN_DIRS = 7 * 86400.0  # seconds the files of a finished run are kept
+FOREIGN_POLL = 2.0  # seconds between reads of the state for a run of another host
 
 
 def _pid_alive(pid: int) -> bool:
@@ -66,9 +79,21 @@ def _age(path: Path) -> float:
 class LocalPlatform:
     """Starts and follows local commands; ``clock_offset`` keeps end times on the --now clock."""
 
-    def __init__(self, runs_dir: Path, clock_offset: float = 0.0) -> None:
+    def __init__(
+        self,
+        runs_dir: Path,
+        clock_offset: float = 0.0,
+        state: str | None = None,
+        host: str | None = None,
+    ) -> None:
         self.runs_dir = runs_dir.absolute()
         self.clock_offset = clock_offset
+        self.state = state  # where owners are recorded (None: runs of this directory only)
+        self.host = host or socket.gethostname()
+        self._owners: dict[str, LocalRun | None] = {}  # None: recorded before owners were
+        self._looked_up = False  # the owners of the runs in flight were read
+        self._forgot = False  # old owner rows were removed (once a pass)
+        self._foreign: dict[str, tuple[float, PollResult]] = {}  # last look at the state
         self._daemon: subprocess.Popen[str] | None = None
         self._sent: set[str] = set()  # batches handed to the current supervisor
         self._old: list[subprocess.Popen[str]] = []
@@ -81,8 +106,11 @@ class LocalPlatform:
         if self._daemon is not None:
             self._old.append(self._daemon)
             self._sent.clear()  # a dead supervisor holds nothing: unstarted runs start again
+        # on PostgreSQL the supervisor records its runs in the state too, with psycopg
+        # from site-packages; otherwise it needs the standard library only
+        flags = ["-P"] if self._pg else ["-I", "-S"]
         self._daemon = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(SUPERVISOR), "--serve"],
+            [sys.executable, *flags, str(SUPERVISOR), "--serve"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
@@ -111,7 +139,11 @@ class LocalPlatform:
         from reconciler.config.models import LocalTrigger
 
         assert isinstance(trigger, LocalTrigger)
-        run_dir = self.runs_dir / run.batch_id
+        owner = self._owners.get(run.batch_id)
+        if owner is not None and not self._sees(owner):
+            return run.batch_id  # another host's run: followed through the state, never here
+        runs_dir = Path(owner.runs_dir) if owner is not None else self.runs_dir
+        run_dir = runs_dir / run.batch_id
         if run_dir.exists():
             return run.batch_id  # started already (by an earlier pass): never twice
         argv = [render(arg, run.values) for arg in trigger.command]
@@ -126,25 +158,27 @@ class LocalPlatform:
             "timeout": parse_duration(trigger.timeout) if trigger.timeout is not None else None,
             "clock_offset": self.clock_offset,
         }
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        if self._pg:
+            spec.update(batch_id=run.batch_id, state=self.state, lease=RUN_LEASE.total_seconds())
+        make_private_dir(runs_dir)
         self._send(json.dumps(spec) + "\n")
         self._sent.add(run.batch_id)
         return run.batch_id
 
     def poll(self, batch_id: str, platform_run_id: str | None) -> PollResult:
-        run_dir = self.runs_dir / batch_id
+        owner = self._owner(batch_id)
+        if owner is not None and not self._sees(owner):
+            return self._poll_foreign(owner)
+        runs_dir = Path(owner.runs_dir) if owner is not None else self.runs_dir
+        return self._poll_dir(runs_dir, batch_id)
+
+    def _poll_dir(self, runs_dir: Path, batch_id: str) -> PollResult:
+        """A run of this host, in its runs directory."""
+        run_dir = runs_dir / batch_id
         result = run_dir / "result.json"
-        try:
-            data = json.loads(result.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError):
-            return PollResult("running")  # (written atomically, so this is transient)
-        else:
-            ended = datetime.fromisoformat(data["ended_at"])
-            if data.get("returncode") == 0:
-                return PollResult("success", ended)
-            return PollResult("failed", ended, data.get("error") or "failed")
+        recorded = read_result(result)
+        if recorded is not None:
+            return recorded
         daemon = self._daemon
         if batch_id in self._sent and daemon is not None and daemon.poll() is None:
             return PollResult("running")  # our supervisor holds it (and always records it)
@@ -153,12 +187,71 @@ class LocalPlatform:
         if _alive(run_dir / "supervisor.pid") or _alive(run_dir / "child.pid"):
             return PollResult("running")
         if result.exists():  # finished between the two looks
-            return self.poll(batch_id, platform_run_id)
+            return self._poll_dir(runs_dir, batch_id)
         if _pid(run_dir / "supervisor.pid") is None and _age(run_dir) < STARTING_GRACE:
             return PollResult("running")  # the supervisor is between mkdir and its pid file
         return PollResult(
             "failed", None, "the local supervisor died before recording an exit status"
         )
+
+    # --- owners: which host and runs directory started a run -----------------------
+
+    @property
+    def _pg(self) -> bool:
+        return self.state is not None and is_postgres(self.state)
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
+
+    def own(self, conn: Connection, batch_ids: list[str], now: datetime) -> None:
+        """Record in the state, with their intents, that these runs are this runner's.
+
+        Until its supervisor renews it, the run's lease runs from now: an intent whose
+        run never started is judged lost by another host only once it has run out.
+        """
+        if not self._forgot:  # once a pass: rows of runs long recorded as ended go
+            self._forgot = True
+            local_runs.forget_finished(conn, now - timedelta(seconds=KEEP_RUN_DIRS))
+        local_runs.record_owners(conn, batch_ids, self.host, str(self.runs_dir), now + RUN_LEASE)
+        for batch_id in batch_ids:
+            self._owners[batch_id] = LocalRun(batch_id, self.host, str(self.runs_dir))
+
+    def _owner(self, batch_id: str) -> LocalRun | None:
+        """Who started a run: known for this pass's runs, read from the state for others."""
+        if batch_id in self._owners or self.state is None:
+            return self._owners.get(batch_id)
+        if not self._looked_up:  # once: the owners of every run in flight
+            self._looked_up = True
+            with reading(self.state) as conn:
+                rows = conn.execute(
+                    """SELECT batch_id FROM open_dates WHERE status IN ('pending', 'running')"""
+                ).fetchall()
+                self._owners.update(local_runs.read(conn, [r[0] for r in rows]))
+        return self._owners.setdefault(batch_id, None)
+
+    def _sees(self, owner: LocalRun) -> bool:
+        """Whether this runner can follow (or start) the run in its owner's directory."""
+        if owner.host != self.host:
+            return False
+        try:
+            os.stat(owner.runs_dir)
+        except FileNotFoundError:
+            return True  # nothing was started there yet: it is made at the first start
+        except OSError:
+            return False
+        return os.access(owner.runs_dir, os.R_OK | os.W_OK | os.X_OK)
+
+    def _poll_foreign(self, owner: LocalRun) -> PollResult:
+        """A run of another host (or of a runs directory out of reach): the state's word."""
+        assert self.state is not None
+        seen = self._foreign.get(owner.batch_id)
+        if seen is not None and time.monotonic() - seen[0] < FOREIGN_POLL:
+            return seen[1]
+        with reading(self.state) as conn:
+            row = local_runs.read(conn, [owner.batch_id]).get(owner.batch_id, owner)
+        result = judge_foreign(row, self._now())
+        self._foreign[owner.batch_id] = (time.monotonic(), result)
+        return result
 
     def wait(self, timeout: float) -> None:
         """Sleep until a run of this pass ends (the supervisor says so) or ``timeout``."""

@@ -9,8 +9,16 @@ or the reconciler was killed) it finishes the jobs it holds, then exits.
 ``mkdir`` of the run directory is the exactly-once guard: a second request for the
 same batch (from this supervisor or another) finds the directory and starts nothing.
 
-Stdlib only, and run with ``python -I -S``, so it starts fast. ``python
-local_supervisor.py RUN_DIR SPEC_JSON`` runs a single job (the older form).
+On a PostgreSQL state (a spec with ``state``) it also keeps the run's row of
+``local_runs`` up to date: a lease renewed while the job runs, then the exit status.
+A runner on another host, which cannot see the run directory, reads that row. The
+state is a second record, never the first: if it cannot be written, the run
+directory still holds the outcome.
+
+Stdlib only (psycopg for a PostgreSQL state, imported then), and run with ``python
+-I -S`` (``-P`` with a PostgreSQL state), so it starts fast. The files it makes are
+its user's only (0700 directories, 0600 files): job output may hold anything.
+``python local_supervisor.py RUN_DIR SPEC_JSON`` runs a single job (the older form).
 """
 
 from __future__ import annotations
@@ -22,12 +30,17 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 TAIL_BYTES = 2000
 KILL_GRACE = 5.0
+PRIVATE_FILE = 0o600
+PRIVATE_DIR = 0o700
+STATE_RETRY = 120.0  # seconds an outcome is offered to an unreachable state
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -37,8 +50,15 @@ def _write_atomic(path: Path, text: str) -> None:
     a lost result reads as "the supervisor died" and the run is retried by policy.
     """
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    with _private(tmp) as handle:
+        handle.write(text.encode("utf-8"))
     os.replace(tmp, path)
+
+
+def _private(path: Path) -> IO[bytes]:
+    """A new (or truncated) file only its owner can read."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+    return os.fdopen(fd, "wb")
 
 
 def _tail(path: Path) -> str:
@@ -67,7 +87,7 @@ def _run(run_dir: Path, spec: dict[str, Any]) -> dict[str, object]:
     if not os.path.isdir(cwd):
         return {"returncode": 127, "error": f"cannot start: working directory {cwd} not found"}
     stderr_path = run_dir / "stderr.log"
-    with (run_dir / "stdout.log").open("wb") as stdout, stderr_path.open("wb") as stderr:
+    with _private(run_dir / "stdout.log") as stdout, _private(stderr_path) as stderr:
         try:
             child = subprocess.Popen(
                 argv,
@@ -98,22 +118,115 @@ def _run(run_dir: Path, spec: dict[str, Any]) -> dict[str, object]:
     return {"returncode": 0, "error": None}
 
 
-def supervise(run_dir: Path, spec: dict[str, Any]) -> bool:
+def _now(spec: dict[str, Any]) -> datetime:
+    """The reconciler's clock (``--now`` shifts it)."""
+    return datetime.now(UTC) + timedelta(seconds=float(spec.get("clock_offset") or 0.0))
+
+
+def supervise(
+    run_dir: Path,
+    spec: dict[str, Any],
+    link: StateLink | None = None,
+    on_end: Callable[[str], None] | None = None,
+) -> bool:
     """Run one job unless its directory exists already; returns whether it ran."""
     try:
-        run_dir.mkdir(parents=False)
+        run_dir.mkdir(parents=False, mode=PRIVATE_DIR)
     except FileExistsError:
         return False  # another supervisor owns this batch: never start it twice
     _write_atomic(run_dir / "supervisor.pid", str(os.getpid()))
-    offset = float(spec.get("clock_offset") or 0.0)
+    batch_id = str(spec.get("batch_id") or run_dir.name)
+    if link is not None:
+        link.begin(batch_id)
     try:
         result = _run(run_dir, spec)
     except Exception as exc:  # never leave a run without a result
         result = {"returncode": 126, "error": f"the local supervisor failed: {exc}"}
-    ended = datetime.now(UTC) + timedelta(seconds=offset)
+    ended = _now(spec)
     result["ended_at"] = ended.isoformat()
     _write_atomic(run_dir / "result.json", json.dumps(result))
+    if on_end is not None:
+        on_end(run_dir.name)  # the reconciler here learns first: the state may be slow
+    if link is not None:
+        link.end(batch_id, result, ended)
     return True
+
+
+class StateLink:
+    """The supervisor's writes to a PostgreSQL state: leases of running jobs, outcomes.
+
+    One connection, used under a lock; a failed write drops it (the next one opens
+    another). Leases are renewed every quarter lease by a daemon thread; an outcome
+    is retried for ``STATE_RETRY`` seconds, since it is what another host waits for.
+    """
+
+    def __init__(self, url: str, lease: float, spec: dict[str, Any]) -> None:
+        self.url = url
+        self.lease = lease
+        self.spec = spec  # for the clock offset
+        self.lock = threading.Lock()  # the connection's (a write may wait on the network)
+        self.names = threading.Lock()  # the running set's (a job never waits on the network)
+        self.running: set[str] = set()
+        self.conn: Any = None
+        self.usable = True
+        threading.Thread(target=self._renew_forever, daemon=True).start()
+
+    def _execute(self, sql: str, params: list[Any]) -> bool:
+        """Whether the write is done (or can never be: then it is not retried)."""
+        with self.lock:
+            if not self.usable:
+                return True
+            try:
+                if self.conn is None or self.conn.closed:
+                    import psycopg
+
+                    self.conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
+                self.conn.execute(sql, params)
+                return True
+            except ImportError:  # no psycopg here: the run directory is the only record
+                self.usable = False
+                return True
+            except Exception:  # an outage: the run directory still tells
+                with contextlib.suppress(Exception):
+                    self.conn.close()
+                self.conn = None
+                return False
+
+    def _until(self) -> datetime:
+        return (_now(self.spec) + timedelta(seconds=self.lease)).replace(tzinfo=None)
+
+    def begin(self, batch_id: str) -> None:
+        """Renewed from now on (the intent's lease covers it until the first renewal)."""
+        with self.names:
+            self.running.add(batch_id)
+
+    def renew(self, batch_ids: list[str]) -> None:
+        if batch_ids:
+            self._execute(
+                "UPDATE local_runs SET alive_until = %s "
+                "WHERE batch_id = ANY(%s) AND ended_at IS NULL",
+                [self._until(), batch_ids],
+            )
+
+    def end(self, batch_id: str, result: dict[str, object], ended: datetime) -> None:
+        with self.names:
+            self.running.discard(batch_id)
+        params = [ended.replace(tzinfo=None), result["returncode"], result["error"], batch_id]
+        deadline = time.monotonic() + STATE_RETRY
+        while not self._execute(
+            "UPDATE local_runs SET ended_at = %s, returncode = %s, error = %s WHERE batch_id = %s",
+            params,
+        ):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(2.0)
+
+    def _renew_forever(self) -> None:
+        while True:
+            time.sleep(self.lease / 4)
+            with self.names:
+                running = sorted(self.running)
+            self.renew(running)
 
 
 class _Notifier:
@@ -146,10 +259,10 @@ def serve(requests: IO[str], out_fd: int) -> None:
     """One thread per requested run; returns when stdin ends and every run has finished."""
     notify = _Notifier(out_fd)
     threads: list[threading.Thread] = []
+    links: dict[str, StateLink] = {}
 
-    def one(run_dir: Path, spec: dict[str, Any]) -> None:
-        if supervise(run_dir, spec):
-            notify(run_dir.name)
+    def one(run_dir: Path, spec: dict[str, Any], link: StateLink | None) -> None:
+        supervise(run_dir, spec, link, notify)
 
     for line in requests:
         if not line.strip():
@@ -159,7 +272,13 @@ def serve(requests: IO[str], out_fd: int) -> None:
             run_dir = Path(spec["run_dir"])
         except (ValueError, KeyError, TypeError):
             continue
-        thread = threading.Thread(target=one, args=(run_dir, spec), daemon=False)
+        url = spec.get("state")
+        link = None
+        if isinstance(url, str):
+            link = links.get(url) or links.setdefault(
+                url, StateLink(url, float(spec.get("lease") or 60.0), spec)
+            )
+        thread = threading.Thread(target=one, args=(run_dir, spec, link), daemon=False)
         thread.start()
         threads = [t for t in threads if t.is_alive()]
         threads.append(thread)

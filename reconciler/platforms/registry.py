@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
+from collections.abc import Sequence
+from datetime import datetime
+from os import PathLike
 from typing import Any
 
 from reconciler.platforms.base import Platform, PollResult, RunRequest
 from reconciler.platforms.local import LocalPlatform
+from reconciler.platforms.runs_dir import runs_dir_for
+from reconciler.state.connection import Connection
+from reconciler.state.records import RunIntent
 
 # platform name -> (module, class) of the cloud adapters, imported at their first use
 CLOUD = {
@@ -16,12 +21,6 @@ CLOUD = {
     "snowflake": ("reconciler.platforms.snowflake", "SnowflakePlatform"),
     "http": ("reconciler.platforms.http_hook", "HttpHookPlatform"),
 }
-
-
-def runs_dir_for(state_path: str) -> Path:
-    """Where local runs keep their status files: beside the state file."""
-    p = Path(state_path)
-    return p.parent / f"{p.stem}-runs"
 
 
 class _Deferred:
@@ -56,16 +55,29 @@ class _Deferred:
             self._adapter.close()
 
 
-def build_platforms(state_path: str, clock_offset: float) -> dict[str, Platform]:
+def build_platforms(
+    state_path: str, clock_offset: float, runs_dir: str | PathLike[str] | None = None
+) -> dict[str, Platform]:
     """Adapters by platform name; ``clock_offset`` keeps recorded times on the --now clock.
+
+    Local runs live in ``runs_dir`` (see ``runs_dir_for`` for the default).
 
     Building them does no I/O: cloud adapters are made at their first call, their
     clients connect at their first request, and tokens are read from the environment
     when a run needs them.
     """
     platforms: dict[str, Platform] = {
-        "local": LocalPlatform(runs_dir_for(state_path), clock_offset)
+        "local": LocalPlatform(runs_dir_for(state_path, runs_dir), clock_offset, state_path)
     }
     for name, (module, cls) in CLOUD.items():
         platforms[name] = _Deferred(module, cls, clock_offset)
     return platforms
+
+
+def record_owners(
+    platforms: dict[str, Platform], conn: Connection, written: Sequence[RunIntent], now: datetime
+) -> None:
+    """Local intents just written are this runner's: said in the same transaction."""
+    local = platforms.get("local")
+    if isinstance(local, LocalPlatform):
+        local.own(conn, [i.batch_id for i in written if i.platform == "local"], now)

@@ -20,6 +20,7 @@ import duckdb
 from reconciler import __version__
 from reconciler.errors import StateError
 from reconciler.state.location import announce_new, check_new_file, is_postgres
+from reconciler.state.private_files import make_state_dir, narrow
 from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION
 
 __all__ = ["is_postgres"]  # (re-exported: the state modules ask here)
@@ -123,7 +124,17 @@ def migrate(conn: Connection, path: str) -> int:
 
 
 def check_file(path: str) -> None:
-    """Refuse files that are not DuckDB databases before DuckDB tries to open them."""
+    """Refuse files that are not DuckDB databases before DuckDB tries to open them.
+
+    A URL of another kind is refused too: taken for a path, it would become
+    directories named after its user and password.
+    """
+    scheme, sep, _ = path.partition("://")
+    if sep and scheme and "/" not in scheme:
+        raise StateError(
+            f"--state: a {scheme}:// URL is not a supported state; use a DuckDB file path "
+            "or a postgresql:// URL"
+        )
     p = Path(path)
     if p.is_dir():
         raise StateError(f"state path {path} is a directory; expected a DuckDB file")
@@ -157,7 +168,7 @@ def transaction(
         if check_new_file(path):
             parent = os.path.dirname(os.path.abspath(path))
             try:
-                os.makedirs(parent, exist_ok=True)
+                make_state_dir(parent)
             except OSError as exc:
                 raise StateError(
                     f"cannot create the state directory {parent}: {exc.strerror}"
@@ -165,6 +176,7 @@ def transaction(
         announce_new(path)
     conn = connect(path, read_only=False, wait=wait)
     try:
+        narrow(path)
         migrate(conn, path)
         conn.execute("BEGIN TRANSACTION")
         try:
@@ -175,6 +187,7 @@ def transaction(
                 conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+        narrow(path)  # (the commit may have made a new write-ahead log)
         if checkpoint:
             conn.execute("CHECKPOINT")
     except duckdb.Error as exc:

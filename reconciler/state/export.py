@@ -33,6 +33,7 @@ from reconciler.state.connection import (
     migrate,
     reading,
 )
+from reconciler.state.private_files import narrow
 from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION
 from reconciler.state.summary import state_tables
 
@@ -204,6 +205,7 @@ def import_state(state: str, directory: Path) -> ExportReport:
             conn.close()
         _refuse_existing(state)  # (something may have made it meanwhile)
         os.replace(building, target)
+        narrow(state)
     except duckdb.Error as exc:
         raise StateError(f"importing {directory} into {state} failed: {exc}") from exc
     finally:

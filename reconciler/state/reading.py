@@ -50,12 +50,13 @@ def open_reader(location: str) -> StateReader:
 
     A PostgreSQL URL is read through the same store (an empty schema reads as empty).
     """
-    from reconciler.state.connection import is_postgres
+    from reconciler.state.connection import check_file, is_postgres
 
     if is_postgres(location):
         from reconciler.state.postgres_store import PostgresStore
 
         return PostgresStore.open_read_only(location)
+    check_file(location)
     if not Path(location).exists():
         return EmptyState()
     from reconciler.state.duckdb_store import DuckDBStore

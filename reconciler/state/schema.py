@@ -205,7 +205,23 @@ V4 = [
     "UPDATE pipelines SET sla_since = created_at WHERE sla_time IS NOT NULL",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4]
+# Version 5: who owns a local run. A local run is followed only where its files are
+# (the host, and runs directory, that started it); its supervisor renews a lease here
+# while the job runs and records how it ended, so a runner on another host can tell a
+# run still going or finished from one that was lost, instead of starting it again.
+V5 = [
+    """CREATE TABLE local_runs (
+        batch_id VARCHAR PRIMARY KEY,
+        host VARCHAR NOT NULL,
+        runs_dir TEXT NOT NULL,
+        alive_until TIMESTAMP,
+        ended_at TIMESTAMP,
+        returncode INTEGER,
+        error TEXT
+    )""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5]
 
 # PostgreSQL has no arg_max over structs; DISTINCT ON picks the newest attempt instead.
 _NEWEST_PG = """CREATE TEMP TABLE newest AS

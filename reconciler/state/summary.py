@@ -11,7 +11,7 @@ from typing import Any
 
 from reconciler.state.connection import Connection, current_version, dialect, exists, reading
 
-SKIPPED = ("locks",)
+SKIPPED = ("locks", "local_runs")  # leases and supervisors' heartbeats: no plan input
 ROW = "__reconciler_row"  # a table alias no column is named
 
 

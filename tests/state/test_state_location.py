@@ -122,3 +122,24 @@ def test_plan_on_an_empty_config_dir_shows_the_deletions_and_the_refusal(
     # a dir with pipelines plans no refusal
     plain = cli("plan", "--now", NOW)
     assert "apply will refuse" not in plain.stdout + plain.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("history", "daily"),
+        ("backfill", "daily", "--from", "2026-01-01", "--to", "2026-01-02"),
+    ],
+)
+def test_every_command_refuses_a_foreign_url_without_a_trace(
+    tmp_path: Path, cli, command: tuple[str, ...]
+) -> None:
+    """Taken for a DuckDB path, ``mysql://user:password@host/db`` would become directories
+    named after the user and password in the working directory."""
+    _pipeline(tmp_path / "pipelines.d", "daily")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = cli(*command, "--state", "mysql://app:s3cretpw@db/x")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "unsupported scheme mysql://" in result.stderr
+    assert "s3cretpw" not in result.stdout + result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -1,0 +1,33 @@
+"""``local_runs`` rows: the first owner stays, old rows of ended runs go, runs in flight stay."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from reconciler.state import local_runs
+from reconciler.state.connection import transaction
+
+NOW = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def test_owner_rows_are_kept_while_in_flight_and_forgotten_later(tmp_path: Path) -> None:
+    state = str(tmp_path / "state.duckdb")
+    old = NOW - timedelta(days=30)
+    with transaction(state) as conn:
+        local_runs.record_owners(conn, ["done", "flying"], "h1", "/runs/a", old)
+        local_runs.record_owners(conn, ["done", "fresh"], "h2", "/runs/b", NOW)
+        conn.execute(
+            "INSERT INTO open_dates VALUES ('p', ?, 'running', 1, 'flying', NULL, NULL, NULL)",
+            [date(2026, 1, 1)],
+        )
+    with transaction(state) as conn:
+        rows = local_runs.read(conn, ["done", "flying", "fresh", "unknown"])
+        assert {b: (r.host, r.runs_dir) for b, r in rows.items()} == {
+            "done": ("h1", "/runs/a"),  # the first owner recorded stays
+            "flying": ("h1", "/runs/a"),
+            "fresh": ("h2", "/runs/b"),
+        }
+        local_runs.forget_finished(conn, NOW - timedelta(days=7))
+    with transaction(state) as conn:
+        assert set(local_runs.read(conn, ["done", "flying", "fresh"])) == {"flying", "fresh"}
