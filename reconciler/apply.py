@@ -140,7 +140,7 @@ class Applier:
         self._failures: list[tuple[Batch, Outcome]] = []
         self.checker = Checker(clock)
         self._results: dict[str, list[CheckResult]] = {}  # checked, outcome not written yet
-        self.outbox = Outbox({}, {}, clock)
+        self.outbox = Outbox({}, {}, clock, state=state_path)
         self.events = PassEvents({}, {}, self.outbox)
         self.run_specs: dict[str, PipelineSpec] = {}  # with ad-hoc requests
         self.observed = Observed()
@@ -175,7 +175,7 @@ class Applier:
                 for pid, p in self.pipelines.items()
                 if p.notifies or p.spec.sla_time is not None
             }
-            self.outbox = Outbox(models, self.run_specs, self.clock)
+            self.outbox = Outbox(models, self.run_specs, self.clock, state=self.state)
             self.events = PassEvents(models, self.specs, self.outbox)
             actions = [a for a in plan.actions if a.kind in ("run", "retry", "backfill")]
             actions = self._startable(actions)
@@ -281,7 +281,7 @@ class Applier:
         while not self.outbox.settled and time.monotonic() < deadline:
             self.outbox.wait(max(deadline - time.monotonic(), 0.0))
             if self.outbox.busy:
-                break  # a receiver that hangs: its rows stay claimed and are not resent
+                break  # a receiver that hangs: the rest of the claim waits for the next pass
             with transaction(self.state) as conn:
                 claimed = self.outbox.exchange(conn)
             self.outbox.start(claimed)
