@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -38,6 +39,7 @@ from reconciler.core.plan import Action, Plan
 from reconciler.core.planner import plan as make_plan
 from reconciler.core.spec import PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, Problem, ReconcilerError
+from reconciler.masking import register_config
 from reconciler.notify.outbox import Outbox
 from reconciler.notify.pass_events import PassEvents
 from reconciler.platforms.base import Platform, RunRequest
@@ -161,6 +163,9 @@ class Applier:
             loaded = load_config(self.config_dir)
             self.pipelines = {p.id: p for p in loaded}
             self.specs = {p.id: p.spec for p in loaded}
+        # every secret a pipeline names is masked from here on, in output and state
+        for p in loaded:
+            register_config(p.flat, os.environ)
         self.lock = acquire(self.state, self.clock.now())
         try:
             with _no_cyclic_gc(keep=True):

@@ -43,7 +43,16 @@ def state_option(func: F) -> F:
         show_default=True,
         help="State store: a DuckDB file path, or a postgresql:// URL (a schema via "
         "?options=-csearch_path%3Dname).",
+        callback=_state_secret,
     )(func)
+
+
+def _state_secret(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """A PostgreSQL URL's password is masked in everything the command prints."""
+    from reconciler.masking import register_url_password
+
+    register_url_password(value or "")
+    return value
 
 
 def now_option(func: F) -> F:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reconciler import masking
 from reconciler.config.models import (
     EmailNotification,
     SlackNotification,
@@ -71,6 +72,7 @@ def secret(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
         raise TransientError(f"environment variable {name} is not set")
+    masking.register(value)
     return value
 
 
@@ -136,9 +138,9 @@ def deliver(
             try:
                 text = _send(client, model, message, env, now)
             except TransientError as exc:
-                yield Delivery(message, "pending", str(exc), exc.delay)
+                yield Delivery(message, "pending", masking.mask(str(exc)), exc.delay)
             except (PermanentError, ReconcilerError) as exc:
-                yield Delivery(message, "failed", str(exc))
+                yield Delivery(message, "failed", masking.mask(str(exc)))
             except Exception as exc:  # a bug must not lose the pass; retried later
                 yield Delivery(message, "pending", f"internal error: {type(exc).__name__}")
             else:

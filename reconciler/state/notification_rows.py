@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from reconciler.masking import mask, mask_opt
 from reconciler.state.connection import Connection, dialect, naive, utc
 from reconciler.state.postgres import LEASE
 
@@ -115,7 +116,8 @@ def add(conn: Connection, notes: Iterable[NewNotification], now: datetime) -> in
             [n.run_date for n in items],
             [n.dedupe_key for n in items],
             naive(now),
-            [json.dumps(n.details, sort_keys=True, default=str) for n in items],
+            # (details carry run errors, which a platform may have filled with a token)
+            [mask(json.dumps(n.details, sort_keys=True, default=str)) for n in items],
             naive(now),
         ],
     )
@@ -216,7 +218,7 @@ def finish(
             stamp,
             [r.notification_id for r in results],
             [r.status for r in results],
-            [r.error for r in results],
+            [mask_opt(r.error) for r in results],
             [naive(r.retry_at) for r in results],
         ],
     )
