@@ -125,11 +125,7 @@ class Outbox:
         if self._future is not None:
             if not self._future.done():
                 return []
-            failure = self._future.exception()
-            self._future = None
-            if failure is not None:  # its rows stay claimed: the next pass sends them
-                self.lines.append(f"notifications: sending stopped ({failure}); what was not "
-                                  "recorded as sent is sent again by the next pass")  # fmt: skip
+            self._collect()
         if not self.maybe_due:
             return []
         now = self.clock.now()
@@ -179,6 +175,17 @@ class Outbox:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        if self._future is not None:
+            self._collect()
+
+    def _collect(self) -> None:
+        """Forget a finished send; a failure of its own (the state unreachable) is reported."""
+        assert self._future is not None
+        failure = self._future.exception()
+        self._future = None
+        if failure is not None:  # its rows stay claimed: the next pass sends them
+            self.lines.append(f"notifications: sending stopped ({failure}); what was not "
+                              "recorded as sent is sent again by the next pass")  # fmt: skip
 
     # --- in the sending thread ---------------------------------------------------------
 
