@@ -99,6 +99,7 @@ class Masker:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._seen: set[tuple[str, str | None]] = set()
         self._forms: set[str] = set()
         self._prefixes: dict[str, int] = {}  # text -> shortest prefix masked
         self._pattern: re.Pattern[str] | None = None
@@ -107,8 +108,9 @@ class Masker:
     def add(self, value: str | None, *, user: str | None = None) -> None:
         """Register ``value`` (with ``user``: also its Basic authentication form)."""
         value = (value or "").strip()
-        if len(value) < MIN_LENGTH:
-            return
+        if len(value) < MIN_LENGTH or (value, user) in self._seen:
+            return  # (10,000 pipelines may name the same few secrets)
+        self._seen.add((value, user))
         forms = _encodings(value)
         prefixes = [(value, PREFIX_MIN)] if len(value) >= LONG else []
         url_forms, url_prefixes = _url_parts(value)
@@ -128,6 +130,7 @@ class Masker:
 
     def clear(self) -> None:
         with self._lock:
+            self._seen.clear()
             self._forms.clear()
             self._prefixes.clear()
             self._pattern = None
