@@ -61,16 +61,16 @@ def _secretish(part: str) -> bool:
     return not (part.isdigit() and len(part) < 8)
 
 
-def _url_parts(value: str) -> tuple[set[str], list[tuple[str, int]]]:
-    """(forms to mask, (text, shortest prefix masked)) of a secret that is a URL."""
+def _url_parts(value: str) -> tuple[set[str], list[tuple[str, int]]] | None:
+    """(forms to mask, (text, shortest prefix masked)) of a secret URL; None if not one."""
     try:
         parts = urlsplit(value)
         password = parts.password
         user = parts.username
     except ValueError:
-        return set(), []
+        return None
     if not (parts.scheme and parts.netloc):
-        return set(), []
+        return None
     pieces = {s for s in parts.path.split("/") if _secretish(s)}
     if pieces:  # the whole path too, as a receiver's "Cannot POST /path" echoes it
         pieces |= {parts.path, parts.path.lstrip("/")}
@@ -113,10 +113,10 @@ class Masker:
         self._seen.add((value, user))
         forms = _encodings(value)
         prefixes = [(value, PREFIX_MIN)] if len(value) >= LONG else []
-        url_forms, url_prefixes = _url_parts(value)
-        if url_forms or url_prefixes:
-            forms |= url_forms
-            prefixes = url_prefixes  # (a URL's start, its scheme and host, is no secret)
+        url = _url_parts(value)
+        if url is not None:
+            forms |= url[0]
+            prefixes = url[1]  # (a URL's start, its scheme and host, is no secret)
         if user:
             forms |= _basic(user, value)
         forms = {f for f in forms if len(f) >= MIN_LENGTH}

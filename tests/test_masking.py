@@ -57,3 +57,12 @@ def test_ordinary_text_is_left_alone(masker: Masker) -> None:
     text = "https://hooks.example.com/services/ answered 503; dapi tokens; 2026-03-01"
     assert masker.mask(text) == text
     assert Masker().mask(TOKEN) == TOKEN  # nothing registered
+
+
+def test_a_url_without_secret_parts_is_masked_whole_only() -> None:
+    masker = Masker()
+    masker.add("https://hooks.example.com/services/hook")
+    assert masker.mask("https://example.org/x failed; see /services/hook") == (
+        "https://example.org/x failed; see /services/hook"
+    )
+    assert masker.mask("POST https://hooks.example.com/services/hook: 500") == "POST ***: 500"
