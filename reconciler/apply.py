@@ -20,6 +20,7 @@ same transactions, and sent by the pass's outbox in a background thread.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -37,6 +38,7 @@ from reconciler.core.plan import Action, Plan
 from reconciler.core.planner import plan as make_plan
 from reconciler.core.spec import PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, Problem, ReconcilerError
+from reconciler.masking import register_config
 from reconciler.notify.outbox import Outbox
 from reconciler.notify.pass_events import PassEvents
 from reconciler.platforms.base import Platform, RunRequest
@@ -120,7 +122,7 @@ class Applier:
         self._failures: list[tuple[Batch, Outcome]] = []
         self.checker = Checker(clock)
         self._results: dict[str, list[CheckResult]] = {}  # checked, outcome not written yet
-        self.outbox = Outbox({}, {}, clock)
+        self.outbox = Outbox({}, {}, clock, state=state_path)
         self.events = PassEvents({}, {}, self.outbox)
         self.run_specs: dict[str, PipelineSpec] = {}  # with ad-hoc requests
         self.observed = Observed()
@@ -142,6 +144,9 @@ class Applier:
             loaded = load_config(self.config_dir)
             self.pipelines = {p.id: p for p in loaded}
             self.specs = {p.id: p.spec for p in loaded}
+        # every secret a pipeline names is masked from here on, in output and state
+        for p in loaded:
+            register_config(p.flat, os.environ)
         self.lock = acquire(self.state, self.clock.now())
         try:
             with self._long_lived.building():
@@ -156,7 +161,7 @@ class Applier:
                 for pid, p in self.pipelines.items()
                 if p.notifies or p.spec.sla_time is not None
             }
-            self.outbox = Outbox(models, self.run_specs, self.clock)
+            self.outbox = Outbox(models, self.run_specs, self.clock, state=self.state)
             self.events = PassEvents(models, self.specs, self.outbox)
             actions = [a for a in plan.actions if a.kind in ("run", "retry", "backfill")]
             actions = self._startable(actions)
@@ -263,7 +268,7 @@ class Applier:
         while not self.outbox.settled and time.monotonic() < deadline:
             self.outbox.wait(max(deadline - time.monotonic(), 0.0))
             if self.outbox.busy:
-                break  # a receiver that hangs: its rows stay claimed and are not resent
+                break  # a receiver that hangs: the rest of the claim waits for the next pass
             with transaction(self.state) as conn:
                 claimed = self.outbox.exchange(conn)
             self.outbox.start(claimed)

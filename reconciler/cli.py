@@ -9,6 +9,7 @@ Heavy modules (pydantic, duckdb, httpx) are imported inside commands so that
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import click
@@ -29,6 +30,19 @@ class _Group(click.Group):
     """Turns ``ReconcilerError`` (and any surprise) into one line and exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from reconciler.masking import MaskedStream
+
+        # every line a command prints passes the secret mask (see reconciler/masking.py)
+        out, err = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = MaskedStream(out), MaskedStream(err)
+        try:
+            return self._invoke(ctx)
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            sys.stdout, sys.stderr = out, err
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except click.UsageError as exc:

@@ -48,7 +48,13 @@ def state_option(func: F) -> F:
 
 
 def _state_location(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    """A PostgreSQL URL in the form libpq reads; a malformed or foreign URL is refused."""
+    """A PostgreSQL URL in the form libpq reads; a malformed or foreign URL is refused.
+
+    The URL's password is masked in everything the command prints from here on.
+    """
+    from reconciler.masking import register_url_password
+
+    register_url_password(value or "")
     return normalise(value)
 
 

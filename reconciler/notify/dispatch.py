@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reconciler import masking
 from reconciler.config.models import (
     EmailNotification,
     SlackNotification,
@@ -71,6 +72,7 @@ def secret(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
         raise TransientError(f"environment variable {name} is not set")
+    masking.register(value)
     return value
 
 
@@ -116,16 +118,16 @@ def deliver(
     configs: Mapping[tuple[str, str], ChannelModel],
     env: Mapping[str, str],
     now: datetime,
-) -> list[Delivery]:
-    """Send each message once; a failure of one does not stop the others."""
-    out: list[Delivery] = []
+) -> Iterator[Delivery]:
+    """Send each message once, yielding what became of it before the next is sent (the
+    outbox records it first); a failure of one does not stop the others."""
     last_slack: dict[str, float] = {}
     with http.client() as client:
         for message in messages:
             model = configs.get((message.pipeline_id, message.channel))
             if model is None:
                 error = "the channel is no longer configured for this pipeline"
-                out.append(Delivery(message, "failed", error))
+                yield Delivery(message, "failed", error)
                 continue
             if isinstance(model, SlackNotification):
                 # Slack takes about one message a second per webhook
@@ -136,11 +138,10 @@ def deliver(
             try:
                 text = _send(client, model, message, env, now)
             except TransientError as exc:
-                out.append(Delivery(message, "pending", str(exc), exc.delay))
+                yield Delivery(message, "pending", masking.mask(str(exc)), exc.delay)
             except (PermanentError, ReconcilerError) as exc:
-                out.append(Delivery(message, "failed", str(exc)))
+                yield Delivery(message, "failed", masking.mask(str(exc)))
             except Exception as exc:  # a bug must not lose the pass; retried later
-                out.append(Delivery(message, "pending", f"internal error: {type(exc).__name__}"))
+                yield Delivery(message, "pending", f"internal error: {type(exc).__name__}")
             else:
-                out.append(Delivery(message, "sent", text=text))
-    return out
+                yield Delivery(message, "sent", text=text)

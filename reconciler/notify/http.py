@@ -1,7 +1,8 @@
 """Posting JSON to a webhook, with errors sorted into transient and permanent.
 
 Messages never carry the URL (webhook URLs are secrets): transport errors are named by
-their kind, refusals by status code and the start of the reply body.
+their kind, refusals by status code and the start of the reply body, masked (a
+receiver may echo the URL's secret path: "Cannot POST /services/T0/B0/xyz").
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import UTC, datetime
 
 import httpx
 
+from reconciler import masking
 from reconciler.errors import PermanentError, TransientError
 
 TIMEOUT = 10.0
@@ -35,8 +37,9 @@ def retry_after(value: str | None) -> float | None:
 
 
 def _body(response: httpx.Response, secret: str) -> str:
-    text = " ".join(response.text.split())[:BODY_SHOWN]
-    return text.replace(secret, "<redacted>") if secret else text
+    masking.register(secret)
+    # masked before it is cut: a cut could leave a secret's start unrecognised
+    return masking.mask(" ".join(response.text.split()))[:BODY_SHOWN]
 
 
 def post(client: httpx.Client, url: str, content: bytes, headers: dict[str, str]) -> httpx.Response:

@@ -16,6 +16,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
+from reconciler import masking
 from reconciler.config.models import EmailNotification
 from reconciler.errors import PermanentError, TransientError
 from reconciler.notify.messages import Message
@@ -57,6 +58,8 @@ def _credentials(model: EmailNotification, env: Mapping[str, str]) -> tuple[str,
         return None
     user = read(model.username_env) if model.username_env else model.from_
     password = read(model.password_env) if model.password_env else ""
+    masking.register(password, user=user)  # (AUTH PLAIN and LOGIN send it base64-encoded)
+    masking.register(f"\0{user}\0{password}")
     return user, password
 
 

@@ -2,8 +2,11 @@
 
 ``apply`` calls ``record`` and ``exchange`` inside its own transactions (so an event
 is recorded with the outcome that caused it) and ``start`` after they commit. Sending
-runs in one background thread, so a slow receiver never holds up the runs; its
-results are written by the next ``exchange``. A transient failure leaves a row pending
+runs in one background thread, so a slow receiver never holds up the runs; the thread
+commits each message's result as soon as it has it (its own short transaction), so a
+``kill -9`` leaves at most the one message in flight unrecorded: the next pass sends
+it again (at least once; receivers spot the repeat by its ids). Claimed rows a pass
+did not get to when it ended go back to pending. A transient failure leaves a row pending
 until ``next_attempt_at`` (backoff doubling from a minute to an hour, or the receiver's
 ``Retry-After``), and a row is given up on (``failed``) after ``MAX_ATTEMPTS``.
 """
@@ -11,20 +14,23 @@ until ``next_attempt_at`` (backoff doubling from a minute to an hour, or the rec
 from __future__ import annotations
 
 import os
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 from reconciler.clock import Clock
 from reconciler.core.calendar import next_scheduled
 from reconciler.core.spec import PipelineSpec
+from reconciler.errors import StateError
 from reconciler.notify.channels import channels
 from reconciler.notify.messages import Message, NextDate, build_messages
 from reconciler.state import notification_rows as rows_db
-from reconciler.state.connection import Connection
+from reconciler.state.connection import Connection, transaction
 from reconciler.state.notification_rows import NewNotification, NotificationRow, SendResult
 
 if TYPE_CHECKING:
@@ -37,6 +43,8 @@ BACKOFF_MAX = 3600.0
 MAX_ATTEMPTS = 8
 CLAIM_LIMIT = 2000
 LINGER = 20.0  # seconds new rows wait mid-pass for others of their burst
+WRITE_TRIES = 3  # a result's transaction, tried again if the state is briefly busy
+Send = Callable[..., Iterable["Delivery"]]
 
 
 def backoff(attempt: int, retry_after: float | None) -> float:
@@ -50,7 +58,7 @@ def _deliver(
     configs: Mapping[tuple[str, str], ChannelModel],
     env: Mapping[str, str],
     now: datetime,
-) -> list[Delivery]:
+) -> Iterator[Delivery]:
     """``dispatch.deliver``, imported when something is sent: the channels' clients
     (httpx, smtplib) are not loaded by a pass with nothing to say. (``Outbox.start``
     imports it first in the calling thread, not in the sending one.)"""
@@ -75,7 +83,9 @@ class Outbox:
         specs: Mapping[str, PipelineSpec],
         clock: Clock,
         env: Mapping[str, str] | None = None,
-        send: Callable[..., list[Delivery]] = _deliver,
+        send: Send = _deliver,
+        *,
+        state: str,
     ) -> None:
         self.clock = clock
         self.env = env if env is not None else os.environ
@@ -85,8 +95,10 @@ class Outbox:
             (pid, key): model for pid, p in pipelines.items() for key, model in channels(p).items()
         }
         self._send = send
+        self.state = state
+        self._stop = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
-        self._future: Future[list[Delivery]] | None = None
+        self._future: Future[None] | None = None
         self.maybe_due = True  # older passes may have left rows due now
         self._last_claim = float("-inf")
         self.lines: list[str] = []
@@ -100,11 +112,12 @@ class Outbox:
         return added
 
     def recover(self, conn: Connection) -> None:
-        """Claims left by a pass that died mid-send: failed, never resent."""
-        rows_db.abandon_claims(conn, self.clock.now())
+        """Claims left by a pass that died mid-send: pending again, sent by this pass."""
+        if rows_db.abandon_claims(conn, self.clock.now()):
+            self.maybe_due = True
 
     def exchange(self, conn: Connection, *, final: bool = True) -> list[NotificationRow]:
-        """Write the results of a finished send; claim due rows if the sender is idle.
+        """Claim due rows if the sender is idle (it has recorded its results itself).
 
         While runs go on (``final`` false), only rows older than ``LINGER`` are claimed,
         at most every ``LINGER`` seconds: events of a burst gather into one message.
@@ -112,9 +125,7 @@ class Outbox:
         if self._future is not None:
             if not self._future.done():
                 return []
-            deliveries = self._future.result()
-            self._future = None
-            rows_db.finish(conn, self._results(deliveries), self.clock.now())
+            self._collect()
         if not self.maybe_due:
             return []
         now = self.clock.now()
@@ -142,9 +153,7 @@ class Outbox:
 
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="notify")
-        self._future = self._pool.submit(
-            self._send, messages, self.configs, self.env, self.clock.now()
-        )
+        self._future = self._pool.submit(self._send_all, messages)
 
     @property
     def busy(self) -> bool:
@@ -161,9 +170,55 @@ class Outbox:
             wait_for([self._future], timeout=timeout)
 
     def close(self) -> None:
+        """Finish the send in flight; claimed rows not tried yet go back to pending."""
+        self._stop.set()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        if self._future is not None:
+            self._collect()
+
+    def _collect(self) -> None:
+        """Forget a finished send; a failure of its own (the state unreachable) is reported."""
+        assert self._future is not None
+        failure = self._future.exception()
+        self._future = None
+        if failure is not None:  # its rows stay claimed: the next pass sends them
+            self.lines.append(f"notifications: sending stopped ({failure}); what was not "
+                              "recorded as sent is sent again by the next pass")  # fmt: skip
+
+    # --- in the sending thread ---------------------------------------------------------
+
+    def _send_all(self, messages: list[Message]) -> None:
+        """Send, committing each message's result before the next message goes out."""
+        waiting = {i for m in messages for i in m.ids}
+        sent = self._send(messages, self.configs, self.env, self.clock.now())
+        try:
+            for delivery in sent:
+                waiting.difference_update(delivery.message.ids)
+                results = self._results([delivery])
+                now = self.clock.now()
+                self._write(partial(rows_db.finish, results=results, now=now,
+                                    still_claimed=sorted(waiting)))  # fmt: skip
+                if self._stop.is_set():
+                    break
+        finally:
+            close = getattr(sent, "close", None)
+            if close is not None:  # a generator: its HTTP client is closed now
+                close()
+            if waiting:
+                self._write(partial(rows_db.release, ids=sorted(waiting), now=self.clock.now()))
+
+    def _write(self, change: Callable[[Connection], None]) -> None:
+        for attempt in range(WRITE_TRIES):
+            try:
+                with transaction(self.state) as conn:
+                    change(conn)
+                return
+            except StateError:
+                if attempt == WRITE_TRIES - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
 
     # --- results ------------------------------------------------------------------------
 

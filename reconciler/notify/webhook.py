@@ -5,7 +5,8 @@ The body (``format_version`` 1; fields are only ever added)::
     {
       "format_version": 1,
       "source": "backfill-reconciler",
-      "delivery_id": "3f2a...",          # stable for the same notifications
+      "delivery_id": "3f2a...",          # stable for the same notifications: a resend
+                                         # (after a crash mid-send) repeats it
       "event": "failure",                # failure | sla_breach | quality_failure |
                                          # backfill_complete | success
       "pipeline": {"id": "orders_daily", "name": "Orders daily"},

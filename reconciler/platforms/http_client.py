@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from reconciler import __version__
+from reconciler import __version__, masking
 from reconciler.errors import PermanentError, TransientError
 
 USER_AGENT = f"backfill-reconciler/{__version__}"
@@ -155,7 +155,6 @@ class HttpClient:
         self.rng = rng or random.Random()
         self._transport = transport
         self._client: httpx.Client | None = None
-        self._secrets: set[str] = set()
         self.calls = 0  # requests sent, for tests and benchmarks
 
     def _http(self) -> httpx.Client:
@@ -171,13 +170,11 @@ class HttpClient:
         return self._client
 
     def add_secret(self, value: str) -> None:
-        if len(value) >= 4:  # a shorter value would mask ordinary words
-            self._secrets.add(value)
+        masking.register(value)  # (a shorter value than masking.MIN_LENGTH is not)
 
     def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text
+        """``text`` with every secret of the process masked, in every encoding."""
+        return masking.mask(text)
 
     def request(
         self,
@@ -265,4 +262,5 @@ def secret_from_env(name: str, what: str, env: Mapping[str, str] | None = None) 
     value = (os.environ if env is None else env).get(name, "")
     if not value.strip():
         raise PermanentError(f"environment variable {name} is not set (it should hold {what})")
+    masking.register(value.strip())
     return value.strip()

@@ -1,11 +1,12 @@
-"""``pipeline_notifications`` as an outbox: recorded once, claimed, sent at most once.
+"""``pipeline_notifications`` as an outbox: recorded once, claimed, sent at least once.
 
 A notification is one row per (pipeline, date or run, event, channel): its
 ``dedupe_key``, whose hash is the row id, so recording the same event twice adds
 nothing. Sending claims due rows first (``claimed_at``, committed before anything is
-sent); the send's result then marks a row ``sent``, ``failed`` (permanent) or leaves it
-``pending`` with ``next_attempt_at``. A claim found by a later pass means apply stopped
-mid-send: the row is marked failed rather than sent twice.
+sent); each send's result is committed as soon as it is known: ``sent``, ``failed``
+(permanent) or ``pending`` with ``next_attempt_at``. A claim found by a later pass
+means apply stopped mid-send: the row goes back to ``pending`` and is sent again, so
+the one message that was in flight may arrive twice (with the same ids).
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from reconciler.masking import mask, mask_opt
 from reconciler.state.connection import Connection, dialect, naive, utc
 from reconciler.state.postgres import LEASE
 
 NotificationStatus = Literal["pending", "sent", "failed"]
-UNKNOWN_DELIVERY = (
-    "apply stopped while sending; not sent again (a notification is sent at most once)"
-)
+INTERRUPTED = "apply stopped while sending; sent again (it may arrive twice, with the same ids)"
 _COLUMNS = """notification_id, pipeline_id, notification_type, notification_channel, run_id,
               run_date, details, notification_status, attempts, last_error, created_at,
               sent_at, next_attempt_at"""
@@ -116,7 +116,8 @@ def add(conn: Connection, notes: Iterable[NewNotification], now: datetime) -> in
             [n.run_date for n in items],
             [n.dedupe_key for n in items],
             naive(now),
-            [json.dumps(n.details, sort_keys=True, default=str) for n in items],
+            # (details carry run errors, which a platform may have filled with a token)
+            [mask(json.dumps(n.details, sort_keys=True, default=str)) for n in items],
             naive(now),
         ],
     )
@@ -136,19 +137,20 @@ def known(conn: Connection, ids: Sequence[str]) -> set[str]:
 
 
 def abandon_claims(conn: Connection, now: datetime) -> int:
-    """Claims left by a pass that stopped mid-send become ``failed`` (never sent twice).
+    """Claims left by a pass that stopped mid-send go back to ``pending`` (sent again).
 
     On PostgreSQL other runners send at the same time: only claims older than a
-    runner's lease are theirs to give up.
+    runner's lease are theirs to give up (a sending runner renews its claim after
+    each send).
     """
     before = naive(now - LEASE) if dialect(conn) == "postgres" else None
     conn.execute(
-        """UPDATE pipeline_notifications SET notification_status = 'failed', last_error = ?,
+        """UPDATE pipeline_notifications SET last_error = ?, next_attempt_at = NULL,
                claimed_at = NULL, updated_at = ?
            WHERE notification_status = 'pending' AND claimed_at IS NOT NULL
              AND claimed_at <= coalesce(CAST(? AS TIMESTAMP), claimed_at)
            RETURNING notification_id""",
-        [UNKNOWN_DELIVERY, naive(now), before],
+        [INTERRUPTED, naive(now), before],
     )
     return len(conn.fetchall())
 
@@ -175,23 +177,38 @@ def claim_due(
         [stamp, naive(created_before or now), limit],
     ).fetchall()
     if rows:
+        # (attempts are counted when a send's result is recorded: a claim that a crash
+        # or the end of a pass interrupts costs none)
         conn.execute(
-            """UPDATE pipeline_notifications SET claimed_at = ?, attempts = attempts + 1,
-                   updated_at = ?
+            """UPDATE pipeline_notifications SET claimed_at = ?, updated_at = ?
                WHERE notification_id IN (SELECT unnest(?::VARCHAR[]))""",
             [stamp, stamp, [r[0] for r in rows]],
         )
     return [_row(r) for r in rows]
 
 
-def finish(conn: Connection, results: Sequence[SendResult], now: datetime) -> None:
-    """Record what became of claimed rows."""
+def finish(
+    conn: Connection,
+    results: Sequence[SendResult],
+    now: datetime,
+    still_claimed: Sequence[str] = (),
+) -> None:
+    """Record what became of claimed rows (one attempt each); renew the claim of
+    ``still_claimed``, the rows of the same claim not sent yet."""
+    stamp = naive(now)
+    if still_claimed:
+        conn.execute(
+            """UPDATE pipeline_notifications SET claimed_at = ?
+               WHERE notification_id IN (SELECT unnest(?::VARCHAR[]))
+                 AND claimed_at IS NOT NULL""",
+            [stamp, list(still_claimed)],
+        )
     if not results:
         return
-    stamp = naive(now)
     conn.execute(
         """UPDATE pipeline_notifications SET notification_status = v.status,
                last_error = v.error, next_attempt_at = v.retry_at, claimed_at = NULL,
+               attempts = coalesce(attempts, 0) + 1,
                sent_at = CASE WHEN v.status = 'sent' THEN ? ELSE sent_at END, updated_at = ?
            FROM (SELECT unnest(?::VARCHAR[]) AS id, unnest(?::VARCHAR[]) AS status,
                         unnest(?::VARCHAR[]) AS error, unnest(?::TIMESTAMP[]) AS retry_at) v
@@ -201,10 +218,21 @@ def finish(conn: Connection, results: Sequence[SendResult], now: datetime) -> No
             stamp,
             [r.notification_id for r in results],
             [r.status for r in results],
-            [r.error for r in results],
+            [mask_opt(r.error) for r in results],
             [naive(r.retry_at) for r in results],
         ],
     )
+
+
+def release(conn: Connection, ids: Sequence[str], now: datetime) -> None:
+    """Claimed rows never tried (the pass ended first): pending again, no attempt counted."""
+    if ids:
+        conn.execute(
+            """UPDATE pipeline_notifications SET claimed_at = NULL, updated_at = ?
+               WHERE notification_id IN (SELECT unnest(?::VARCHAR[]))
+                 AND notification_status = 'pending'""",
+            [naive(now), list(ids)],
+        )
 
 
 def listed(

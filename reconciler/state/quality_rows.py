@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from reconciler.masking import mask_opt
 from reconciler.state.connection import Connection, naive
 from reconciler.state.records import Batch, run_row_id
 
@@ -52,7 +53,7 @@ def record_checks(
                         run_id,
                         r.name,
                         r.passed,
-                        r.details,
+                        mask_opt(r.details),
                         stamp,
                         batch.pipeline_id,
                         batch.batch_id,

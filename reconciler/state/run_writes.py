@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from reconciler.masking import mask_opt
 from reconciler.state.connection import Connection, dialect, naive
 from reconciler.state.coverage_rows import set_coverage
 from reconciler.state.records import Batch, Outcome, RunIntent, run_row_id
@@ -283,7 +284,7 @@ def record_outcomes_live(
                     run_row_id(batch.batch_id, day),
                     status,
                     naive(outcome.ended_at),
-                    outcome.error,
+                    mask_opt(outcome.error),  # platforms may echo a token back
                     met,
                     outcome.platform_run_id,
                     naive(batch.started_at),

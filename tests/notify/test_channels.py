@@ -29,7 +29,7 @@ PASSWORD = "pw-Very-Secret-123"
 def send(model: ChannelModel, env: dict[str, str]) -> Delivery:
     key = channel_key(model)
     message = one_message(failure_rows(3, channel=key))
-    (result,) = deliver([message], {("orders", key): model}, env, NOW)
+    (result,) = list(deliver([message], {("orders", key): model}, env, NOW))
     if result.error:
         assert TOKEN not in result.error and PASSWORD not in result.error
     return result

@@ -1,4 +1,4 @@
-"""The outbox over a real state file: dedupe, backoff, giving up, and at most once."""
+"""The outbox over a real state file: dedupe, backoff, giving up, and at least once."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from reconciler.notify.messages import Message
 from reconciler.notify.outbox import BACKOFF_FIRST, LINGER, MAX_ATTEMPTS, Outbox
 from reconciler.state import notification_rows
 from reconciler.state.connection import transaction
-from reconciler.state.notification_rows import UNKNOWN_DELIVERY
+from reconciler.state.notification_rows import INTERRUPTED
 
 PIPELINE: AnyPipeline = PIPELINE_ADAPTER.validate_python(
     {
@@ -53,8 +53,8 @@ def state(tmp_path: Path) -> str:
     return str(tmp_path / "state.duckdb")
 
 
-def outbox(clock: FixedClock, receiver: Receiver) -> Outbox:
-    return Outbox({"p": PIPELINE}, {"p": to_spec(PIPELINE)}, clock, {}, receiver)
+def outbox(clock: FixedClock, receiver: Receiver, state: str) -> Outbox:
+    return Outbox({"p": PIPELINE}, {"p": to_spec(PIPELINE)}, clock, {}, receiver, state=state)
 
 
 def cycle(state: str, box: Outbox, *, final: bool = True) -> int:
@@ -88,7 +88,7 @@ def rows(state: str) -> list[tuple[Any, ...]]:
 
 def test_recorded_once_and_sent_once_as_one_message(state: str) -> None:
     clock, receiver = FixedClock(NOW), Receiver()
-    box = outbox(clock, receiver)
+    box = outbox(clock, receiver, state)
     record(state, box)
     assert cycle(state, box) == 3
     assert len(receiver.messages) == 1 and len(receiver.messages[0].rows) == 3
@@ -100,7 +100,7 @@ def test_recorded_once_and_sent_once_as_one_message(state: str) -> None:
 
 def test_transient_failures_back_off_then_give_up(state: str) -> None:
     clock, receiver = FixedClock(NOW), Receiver()
-    box = outbox(clock, receiver)
+    box = outbox(clock, receiver, state)
     record(state, box, days=1)
     receiver.answers = [("pending", "HTTP 503", None)] * MAX_ATTEMPTS
     assert cycle(state, box) == 1
@@ -123,7 +123,7 @@ def test_transient_failures_back_off_then_give_up(state: str) -> None:
 
 def test_retry_after_is_honoured(state: str) -> None:
     clock, receiver = FixedClock(NOW), Receiver()
-    box = outbox(clock, receiver)
+    box = outbox(clock, receiver, state)
     record(state, box, days=1)
     receiver.answers = [("pending", "HTTP 429", 600.0)]
     cycle(state, box)
@@ -133,23 +133,72 @@ def test_retry_after_is_honoured(state: str) -> None:
     assert cycle(state, box) == 1
 
 
-def test_a_claim_left_by_a_dead_pass_is_never_sent_again(state: str) -> None:
+def test_a_claim_left_by_a_dead_pass_is_sent_by_the_next(state: str) -> None:
     clock, receiver = FixedClock(NOW), Receiver()
-    box = outbox(clock, receiver)
+    box = outbox(clock, receiver, state)
     record(state, box, days=2)
     with transaction(state) as conn:
         assert len(box.exchange(conn)) == 2  # claimed, then the pass "dies" before sending
-    later = outbox(clock, receiver)
+    assert rows(state) == [("pending", 0, None)] * 2
+    later = outbox(clock, receiver, state)
     with transaction(state) as conn:
         later.recover(conn)
-    assert cycle(state, later) == 0
-    assert rows(state) == [("failed", 1, UNKNOWN_DELIVERY)] * 2
-    assert receiver.messages == []
+    assert rows(state) == [("pending", 0, INTERRUPTED)] * 2
+    assert cycle(state, later) == 2
+    assert rows(state) == [("sent", 1, None)] * 2
+    assert len(receiver.messages) == 1
+
+
+def test_each_result_is_committed_before_the_next_message_is_sent(state: str) -> None:
+    clock = FixedClock(NOW)
+    other = PIPELINE.model_copy(update={"id": "q"})
+    seen: list[list[tuple[Any, ...]]] = []
+
+    def send(messages: Sequence[Message], *_: Any) -> Any:
+        for m in messages:
+            seen.append(rows(state))  # what a kill -9 at this point would leave
+            yield Delivery(m, "sent", text="line")
+
+    box = Outbox({"p": PIPELINE, "q": other}, {"p": to_spec(PIPELINE), "q": to_spec(other)},
+                 clock, {}, send, state=state)  # fmt: skip
+    items = [*notes(PIPELINE, "failure", "r1", run_date=date(2026, 1, 1)),
+             *notes(other, "failure", "r2", run_date=date(2026, 1, 1))]  # fmt: skip
+    with transaction(state) as conn:
+        box.record(conn, items)
+    assert cycle(state, box) == 2
+    assert [sorted(s[0] for s in snapshot) for snapshot in seen] == [
+        ["pending", "pending"], ["pending", "sent"],
+    ]  # fmt: skip
+    assert sorted(rows(state)) == [("sent", 1, None)] * 2
+
+
+def test_rows_not_tried_when_the_pass_ends_stay_pending(state: str) -> None:
+    clock = FixedClock(NOW)
+    other = PIPELINE.model_copy(update={"id": "q"})
+    box: Outbox
+
+    def send(messages: Sequence[Message], *_: Any) -> Any:
+        for m in messages:
+            box._stop.set()  # the pass ends while the first message is out
+            yield Delivery(m, "sent", text="line")
+
+    box = Outbox({"p": PIPELINE, "q": other}, {"p": to_spec(PIPELINE), "q": to_spec(other)},
+                 clock, {}, send, state=state)  # fmt: skip
+    items = [*notes(PIPELINE, "failure", "r1", run_date=date(2026, 1, 1)),
+             *notes(other, "failure", "r2", run_date=date(2026, 1, 1))]  # fmt: skip
+    with transaction(state) as conn:
+        box.record(conn, items)
+    cycle(state, box)
+    box.close()
+    with transaction(state) as conn:
+        left = conn.execute("SELECT notification_status, attempts, claimed_at IS NULL "
+                            "FROM pipeline_notifications ORDER BY 1").fetchall()  # fmt: skip
+    assert left == [("pending", 0, True), ("sent", 1, True)]
 
 
 def test_mid_pass_rows_wait_for_their_burst(state: str) -> None:
     clock, receiver = FixedClock(NOW), Receiver()
-    box = outbox(clock, receiver)
+    box = outbox(clock, receiver, state)
     record(state, box, days=1)
     assert cycle(state, box, final=False) == 0  # too young
     clock.advance(LINGER)
@@ -159,7 +208,7 @@ def test_mid_pass_rows_wait_for_their_burst(state: str) -> None:
 
 def test_failed_rows_are_listed_for_status(state: str) -> None:
     clock, receiver = FixedClock(NOW), Receiver()
-    box = outbox(clock, receiver)
+    box = outbox(clock, receiver, state)
     record(state, box, days=1)
     receiver.answers = [("failed", "HTTP 403 invalid_token", None)]
     cycle(state, box)
