@@ -45,9 +45,7 @@ def test_summary_counts_the_failures_of_the_pass(tmp_path: Path, cli) -> None:
         retry={"schedule": "every 5 minutes", "max_retries": 2},
     )
     # fails without retries: its dates end as gaps
-    write_pipeline(
-        config, "once", FAIL, schedule={"start": "2026-01-08"}, retry={"enabled": False}
-    )
+    write_pipeline(config, "once", FAIL, schedule={"start": "2026-01-08"}, retry={"enabled": False})
     write_pipeline(config, "fine", ledger_command(), schedule={"start": "2026-01-09"})
     env = {"LEDGER": str(tmp_path / "ledger.txt")}
     done = cli("apply", "--wait", "--now", NOW, env=env)
