@@ -23,6 +23,7 @@ from reconciler.core.plan import Plan
 from reconciler.core.plan_diff import PlanComparison, date_deltas
 from reconciler.errors import PlanError
 from reconciler.planning import PlanResult, plan_pipelines
+from reconciler.render.dates import instant
 from reconciler.render.plan_json import plan_from_dict, plan_to_dict
 from reconciler.state.reading import open_reader
 from reconciler.state.summary import state_fingerprint
@@ -183,12 +184,12 @@ def check_saved(
     made = saved.plan.now
     if made - now > FUTURE_TOLERANCE:
         raise PlanError(
-            f"plan too old to trust: it was made at {made.isoformat()}, after now "
-            f"({now.isoformat()}); was it made with a different --now?"
+            f"plan too old to trust: it was made at {instant(made)}, after now "
+            f"({instant(now)}); was it made with a different --now?"
         )
     if now - made > max_age:
         raise PlanError(
-            f"plan too old: made at {made.isoformat()}, {_age(now - made)} ago, more than "
+            f"plan too old: made at {instant(made)}, {_age(now - made)} ago, more than "
             f"--max-plan-age {_age(max_age)}; make a new plan"
         )
     reader = open_reader(state)
@@ -205,7 +206,7 @@ def check_saved(
         lines = _plan_drift(saved.plan, current)
         detail = "; ".join(lines[:5]) if lines else "its " + " and ".join(changed) + " differ"
         raise PlanError(
-            f"plan too old: since it was made at {made.isoformat()} the plan changed "
+            f"plan too old: since it was made at {instant(made)} the plan changed "
             f"({detail}); make a new plan"
         )
 

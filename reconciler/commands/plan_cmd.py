@@ -40,7 +40,8 @@ from reconciler.cli_support import (
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Also save the plan as JSON to this file, with a fingerprint for `apply --plan`.",
+    help="Also save the plan as JSON to this file, with a fingerprint for `apply --plan` "
+    "(not with --pipeline: apply works on every pipeline).",
 )
 @click.option(
     "--compare-to",
