@@ -73,9 +73,10 @@ class ApplyOptions:
 
 @dataclass(slots=True)
 class ApplyReport:
-    """What a pass did, for the closing summary and for tests."""
+    """What a pass did, for the closing summary and for tests (``after``: ``_conclude``)."""
 
     plan: Plan | None = None
+    after: Plan | None = None
     config_changes: dict[str, str] = field(default_factory=dict)
     started: int = 0
     started_dates: int = 0
@@ -257,13 +258,15 @@ class Applier:
     def _conclude(self) -> None:
         """Notice what the pass's outcomes led to, then finish sending (bounded)."""
         events = self.events
-        if (self.report.succeeded or self.report.failed) and (events.plan_events or events.any_sla):
+        # the state after outcomes (events, closing summary); without any, no second plan
+        if self.report.succeeded or self.report.failed:
             with collector.paused():
-                plan = self._plan()
-            with transaction(self.state) as conn:
-                events.note_plan(conn, plan, self.observed, self.run_specs, self.clock.now())
-                claimed = self.outbox.exchange(conn)
-            self.outbox.start(claimed)
+                self.report.after = plan = self._plan()
+            if events.plan_events or events.any_sla:
+                with transaction(self.state) as conn:
+                    events.note_plan(conn, plan, self.observed, self.run_specs, self.clock.now())
+                    claimed = self.outbox.exchange(conn)
+                self.outbox.start(claimed)
         deadline = time.monotonic() + DRAIN_LIMIT
         while not self.outbox.settled and time.monotonic() < deadline:
             self.outbox.wait(max(deadline - time.monotonic(), 0.0))
@@ -415,17 +418,9 @@ class Applier:
     def _start(self, intents: Iterable[RunIntent]) -> None:
         for intent in intents:
             batch = Batch(
-                intent.batch_id,
-                intent.pipeline_id,
-                intent.dates,
-                "pending",
-                intent.attempt,
-                intent.kind,
-                intent.request_id,
-                intent.platform,
-                None,
-                None,
-            )
+                intent.batch_id, intent.pipeline_id, intent.dates, "pending", intent.attempt,
+                intent.kind, intent.request_id, intent.platform, None, None,
+            )  # fmt: skip
             self.running[batch.batch_id] = batch
             self.report.started += 1
             self.report.started_dates += len(batch.dates)

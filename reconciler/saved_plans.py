@@ -23,6 +23,7 @@ from reconciler.core.plan import Plan
 from reconciler.core.plan_diff import PlanComparison, date_deltas
 from reconciler.errors import PlanError
 from reconciler.planning import PlanResult, plan_pipelines
+from reconciler.render.dates import instant
 from reconciler.render.plan_json import plan_from_dict, plan_to_dict
 from reconciler.state.reading import open_reader
 from reconciler.state.summary import state_fingerprint
@@ -84,24 +85,58 @@ def _config_drift(saved: Mapping[str, str], current: Mapping[str, str]) -> list[
     return out
 
 
+# what a change to a table means, in the user's words: the first table of a cause that
+# changed names it (several tables change together: an apply's runs touch five)
+CAUSES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("ad-hoc backfill requests changed (reconciler backfill)", ("backfill_requests",)),
+    ("the applied config changed (an apply synced it)", ("pipelines", "pipeline_parameters")),
+    (
+        "runs were recorded (an apply or import-history ran)",
+        ("pipeline_run_log", "coverage", "open_dates", "backfill_queue", "data_quality_log"),
+    ),
+    ("SLA breaches were recorded", ("sla_breaches",)),
+    ("notifications were recorded or sent", ("pipeline_notifications",)),
+)
+
+
 def _state_drift(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
-    if saved.get("exists") != current.get("exists"):
-        return ["the state file was created" if current.get("exists") else "the file is gone"]
-    if saved.get("schema_version") != current.get("schema_version"):
-        return [f"schema version {saved.get('schema_version')} -> {current.get('schema_version')}"]
-    old, new = saved.get("tables", {}), current.get("tables", {})
-    out = []
+    """What changed in the state, as causes a user recognises, each with its tables."""
+    if not current.get("exists"):
+        return ["the state file is gone"] if saved.get("exists") else []
+    created = not saved.get("exists")
+    if not created and saved.get("schema_version") != current.get("schema_version"):
+        return [
+            f"the state was migrated (schema version {saved.get('schema_version')} -> "
+            f"{current.get('schema_version')})"
+        ]
+    old = {} if created else saved.get("tables", {})
+    new = current.get("tables", {})
+    changed: dict[str, str] = {}
     for table in sorted(set(old) | set(new)):
         before, after = old.get(table), new.get(table)
-        if before == after:
-            continue
-        if before is None or after is None:
-            out.append(f"table {table} {'added' if before is None else 'removed'}")
-        elif before.get("rows") != after.get("rows"):
-            out.append(f"{table}: {before.get('rows')} -> {after.get('rows')} rows")
-        else:
-            out.append(f"{table}: rows changed")
+        if before == after or (created and after is not None and after.get("rows") == 0):
+            continue  # (a state made since holds empty tables: only filled ones tell)
+        rows_before = 0 if before is None else before.get("rows")
+        rows_after = 0 if after is None else after.get("rows")
+        changed[table] = (
+            f"{table}: {rows_before} -> {rows_after} rows"
+            if rows_before != rows_after
+            else f"{table}: rows changed"
+        )
+    out = ["the state file was created"] if created else []
+    for cause, tables in CAUSES:
+        details = [changed.pop(t) for t in tables if t in changed]
+        if details:
+            grew = tables == ("backfill_requests",) and _grew(old, new, tables[0])
+            cause = "an ad-hoc backfill request was added (reconciler backfill)" if grew else cause
+            out.append(f"{cause}: {', '.join(details)}")
+    out += [f"table {detail}" for detail in changed.values()]
     return out
+
+
+def _grew(old: Mapping[str, Any], new: Mapping[str, Any], table: str) -> bool:
+    before, after = old.get(table) or {"rows": 0}, new.get(table) or {"rows": 0}
+    return int(after.get("rows", 0)) > int(before.get("rows", 0))
 
 
 def _normal(value: Any) -> Any:
@@ -144,17 +179,17 @@ def check_saved(
     if drift:
         raise PlanError(
             f"state changed since the plan was made ({'; '.join(drift[:5])}"
-            f"{'; ...' if len(drift) > 5 else ''}): another apply ran in between; make a new plan"
+            f"{'; ...' if len(drift) > 5 else ''}); make a new plan"
         )
     made = saved.plan.now
     if made - now > FUTURE_TOLERANCE:
         raise PlanError(
-            f"plan too old to trust: it was made at {made.isoformat()}, after now "
-            f"({now.isoformat()}); was it made with a different --now?"
+            f"plan too old to trust: it was made at {instant(made)}, after now "
+            f"({instant(now)}); was it made with a different --now?"
         )
     if now - made > max_age:
         raise PlanError(
-            f"plan too old: made at {made.isoformat()}, {_age(now - made)} ago, more than "
+            f"plan too old: made at {instant(made)}, {_age(now - made)} ago, more than "
             f"--max-plan-age {_age(max_age)}; make a new plan"
         )
     reader = open_reader(state)
@@ -171,7 +206,7 @@ def check_saved(
         lines = _plan_drift(saved.plan, current)
         detail = "; ".join(lines[:5]) if lines else "its " + " and ".join(changed) + " differ"
         raise PlanError(
-            f"plan too old: since it was made at {made.isoformat()} the plan changed "
+            f"plan too old: since it was made at {instant(made)} the plan changed "
             f"({detail}); make a new plan"
         )
 

@@ -104,14 +104,30 @@ def apply(
         click.echo(f"skipped: {line}")
     for line in report.held_elsewhere:
         click.echo(f"in flight elsewhere: {line}")
-    plan = report.plan
-    summary = plan.summary if plan else {}
-    click.echo(
+    click.echo(applied_line(report))
+
+
+def applied_line(report: Any) -> str:
+    """The closing summary: what the pass did, then what the state holds after it.
+
+    ``report.after`` is the plan made after a pass that recorded outcomes; a pass that
+    recorded none left the state as its first plan saw it, less the dates it started.
+    """
+    after = report.after or report.plan
+    gap = waiting = due = 0
+    if after is not None:
+        summary = after.summary
+        gap = summary["gap"]
+        waiting = sum(len(w.dates) for w in after.waiting)
+        due = summary["run"] + summary["retry"] + summary["backfill"]
+        if report.after is None:
+            due = max(due - report.started_dates, 0)
+    return (
         f"Applied: {report.started} run(s) started ({report.started_dates} dates), "
         f"{report.succeeded} succeeded, {report.failed} failed, "
         f"{report.adopted} adopted from an earlier pass, {report.still_running} still running; "
-        f"{summary.get('gap', 0)} gap date(s), {len(plan.waiting) if plan else 0} waiting "
-        "for a retry."
+        f"after it: {gap} gap date(s), {waiting} date(s) waiting for a retry, "
+        f"{due} date(s) due."
     )
 
 

@@ -61,15 +61,24 @@ def schema(check: bool, schema_dir: Path, write: bool, config_dir: Path, state: 
         click.echo(f"wrote {len(expected)} schema(s) to {schema_dir}")
         return
     if check:
-        stale = []
+        if not schema_dir.is_dir():
+            # (outside the repository, most often: not the same as a stale schema)
+            fail(
+                f"no schemas directory at {schema_dir}: run from the repository root or "
+                "pass --dir; `reconciler schema --write` creates it"
+            )
+        missing, stale = [], []
         for name, text in expected.items():
             path = schema_dir / name
-            current = path.read_text(encoding="utf-8") if path.exists() else None
-            if current != text:
-                stale.append(str(path))
-        if stale:
+            if not path.is_file():
+                missing.append(path.as_posix())
+            elif path.read_text(encoding="utf-8") != text:
+                stale.append(path.as_posix())
+        if missing or stale:
+            told = [f"missing: {', '.join(missing)}"] if missing else []
+            told += [f"stale: {', '.join(stale)} (differs from the models)"] if stale else []
             fail(
-                f"stale schema: {', '.join(stale)} differs from the models; "
+                f"schemas out of date ({'; '.join(told)}); "
                 "run `reconciler schema --write` and commit the result"
             )
         click.echo(f"{len(expected)} schema(s) in {schema_dir} are up to date.")

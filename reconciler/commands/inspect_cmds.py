@@ -27,6 +27,7 @@ def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str
     """The runs of a pipeline, newest first."""
     import json
 
+    from reconciler.render.dates import instant
     from reconciler.state.reading import open_reader
 
     reader = open_reader(state)
@@ -57,8 +58,8 @@ def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str
                         "attempt": r.attempt,
                         "kind": r.kind,
                         "request_id": r.request_id,
-                        "start_time": r.start_time.isoformat() if r.start_time else None,
-                        "end_time": r.end_time.isoformat() if r.end_time else None,
+                        "start_time": instant(r.start_time) if r.start_time else None,
+                        "end_time": instant(r.end_time) if r.end_time else None,
                         "error_message": r.error_message,
                         "sla_met": r.sla_met,
                     }
@@ -72,14 +73,14 @@ def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str
         click.echo(f"no runs recorded for {pipeline_id}")
         return
     click.echo(
-        f"{'run date':<10}  {'status':<8} {'kind':<8} {'try':>3}  {'started':<20} "
+        f"{'run date':<10}  {'status':<8} {'kind':<8} {'attempt':>7}  {'started':<20} "
         f"{'ended':<20} batch"
     )
     for r in rows:
         started = r.start_time.isoformat(timespec="seconds")[:19] if r.start_time else "-"
         ended = r.end_time.isoformat(timespec="seconds")[:19] if r.end_time else "-"
         click.echo(
-            f"{r.run_date.isoformat():<10}  {r.status:<8} {r.kind:<8} {r.attempt:>3}  "
+            f"{r.run_date.isoformat():<10}  {r.status:<8} {r.kind:<8} {r.attempt:>7}  "
             f"{started:<20} {ended:<20} {r.batch_id}"
         )
         if r.error_message:
@@ -119,6 +120,7 @@ def status(
     from reconciler.core.status import pipeline_status
     from reconciler.notify import failed as failed_notifications
     from reconciler.planning import select
+    from reconciler.render.dates import instant
     from reconciler.state.reading import open_reader
 
     now = parse_instant_option(now_text) if now_text else make_clock(None).now()
@@ -145,7 +147,7 @@ def status(
         click.echo(
             json.dumps(
                 {
-                    "now": now.isoformat(),
+                    "now": instant(now),
                     "pipelines": [
                         {
                             "pipeline_id": r.pipeline_id,
@@ -157,7 +159,7 @@ def status(
                             "failed": r.failed,
                             "last_covered": r.last_covered.isoformat() if r.last_covered else None,
                             "next_date": r.next_date.isoformat() if r.next_date else None,
-                            "next_due_at": r.next_due_at.isoformat() if r.next_due_at else None,
+                            "next_due_at": instant(r.next_due_at) if r.next_due_at else None,
                             "sla_breaches": r.sla_breaches,
                         }
                         for r in rows

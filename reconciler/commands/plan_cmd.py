@@ -40,7 +40,8 @@ from reconciler.cli_support import (
     "--out",
     type=click.Path(path_type=Path, dir_okay=False),
     default=None,
-    help="Also save the plan as JSON to this file, with a fingerprint for `apply --plan`.",
+    help="Also save the plan as JSON to this file, with a fingerprint for `apply --plan` "
+    "(not with --pipeline: apply works on every pipeline).",
 )
 @click.option(
     "--compare-to",
@@ -86,6 +87,12 @@ def plan_command(
 
     if max_new_dates is not None and compare_dir is None:
         raise click.UsageError("--max-new-dates counts the dates a change adds: give --compare-to")
+    if out is not None and pipelines:
+        # refused here, before anything is printed, rather than by apply much later
+        fail(
+            "--out saves a plan for `apply --plan`, which works on every pipeline: "
+            "drop --pipeline to save it (--pipeline only narrows what is shown)"
+        )
     # plan reads the clock once and writes nothing, so --now is taken exactly
     now = make_clock(now_text).now() if not now_text else parse_instant_option(now_text)
     fingerprint_before = _state_fingerprint(state) if out is not None else None

@@ -38,10 +38,12 @@ def backfill(
     import re
     from datetime import date
 
+    from reconciler.commands import backfill_checks as checks
     from reconciler.config.loading import load_config
     from reconciler.config.value_types import REQUEST_ID_PATTERN
     from reconciler.core.spec import BackfillRequest
     from reconciler.state import duckdb_store as db
+    from reconciler.state.config_writes import request_ids
     from reconciler.state.connection import transaction
 
     try:
@@ -60,17 +62,27 @@ def backfill(
     pipelines = {p.id: p for p in load_config(config_dir)}
     if pipeline_id not in pipelines:
         fail(f"no pipeline with id {pipeline_id!r} in {config_dir}")
+    pipeline = pipelines[pipeline_id]
+    schedule = pipeline.spec.schedule
+    problem = checks.range_problem(schedule, pipeline_id, start, end)
+    if problem is None and request_id is not None:
+        problem = checks.declared_id_problem(pipeline, request_id)
+    if problem is not None:
+        fail(problem)
     now = make_clock(now_text).now()
-    rid = request_id or f"adhoc-{now:%Y%m%dT%H%M%S}"
-    model = pipelines[pipeline_id].model
-    request = BackfillRequest(
-        rid, start, end, priority if priority is not None else model.backfill.priority, reason
-    )
+    declared = {r.id for r in pipeline.spec.requests}
+    priority = priority if priority is not None else pipeline.model.backfill.priority
     with transaction(state) as conn:
+        # the generated id is chosen in the transaction that inserts it
+        rid = request_id or checks.generated_id(now, declared | request_ids(conn, pipeline_id))
+        request = BackfillRequest(rid, start, end, priority, reason)
         db.add_request(conn, pipeline_id, request, now)
+    count = checks.scheduled_count(schedule, start, end)
+    later = checks.not_due_yet(schedule, start, end, now)
+    due = f", {later} not due yet: they run as they come due" if later else ""
     click.echo(
-        f"queued backfill {rid} for {pipeline_id}: {start}..{end} "
-        f"(priority {request.priority}); the next apply runs it"
+        f"queued backfill {rid} for {pipeline_id}: {start}..{end}, {count} scheduled "
+        f"date(s){due} (priority {request.priority}); the next apply runs it"
     )
 
 

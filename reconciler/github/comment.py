@@ -7,7 +7,12 @@ Run by ``.github/workflows/plan.yml`` as::
 
 with ``GITHUB_TOKEN`` in the environment (``pull-requests: write``). It lists the
 issue's comments (every page), updates the first one holding ``<!-- reconciler-plan -->``
-or creates one, through the issue-comments REST API. GitHub refuses a comment over
+that the token's own user wrote, or creates one, through the issue-comments REST API.
+Anybody's comment may quote the marker (a reviewer replying to the plan), and editing
+it would be refused, so only the token's own comments count: its user is ``--author``,
+else what ``GET /user`` answers (a personal token), else ``github-actions[bot]``, the
+author of a workflow's ``GITHUB_TOKEN`` comments (that token may not read ``/user``). A
+GitHub App's installation token needs ``--author 'APP-SLUG[bot]'``. GitHub refuses a comment over
 65,536 characters, so a longer body is cut at a line and ends with a pointer to the
 full plan artifact. A fork's pull request gets a read-only token: the API answers 403,
 and the script says so as a workflow warning and exits 0 (the job summary still has
@@ -32,6 +37,7 @@ GITHUB_LIMIT = 65_536  # characters; GitHub refuses longer comment bodies
 LIMIT = GITHUB_LIMIT - 536  # margin for the closing note
 PER_PAGE = 100
 MAX_PAGES = 100  # 10,000 comments: a bound, not an expectation
+ACTIONS_BOT = "github-actions[bot]"  # the user of a workflow's GITHUB_TOKEN
 
 
 class NoPermission(Exception):
@@ -74,10 +80,23 @@ class Result:
 class StickyComment:
     """The plan comment of one issue or pull request."""
 
-    def __init__(self, client: httpx.Client, repo: str, issue: int) -> None:
+    def __init__(
+        self, client: httpx.Client, repo: str, issue: int, author: str | None = None
+    ) -> None:
         self.client = client
         self.repo = repo
         self.issue = issue
+        self.author = author  # whose comments may be the plan's; None: the token's user
+
+    def token_user(self) -> str:
+        """The login the token writes as (see the module docstring)."""
+        if self.author is None:
+            response = self.client.get("/user")
+            if response.status_code in (401, 403):
+                self.author = ACTIONS_BOT  # a workflow's GITHUB_TOKEN may not read /user
+            else:
+                self.author = str(self._check(response, "reading the token's user")["login"])
+        return self.author
 
     def _check(self, response: httpx.Response, doing: str) -> Any:
         if response.status_code in (401, 403):
@@ -90,7 +109,8 @@ class StickyComment:
         return response.json()
 
     def find(self) -> dict[str, Any] | None:
-        """The first comment holding the marker, over every page of comments."""
+        """The token user's first comment holding the marker, over every page of comments."""
+        author = self.token_user()
         url: str | None = f"/repos/{self.repo}/issues/{self.issue}/comments"
         params: dict[str, Any] | None = {"per_page": PER_PAGE}
         for _ in range(MAX_PAGES):
@@ -99,7 +119,8 @@ class StickyComment:
             response = self.client.get(url, params=params)
             comments = self._check(response, "listing comments")
             for comment in comments:
-                if MARKER in (comment.get("body") or ""):
+                login = (comment.get("user") or {}).get("login")
+                if login == author and MARKER in (comment.get("body") or ""):
                     return dict(comment)
             url = response.links.get("next", {}).get("url")
             params = None  # the next link carries its own query
@@ -156,6 +177,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--body-file", required=True, help="markdown to post")
     parser.add_argument("--artifact-url", default=None, help="where the full plan is")
     parser.add_argument(
+        "--author",
+        default=None,
+        help="login whose comment is the plan's (default: the token's user; "
+        f"{ACTIONS_BOT} for a workflow's GITHUB_TOKEN)",
+    )
+    parser.add_argument(
         "--api-url", default=os.environ.get("GITHUB_API_URL", "https://api.github.com")
     )
     args = parser.parse_args(argv)
@@ -174,7 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         with client(args.api_url, token) as http:
-            result = StickyComment(http, args.repo, args.issue).upsert(body)
+            result = StickyComment(http, args.repo, args.issue, args.author).upsert(body)
     except NoPermission as exc:
         # a fork's pull request: read-only token; the job summary still shows the plan
         message = f"not posted: {exc} (a pull request from a fork?); the plan is in the job summary"

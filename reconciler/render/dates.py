@@ -1,12 +1,18 @@
-"""Compressing date lists into runs (``2024-03-01..2024-03-31 (31 dates)``) and back."""
+"""Compressing date lists into runs (``2024-03-01..2024-03-31 (31 dates)``) and back, and
+printing instants."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 NextDate = Callable[[date], date | None]
 DateRun = tuple[date, date, int]
+
+
+def instant(value: datetime) -> str:
+    """An instant as every human-readable output prints it: ISO 8601 to the second."""
+    return value.isoformat(timespec="seconds")
 
 
 def next_day(d: date) -> date | None:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from reconciler.core.plan import Plan
-from reconciler.render.dates import NextDate
+from reconciler.render.dates import NextDate, instant
 from reconciler.render.plan_view import SYMBOLS, PipelineView, build_views, summary_line
 
 MARKER = "<!-- reconciler-plan -->"
@@ -83,7 +83,7 @@ def render_markdown(
     views = [v for v in build_views(plan, adjacency) if v.lines]
     budget = limit - RESERVE
     lines = [MARKER, "### Reconciler plan", "", f"**{summary_line(plan)}**", ""]
-    lines += [f"_Planned at {plan.now.isoformat()}._", ""]
+    lines += [f"_Planned at {instant(plan.now)}._", ""]
     left_out: list[str] = []
 
     def section(header: list[str], rows: list[str], what: str, share: int) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from reconciler.core.plan import Plan
-from reconciler.render.dates import NextDate
+from reconciler.render.dates import NextDate, instant
 from reconciler.render.plan_view import SYMBOLS, build_views, summary_line
 
 COLOURS = {
@@ -40,7 +40,7 @@ def render_text(
     def style(text: str, kind: str, bold: bool = False) -> str:
         return click.style(text, fg=COLOURS.get(kind), bold=bold) if colour else text
 
-    out = [f"Reconciler plan at {plan.now.isoformat()}", ""]
+    out = [f"Reconciler plan at {instant(plan.now)}", ""]
     if plan.config_changes:
         out.append("Config changes:")
         for change in plan.config_changes:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from reconciler.core.plan import Plan
-from reconciler.render.dates import NextDate, compress, format_dates, next_day
+from reconciler.render.dates import NextDate, compress, format_dates, instant, next_day
 
 SYMBOLS = {
     "poll": "~",
@@ -67,12 +67,12 @@ def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> 
             detail = ""
         groups.setdefault((action.pipeline_id, action.kind, detail), []).extend(action.dates)
     for waiting in plan.waiting:
-        detail = f"retry {waiting.attempt - 1} due {waiting.next_retry_at.isoformat()}"
+        detail = f"attempt {waiting.attempt} due {instant(waiting.next_retry_at)}"
         groups.setdefault((waiting.pipeline_id, "waiting", detail), []).extend(waiting.dates)
     for gap in plan.gaps:
         groups.setdefault((gap.pipeline_id, "gap", gap.reason), []).extend(gap.dates)
     for breach in plan.sla_breaches:
-        detail = f"deadline {breach.deadline.isoformat()}"
+        detail = f"deadline {instant(breach.deadline)}"
         groups.setdefault((breach.pipeline_id, "sla", detail), []).append(breach.date)
     for (pid, kind, detail), dates in groups.items():
         following = (adjacency or {}).get(pid, next_day)

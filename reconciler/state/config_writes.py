@@ -184,6 +184,14 @@ def active_pipeline_ids(conn: Connection) -> set[str]:
     return {r[0] for r in rows}
 
 
+def request_ids(conn: Connection, pipeline_id: str) -> set[str]:
+    """The ids of a pipeline's ad-hoc requests (``reconciler backfill``)."""
+    rows = conn.execute(
+        "SELECT request_id FROM backfill_requests WHERE pipeline_id = ?", [pipeline_id]
+    ).fetchall()
+    return {str(r[0]) for r in rows}
+
+
 def add_request(
     conn: Connection, pipeline_id: str, request: BackfillRequest, now: datetime
 ) -> None:

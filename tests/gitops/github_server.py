@@ -6,6 +6,11 @@ Speaks the shapes the sticky-comment script uses: ``GET
 /repos/{owner}/{repo}/issues/comments/{id}`` (200). Refuses bodies over 65,536
 characters with 422, as GitHub does; with ``read_only`` every write answers 403
 ("Resource not accessible by integration"), as for a fork's pull request.
+
+Comments carry ``user.login``: a comment the script posts is the token's user's
+(``login``), and editing anyone else's answers 403, as GitHub does. ``GET /user`` answers
+``{"login": ...}`` for a personal token (``user_endpoint``) and 403 otherwise, as it does
+for a workflow's ``GITHUB_TOKEN`` (whose comments are ``github-actions[bot]``'s).
 """
 
 from __future__ import annotations
@@ -29,19 +34,21 @@ MAX_BODY = 65_536
 class Fake:
     token: str = "t0ken"
     read_only: bool = False
+    login: str = "github-actions[bot]"  # the token's user
+    user_endpoint: bool = False  # GET /user answers (a personal token), else 403
     comments: dict[int, dict[str, Any]] = field(default_factory=dict)  # id -> comment
     requests: list[tuple[str, str]] = field(default_factory=list)
     next_id: int = 1000
     base: str = ""
 
-    def add(self, repo: str, issue: int, body: str) -> dict[str, Any]:
+    def add(self, repo: str, issue: int, body: str, login: str = "octocat") -> dict[str, Any]:
         self.next_id += 1
         comment = {
             "id": self.next_id,
             "body": body,
             "issue": (repo, issue),
             "html_url": f"https://github.example/{repo}/pull/{issue}#issuecomment-{self.next_id}",
-            "user": {"login": "github-actions[bot]"},
+            "user": {"login": login, "type": "Bot" if login.endswith("[bot]") else "User"},
         }
         self.comments[self.next_id] = comment
         return comment
@@ -98,6 +105,12 @@ class Handler(BaseHTTPRequestHandler):
         match = LIST.match(url.path)
         if not self._authorized():
             return
+        if url.path == "/user":
+            if self.fake.user_endpoint:
+                self._send(200, {"login": self.fake.login})
+            else:
+                self._send(403, {"message": "Resource not accessible by integration"})
+            return
         if not match:
             self._send(404, {"message": "Not Found"})
             return
@@ -123,7 +136,8 @@ class Handler(BaseHTTPRequestHandler):
             return
         if self._write_refused(body):
             return
-        self._send(201, _public(self.fake.add(match.group(1), int(match.group(2)), body["body"])))
+        added = self.fake.add(match.group(1), int(match.group(2)), body["body"], self.fake.login)
+        self._send(201, _public(added))
 
     def do_PATCH(self) -> None:
         self.fake.requests.append(("PATCH", self.path))
@@ -136,6 +150,9 @@ class Handler(BaseHTTPRequestHandler):
             self._send(404, {"message": "Not Found"})
             return
         if self._write_refused(body):
+            return
+        if comment["user"]["login"] != self.fake.login:  # somebody else's comment
+            self._send(403, {"message": "Resource not accessible by integration"})
             return
         comment["body"] = body["body"]
         self._send(200, _public(comment))

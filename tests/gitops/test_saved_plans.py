@@ -112,9 +112,13 @@ def test_state_changed_by_an_apply_is_refused(setup: tuple[Path, Path]) -> None:
     assert other.returncode == 0, other.stderr
     result = apply_plan(config, state, plan)
     assert result.returncode == 1
-    assert "Error: state changed since the plan was made (the state file was created)" in (
+    assert "Error: state changed since the plan was made (the state file was created; " in (
         result.stderr
     )
+    assert "runs were recorded (an apply or import-history ran): pipeline_run_log: 0 -> 4" in (
+        result.stderr
+    )
+    assert "another apply ran" not in result.stderr
     # and once more, with an existing state changed by a second apply
     plan = save(config, state, "2024-04-01T06:10")
     pipeline(config, "orders_daily", "2024-03-20", extra=BATCH)
@@ -128,8 +132,33 @@ def test_state_changed_by_an_apply_is_refused(setup: tuple[Path, Path]) -> None:
     pipeline(config, "orders_daily", "2024-03-29", extra=BATCH)  # the same config again
     result = apply_plan(config, state, plan, "2024-04-01T06:11")
     assert result.returncode == 1
-    assert "Error: state changed since the plan was made (backfill_queue:" in result.stderr
+    assert "Error: state changed since the plan was made (the applied config changed" in (
+        result.stderr
+    )
+    assert "runs were recorded (an apply or import-history ran): " in result.stderr
     assert "pipeline_run_log: 4 -> 13 rows" in result.stderr
+
+
+def test_state_changed_by_a_backfill_says_so(setup: tuple[Path, Path]) -> None:
+    config, state = setup
+    first = run_cli(
+        ["apply", "--config-dir", str(config), "--state", str(state), "--now", NOW, "--wait"],
+        cwd=config.parent,
+    )
+    assert first.returncode == 0, first.stderr
+    plan = save(config, state, "2024-04-01T06:01")
+    queued = run_cli(
+        ["backfill", "orders_daily", "--from", "2024-03-29", "--to", "2024-03-30",
+         "--config-dir", str(config), "--state", str(state), "--now", "2024-04-01T06:01"],
+        cwd=config.parent,
+    )  # fmt: skip
+    assert queued.returncode == 0, queued.stderr
+    result = apply_plan(config, state, plan, "2024-04-01T06:02")
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "Error: state changed since the plan was made (an ad-hoc backfill request was added "
+        "(reconciler backfill): backfill_requests: 0 -> 1 rows); make a new plan"
+    )
 
 
 def test_plan_too_old_is_refused(setup: tuple[Path, Path]) -> None:
@@ -179,8 +208,11 @@ def test_plans_that_cannot_be_checked_are_refused(setup: tuple[Path, Path]) -> N
     result = apply_plan(config, state, bare)
     assert result.returncode == 1
     assert "has no fingerprint" in result.stderr
-    filtered = save(config, state, NOW, "--pipeline", "orders_daily")
-    assert json.loads(filtered.read_text())["fingerprint"]["pipelines_filter"] == ["orders_daily"]
+    # (plan refuses --pipeline with --out; a file saved with a filter is still refused)
+    saved = json.loads(save(config, state).read_text())
+    saved["fingerprint"]["pipelines_filter"] = ["orders_daily"]
+    filtered = config.parent / "filtered.json"
+    filtered.write_text(json.dumps(saved))
     result = apply_plan(config, state, filtered)
     assert result.returncode == 1
     assert "was made with --pipeline orders_daily" in result.stderr
@@ -190,3 +222,18 @@ def test_plans_that_cannot_be_checked_are_refused(setup: tuple[Path, Path]) -> N
     assert result.returncode == 1
     assert "is not a saved plan: invalid JSON" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_plan_out_with_a_pipeline_filter_is_refused(setup: tuple[Path, Path]) -> None:
+    """apply works on every pipeline: a filtered plan could never be applied."""
+    config, state = setup
+    out = config.parent / "plan.json"
+    result = run_cli(
+        ["plan", "--config-dir", str(config), "--state", str(state), "--now", NOW,
+         "--pipeline", "orders_daily", "--out", str(out)],
+        cwd=config.parent,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stdout == "" and not out.exists()
+    assert "--out saves a plan for `apply --plan`" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -56,13 +56,14 @@ def test_creates_then_updates_the_same_comment(
         assert code == 0, out
         [mine] = [c for c in fake.of(REPO, PR) if comment.MARKER in c["body"]]
         assert out.strip() == f"created plan comment {mine['id']} {mine['html_url']}"
-        lists = [p for m, p in fake.requests if m == "GET"]
+        assert fake.requests[0] == ("GET", "/user")  # whose comments count (refused: the bot)
+        lists = [p for m, p in fake.requests if m == "GET" and p != "/user"]
         assert len(lists) == 2 and "page=2" in lists[1]  # followed the Link header
         fake.requests.clear()
         code, out = post(base, plan_file(tmp_path, "Plan: 2 runs."), capsys)
         assert code == 0, out
         assert out.startswith(f"updated plan comment {mine['id']}")
-        assert [m for m, _ in fake.requests] == ["GET", "GET", "PATCH"]
+        assert [m for m, _ in fake.requests] == ["GET", "GET", "GET", "PATCH"]
         marked = [c for c in fake.of(REPO, PR) if comment.MARKER in c["body"]]
         assert [c["id"] for c in marked] == [mine["id"]]  # updated in place, not a second one
         assert marked[0]["body"].endswith("Plan: 2 runs.\n")
@@ -148,3 +149,39 @@ def test_no_token_is_a_warning(
     monkeypatch.delenv("GITHUB_TOKEN")
     code, out = post("http://127.0.0.1:9", plan_file(tmp_path, "x"), capsys)
     assert code == 0 and out.startswith("::warning")
+
+
+def test_a_human_comment_quoting_the_marker_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Only the token's own comments are candidates: editing a human's answers 403."""
+    fake = Fake()  # a workflow's GITHUB_TOKEN: GET /user is refused, comments are the bot's
+    quoted = f"> {comment.MARKER}\n> Plan: 1 run.\n\nwhy does this run?"
+    human = fake.add(REPO, PR, quoted, login="reviewer")
+    with github(fake) as base:
+        code, out = post(base, plan_file(tmp_path, "Plan: 1 run."), capsys)
+        assert code == 0, out
+        assert out.startswith("created plan comment")
+        code, out = post(base, plan_file(tmp_path, "Plan: 2 runs."), capsys)
+        assert code == 0, out
+        assert out.startswith("updated plan comment")
+    assert fake.comments[human["id"]]["body"] == quoted
+    mine = [c for c in fake.of(REPO, PR) if c["user"]["login"] == "github-actions[bot]"]
+    assert len(mine) == 1 and mine[0]["body"].endswith("Plan: 2 runs.\n")
+    assert ("PATCH", f"/repos/{REPO}/issues/comments/{human['id']}") not in fake.requests
+
+
+def test_a_personal_token_finds_its_own_user(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake = Fake(login="ci-user", user_endpoint=True)
+    bot = fake.add(REPO, PR, f"{comment.MARKER}\nan older bot plan", login="github-actions[bot]")
+    with github(fake) as base:
+        code, out = post(base, plan_file(tmp_path, "Plan: 1 run."), capsys)
+        assert code == 0 and out.startswith("created plan comment"), out
+        code, out = post(base, plan_file(tmp_path, "Plan: 2 runs."), capsys)
+        assert code == 0 and out.startswith("updated plan comment"), out
+        # --author names the user outright (a GitHub App's installation token)
+        code, out = post(base, plan_file(tmp_path, "Plan: 3."), capsys, "--author", "ci-user")
+        assert code == 0 and out.startswith("updated plan comment"), out
+    assert fake.comments[bot["id"]]["body"].endswith("an older bot plan")

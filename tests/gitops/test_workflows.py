@@ -91,6 +91,7 @@ def test_the_composite_action_runs_a_command(tmp_path: Path) -> None:
     """The action's command step, run by bash as the runner would, with the inputs as env."""
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert set(action["inputs"]) >= {"command", "config-dir", "state", "args"}
+    assert set(action["outputs"]) >= {"exit-code", "has-changes"}
     step = next(s for s in action["runs"]["steps"] if s.get("id") == "run")
     config = tmp_path / "my pipelines"
     config.mkdir()
@@ -128,10 +129,13 @@ def test_the_composite_action_runs_a_command(tmp_path: Path) -> None:
 
     code, out, output = run("validate", "")
     assert code == 0 and "1 pipeline(s) in 1 file(s): valid." in out
-    assert output == "exit-code=0\n"
+    assert output == "exit-code=0\nhas-changes=false\n"
+    # exit 2 ("changes") is an output for the caller to act on, not a failed step
     code, out, output = run("plan", "--now 2024-04-01T06:00 --detailed-exitcode")
-    assert code == 2 and "Plan: 1 run, 2 backfill dates" in out
-    assert output == "exit-code=2\n"
+    assert code == 0 and "Plan: 1 run, 2 backfill dates" in out
+    assert output == "exit-code=2\nhas-changes=true\n"
+    code, out, output = run("plan", "--no-such-option")
+    assert code == 1 and output == "exit-code=1\nhas-changes=false\n"
     code, out, _ = run("schema --check", "--dir $(touch pwned)")
     assert not (tmp_path / "pwned").exists()  # inputs are data, never shell
 
