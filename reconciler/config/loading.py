@@ -114,16 +114,40 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
                 return LoadedPipeline.of(model, file, hashlib.sha256(data).hexdigest(), text), []
         doc = parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or exc.context or "invalid YAML"
-        return None, [Problem(file, line, col, f"invalid YAML: {what}")]
+        return None, [yaml_problem(file, text, exc)]
     except yaml.YAMLError as exc:
         return None, [Problem(file, 1, 1, f"invalid YAML: {exc}")]
     model, problems = validate_document(file, doc, text)
     if model is None:
         return None, problems
     return LoadedPipeline.of(model, file, hashlib.sha256(data).hexdigest(), text), problems
+
+
+def yaml_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """A YAML syntax error at its line and column, naming a tab when a tab is the cause.
+
+    libyaml says only "found character that cannot start any token" for a tab, which
+    is invisible in most editors: the message says it is a tab, and where.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    what = exc.problem or exc.context or "invalid YAML"
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = here[: len(here) - len(here.lstrip(" \t"))]
+    at = here[col - 1 : col]
+    if at == "\t" or "\t" in indent:
+        tab = col if at == "\t" else indent.index("\t") + 1
+        return Problem(
+            file,
+            line,
+            tab,
+            f"invalid YAML: a tab character at line {line}, column {tab}; "
+            "YAML does not allow tabs for indentation, use spaces",
+        )
+    if "cannot start any token" in what and at and at.isprintable():
+        what = f"found character {at!r} that cannot start any token"
+    return Problem(file, line, col, f"invalid YAML: {what}")
 
 
 def config_files(config_dir: Path) -> list[Path]:
