@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from reconciler.config.cache import ConfigCache, stat_key
+from reconciler.config.secret_shapes import mask
 from reconciler.config.yaml_source import SourceMap, parse_yaml
 from reconciler.core.spec import PipelineSpec
 from reconciler.errors import ConfigError, Problem
@@ -116,7 +117,7 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         return None, [yaml_problem(file, text, exc)]
     except yaml.YAMLError as exc:
-        return None, [Problem(file, 1, 1, f"invalid YAML: {exc}")]
+        return None, [Problem(file, 1, 1, mask(f"invalid YAML: {exc}"))]
     model, problems = validate_document(file, doc, text)
     if model is None:
         return None, problems
@@ -147,7 +148,7 @@ def yaml_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
         )
     if "cannot start any token" in what and at and at.isprintable():
         what = f"found character {at!r} that cannot start any token"
-    return Problem(file, line, col, f"invalid YAML: {what}")
+    return Problem(file, line, col, mask(f"invalid YAML: {what}"))
 
 
 def config_files(config_dir: Path) -> list[Path]:
