@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from reconciler import __version__
+from reconciler.config.file_checks import read_checked
 from reconciler.core.spec import PipelineSpec, RetryPolicy, Schedule
 
 if TYPE_CHECKING:
@@ -137,10 +138,10 @@ class ConfigCache:
         if entry is None:
             return None
         if not entry.trusted(stat):
-            try:
-                digest = hashlib.sha256(path.read_bytes()).hexdigest()
-            except OSError:
+            read = read_checked(path)
+            if not isinstance(read, tuple):
                 return None
+            digest = hashlib.sha256(read[0]).hexdigest()
             if digest != entry.digest:
                 return None
             # same bytes: keep it, with the file's new metadata

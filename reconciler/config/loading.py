@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from reconciler.config.cache import ConfigCache, stat_key
+from reconciler.config.file_checks import checked, read_checked
 from reconciler.config.secret_shapes import mask
 from reconciler.config.yaml_source import SourceMap, parse_yaml
 from reconciler.core.spec import PipelineSpec
@@ -98,10 +99,10 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
     from reconciler.config.validation import validate_document
 
     file = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(file, 1, 1, f"cannot read file: {exc.strerror or exc}")]
+    read = read_checked(path)
+    if isinstance(read, Problem):
+        return None, [read]
+    data, _ = read
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -165,17 +166,20 @@ def config_files(config_dir: Path) -> list[Path]:
             ]
         )
     with os.scandir(config_dir) as entries:
-        names = sorted(e.name for e in entries if e.name.endswith(YAML_SUFFIXES) and e.is_file())
+        # every entry with a YAML name, whatever it is: ``load_file`` refuses links out
+        # of the directory, directories, FIFOs and devices with a problem each
+        names = sorted(e.name for e in entries if e.name.endswith(YAML_SUFFIXES))
     return [config_dir / name for name in names]
 
 
 def _cached_file(path: Path, cache: ConfigCache) -> tuple[LoadedPipeline | None, list[Problem]]:
     """``load_file`` answered from the cache when the file is unchanged."""
-    try:
-        stat = stat_key(path.stat())
-    except OSError:
-        return load_file(path)
-    entry = cache.get(path.name, stat, path)
+    found = checked(path)
+    if isinstance(found, Problem):
+        return None, [found]
+    target, status = found
+    stat = stat_key(status)
+    entry = cache.get(path.name, stat, target)
     if entry is not None:
         hit = LoadedPipeline(entry.pipeline_id, str(path), entry.digest, entry.text, cached=True)
         hit.__dict__.update(spec=entry.spec, config_json=entry.config_json, notifies=entry.notifies)
