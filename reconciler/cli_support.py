@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from reconciler.clock import Clock, OffsetClock, SystemClock, parse_instant
+from reconciler.render.line_safety import safe_line
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -20,7 +21,8 @@ DEFAULT_STATE = ".reconciler/state.duckdb"
 
 
 def fail(message: str) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+    # messages quote paths and values: one line, never a workflow command on GitHub
+    click.echo(safe_line(f"Error: {message}"), err=True)
     sys.exit(1)
 
 

@@ -17,6 +17,7 @@ from reconciler.config.value_types import (
     EMAIL_PATTERN,
     ENV_NAME_PATTERN,
     HHMM_PATTERN,
+    ONE_LINE_PATTERN,
     PIPELINE_ID_PATTERN,
     REQUEST_ID_PATTERN,
     WEEKDAYS,
@@ -30,6 +31,7 @@ PATTERN_HELP = {
     HHMM_PATTERN: "a time of day as HH:MM (00:00 to 23:59)",
     EMAIL_PATTERN: "an email address",
     ENV_NAME_PATTERN: "the name of an environment variable (letters, digits and _), not its value",
+    ONE_LINE_PATTERN: "one line of text without control characters (no newlines or tabs)",
     REQUEST_ID_PATTERN: "an id of letters, digits, '.', '_' and '-' (at most 128 characters)",
 }
 # What a value should have been, by pydantic error type.

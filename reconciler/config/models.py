@@ -32,6 +32,7 @@ from reconciler.config.value_types import (
     EnvName,
     MonthDay,
     NonNegativeInt,
+    OneLine,
     PositiveInt,
     Timezone,
     Url,
@@ -196,7 +197,7 @@ class BackfillRequestModel(Strict):
     from_: date = Field(alias="from")
     to: date
     priority: StrictInt | None = Field(None, description="default: backfill.priority")
-    reason: str = ""
+    reason: OneLine = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> BackfillRequestModel:
@@ -317,7 +318,7 @@ def _section(model: type[_M]) -> Any:
 
 class _PipelineBase(Strict):
     id: str = Field(pattern=PIPELINE_ID_PATTERN)
-    name: str | None = Field(None, description="default: the id")
+    name: OneLine | None = Field(None, description="default: the id")
     schedule: ScheduleModel
     batch: BatchModel = _section(BatchModel)
     retry: RetryModel = _section(RetryModel)

@@ -24,6 +24,8 @@ REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 # https anywhere; plain http only to the loopback names SPEC section 2 lists. The same
 # pattern goes into the JSON Schema, so editors flag what validate rejects.
 URL_PATTERN = r"^(https://|http://(localhost|127\.0\.0\.1|\[::1\])([:/?#]|$))"
+# names and reasons are printed in plans and logs: one line, no control characters
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _URL = re.compile(URL_PATTERN)
 
@@ -104,3 +106,6 @@ MonthDay = Annotated[
     AfterValidator(_nonzero),
 ]
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
+OneLine = Annotated[
+    str, Field(pattern=ONE_LINE_PATTERN, description="one line of text, no control characters")
+]
