@@ -23,9 +23,7 @@ plain_text = st.text(_CHARS, max_size=30)
 nonempty_text = st.text(_CHARS, min_size=1, max_size=30)
 # names and reasons: one line, no control characters (they are printed in plans)
 one_line_text = st.text(
-    st.characters(
-        blacklist_categories=("Cs", "Cc"), blacklist_characters="{}\u2028\u2029"
-    ),
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="{}\u2028\u2029"),
     max_size=30,
 )
 LOWER = "abcdefghijklmnopqrstuvwxyz"

@@ -70,7 +70,8 @@ def test_a_name_or_reason_with_a_newline_is_refused(tmp_path: Path) -> None:
     text = VALID.replace(
         "platform: local", f"platform: local\nname: {INJECTED!r}".replace("'", '"')
     )
-    text += f"backfill:\n  requests:\n    - {{id: r1, from: 2026-01-01, to: 2026-01-02, reason: {'##[warning]x'!r}}}\n"
+    text += "backfill:\n  requests:\n    - {id: r1, from: 2026-01-01, to: 2026-01-02, "
+    text += "reason: '##[warning]x'}\n"
     path.write_text(text)
     outcome = run_validate(str(path), env={"GITHUB_ACTIONS": "true"})
     assert outcome.exit_code == 1
