@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from validate_bench import generate  # noqa: E402
+from validate_bench import generate
 
 
 def best_of(runs: int, work: object) -> float:
