@@ -59,6 +59,7 @@ _RELATIVE = re.compile(
     r"^(?:Value error, )?((?:[a-z_]+|\[\d+\])(?:\.[a-z_]+|\[\d+\])*): (.*)$", re.DOTALL
 )
 _STEP = re.compile(r"[a-z_]+|\[(\d+)\]")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # a bound that is a date
 
 
 def found(value: Any) -> str:
@@ -85,8 +86,12 @@ def expected(error: Any) -> str | None:
     if kind in EXPECTED:
         return EXPECTED[kind]
     if kind == "greater_than_equal":
+        if _ISO_DATE.match(str(ctx.get("ge"))):
+            return f"a date from {ctx['ge']} on"
         return f"a number >= {ctx.get('ge')}"
     if kind == "less_than_equal":
+        if _ISO_DATE.match(str(ctx.get("le"))):
+            return f"a date up to {ctx['le']}"
         return f"a number <= {ctx.get('le')}"
     if kind == "greater_than":
         return f"a number > {ctx.get('gt')}"
