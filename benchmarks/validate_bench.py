@@ -3,6 +3,10 @@
 Run: ``python benchmarks/validate_bench.py [--sizes 1000,10000] [--runs 3]``. Prints a
 table of end-to-end CLI times (a subprocess, best of ``--runs``) and of the loader
 alone, in process. Targets (issue 2): 1,000 files under 1 s, 10,000 under 8 s.
+
+It also times one file with many parameters that use each other (the circle check
+and the placeholder scan must be linear): 36 parameters that each use the two before
+them, and 10,000 in a chain and in a ring, each within ``PARAMETER_BUDGET`` seconds.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 from pathlib import Path
 
 TARGETS = {1_000: 1.0, 10_000: 8.0}
+PARAMETER_BUDGET = 1.0
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo", "Australia/Sydney"]
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
@@ -157,6 +162,44 @@ def time_loader(directory: Path, runs: int) -> float:
     return best
 
 
+def parameter_files() -> dict[str, dict[str, str]]:
+    """Parameter sets that are slow for a circle check that is not linear."""
+    n = 10_000
+    return {
+        "36 fanning": {
+            f"p{i}": "/".join(f"{{param.p{j}}}" for j in range(max(0, i - 2), i)) or "base"
+            for i in range(36)
+        },
+        "10k chain": {f"p{i}": f"{{param.p{i - 1}}}/x" if i else "base" for i in range(n)},
+        "10k ring": {f"p{i}": f"{{param.p{(i + 1) % n}}}/x" for i in range(n)},
+    }
+
+
+def time_parameters(directory: Path, runs: int) -> list[tuple[str, int, float, str]]:
+    from reconciler.config.loading import load_files
+
+    rows = []
+    for what, params in parameter_files().items():
+        path = directory / f"{what.replace(' ', '_')}.yaml"
+        lines = [
+            "id: params",
+            "platform: local",
+            'trigger: {command: [run, "{param.p0}"]}',
+            "schedule: {type: daily, start: 2026-01-01}",
+            "parameters:",
+            *(f'  {name}: "{value}"' for name, value in params.items()),
+        ]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        best = float("inf")
+        for _ in range(runs):
+            began = time.perf_counter()
+            load_files([path])
+            best = min(best, time.perf_counter() - began)
+        verdict = "ok" if best < PARAMETER_BUDGET else f"MISS (< {PARAMETER_BUDGET} s)"
+        rows.append((f"params {what}", len(params), best, verdict))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000")
@@ -173,9 +216,11 @@ def main() -> None:
             verdict = "" if target is None else ("ok" if cli < target else f"MISS (< {target} s)")
             rows.append(("validate (CLI)", size, cli, verdict))
             rows.append(("load_files", size, time_loader(directory, args.runs), ""))
-    print(f"{'what':<16} {'files':>7} {'seconds':>8} {'files/s':>9}  target")
+    with tempfile.TemporaryDirectory(prefix="validate-bench-") as tmp:
+        rows += time_parameters(Path(tmp), args.runs)
+    print(f"{'what':<18} {'items':>7} {'seconds':>8} {'items/s':>9}  target")
     for what, size, seconds, verdict in rows:
-        print(f"{what:<16} {size:>7} {seconds:>8.3f} {size / seconds:>9.0f}  {verdict}")
+        print(f"{what:<18} {size:>7} {seconds:>8.3f} {size / seconds:>9.0f}  {verdict}")
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from reconciler.clock import Clock, OffsetClock, SystemClock, parse_instant
+from reconciler.line_safety import safe_line
 from reconciler.state.location import DEFAULT_STATE, normalise
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -20,7 +21,8 @@ DEFAULT_CONFIG_DIR = "pipelines.d"
 
 
 def fail(message: str) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+    # messages quote paths and values: one line, never a workflow command on GitHub
+    click.echo(safe_line(f"Error: {message}"), err=True)
     sys.exit(1)
 
 
@@ -87,13 +89,21 @@ def make_clock(now_text: str | None) -> Clock:
 
 
 def parse_instant_option(now_text: str) -> datetime:
+    from reconciler.config.bounds import EARLIEST_DATE, LATEST_DATE
+
     try:
-        return parse_instant(now_text)
-    except ValueError as exc:
+        instant = parse_instant(now_text)
+    except (ValueError, OverflowError) as exc:
         raise click.ClickException(
             f"--now: expected an ISO-8601 instant such as 2026-04-01T06:00 (naive = UTC), "
             f"found {now_text!r}"
         ) from exc
+    if not EARLIEST_DATE <= instant.date() <= LATEST_DATE:
+        # the dates a pass computes from it (due dates, retries) must stay representable
+        raise click.ClickException(
+            f"--now: expected an instant from {EARLIEST_DATE} to {LATEST_DATE}, found {now_text!r}"
+        )
+    return instant
 
 
 def use_colour() -> bool:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from reconciler.line_safety import safe_line
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -33,10 +35,12 @@ class Problem:
     field: str = ""
 
     def __str__(self) -> str:
+        # the file name and the message come from the user: one line, never a command
         where = f"{self.file}:{self.line}:{self.col}"
-        return (
+        text = (
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )
+        return safe_line(text)
 
 
 class ReconcilerError(Exception):

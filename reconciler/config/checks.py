@@ -6,40 +6,13 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from reconciler.config.cycles import circles
 from reconciler.config.models import AnyPipeline, HttpTrigger
+from reconciler.config.secret_shapes import SECRET_KEYS, SECRET_PATTERNS
 from reconciler.config.templates import placeholders, unknown_placeholders
 
 Path = tuple[str | int, ...]
 
-# Keys that must never hold a value in YAML, and the key to use instead.
-SECRET_KEYS = {
-    "token": "token_env",
-    "api_token": "token_env",
-    "access_token": "token_env",
-    "api_key": "token_env",
-    "apikey": "token_env",
-    "password": "password_env",
-    "passwd": "password_env",
-    "secret": "secret_env",
-    "headers": "headers_env",
-    "webhook_url": "url_env",
-}
-# Shapes of well-known credentials wherever they appear, and the key that names the
-# environment variable to hold them instead.
-SECRET_PATTERNS: list[tuple[str, str, str]] = [
-    (r"\bdapi[0-9a-f]{32}\b", "a Databricks token", "token_env"),
-    (r"\bxox[abposr]-[A-Za-z0-9-]{10,}", "a Slack token", "token_env"),
-    (r"hooks\.slack\.com/services/", "a Slack webhook URL", "url_env"),
-    (r"\bgh[pousr]_[A-Za-z0-9]{30,}", "a GitHub token", "token_env"),
-    (r"-----BEGIN [A-Z ]*PRIVATE KEY-----", "a private key", "token_env"),
-    (r"\bAKIA[0-9A-Z]{16}\b", "an AWS access key", "token_env"),
-    (r"(?i:\bbearer\s+[A-Za-z0-9._~+/=-]{16,})", "a bearer token", "headers_env"),
-    (
-        r"(?i:[?&](?:token|access_token|api_key|apikey|sig|signature)=[^&\s]{8,})",
-        "a credential in a URL query",
-        "headers_env",
-    ),
-]
 # One search per string instead of one per pattern: the group that matched says which.
 _SECRET_SCAN = re.compile("|".join(f"({pattern})" for pattern, _, _ in SECRET_PATTERNS))
 
@@ -170,33 +143,22 @@ def _unbindable(pipeline: AnyPipeline, reported: set[Path]) -> Iterator[tuple[Pa
 
 
 def _parameter_cycles(parameters: dict[str, str]) -> Iterator[tuple[Path, str]]:
-    """Parameters may use each other (``{param.base}/x``) but never in a circle."""
-    refs: dict[str, set[str]] = {}
+    """Parameters may use each other (``{param.base}/x``) but never in a circle.
+
+    Linear in the parameters and their references: the circles are the strongly
+    connected components of the reference graph (``cycles.circles``), so a file with
+    thousands of parameters, or references that fan out, validates in an instant.
+    """
+    refs: dict[str, list[str]] = {}
     for name, value in parameters.items():
         try:
             names = placeholders(value)
         except ValueError:
             continue
-        refs[name] = {n[len("param.") :] for n in names if n.startswith("param.")} & set(parameters)
-    for name in parameters:
-        trail = [name]
-        stack = [(name, iter(sorted(refs.get(name, ()))))]
-        while stack:
-            _node, children = stack[-1]
-            child = next(children, None)
-            if child is None:
-                stack.pop()
-                trail.pop()
-                continue
-            if child == name:
-                cycle = " -> ".join([*trail, child])
-                yield ("parameters", name), f"parameters refer to each other in a circle: {cycle}"
-                stack.clear()
-                break
-            if child in trail:
-                continue
-            trail.append(child)
-            stack.append((child, iter(sorted(refs.get(child, ())))))
+        used = (n[len("param.") :] for n in names if n.startswith("param."))
+        refs[name] = sorted({n for n in used if n in parameters})
+    for name, cycle in circles(list(parameters), refs):
+        yield ("parameters", name), f"parameters refer to each other in a circle: {cycle}"
 
 
 def raw_template_problems(raw: dict[str, Any]) -> list[tuple[Path, str]]:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from reconciler.config.cache import ConfigCache, stat_key
+from reconciler.config.file_checks import checked, read_checked
+from reconciler.config.secret_shapes import mask
 from reconciler.config.yaml_source import SourceMap, parse_yaml
 from reconciler.core.spec import PipelineSpec
 from reconciler.errors import ConfigError, Problem
@@ -97,10 +99,10 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
     from reconciler.config.validation import validate_document
 
     file = str(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return None, [Problem(file, 1, 1, f"cannot read file: {exc.strerror or exc}")]
+    read = read_checked(path)
+    if isinstance(read, Problem):
+        return None, [read]
+    data, _ = read
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -114,16 +116,40 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
                 return LoadedPipeline.of(model, file, hashlib.sha256(data).hexdigest(), text), []
         doc = parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = exc.problem or exc.context or "invalid YAML"
-        return None, [Problem(file, line, col, f"invalid YAML: {what}")]
+        return None, [yaml_problem(file, text, exc)]
     except yaml.YAMLError as exc:
-        return None, [Problem(file, 1, 1, f"invalid YAML: {exc}")]
+        return None, [Problem(file, 1, 1, mask(f"invalid YAML: {exc}"))]
     model, problems = validate_document(file, doc, text)
     if model is None:
         return None, problems
     return LoadedPipeline.of(model, file, hashlib.sha256(data).hexdigest(), text), problems
+
+
+def yaml_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """A YAML syntax error at its line and column, naming a tab when a tab is the cause.
+
+    libyaml says only "found character that cannot start any token" for a tab, which
+    is invisible in most editors: the message says it is a tab, and where.
+    """
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    what = exc.problem or exc.context or "invalid YAML"
+    lines = text.splitlines()
+    here = lines[line - 1] if 0 < line <= len(lines) else ""
+    indent = here[: len(here) - len(here.lstrip(" \t"))]
+    at = here[col - 1 : col]
+    if at == "\t" or "\t" in indent:
+        tab = col if at == "\t" else indent.index("\t") + 1
+        return Problem(
+            file,
+            line,
+            tab,
+            f"invalid YAML: a tab character at line {line}, column {tab}; "
+            "YAML does not allow tabs for indentation, use spaces",
+        )
+    if "cannot start any token" in what and at and at.isprintable():
+        what = f"found character {at!r} that cannot start any token"
+    return Problem(file, line, col, mask(f"invalid YAML: {what}"))
 
 
 def config_files(config_dir: Path) -> list[Path]:
@@ -140,17 +166,20 @@ def config_files(config_dir: Path) -> list[Path]:
             ]
         )
     with os.scandir(config_dir) as entries:
-        names = sorted(e.name for e in entries if e.name.endswith(YAML_SUFFIXES) and e.is_file())
+        # every entry with a YAML name, whatever it is: ``load_file`` refuses links out
+        # of the directory, directories, FIFOs and devices with a problem each
+        names = sorted(e.name for e in entries if e.name.endswith(YAML_SUFFIXES))
     return [config_dir / name for name in names]
 
 
 def _cached_file(path: Path, cache: ConfigCache) -> tuple[LoadedPipeline | None, list[Problem]]:
     """``load_file`` answered from the cache when the file is unchanged."""
-    try:
-        stat = stat_key(path.stat())
-    except OSError:
-        return load_file(path)
-    entry = cache.get(path.name, stat, path)
+    found = checked(path)
+    if isinstance(found, Problem):
+        return None, [found]
+    target, status = found
+    stat = stat_key(status)
+    entry = cache.get(path.name, stat, target)
     if entry is not None:
         hit = LoadedPipeline(entry.pipeline_id, str(path), entry.digest, entry.text, cached=True)
         hit.__dict__.update(spec=entry.spec, config_json=entry.config_json, notifies=entry.notifies)

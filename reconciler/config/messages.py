@@ -17,6 +17,7 @@ from reconciler.config.value_types import (
     EMAIL_PATTERN,
     ENV_NAME_PATTERN,
     HHMM_PATTERN,
+    ONE_LINE_PATTERN,
     PIPELINE_ID_PATTERN,
     REQUEST_ID_PATTERN,
     WEEKDAYS,
@@ -30,6 +31,7 @@ PATTERN_HELP = {
     HHMM_PATTERN: "a time of day as HH:MM (00:00 to 23:59)",
     EMAIL_PATTERN: "an email address",
     ENV_NAME_PATTERN: "the name of an environment variable (letters, digits and _), not its value",
+    ONE_LINE_PATTERN: "one line of text without control characters (no newlines or tabs)",
     REQUEST_ID_PATTERN: "an id of letters, digits, '.', '_' and '-' (at most 128 characters)",
 }
 # What a value should have been, by pydantic error type.
@@ -57,6 +59,7 @@ _RELATIVE = re.compile(
     r"^(?:Value error, )?((?:[a-z_]+|\[\d+\])(?:\.[a-z_]+|\[\d+\])*): (.*)$", re.DOTALL
 )
 _STEP = re.compile(r"[a-z_]+|\[(\d+)\]")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")  # a bound that is a date
 
 
 def found(value: Any) -> str:
@@ -83,8 +86,12 @@ def expected(error: Any) -> str | None:
     if kind in EXPECTED:
         return EXPECTED[kind]
     if kind == "greater_than_equal":
+        if _ISO_DATE.match(str(ctx.get("ge"))):
+            return f"a date from {ctx['ge']} on"
         return f"a number >= {ctx.get('ge')}"
     if kind == "less_than_equal":
+        if _ISO_DATE.match(str(ctx.get("le"))):
+            return f"a date up to {ctx['le']}"
         return f"a number <= {ctx.get('le')}"
     if kind == "greater_than":
         return f"a number > {ctx.get('gt')}"

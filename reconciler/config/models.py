@@ -22,17 +22,25 @@ from pydantic import (
 )
 from pydantic.config import JsonDict
 
+from reconciler.config.bounds import MAX_RETRY_DELAY_SECONDS
 from reconciler.config.value_types import (
     EMAIL_PATTERN,
     HHMM,
     PARAMETER_NAME_PATTERN,
     PIPELINE_ID_PATTERN,
     REQUEST_ID_PATTERN,
+    ActiveRuns,
+    BatchDates,
+    BoundedDate,
     Duration,
     EnvName,
+    Every,
     MonthDay,
-    NonNegativeInt,
-    PositiveInt,
+    OffsetDays,
+    OneLine,
+    PlatformId,
+    Priority,
+    RetryCount,
     Timezone,
     Url,
     Weekday,
@@ -69,7 +77,7 @@ class DatabricksTrigger(Strict):
     """Databricks Jobs API ``run-now``."""
 
     host: Url
-    job_id: PositiveInt
+    job_id: PlatformId
     token_env: EnvName = "DATABRICKS_TOKEN"
 
 
@@ -77,8 +85,8 @@ class DbtTrigger(Strict):
     """dbt Cloud v2 job run."""
 
     host: Url = "https://cloud.getdbt.com"
-    account_id: PositiveInt
-    job_id: PositiveInt
+    account_id: PlatformId
+    job_id: PlatformId
     token_env: EnvName = "DBT_CLOUD_TOKEN"
     steps: list[str] = Field(
         default_factory=lambda: ["dbt build"],
@@ -141,14 +149,14 @@ class ScheduleModel(Strict):
     model_config = ConfigDict(json_schema_extra=_DAYS_BY_TYPE)
 
     type: Literal["daily", "weekly", "monthly"]
-    every: PositiveInt = 1
+    every: Every = 1
     days: list[Weekday | MonthDay] = Field(
         default_factory=list,
         description="weekly: mon..sun; monthly: 1..31 or -1..-31; daily: none",
     )
-    start: date
-    end: date | None = None
-    offset: NonNegativeInt = 0
+    start: BoundedDate
+    end: BoundedDate | None = None
+    offset: OffsetDays = Field(0, description="days after a date that it becomes due")
     at: HHMM = "00:00"
     timezone: Timezone = "UTC"
 
@@ -176,27 +184,31 @@ class ScheduleModel(Strict):
 
 class BatchModel(Strict):
     multi_date: StrictBool = False
-    max_dates: PositiveInt = 31
+    max_dates: BatchDates = 31
 
 
 class RetryModel(Strict):
     enabled: StrictBool = True
     schedule: str = Field("every 5 minutes", description=RETRY_GRAMMAR)
-    max_retries: NonNegativeInt = 2
+    max_retries: RetryCount = 2
 
     @field_validator("schedule")
     @classmethod
     def _grammar(cls, value: str) -> str:
-        parse_retry_schedule(value)
+        policy = parse_retry_schedule(value)
+        if max(policy.base_seconds, policy.cap_seconds or 0) > MAX_RETRY_DELAY_SECONDS:
+            raise ValueError(
+                f"a retry delay is at most {MAX_RETRY_DELAY_SECONDS // 86400} days, found {value!r}"
+            )
         return value
 
 
 class BackfillRequestModel(Strict):
     id: str = Field(pattern=REQUEST_ID_PATTERN)
-    from_: date = Field(alias="from")
-    to: date
-    priority: StrictInt | None = Field(None, description="default: backfill.priority")
-    reason: str = ""
+    from_: BoundedDate = Field(alias="from")
+    to: BoundedDate
+    priority: Priority | None = Field(None, description="default: backfill.priority")
+    reason: OneLine = ""
 
     @model_validator(mode="after")
     def _ordered(self) -> BackfillRequestModel:
@@ -207,9 +219,9 @@ class BackfillRequestModel(Strict):
 
 class BackfillModel(Strict):
     auto: StrictBool = True
-    priority: StrictInt = 0
+    priority: Priority = 0
     order: Literal["oldest_first", "newest_first"] = "oldest_first"
-    max_active_runs: PositiveInt = 4
+    max_active_runs: ActiveRuns = 4
     requests: list[BackfillRequestModel] = Field(default_factory=list)
 
     @field_validator("requests")
@@ -341,7 +353,7 @@ def _section(model: type[_M]) -> Any:
 
 class _PipelineBase(Strict):
     id: str = Field(pattern=PIPELINE_ID_PATTERN)
-    name: str | None = Field(None, description="default: the id")
+    name: OneLine | None = Field(None, description="default: the id")
     schedule: ScheduleModel
     batch: BatchModel = _section(BatchModel)
     retry: RetryModel = _section(RetryModel)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import string
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 RUN_PLACEHOLDERS = frozenset({"date", "start_date", "end_date", "dates", "pipeline_id", "run_id"})
 ADDED_PARAMETERS = frozenset({"run_date", "start_date", "end_date"})
@@ -30,12 +30,16 @@ def placeholders(template: str) -> list[str]:
 
 def unknown_placeholders(
     template: str,
-    parameters: Iterable[str],
+    parameters: Collection[str],
     *,
     extra: Iterable[str] = (),
     allow_params: bool = True,
 ) -> list[str]:
-    """Problems with the placeholders of one template, as messages (empty when fine)."""
+    """Problems with the placeholders of one template, as messages (empty when fine).
+
+    ``parameters`` is looked up, never copied: a file with thousands of parameters,
+    each a template, must not cost thousands squared.
+    """
     try:
         names = placeholders(template)
     except ValueError as exc:
@@ -43,15 +47,16 @@ def unknown_placeholders(
         if "Single" in text or "unmatched" in text.lower() or "expected" in text.lower():
             return [f"unbalanced braces ({text}); write {{{{ and }}}} for literal braces"]
         return [text]
-    known_params = set(parameters) | ADDED_PARAMETERS
     allowed = RUN_PLACEHOLDERS | set(extra)
     problems: list[str] = []
     for name in names:
         if name.startswith("param."):
             if not allow_params:
                 problems.append(f"{{{name}}}: parameters cannot refer to other parameters")
-            elif name[len("param.") :] not in known_params:
-                choices = ", ".join(sorted(known_params))
+            elif (param := name[len("param.") :]) not in parameters and (
+                param not in ADDED_PARAMETERS
+            ):
+                choices = _some(sorted({*parameters, *ADDED_PARAMETERS}))
                 problems.append(f"unknown parameter {{{name}}} (declared: {choices})")
         elif name not in allowed:
             choices = ", ".join(f"{{{n}}}" for n in sorted(allowed)) + ", {param.NAME}"
@@ -67,3 +72,9 @@ def render(template: str, values: dict[str, str]) -> str:
         if name is not None:
             out.append(values[name])
     return "".join(out)
+
+
+def _some(names: list[str], limit: int = 20) -> str:
+    """Names for a message, at most ``limit`` of them."""
+    more = f", ... ({len(names) - limit} more)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more

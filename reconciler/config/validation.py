@@ -21,6 +21,7 @@ from reconciler.config.checks import (
     template_problems,
 )
 from reconciler.config.models import PIPELINE_ADAPTER, AnyPipeline, LocalPipeline
+from reconciler.config.secret_shapes import mask
 from reconciler.config.yaml_source import Document, SourceMap
 from reconciler.config.yaml_source import Path as DocPath
 from reconciler.errors import Problem
@@ -150,7 +151,7 @@ def validate_document(
     hold one.
     """
     problems = [
-        Problem(file, issue.line, issue.col, issue.message, _dotted(issue.path))
+        Problem(file, issue.line, issue.col, mask(issue.message), mask(_dotted(issue.path)))
         for issue in doc.issues
     ]
     raw = doc.data
@@ -195,4 +196,5 @@ def _problem(
 ) -> Problem:
     mark = source.keys.get(path) if at_key else None
     mark = mark or source.locate(path)
-    return Problem(file, mark.line, mark.col, message, _dotted(path))
+    # messages quote what the file holds: never a credential (a URL's query, a token)
+    return Problem(file, mark.line, mark.col, mask(message), mask(_dotted(path)))

@@ -7,12 +7,25 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from datetime import date
 from functools import cache
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, StrictInt, WithJsonSchema
 
+from reconciler.config.bounds import (
+    EARLIEST_DATE,
+    LATEST_DATE,
+    MAX_ACTIVE_RUNS,
+    MAX_BATCH_DATES,
+    MAX_DURATION_SECONDS,
+    MAX_EVERY,
+    MAX_OFFSET_DAYS,
+    MAX_PLATFORM_ID,
+    MAX_PRIORITY,
+    MAX_RETRIES,
+)
 from reconciler.core.durations import parse_duration
 
 PIPELINE_ID_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -24,6 +37,8 @@ REQUEST_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 # https anywhere; plain http only to the loopback names (127.0.0.1, localhost, [::1]). The same
 # pattern goes into the JSON Schema, so editors flag what validate rejects.
 URL_PATTERN = r"^(https://|http://(localhost|127\.0\.0\.1|\[::1\])([:/?#]|$))"
+# names and reasons are printed in plans and logs: one line, no control characters
+ONE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]*$"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _URL = re.compile(URL_PATTERN)
 
@@ -62,7 +77,8 @@ def _check_timezone(value: str) -> str:
 
 
 def _check_duration(value: int | str) -> int | str:
-    parse_duration(value)
+    if parse_duration(value) > MAX_DURATION_SECONDS:
+        raise ValueError(f"expected a duration of at most {MAX_DURATION_SECONDS // 86400} days")
     return value
 
 
@@ -87,13 +103,32 @@ EnvName = Annotated[
 HHMM = Annotated[str, Field(pattern=HHMM_PATTERN, description="HH:MM")]
 PositiveInt = Annotated[StrictInt, Field(ge=1)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+Every = Annotated[StrictInt, Field(ge=1, le=MAX_EVERY)]
+OffsetDays = Annotated[StrictInt, Field(ge=0, le=MAX_OFFSET_DAYS)]
+BatchDates = Annotated[StrictInt, Field(ge=1, le=MAX_BATCH_DATES)]
+RetryCount = Annotated[StrictInt, Field(ge=0, le=MAX_RETRIES)]
+Priority = Annotated[StrictInt, Field(ge=-MAX_PRIORITY, le=MAX_PRIORITY)]
+ActiveRuns = Annotated[StrictInt, Field(ge=1, le=MAX_ACTIVE_RUNS)]
+PlatformId = Annotated[StrictInt, Field(ge=1, le=MAX_PLATFORM_ID)]
+BoundedDate = Annotated[
+    date,
+    Field(
+        ge=EARLIEST_DATE,
+        le=LATEST_DATE,
+        description=f"a date from {EARLIEST_DATE} to {LATEST_DATE}",
+        json_schema_extra={"formatMinimum": str(EARLIEST_DATE), "formatMaximum": str(LATEST_DATE)},
+    ),
+]
 Duration = Annotated[
     StrictInt | str,
     AfterValidator(_check_duration),
     WithJsonSchema(
         {
-            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}],
-            "description": "seconds, or a duration such as 90s, 30m, 2h",
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_DURATION_SECONDS},
+                {"type": "string"},
+            ],
+            "description": "seconds, or a duration such as 90s, 30m, 2h; at most 30 days",
         }
     ),
 ]
@@ -104,3 +139,6 @@ MonthDay = Annotated[
     AfterValidator(_nonzero),
 ]
 Timezone = Annotated[str, AfterValidator(_check_timezone)]
+OneLine = Annotated[
+    str, Field(pattern=ONE_LINE_PATTERN, description="one line of text, no control characters")
+]

@@ -1,7 +1,7 @@
 """Plain, frozen descriptions of pipelines as the planner sees them.
 
-Frozen dataclasses without ``__slots__``: the config cache pickles 10^4 of them, and
-slotted dataclasses unpickle through a Python ``__setstate__`` (three times slower).
+Frozen dataclasses: the config cache stores 10^4 of them (MessagePack, decoded by
+msgspec into these types).
 """
 
 from __future__ import annotations

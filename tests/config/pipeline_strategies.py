@@ -21,6 +21,11 @@ _CHARS = st.characters(
 )
 plain_text = st.text(_CHARS, max_size=30)
 nonempty_text = st.text(_CHARS, min_size=1, max_size=30)
+# names and reasons: one line, no control characters (they are printed in plans)
+one_line_text = st.text(
+    st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="{}\u2028\u2029"),
+    max_size=30,
+)
 LOWER = "abcdefghijklmnopqrstuvwxyz"
 DIGITS = "0123456789"
 
@@ -191,7 +196,7 @@ def pipelines(draw: st.DrawFn) -> dict[str, Any]:
         "schedule": draw(schedules()),
     }
     if draw(st.booleans()):
-        out["name"] = draw(plain_text)
+        out["name"] = draw(one_line_text)
     if draw(st.booleans()):
         out["batch"] = {"multi_date": draw(st.booleans()), "max_dates": draw(st.integers(1, 99))}
     if draw(st.booleans()):
@@ -213,7 +218,7 @@ def pipelines(draw: st.DrawFn) -> dict[str, Any]:
             if draw(st.booleans()):
                 request["priority"] = draw(st.integers(-100, 100))
             if draw(st.booleans()):
-                request["reason"] = draw(plain_text)
+                request["reason"] = draw(one_line_text)
             requests.append(request)
         out["backfill"] = {
             "auto": draw(st.booleans()),

@@ -40,7 +40,15 @@ CASES: dict[str, tuple[str, list[Expect]]] = {
     ),
     "tab in indentation": (
         "id: orders\n\tplatform: local\n",
-        [(2, 1, "", "invalid YAML")],
+        [(2, 1, "", "invalid YAML: a tab character at line 2, column 1; YAML does not allow tabs")],
+    ),
+    "tab after spaces in a nested mapping": (
+        HEAD + "schedule:\n  type: daily\n  \tstart: 2026-01-01\n",
+        [(7, 3, "", "a tab character at line 7, column 3")],
+    ),
+    "character that cannot start a token is named": (
+        "id: `orders`\n",
+        [(1, 5, "", "found character '`' that cannot start any token")],
     ),
     "date PyYAML rejects": (
         HEAD + "schedule:\n  type: daily\n  start: 2026-02-30\n",

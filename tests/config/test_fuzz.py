@@ -135,3 +135,57 @@ def test_damaged_files_never_crash(tmp_path: Path, text: str) -> None:
     assert "Traceback" not in output
     assert "internal error" not in output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# --- the regression corpus: files that once validated and then crashed a pass, or hung
+# validation, or echoed what they should not --------------------------------------------
+
+CORPUS = sorted((FIXTURES / "corpus").glob("*.yaml"))
+PLAIN = """\
+id: plain
+platform: local
+trigger: {command: ["true"]}
+schedule: {type: daily, start: 2026-01-01}
+"""
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
+def test_corpus_file_is_refused_with_problem_lines(tmp_path: Path, path: Path) -> None:
+    config = tmp_path / "pipelines.d"
+    config.mkdir()
+    (config / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    (config / "plain.yaml").write_text(PLAIN)
+    env = {"GITHUB_ACTIONS": "true", "RECONCILER_CACHE_DIR": "off"}
+    state = str(tmp_path / "state.duckdb")
+    runner = CliRunner()
+    for args in (
+        ["validate", "--config-dir", str(config)],
+        ["plan", "--config-dir", str(config), "--state", state, "--now", "2026-03-01T06:00"],
+        ["apply", "--config-dir", str(config), "--state", state, "--now", "2026-03-01T06:00"],
+    ):
+        result = runner.invoke(main, args, env=env)
+        output = result.stdout + result.stderr
+        assert result.exit_code == 1, output
+        assert result.exception is None or isinstance(result.exception, SystemExit), output
+        assert "Traceback" not in output and "internal error" not in output, output
+        problems = [line for line in result.stderr.splitlines() if line.startswith(str(config))]
+        assert problems and all(f"{path.name}:" in line for line in problems), output
+        assert "abc123" not in output  # url_credential: the query's value is masked
+        commands = [line for line in output.splitlines() if line.lstrip().startswith("::")]
+        assert all(line.startswith("::error file=") for line in commands), output
+
+
+@pytest.mark.parametrize("now", ["9999-12-31T23:59:59", "0001-01-01T00:00:00", "3000-01-01"])
+def test_now_beyond_the_date_bounds_is_refused(tmp_path: Path, now: str) -> None:
+    config = tmp_path / "pipelines.d"
+    config.mkdir()
+    (config / "plain.yaml").write_text(PLAIN)
+    state = str(tmp_path / "state.duckdb")
+    for command in ("plan", "apply"):
+        result = CliRunner().invoke(
+            main,
+            [command, "--config-dir", str(config), "--state", state, "--now", now],
+            env={"RECONCILER_CACHE_DIR": "off"},
+        )
+        assert result.exit_code == 1, result.output
+        assert "--now: expected an instant from 1900-01-01 to 2999-12-31" in result.stderr

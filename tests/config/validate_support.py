@@ -29,6 +29,7 @@ schedule:
   type: daily
   start: 2026-01-01
 """
+HEAD_SCHEDULE = "schedule:\n  type: daily\n  start: 2026-01-01\n"
 
 
 @dataclass(frozen=True)
