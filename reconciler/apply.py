@@ -35,9 +35,9 @@ from reconciler.config.rows import pipeline_row
 from reconciler.core.calendar import sla_deadline
 from reconciler.core.coverage import Observed
 from reconciler.core.plan import Action, Plan
-from reconciler.core.planner import plan as make_plan
 from reconciler.core.spec import PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, Problem, ReconcilerError
+from reconciler.fleet_plan import plan_fleet
 from reconciler.masking import register_config
 from reconciler.notify.outbox import Outbox
 from reconciler.notify.pass_events import PassEvents
@@ -87,6 +87,7 @@ class ApplyReport:
     held_elsewhere: list[str] = field(default_factory=list)  # runs other runners follow
     notifications: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    unplannable: dict[str, str] = field(default_factory=dict)  # id -> why: left out
 
 
 Progress = Callable[[ApplyReport, int], None]
@@ -227,7 +228,9 @@ class Applier:
         ids = list(self.specs)
         self.observed, extra = store.plan_inputs(ids)
         self.run_specs = {s.id: s for s in with_adhoc(self.specs.values(), extra)}
-        return make_plan(list(self.run_specs.values()), self.observed, self.clock.now())
+        fleet = plan_fleet(list(self.run_specs.values()), self.observed, self.clock.now())
+        self.report.unplannable.update(fleet.unplannable)
+        return fleet.plan
 
     def _startable(self, actions: list[Action]) -> list[Action]:
         """Actions whose platform this reconciler can drive; the others are reported."""

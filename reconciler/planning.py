@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -11,9 +11,9 @@ from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.core.calendar import following
 from reconciler.core.plan import Plan
 from reconciler.core.plan_diff import PlanComparison, compare_plans
-from reconciler.core.planner import plan
 from reconciler.core.spec import BackfillRequest, PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, PlanError
+from reconciler.fleet_plan import plan_fleet
 from reconciler.render.dates import NextDate
 from reconciler.state.applied import AppliedConfigs
 from reconciler.state.reading import StateReader
@@ -24,6 +24,7 @@ class PlanResult:
     plan: Plan
     pipelines: tuple[LoadedPipeline, ...]
     specs: tuple[PipelineSpec, ...]
+    unplannable: Mapping[str, str] = field(default_factory=dict)  # id -> why (left out)
 
     def adjacency(self) -> dict[str, NextDate]:
         """Per pipeline, the next scheduled date: how renderers compress date runs."""
@@ -101,8 +102,8 @@ def plan_pipelines(
         # a filtered plan speaks only of the pipelines asked for
         applied = {k: v for k, v in observed.applied_config.items() if k in set(wanted)}
         observed = type(observed)(observed.pipelines, applied, observed.deleted)
-    result = plan(specs, observed, now, desired)
-    return PlanResult(result, tuple(pipelines), specs)
+    fleet = plan_fleet(specs, observed, now, desired)
+    return PlanResult(fleet.plan, tuple(pipelines), specs, fleet.unplannable)
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,12 @@ def apply(
     for line in report.held_elsewhere:
         click.echo(f"in flight elsewhere: {line}")
     click.echo(applied_line(report))
+    if report.unplannable:
+        from reconciler.fleet_plan import unplannable_lines
+
+        for line in unplannable_lines(report.unplannable):
+            click.echo(line, err=True)
+        sys.exit(1)
 
 
 def applied_line(report: Any) -> str:
@@ -194,6 +200,11 @@ def run(
         except ReconcilerError as exc:
             click.echo(f"pass failed: {exc}", err=True)
             report = None
+        if report is not None and report.unplannable:
+            from reconciler.fleet_plan import unplannable_lines
+
+            for line in unplannable_lines(report.unplannable):
+                click.echo(line, err=True)
         if report is not None:
             for line in report.notifications:
                 click.echo(f"notify: {line}")

@@ -158,6 +158,12 @@ def plan_command(
         if on_github():
             _guard_annotations(result, comparison, guard)
         fail(guard_message(comparison.result, guard))
+    if result.unplannable:
+        from reconciler.fleet_plan import unplannable_lines
+
+        for line in unplannable_lines(result.unplannable):
+            click.echo(line, err=True)
+        sys.exit(1)
     if detailed_exitcode and result.plan.has_changes:
         sys.exit(2)
 
