@@ -39,6 +39,7 @@ from reconciler.core.spec import PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, Problem, ReconcilerError
 from reconciler.notify.outbox import Outbox
 from reconciler.notify.pass_events import PassEvents
+from reconciler.planning import retried
 from reconciler.platforms.base import Platform, RunRequest
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.registry import build_platforms, record_owners
@@ -219,7 +220,8 @@ class Applier:
     def _plan(self) -> Plan:
         store = db.DuckDBStore(self.state)
         ids = list(self.specs)
-        self.observed, extra = store.plan_inputs(ids)
+        limits = retried(self.pipelines.values(), notifying=True)
+        self.observed, extra = store.plan_inputs(ids, limits)
         self.run_specs = {s.id: s for s in with_adhoc(self.specs.values(), extra)}
         return make_plan(list(self.run_specs.values()), self.observed, self.clock.now())
 

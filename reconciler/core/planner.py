@@ -205,7 +205,9 @@ class _Open:
 
     def failed(self, d: date, failed: Failed) -> None:
         policy = self.policy
-        if policy.enabled and failed.attempt - 1 < policy.max_retries:
+        if failed.attempt < policy.attempts:
+            if failed.ended_at is None:
+                raise LookupError(f"state read without the details of retryable date {d}")
             due_at = failed.ended_at + timedelta(seconds=policy.delay_seconds(failed.attempt))
             if due_at <= self.now:
                 self.retries.setdefault((failed.attempt + 1, failed.request_id), []).append(d)
@@ -251,8 +253,7 @@ def _decide_progression(
         # one tight pass over the failed dates' columns: most are exhausted (an imported
         # history's failures), and only a date to retry gets its ``Failed`` built
         open_ = _Open(spec, now)
-        policy = spec.retry
-        limit = policy.max_retries + 1 if policy.enabled else 1  # attempts that exhaust
+        limit = spec.retry.attempts  # a failed attempt of this number exhausts
         i0, i1 = bisect_left(failures.ordinals, lo), bisect_right(failures.ordinals, hi)
         if step == 1 and not taken and not coverage.any_of(failures.ordinals[i0:i1]):
             # the usual case, sorted in C: every failed date in the window is to decide

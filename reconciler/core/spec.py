@@ -44,6 +44,11 @@ class RetryPolicy:
     max_retries: int = 2
     text: str = "every 5 minutes"
 
+    @property
+    def attempts(self) -> int:
+        """Attempts a date gets in all: a failed attempt below this number is retried."""
+        return self.max_retries + 1 if self.enabled else 1
+
     def delay_seconds(self, k: int) -> int:
         """Seconds after a failed attempt ends before retry ``k`` is due."""
         if k < 1:

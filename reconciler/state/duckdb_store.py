@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 from reconciler.core.coverage import (
     NO_FAILURES,
-    FailedDates,
     InFlight,
     Observed,
     PipelineObserved,
+    Retried,
 )
 from reconciler.core.intervals import Coverage, DateRange, merge
 from reconciler.core.spec import BackfillRequest
@@ -41,6 +41,7 @@ from reconciler.state.connection import (
     transaction,
     utc,
 )
+from reconciler.state.failed_reads import failed_dates
 from reconciler.state.notification_rows import NotificationRow, NotificationStatus
 from reconciler.state.records import (
     Batch,
@@ -106,20 +107,21 @@ class DuckDBStore:
 
     # --- reading --------------------------------------------------------------------
 
-    def observe(self, pipeline_ids: Iterable[str]) -> Observed:
+    def observe(self, pipeline_ids: Iterable[str], retried: Retried = None) -> Observed:
         """The compact state of the given pipelines, as the planner reads it."""
         ids = list(pipeline_ids)
-        return self._read(lambda conn: observe(conn, ids), Observed())
+        return self._read(lambda conn: observe(conn, ids, retried), Observed())
 
     def plan_inputs(
-        self, pipeline_ids: Iterable[str]
+        self, pipeline_ids: Iterable[str], retried: Retried = None
     ) -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
         """``observe`` and the ad-hoc backfill requests (``reconciler backfill``) per
         pipeline, in one read (opening the file costs ~15 ms)."""
         ids = list(pipeline_ids)
         nothing: dict[str, tuple[BackfillRequest, ...]] = {}
         return self._read(
-            lambda conn: (observe(conn, ids), adhoc_requests(conn, ids)), (Observed(), nothing)
+            lambda conn: (observe(conn, ids, retried), adhoc_requests(conn, ids)),
+            (Observed(), nothing),
         )
 
     def in_flight(self) -> list[Batch]:
@@ -224,24 +226,30 @@ def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
 NOTHING_COVERED = Coverage()
 
 
-def observe(conn: Connection, ids: list[str]) -> Observed:
+def observe(conn: Connection, ids: list[str], retried: Retried = None) -> Observed:
     """Read coverage, open dates, request progress, SLA and applied config.
 
     The applied config is every stored pipeline's, whatever ``ids`` asks for: with no
-    pipeline files at all, the plan must still see what it would delete.
+    pipeline files at all, the plan must still see what it would delete. ``retried``:
+    see ``failed_reads``.
     """
+    below = [None if retried is None else retried.get(i) for i in ids]
     if not ids:
         texts, deleted = _applied(conn, {})
         return Observed({}, AppliedConfigs(texts), frozenset(deleted))
     # one list parameter: executemany of 10k single rows takes seconds, this milliseconds
     if dialect(conn) == "postgres":
         # (a read-only snapshot cannot create tables: the list goes with each query)
-        wanted, params = "(SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id) wanted", [ids]
+        wanted = (
+            "(SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id,"
+            " unnest(?::INTEGER[]) AS detail_below) wanted"
+        )
+        params = [ids, below]
     else:
         conn.execute(
-            "CREATE OR REPLACE TEMP TABLE wanted AS "
-            "SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id",
-            [ids],
+            "CREATE OR REPLACE TEMP TABLE wanted AS SELECT DISTINCT"
+            " unnest(?::VARCHAR[]) AS pipeline_id, unnest(?::INTEGER[]) AS detail_below",
+            [ids, below],
         )
         wanted, params = "wanted", []
     # day ordinals (days since 0001-01-01, plus one), one row of lists per pipeline:
@@ -256,62 +264,16 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
             params,
         ).fetchall()
     }
-    # failed dates as columns per pipeline (an imported history has 10^5 of them);
-    # ended_at as microseconds since 1970, in SQL, not one datetime object per date
-    ordinal = "run_date - DATE '0001-01-01' + 1"
-    # (no recorded time at all, as a hand-migrated row may have: long ago, retry now)
-    ended = "coalesce(ended_at, started_at, TIMESTAMP '1970-01-01 00:00:00')"
-    ended_us = (
-        f"CAST(round(extract(epoch FROM {ended}) * 1000000) AS BIGINT)"
-        if dialect(conn) == "postgres"
-        else f"epoch_us({ended})"
-    )
-    # ordinals and attempts as lists (the planner sorts failures with them); attempts
-    # as a range first: they are nearly always all equal (an import's are all 1)
-    heads = conn.execute(
-        f"""SELECT o.pipeline_id, array_agg({ordinal} ORDER BY run_date),
-                   min(attempt), max(attempt)
-            FROM open_dates o JOIN {wanted} USING (pipeline_id)
-            WHERE status = 'failed' GROUP BY o.pipeline_id""",
-        params,
-    ).fetchall()
-    mixed = [pid for pid, _, low, high in heads if low != high]
-    attempts: dict[str, list[int]] = {}
-    if mixed:
-        attempts = dict(
-            conn.execute(
-                """SELECT pipeline_id, array_agg(attempt ORDER BY run_date) FROM open_dates
-                   WHERE status = 'failed' AND pipeline_id IN (SELECT unnest(?::VARCHAR[]))
-                   GROUP BY pipeline_id""",
-                [mixed],
-            ).fetchall()
-        )
-    # end times and ids packed into one text per pipeline: 10^5 id strings would cost
-    # more than everything else here, and only a retried date needs its own
-    details = dict(
-        conn.execute(
-            f"""SELECT o.pipeline_id,
-                       string_agg(CAST({ended_us} AS VARCHAR) || chr(31)
-                                  || coalesce(request_id, '') || chr(31)
-                                  || coalesce(batch_id, ''), chr(30) ORDER BY run_date)
-                FROM open_dates o JOIN {wanted} USING (pipeline_id)
-                WHERE status = 'failed' GROUP BY o.pipeline_id""",
-            params,
-        ).fetchall()
-    )
-    failed = {
-        pid: FailedDates.packed(
-            ordinals, attempts[pid] if pid in attempts else [low] * len(ordinals), details[pid]
-        )
-        for pid, ordinals, low, _ in heads
-    }
+    failed = failed_dates(conn, wanted, params)
     flying: dict[str, dict[date, InFlight]] = {}
     for pid, day, attempt, batch_id, request_id, started in conn.execute(
         f"""SELECT o.pipeline_id, run_date, attempt, batch_id, request_id, started_at
             FROM open_dates o JOIN {wanted} USING (pipeline_id) WHERE status <> 'failed'""",
         params,
     ).fetchall():
-        flying.setdefault(pid, {})[day] = InFlight(batch_id, attempt, request_id, utc(started))
+        flying.setdefault(pid, {})[day] = InFlight(
+            run_id=batch_id, attempt=attempt, request_id=request_id, started_at=utc(started)
+        )
     done: dict[str, dict[str, list[DateRange]]] = {}
     for pid, request_id, start, end in conn.execute(
         f"""SELECT pipeline_id, request_id, min(d), max(d) FROM (

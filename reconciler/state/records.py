@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from reconciler.core.coverage import Observed
+    from reconciler.core.coverage import Observed, Retried
     from reconciler.core.spec import BackfillRequest
 
 RunStatus = Literal["pending", "running", "success", "failed"]
@@ -146,10 +146,10 @@ class StoreWriter(Protocol):
 class Store(Protocol):
     """A state store: reads open the store briefly; ``write`` is one transaction."""
 
-    def observe(self, pipeline_ids: Iterable[str]) -> Observed: ...
+    def observe(self, pipeline_ids: Iterable[str], retried: Retried = None) -> Observed: ...
 
     def plan_inputs(
-        self, pipeline_ids: Iterable[str]
+        self, pipeline_ids: Iterable[str], retried: Retried = None
     ) -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]: ...
 
     def in_flight(self) -> list[Batch]: ...

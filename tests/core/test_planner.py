@@ -112,7 +112,7 @@ def backfills(first: str, last: str, pid: str = "p", extra: str = " p=0") -> lis
 
 
 def fail(attempt: int, ended: str = "2024-01-10T11:00", request_id: str | None = None) -> Failed:
-    return Failed(attempt, utc(ended), request_id)
+    return Failed(attempt=attempt, ended_at=utc(ended), request_id=request_id)
 
 
 # --- one kind per date --------------------------------------------------------------------
@@ -124,7 +124,7 @@ KIND_CASES = [
     pytest.param(spec(), state("2024-01-01..2024-01-10"), [], id="all-covered"),
     pytest.param(
         spec(),
-        state("2024-01-01..2024-01-09", in_flight={"2024-01-10": InFlight("r1")}),
+        state("2024-01-01..2024-01-09", in_flight={"2024-01-10": InFlight(run_id="r1")}),
         ["poll p 2024-01-10 run=r1"],
         id="in-flight-latest-is-polled-not-run",
     ),
@@ -132,7 +132,7 @@ KIND_CASES = [
         spec(),
         state(
             "2024-01-01..2024-01-04,2024-01-07..2024-01-10",
-            in_flight={"2024-01-05..2024-01-06": InFlight("r2", 2)},
+            in_flight={"2024-01-05..2024-01-06": InFlight(run_id="r2", attempt=2)},
         ),
         ["poll p 2024-01-05..2024-01-06 run=r2"],
         id="multi-date-run-in-flight-polled-once",
@@ -298,7 +298,7 @@ def test_fixed_delay_is_measured_from_the_failed_attempts_end() -> None:
             "2024-01-08": fail(1, "2024-01-10T11:00"),
             "2024-01-09": fail(3, "2024-01-10T11:30"),
         },
-        in_flight={"2024-01-10": InFlight("r9")},
+        in_flight={"2024-01-10": InFlight(run_id="r9")},
     )
     assert plan_one(spec(retry=policy), s) == [
         "poll p 2024-01-10 run=r9",
@@ -353,7 +353,10 @@ REQUEST_CASES = [
     ),
     pytest.param(
         spec(requests=(REQ,)),
-        state("2024-01-01..2024-01-10", in_flight={"2024-01-04": InFlight("r1", 1, "fix-1")}),
+        state(
+            "2024-01-01..2024-01-10",
+            in_flight={"2024-01-04": InFlight(run_id="r1", attempt=1, request_id="fix-1")},
+        ),
         [
             "poll p 2024-01-04 run=r1",
             "backfill p 2024-01-03 p=10 req=fix-1",
@@ -442,7 +445,7 @@ BATCH_CASES = [
     ),
     pytest.param(
         spec(multi_date=True, max_dates=31),
-        state("2024-01-10", in_flight={"2024-01-03": InFlight("r1")}),
+        state("2024-01-10", in_flight={"2024-01-03": InFlight(run_id="r1")}),
         [
             "poll p 2024-01-03 run=r1",
             "backfill p 2024-01-01..2024-01-02 p=0",
@@ -541,7 +544,7 @@ def test_order_poll_retry_run_then_backfill_by_priority_then_order() -> None:
     ]
     observed = Observed(
         {
-            "a": state("2024-01-01..2024-01-07", in_flight={"2024-01-10": InFlight("ra")}),
+            "a": state("2024-01-01..2024-01-07", in_flight={"2024-01-10": InFlight(run_id="ra")}),
             "b": state(
                 "2024-01-01..2024-01-06,2024-01-10", failed={"2024-01-09": fail(1, "2024-01-01")}
             ),
@@ -667,7 +670,7 @@ def test_in_flight_date_past_its_deadline_is_a_breach() -> None:
     p = spec(sla_time=SLA)
     s = state(
         "2024-01-01..2024-01-09",
-        in_flight={"2024-01-10": InFlight("r")},
+        in_flight={"2024-01-10": InFlight(run_id="r")},
         sla_since="2024-01-01T00:00",
     )
     assert plan_one(p, s) == ["poll p 2024-01-10 run=r", "sla p 2024-01-10 01-10T06:00"]
@@ -742,7 +745,7 @@ def test_summary_counts_dates_and_has_changes() -> None:
     s = state(
         "2024-01-01..2024-01-02",
         failed={"2024-01-03": fail(3)},
-        in_flight={"2024-01-04..2024-01-05": InFlight("r")},
+        in_flight={"2024-01-04..2024-01-05": InFlight(run_id="r")},
     )
     result = check(
         plan(

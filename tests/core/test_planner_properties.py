@@ -10,6 +10,7 @@ import itertools
 import math
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,15 @@ from reconciler.core.calendar import (
     scheduled_between,
     sla_deadline,
 )
-from reconciler.core.coverage import Failed, InFlight, Observed, PipelineObserved
+from reconciler.core.coverage import (
+    Failed,
+    FailedDates,
+    FailureDetails,
+    InFlight,
+    Observed,
+    PipelineObserved,
+    epoch_us,
+)
 from reconciler.core.intervals import contains, from_dates
 from reconciler.core.plan import ACTION_ORDER, Plan
 from reconciler.core.planner import plan
@@ -97,13 +106,15 @@ def cases(draw: st.DrawFn, pid: str, now: datetime) -> tuple[PipelineSpec, Pipel
         if roll < 0.45:
             covered.append(d)
         elif roll < 0.6:
-            failed[d] = Failed(rng.randint(1, 4), now - timedelta(seconds=rng.randint(0, 1500)))
+            failed[d] = Failed(
+                attempt=rng.randint(1, 4), ended_at=now - timedelta(seconds=rng.randint(0, 1500))
+            )
         elif roll < 0.68:
             # a multi-date run in flight shares one run id across its dates
             flight = (
                 previous
                 if previous and rng.random() < 0.5
-                else InFlight(f"r{d}", rng.randint(1, 3))
+                else InFlight(run_id=f"r{d}", attempt=rng.randint(1, 3))
             )
             flying[d] = flight
         previous = flight
@@ -299,6 +310,31 @@ def test_plan_matches_the_spec_date_by_date(
         check_sla(spec, obs, now, result)
     check_order(specs, result)
     check_document(result)
+
+
+def without_exhausted_details(spec: PipelineSpec, obs: PipelineObserved) -> PipelineObserved:
+    """``obs`` as a store reads it with retry limits: details only where a retry may come."""
+    kept = [(d, f) for d, f in sorted(obs.failed.items()) if f.attempt < spec.retry.attempts]
+    details = FailureDetails(
+        ordinals=[d.toordinal() for d, _ in kept],
+        ended_us=[epoch_us(f.ended_at) for _, f in kept if f.ended_at is not None],
+        request_ids=[f.request_id for _, f in kept],
+        run_ids=[f.run_id for _, f in kept],
+    )
+    failures = obs.failures
+    return replace(obs, failed=FailedDates(failures.ordinals, failures.attempts, details))
+
+
+@settings(max_examples=150, deadline=None)
+@given(worlds())
+def test_exhausted_dates_need_no_details_to_plan_the_same(
+    world: tuple[list[tuple[PipelineSpec, PipelineObserved]], datetime],
+) -> None:
+    drawn, now = world
+    specs = [spec for spec, _ in drawn]
+    full = plan(specs, Observed({spec.id: obs for spec, obs in drawn}), now)
+    lean = Observed({spec.id: without_exhausted_details(spec, obs) for spec, obs in drawn})
+    assert plan(specs, lean, now) == full
 
 
 @FAST

@@ -46,7 +46,8 @@ def test_status_counts_every_due_date_once(
     open_ = sorted(set(due) - covered)
     failed = set(data.draw(st.lists(st.sampled_from(open_), unique=True))) if open_ else set()
     obs = PipelineObserved(
-        Coverage.of((d, d) for d in sorted(covered)), {d: Failed(1, ENDED) for d in failed}
+        Coverage.of((d, d) for d in sorted(covered)),
+        {d: Failed(attempt=1, ended_at=ENDED) for d in failed},
     )
     got = pipeline_status(spec, obs, now)
     done = [d for d in due if d in covered]

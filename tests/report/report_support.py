@@ -46,10 +46,12 @@ DAILY = PipelineSpec(
 DAILY_OBS = PipelineObserved(
     covered=((d("2026-01-01"), d("2026-02-09")), (d("2026-02-12"), d("2026-03-10"))),
     failed={
-        d("2026-02-10"): Failed(3, ENDED, run_id="b-0210"),  # retries used up
-        d("2026-02-11"): Failed(1, ENDED, run_id="b-0211"),  # another attempt to come
+        d("2026-02-10"): Failed(attempt=3, ended_at=ENDED, run_id="b-0210"),  # retries used up
+        d("2026-02-11"): Failed(
+            attempt=1, ended_at=ENDED, run_id="b-0211"
+        ),  # another attempt to come
     },
-    in_flight={x: InFlight("b-flight", 1) for x in span("2026-03-11", "2026-03-13")},
+    in_flight={x: InFlight(run_id="b-flight", attempt=1) for x in span("2026-03-11", "2026-03-13")},
 )
 DAILY_LATE = frozenset(span("2026-01-15", "2026-01-16"))
 
@@ -60,7 +62,7 @@ WEEKLY = PipelineSpec(
 )
 WEEKLY_OBS = PipelineObserved(
     covered=((d("2026-01-05"), d("2026-02-20")),),
-    failed={d("2026-02-23"): Failed(1, ENDED, run_id="w-1")},
+    failed={d("2026-02-23"): Failed(attempt=1, ended_at=ENDED, run_id="w-1")},
 )
 
 MONTHLY = PipelineSpec(
@@ -70,7 +72,7 @@ MONTHLY = PipelineSpec(
 )
 MONTHLY_OBS = PipelineObserved(
     covered=((d("2025-01-31"), d("2025-12-31")),),
-    failed={d("2026-01-31"): Failed(1, ENDED, run_id="m-1")},
+    failed={d("2026-01-31"): Failed(attempt=1, ended_at=ENDED, run_id="m-1")},
 )
 
 CASES = ((DAILY, DAILY_OBS, DAILY_LATE), (WEEKLY, WEEKLY_OBS, ()), (MONTHLY, MONTHLY_OBS, ()))

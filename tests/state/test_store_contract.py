@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.core.coverage import Failed
 from reconciler.core.spec import BackfillRequest
 from reconciler.errors import StateError
 from reconciler.state.duckdb_store import DuckDBStore
@@ -249,6 +250,29 @@ def test_failed_dates_keep_each_attempt_time_and_ids(store: Store) -> None:
     seen = store.observe(["p", "q"])
     assert [seen.of("q").failed[d].attempt for d in (D[7], D[8])] == [1, 1]
     assert seen.of("p").failed == failed
+
+
+def test_failure_details_are_read_only_where_a_retry_may_come(store: Store) -> None:
+    """With retry limits, exhausted dates come with their attempt only; the others (and
+    pipelines the limits leave out) with end time and ids as before."""
+    run_once(store, intent(D[2]), False, at=NOW)
+    run_once(store, intent(D[3], request_id="fix-1"), False, at=NOW)
+    run_once(store, intent(D[3], attempt=2, kind="retry", request_id="fix-1"), False, at=NOW)
+    with store.write() as w:
+        w.sync_pipelines([(pipeline_row("q"), {})], NOW)
+    run_once(store, intent(D[7], pid="q"), False, at=NOW)
+    full = store.observe(["p", "q"])
+    limited = store.observe(["p", "q"], {"p": 2})  # p: attempt 2 exhausts; q: all details
+    assert limited.of("q").failed == full.of("q").failed
+    p_full, p_limited = full.of("p").failed, limited.of("p").failed
+    assert sorted(p_limited) == sorted(p_full) == [D[2], D[3]]
+    assert p_limited[D[2]] == p_full[D[2]] and p_full[D[2]].ended_at is not None
+    assert p_limited[D[3]] == Failed(attempt=2, ended_at=None)
+    assert p_full[D[3]].request_id == "fix-1"
+    nothing = store.observe(["p"], {"p": 1})  # retries off: no details at all
+    assert [f.ended_at for f in nothing.of("p").failed.values()] == [None, None]
+    observed, _ = store.plan_inputs(["p"], {"p": 2})
+    assert observed.of("p").failed == p_limited
 
 
 def test_a_date_in_flight_is_open_not_covered_until_it_ends(store: Store) -> None:
