@@ -116,7 +116,7 @@ class Applier:
         self.lock: Holder | None = None
         self._last_renew = time.monotonic()
         # started (or restarted) but not yet marked running: (platform run id, started at)
-        self._unmarked: dict[str, tuple[str, datetime]] = {}
+        self._unmarked: dict[str, tuple[str | None, datetime]] = {}
         # outcomes found without a platform (start failures, unfollowable runs)
         self._failures: list[tuple[Batch, Outcome]] = []
         self.checker = Checker(clock)
@@ -443,7 +443,7 @@ class Applier:
         )
         started = self.clock.now()
         try:
-            run_id = self.platforms[batch.platform].start(request)
+            run_id = self.platforms[batch.platform].start(request).run_id  # None: unconfirmed
         except (ReconcilerError, OSError) as exc:
             self._failures.append((batch, Outcome(False, self.clock.now(), f"not started: {exc}")))
             return

@@ -346,10 +346,11 @@ def in_flight_batches(conn: Connection) -> list[Batch]:
         return []
     rows = conn.execute(
         # open_dates names the batches in flight without scanning the whole log
-        # (min: every row of a batch has the same value; any_value is not in PostgreSQL 15)
+        # (min: every row of a batch has the same value; any_value is not in PostgreSQL 15;
+        # 'unconfirmed' is how older versions wrote an unconfirmed start: no run id)
         """SELECT batch_id, min(pipeline_id), array_agg(run_date ORDER BY run_date),
                   max(status), min(attempt), min(kind), min(request_id),
-                  min(platform), max(platform_run_id), min(start_time)
+                  min(platform), NULLIF(max(platform_run_id), 'unconfirmed'), min(start_time)
            FROM pipeline_run_log
            WHERE status IN ('pending', 'running') AND batch_id IN (
                SELECT DISTINCT batch_id FROM open_dates WHERE status IN ('pending', 'running'))
