@@ -64,7 +64,11 @@ def backfill(
     rid = request_id or f"adhoc-{now:%Y%m%dT%H%M%S}"
     model = pipelines[pipeline_id].model
     request = BackfillRequest(
-        rid, start, end, priority if priority is not None else model.backfill.priority, reason
+        id=rid,
+        start=start,
+        end=end,
+        priority=priority if priority is not None else model.backfill.priority,
+        reason=reason,
     )
     with transaction(state) as conn:
         db.add_request(conn, pipeline_id, request, now)

@@ -100,11 +100,20 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return None, [Problem(file, 1, 1, f"cannot read file: {exc.strerror or exc}")]
+        return None, [
+            Problem(file=file, line=1, col=1, message=f"cannot read file: {exc.strerror or exc}")
+        ]
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(file, 1, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        return None, [
+            Problem(
+                file=file,
+                line=1,
+                col=1,
+                message=f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+            )
+        ]
     try:
         # First without positions: most files are valid, and only problems need them.
         doc = parse_yaml(text, positions=False)
@@ -117,9 +126,9 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = exc.problem or exc.context or "invalid YAML"
-        return None, [Problem(file, line, col, f"invalid YAML: {what}")]
+        return None, [Problem(file=file, line=line, col=col, message=f"invalid YAML: {what}")]
     except yaml.YAMLError as exc:
-        return None, [Problem(file, 1, 1, f"invalid YAML: {exc}")]
+        return None, [Problem(file=file, line=1, col=1, message=f"invalid YAML: {exc}")]
     model, problems = validate_document(file, doc, text)
     if model is None:
         return None, problems
@@ -132,10 +141,11 @@ def config_files(config_dir: Path) -> list[Path]:
         raise ConfigError(
             [
                 Problem(
-                    str(config_dir),
-                    1,
-                    1,
-                    "config directory not found (set --config-dir or RECONCILER_CONFIG_DIR)",
+                    file=str(config_dir),
+                    line=1,
+                    col=1,
+                    message="config directory not found "
+                    "(set --config-dir or RECONCILER_CONFIG_DIR)",
                 )
             ]
         )
@@ -179,12 +189,12 @@ def load_files(
             first_mark = earlier.source.locate(("id",))
             problems.append(
                 Problem(
-                    pipeline.file,
-                    mark.line,
-                    mark.col,
-                    f"pipeline id {pipeline.id!r} is already used by {earlier.file}:"
+                    file=pipeline.file,
+                    line=mark.line,
+                    col=mark.col,
+                    message=f"pipeline id {pipeline.id!r} is already used by {earlier.file}:"
                     f"{first_mark.line}; ids must be unique across files",
-                    "id",
+                    field="id",
                 )
             )
             continue

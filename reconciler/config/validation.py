@@ -150,7 +150,13 @@ def validate_document(
     hold one.
     """
     problems = [
-        Problem(file, issue.line, issue.col, issue.message, _dotted(issue.path))
+        Problem(
+            file=file,
+            line=issue.line,
+            col=issue.col,
+            message=issue.message,
+            field=_dotted(issue.path),
+        )
         for issue in doc.issues
     ]
     raw = doc.data
@@ -195,4 +201,4 @@ def _problem(
 ) -> Problem:
     mark = source.keys.get(path) if at_key else None
     mark = mark or source.locate(path)
-    return Problem(file, mark.line, mark.col, message, _dotted(path))
+    return Problem(file=file, line=mark.line, col=mark.col, message=message, field=_dotted(path))

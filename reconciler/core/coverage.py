@@ -163,7 +163,7 @@ class FailedDates(Mapping[date, Failed]):
 NO_FAILURES = FailedDates()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PipelineObserved:
     """One pipeline's recorded history, reduced to what planning needs.
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 PollState = Literal["not_started", "running", "success", "failed"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunRequest:
     """Everything a platform needs to start one run (one or more dates)."""
 

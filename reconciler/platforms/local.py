@@ -215,7 +215,9 @@ class LocalPlatform:
             local_runs.forget_finished(conn, now - timedelta(seconds=KEEP_RUN_DIRS))
         local_runs.record_owners(conn, batch_ids, self.host, str(self.runs_dir), now + RUN_LEASE)
         for batch_id in batch_ids:
-            self._owners[batch_id] = LocalRun(batch_id, self.host, str(self.runs_dir))
+            self._owners[batch_id] = LocalRun(
+                batch_id=batch_id, host=self.host, runs_dir=str(self.runs_dir)
+            )
 
     def _owner(self, batch_id: str) -> LocalRun | None:
         """Who started a run: known for this pass's runs, read from the state for others."""

@@ -55,7 +55,7 @@ class Started:
     result: PollResult | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class _Run:
     request: RunRequest | None  # None: known from apply's state only, until start() binds it
     run_id: str | None  # None: not known (adopted without one, or an unconfirmed start)
@@ -121,7 +121,7 @@ class RemotePlatform:
         try:
             started = self._trigger(run, again)
         except UncertainError as exc:
-            entry = known or _Run(run, None)
+            entry = known or _Run(request=run, run_id=None)
             entry.request = run
             entry.unconfirmed_since = entry.unconfirmed_since or now
             entry.next_check = self.monotonic() + RESTART_EVERY
@@ -134,7 +134,10 @@ class RemotePlatform:
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise PermanentError(self._unexpected(exc)) from exc
         self._runs[run.batch_id] = _Run(
-            run, started.run_id, next_check=self.monotonic() + self._gap(0), result=started.result
+            request=run,
+            run_id=started.run_id,
+            next_check=self.monotonic() + self._gap(0),
+            result=started.result,
         )
         return StartResult(started.run_id)
 
@@ -142,7 +145,7 @@ class RemotePlatform:
         entry = self._runs.get(batch_id)
         if entry is None or entry.request is None:
             # not started by this process: apply calls start() next, which binds or repeats it
-            self._runs[batch_id] = _Run(None, platform_run_id)
+            self._runs[batch_id] = _Run(request=None, run_id=platform_run_id)
             return PollResult("not_started")
         now = self.monotonic()
         if entry.result is not None:

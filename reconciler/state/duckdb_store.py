@@ -202,7 +202,19 @@ def backfill_queue(conn: Connection, pipeline_id: str) -> list[QueueRow]:
            FROM backfill_queue WHERE pipeline_id = ? ORDER BY date_to_process, backfill_id""",
         [pipeline_id],
     ).fetchall()
-    return [QueueRow(*r) for r in rows]
+    return [
+        QueueRow(
+            backfill_id=b,
+            pipeline_id=pid,
+            date_to_process=day,
+            status=status,
+            retry_attempts=attempts,
+            priority=priority,
+            request_id=request_id,
+            batch_id=batch_id,
+        )
+        for b, pid, day, status, attempts, priority, request_id, batch_id in rows
+    ]
 
 
 def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
@@ -217,7 +229,18 @@ def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
     ).fetchall()
     return [
         HistoryRow(
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], utc(r[7]), utc(r[8]), r[9], r[10], r[11]
+            run_id=r[0],
+            batch_id=r[1],
+            run_date=r[2],
+            status=r[3],
+            attempt=r[4],
+            kind=r[5],
+            request_id=r[6],
+            start_time=utc(r[7]),
+            end_time=utc(r[8]),
+            error_message=r[9],
+            sla_met=r[10],
+            platform_run_id=r[11],
         )
         for r in rows
     ]
@@ -334,7 +357,11 @@ def adhoc_requests(conn: Connection, ids: list[str]) -> dict[str, tuple[Backfill
            FROM backfill_requests ORDER BY requested_at"""
     ).fetchall():
         if pid in wanted:
-            out.setdefault(pid, []).append(BackfillRequest(rid, start, end, priority, reason or ""))
+            out.setdefault(pid, []).append(
+                BackfillRequest(
+                    id=rid, start=start, end=end, priority=priority, reason=reason or ""
+                )
+            )
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -357,5 +384,17 @@ def in_flight_batches(conn: Connection) -> list[Batch]:
            GROUP BY batch_id ORDER BY min(created_at), batch_id"""
     ).fetchall()
     return [
-        Batch(r[0], r[1], tuple(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], utc(r[9])) for r in rows
+        Batch(
+            batch_id=r[0],
+            pipeline_id=r[1],
+            dates=tuple(r[2]),
+            status=r[3],
+            attempt=r[4],
+            kind=r[5],
+            request_id=r[6],
+            platform=r[7],
+            platform_run_id=r[8],
+            started_at=utc(r[9]),
+        )
+        for r in rows
     ]

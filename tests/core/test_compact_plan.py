@@ -71,7 +71,16 @@ def test_block_lists_the_uncovered_scheduled_dates_in_batches(
     )
     wanted = [o for o in scheduled if o not in exclude]
     block = BackfillBlock(
-        "p", 3, cov, BASE + first, BASE + last, origin, step, batch, newest_first, tuple(exclude)
+        pipeline_id="p",
+        priority=3,
+        coverage=cov,
+        first=BASE + first,
+        last=BASE + last,
+        origin=origin,
+        step=step,
+        batch=batch,
+        newest_first=newest_first,
+        exclude=tuple(exclude),
     )
     # runs: maximal stretches of consecutive scheduled dates (no covered/excluded between)
     runs: list[list[int]] = []
@@ -101,7 +110,9 @@ def test_block_lists_the_uncovered_scheduled_dates_in_batches(
 def test_action_list_takes_turns_and_counts_without_listing() -> None:
     cov = Coverage.of([(date(2024, 1, 2), date(2024, 1, 3))])
     o = date(2024, 1, 1).toordinal()
-    a = BackfillBlock("a", 0, cov, o, o + 4, o, 1)
+    a = BackfillBlock(
+        pipeline_id="a", priority=0, coverage=cov, first=o, last=o + 4, origin=o, step=1
+    )
     b = (Action("b", "backfill", (date(2024, 2, 1),)),)
     head = (Action("c", "run", (date(2024, 3, 1),)),)
     listing = ActionList(head, [[a, b]], ())
@@ -122,7 +133,7 @@ def test_gap_runs_list_consecutive_dates_as_gaps(days: set[int], step: int) -> N
     from reconciler.core.plan import GapList, GapRun
 
     ordinals = sorted(BASE + d * step for d in days)
-    run = GapRun("p", ordinals, step, "retries_exhausted")
+    run = GapRun(pipeline_id="p", ordinals=ordinals, step=step, reason="retries_exhausted")
     expected: list[list[int]] = []
     for o in ordinals:
         if expected and o - expected[-1][-1] == step:

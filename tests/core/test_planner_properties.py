@@ -58,8 +58,8 @@ def schedules(draw: st.DrawFn) -> Schedule:
     start = draw(st.dates(date(2023, 1, 1), date(2024, 6, 30)))
     end = draw(st.none() | st.integers(0, 500).map(lambda n: start + timedelta(days=n)))
     return Schedule(
-        kind,
-        start,
+        type=kind,
+        start=start,
         every=draw(st.integers(1, 3)),
         days=days,
         end=end,
@@ -124,7 +124,12 @@ def cases(draw: st.DrawFn, pid: str, now: datetime) -> tuple[PipelineSpec, Pipel
     for i in range(draw(st.integers(0, 3))):
         a, b = sorted(rng.randint(lo.toordinal(), hi.toordinal()) for _ in range(2))
         requests.append(
-            BackfillRequest(f"req{i}", date.fromordinal(a), date.fromordinal(b), rng.randint(-1, 3))
+            BackfillRequest(
+                id=f"req{i}",
+                start=date.fromordinal(a),
+                end=date.fromordinal(b),
+                priority=rng.randint(-1, 3),
+            )
         )
         done[f"req{i}"] = from_dates(
             d for d in due if a <= d.toordinal() <= b and rng.random() < 0.3
@@ -133,8 +138,8 @@ def cases(draw: st.DrawFn, pid: str, now: datetime) -> tuple[PipelineSpec, Pipel
     zone = ZoneInfo(draw(st.sampled_from(ZONES)))
     sla_since = draw(st.none() | instants.map(lambda t: t.astimezone(zone)))
     spec = PipelineSpec(
-        pid,
-        schedule,
+        id=pid,
+        schedule=schedule,
         retry=draw(retry_policies),
         multi_date=draw(st.booleans()),
         max_dates=draw(st.integers(1, 5)),
@@ -146,7 +151,14 @@ def cases(draw: st.DrawFn, pid: str, now: datetime) -> tuple[PipelineSpec, Pipel
         sla_notify=draw(st.booleans()),
     )
     recorded = frozenset(d for d in due if rng.random() < 0.1)
-    observed = PipelineObserved(from_dates(covered), failed, flying, done, sla_since, recorded)
+    observed = PipelineObserved(
+        covered=from_dates(covered),
+        failed=failed,
+        in_flight=flying,
+        request_done=done,
+        sla_since=sla_since,
+        sla_recorded=recorded,
+    )
     return spec, observed
 
 
@@ -342,7 +354,7 @@ def test_exhausted_dates_need_no_details_to_plan_the_same(
 def test_empty_state_runs_latest_and_backfills_the_rest(
     schedule: Schedule, now: datetime, multi: bool, size: int
 ) -> None:
-    spec = PipelineSpec("p", schedule, multi_date=multi, max_dates=size)
+    spec = PipelineSpec(id="p", schedule=schedule, multi_date=multi, max_dates=size)
     result = plan([spec], Observed(), now)
     due = due_dates(schedule, now)
     run = [d for a in result.actions if a.kind == "run" for d in a.dates]
@@ -360,7 +372,7 @@ def test_empty_state_runs_latest_and_backfills_the_rest(
 def test_a_later_now_never_plans_fewer_dates(
     schedule: Schedule, now: datetime, later: int, auto: bool
 ) -> None:
-    spec = PipelineSpec("p", schedule, auto_backfill=auto)
+    spec = PipelineSpec(id="p", schedule=schedule, auto_backfill=auto)
 
     def dates_at(at: datetime) -> set[date]:
         result = plan([spec], Observed(), at)

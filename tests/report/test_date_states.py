@@ -52,7 +52,7 @@ def test_late_only_marks_covered_dates() -> None:
 
 
 def test_retry_disabled_means_failed() -> None:
-    spec = PipelineSpec("x", DAILY.schedule, RetryPolicy(enabled=False))
+    spec = PipelineSpec(id="x", schedule=DAILY.schedule, retry=RetryPolicy(enabled=False))
     obs = PipelineObserved(failed={d("2026-01-05"): Failed(attempt=1, ended_at=NOW)})
     assert classify_dates(spec, obs, NOW, d("2026-01-05"), d("2026-01-05")) == {
         d("2026-01-05"): "failed"
@@ -102,8 +102,8 @@ def test_one_state_per_scheduled_date(
     covered: list[tuple[int, int]],
     failed: list[tuple[int, int]],
 ) -> None:
-    schedule = Schedule(kind, start, every)  # type: ignore[arg-type]
-    spec = PipelineSpec("p", schedule)
+    schedule = Schedule(type=kind, start=start, every=every)  # type: ignore[arg-type]
+    spec = PipelineSpec(id="p", schedule=schedule)
     ranges = sorted((start + timedelta(a), start + timedelta(a + n)) for a, n in covered)
     merged: list[tuple[date, date]] = []
     for a, b in ranges:

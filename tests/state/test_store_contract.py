@@ -61,24 +61,32 @@ def intent(
     days = dates if isinstance(dates, tuple) else (dates,)
     key = batch_key(pid, days, request_id, attempt)
     return RunIntent(
-        short_id(key),
-        key,
-        pid,
-        days,
-        attempt,
-        kind,
-        request_id,
-        priority,
-        "every 5 minutes",
-        "local",
+        batch_id=short_id(key),
+        key=key,
+        pipeline_id=pid,
+        dates=days,
+        attempt=attempt,
+        kind=kind,
+        request_id=request_id,
+        priority=priority,
+        retry_schedule="every 5 minutes",
+        platform="local",
     )
 
 
 def batch(i: RunIntent, started: datetime | None = None) -> Batch:
     return Batch(
-        i.batch_id, i.pipeline_id, i.dates, "running", i.attempt, i.kind, i.request_id,
-        i.platform, i.batch_id, started,
-    )  # fmt: skip
+        batch_id=i.batch_id,
+        pipeline_id=i.pipeline_id,
+        dates=i.dates,
+        status="running",
+        attempt=i.attempt,
+        kind=i.kind,
+        request_id=i.request_id,
+        platform=i.platform,
+        platform_run_id=i.batch_id,
+        started_at=started,
+    )
 
 
 def start(store: Store, *intents: RunIntent, at: datetime = NOW) -> list[str]:
@@ -98,7 +106,12 @@ def finish(
     error: str | None = None,
     deadlines: dict[date, datetime] | None = None,
 ) -> int:
-    outcome = Outcome(ok, at, None if ok else (error or "exit code 1: boom"), None)
+    outcome = Outcome(
+        success=ok,
+        ended_at=at,
+        error=None if ok else (error or "exit code 1: boom"),
+        platform_run_id=None,
+    )
     with store.write() as w:
         return w.record_outcomes([(batch(i, NOW), outcome, deadlines or {})])
 
@@ -407,7 +420,7 @@ def test_observe_gives_the_planner_everything_it_needs(store: Store) -> None:
 
 
 def test_ad_hoc_requests_are_kept_and_unique(store: Store) -> None:
-    request = BackfillRequest("adhoc-1", D[1], D[5], 3, "late data")
+    request = BackfillRequest(id="adhoc-1", start=D[1], end=D[5], priority=3, reason="late data")
     with store.write() as w:
         w.add_request("p", request, NOW)
     observed, requests = store.plan_inputs(["p", "q"])  # (one read for both)
