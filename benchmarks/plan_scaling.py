@@ -97,8 +97,8 @@ def history_start(years: int) -> date:
 def make_spec(pid: str, index: int, start: date) -> PipelineSpec:
     """The spec ``to_spec`` makes of ``yaml_text(pid, index, start)`` (checked in setup)."""
     zone, multi = variant_of(index)
-    schedule = Schedule("daily", start, at=clock_time(2, 0), timezone=zone)
-    return PipelineSpec(pid, schedule, multi_date=multi, max_dates=31)
+    schedule = Schedule(type="daily", start=start, at=clock_time(2, 0), timezone=zone)
+    return PipelineSpec(id=pid, schedule=schedule, multi_date=multi, max_dates=31)
 
 
 def yaml_text(pid: str, index: int, start: date) -> str:

@@ -41,6 +41,7 @@ from reconciler.fleet_plan import plan_fleet
 from reconciler.masking import register_config
 from reconciler.notify.outbox import Outbox
 from reconciler.notify.pass_events import PassEvents
+from reconciler.planning import retried
 from reconciler.platforms.base import Platform, RunRequest
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.registry import build_platforms, record_owners
@@ -63,7 +64,7 @@ WRITE_INTERVAL = 0.25  # the longest run outcomes wait to be written while slots
 DRAIN_LIMIT = 120.0  # seconds the end of a pass waits for notifications being sent
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ApplyOptions:
     wait: bool = False
     max_parallel: int = 8
@@ -71,7 +72,7 @@ class ApplyOptions:
     runs_dir: Path | None = None  # local runs' directory (None: the default for the state)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class ApplyReport:
     """What a pass did, for the closing summary and for tests (``after``: ``_conclude``)."""
 
@@ -119,7 +120,7 @@ class Applier:
         self.lock: Holder | None = None
         self._last_renew = time.monotonic()
         # started (or restarted) but not yet marked running: (platform run id, started at)
-        self._unmarked: dict[str, tuple[str, datetime]] = {}
+        self._unmarked: dict[str, tuple[str | None, datetime]] = {}
         # outcomes found without a platform (start failures, unfollowable runs)
         self._failures: list[tuple[Batch, Outcome]] = []
         self.checker = Checker(clock)
@@ -198,11 +199,12 @@ class Applier:
                 raise ConfigError(
                     [
                         Problem(
-                            str(self.config_dir),
-                            1,
-                            1,
-                            f"no pipeline files found, which would delete all {len(active)} "
-                            "pipelines; check --config-dir, or pass --allow-empty to do it",
+                            file=str(self.config_dir),
+                            line=1,
+                            col=1,
+                            message=f"no pipeline files found, which would delete all "
+                            f"{len(active)} pipelines; check --config-dir, or pass "
+                            "--allow-empty to do it",
                         )
                     ]
                 )
@@ -226,7 +228,8 @@ class Applier:
     def _plan(self) -> Plan:
         store = db.DuckDBStore(self.state)
         ids = list(self.specs)
-        self.observed, extra = store.plan_inputs(ids)
+        limits = retried(self.pipelines.values(), notifying=True)
+        self.observed, extra = store.plan_inputs(ids, limits)
         self.run_specs = {s.id: s for s in with_adhoc(self.specs.values(), extra)}
         fleet = plan_fleet(list(self.run_specs.values()), self.observed, self.clock.now())
         self.report.unplannable.update(fleet.unplannable)
@@ -421,9 +424,17 @@ class Applier:
     def _start(self, intents: Iterable[RunIntent]) -> None:
         for intent in intents:
             batch = Batch(
-                intent.batch_id, intent.pipeline_id, intent.dates, "pending", intent.attempt,
-                intent.kind, intent.request_id, intent.platform, None, None,
-            )  # fmt: skip
+                batch_id=intent.batch_id,
+                pipeline_id=intent.pipeline_id,
+                dates=intent.dates,
+                status="pending",
+                attempt=intent.attempt,
+                kind=intent.kind,
+                request_id=intent.request_id,
+                platform=intent.platform,
+                platform_run_id=None,
+                started_at=None,
+            )
             self.running[batch.batch_id] = batch
             self.report.started += 1
             self.report.started_dates += len(batch.dates)
@@ -444,9 +455,14 @@ class Applier:
         )
         started = self.clock.now()
         try:
-            run_id = self.platforms[batch.platform].start(request)
+            run_id = self.platforms[batch.platform].start(request).run_id  # None: unconfirmed
         except (ReconcilerError, OSError) as exc:
-            self._failures.append((batch, Outcome(False, self.clock.now(), f"not started: {exc}")))
+            self._failures.append(
+                (
+                    batch,
+                    Outcome(success=False, ended_at=self.clock.now(), error=f"not started: {exc}"),
+                )
+            )
             return
         self._unmarked[batch.batch_id] = (run_id, started)
         self.running[batch.batch_id] = dataclasses.replace(
@@ -462,7 +478,9 @@ class Applier:
                 continue
             if batch.platform is None:
                 error = "recorded in flight without a platform (older state): cannot be followed"
-                outcomes.append((batch, Outcome(False, self.clock.now(), error)))
+                outcomes.append(
+                    (batch, Outcome(success=False, ended_at=self.clock.now(), error=error))
+                )
                 continue
             platform = self.platforms.get(batch.platform)
             if platform is None:
@@ -478,7 +496,9 @@ class Applier:
                         else "the pipeline was deleted while its run was in flight; "
                         "no longer followed"
                     )
-                    outcomes.append((batch, Outcome(False, self.clock.now(), error)))
+                    outcomes.append(
+                        (batch, Outcome(success=False, ended_at=self.clock.now(), error=error))
+                    )
             elif result.state in ("success", "failed"):
                 ended_at = result.ended_at or self.clock.now()
                 run_id = batch.platform_run_id or batch.batch_id
@@ -487,7 +507,12 @@ class Applier:
                     self.running.pop(batch.batch_id, None)  # its slot is free while checked
                     self.checker.begin(loaded.model, batch, ended_at, run_id)
                     continue
-                outcome = Outcome(result.state == "success", ended_at, result.error, run_id)
+                outcome = Outcome(
+                    success=result.state == "success",
+                    ended_at=ended_at,
+                    error=result.error,
+                    platform_run_id=run_id,
+                )
                 outcomes.append((batch, outcome))
         outcomes += self._failures  # start failures of restarts, found just now
         self._failures = []

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from reconciler.line_safety import safe_line
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Problem:
     """One thing wrong in one file, located as precisely as the input allows."""
 

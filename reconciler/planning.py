@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -74,6 +74,14 @@ def make_plan(
     return plan_pipelines(pipelines, reader, now, wanted)
 
 
+def retried(pipelines: Iterable[LoadedPipeline], notifying: bool = False) -> dict[str, int]:
+    """Per pipeline, the attempt number from which its failures are exhausted: the state
+    reads a failed date's end time and ids only below it. With ``notifying``, pipelines
+    that notify are left out, so all their details are read (a failure notification
+    names an exhausted date's run)."""
+    return {p.id: p.spec.retry.attempts for p in pipelines if not (notifying and p.notifies)}
+
+
 def plan_pipelines(
     pipelines: Sequence[LoadedPipeline],
     reader: StateReader,
@@ -83,7 +91,7 @@ def plan_pipelines(
     """Plan loaded pipelines against the state at ``now``."""
     specs = tuple(p.spec for p in pipelines)
     ids = [p.id for p in pipelines]
-    observed, extra = reader.plan_inputs(ids)
+    observed, extra = reader.plan_inputs(ids, retried(pipelines))
     if extra:
         specs = tuple(with_adhoc(specs, extra))
     applied = observed.applied_config

@@ -117,7 +117,14 @@ def read_run_log(
     for pid, day, status, attempt, batch, error, sla_met, platform_id in newest:
         first, last = windows[pid]
         if first <= day <= last:
-            detail = DateDetail(status, attempt or 1, batch, error, sla_met, platform_id)
+            detail = DateDetail(
+                status=status,
+                attempt=attempt or 1,
+                run_id=batch,
+                error=error,
+                sla_met=sla_met,
+                platform_run_id=platform_id,
+            )
             found.setdefault(pid, {})[day] = detail
             if status == "success" and sla_met is False:
                 late.setdefault(pid, set()).add(day)
@@ -125,14 +132,14 @@ def read_run_log(
         late.setdefault(pid, set()).add(day)
     failures = tuple(
         Failure(
-            pid,
-            batch,
-            _span(days),
-            len(days),
-            attempt or 1,
-            ended.replace(tzinfo=UTC) if ended else None,
-            _last_line(error),
-            kind or "",
+            pipeline_id=pid,
+            run_id=batch,
+            dates=_span(days),
+            count=len(days),
+            attempt=attempt or 1,
+            ended_at=ended.replace(tzinfo=UTC) if ended else None,
+            error=_last_line(error),
+            kind=kind or "",
         )
         for pid, batch, days, attempt, ended, error, kind in failed
     )
@@ -155,14 +162,14 @@ def _calendars(
         )
         out.append(
             PipelineCalendar(
-                spec.id,
-                pipeline.model.name or spec.id,
-                spec.schedule.type,
-                layout_for(spec.schedule),
-                first,
-                last,
-                states,
-                log.details.get(spec.id, {}),
+                pipeline_id=spec.id,
+                name=pipeline.model.name or spec.id,
+                schedule_type=spec.schedule.type,
+                layout=layout_for(spec.schedule),
+                first=first,
+                last=last,
+                states=states,
+                details=log.details.get(spec.id, {}),
             )
         )
     return out
@@ -237,7 +244,13 @@ def _pending(plan: Plan, specs: Sequence[PipelineSpec]) -> tuple[Pending, ...]:
         )
         groups.setdefault((waiting.pipeline_id, "retry", detail), []).extend(waiting.dates)
     return tuple(
-        Pending(pid, kind, _runs_text(by_id.get(pid), days), len(days), detail)
+        Pending(
+            pipeline_id=pid,
+            kind=kind,
+            dates=_runs_text(by_id.get(pid), days),
+            count=len(days),
+            detail=detail,
+        )
         for (pid, kind, detail), days in sorted(groups.items(), key=lambda kv: kv[0][:2])
     )
 

@@ -90,7 +90,9 @@ def apply(
         config_dir,
         state,
         clock,
-        ApplyOptions(wait, max_parallel, allow_empty, runs_dir),
+        ApplyOptions(
+            wait=wait, max_parallel=max_parallel, allow_empty=allow_empty, runs_dir=runs_dir
+        ),
         progress,
     )
     report = applier.run()
@@ -195,7 +197,7 @@ def run(
     clock = make_clock(now_text)
     while not stop["now"]:
         try:
-            options = ApplyOptions(False, max_parallel, runs_dir=runs_dir)
+            options = ApplyOptions(wait=False, max_parallel=max_parallel, runs_dir=runs_dir)
             report = Applier(config_dir, state, clock, options).run()
         except ReconcilerError as exc:
             click.echo(f"pass failed: {exc}", err=True)

@@ -75,7 +75,7 @@ def backfill(
     with transaction(state) as conn:
         # the generated id is chosen in the transaction that inserts it
         rid = request_id or checks.generated_id(now, declared | request_ids(conn, pipeline_id))
-        request = BackfillRequest(rid, start, end, priority, reason)
+        request = BackfillRequest(id=rid, start=start, end=end, priority=priority, reason=reason)
         db.add_request(conn, pipeline_id, request, now)
     count = checks.scheduled_count(schedule, start, end)
     later = checks.not_due_yet(schedule, start, end, now)

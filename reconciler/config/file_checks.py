@@ -27,7 +27,7 @@ _KINDS = {
 
 
 def _refused(path: Path, message: str) -> Problem:
-    return Problem(str(path), 1, 1, message)
+    return Problem(file=str(path), line=1, col=1, message=message)
 
 
 def checked(path: Path) -> tuple[Path, os.stat_result] | Problem:

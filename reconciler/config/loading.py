@@ -106,7 +106,14 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return None, [Problem(file, 1, 1, f"not UTF-8 text ({exc.reason} at byte {exc.start})")]
+        return None, [
+            Problem(
+                file=file,
+                line=1,
+                col=1,
+                message=f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+            )
+        ]
     try:
         # First without positions: most files are valid, and only problems need them.
         doc = parse_yaml(text, positions=False)
@@ -118,7 +125,7 @@ def load_file(path: Path) -> tuple[LoadedPipeline | None, list[Problem]]:
     except yaml.MarkedYAMLError as exc:
         return None, [yaml_problem(file, text, exc)]
     except yaml.YAMLError as exc:
-        return None, [Problem(file, 1, 1, mask(f"invalid YAML: {exc}"))]
+        return None, [Problem(file=file, line=1, col=1, message=mask(f"invalid YAML: {exc}"))]
     model, problems = validate_document(file, doc, text)
     if model is None:
         return None, problems
@@ -141,15 +148,15 @@ def yaml_problem(file: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
     if at == "\t" or "\t" in indent:
         tab = col if at == "\t" else indent.index("\t") + 1
         return Problem(
-            file,
-            line,
-            tab,
-            f"invalid YAML: a tab character at line {line}, column {tab}; "
+            file=file,
+            line=line,
+            col=tab,
+            message=f"invalid YAML: a tab character at line {line}, column {tab}; "
             "YAML does not allow tabs for indentation, use spaces",
         )
     if "cannot start any token" in what and at and at.isprintable():
         what = f"found character {at!r} that cannot start any token"
-    return Problem(file, line, col, mask(f"invalid YAML: {what}"))
+    return Problem(file=file, line=line, col=col, message=mask(f"invalid YAML: {what}"))
 
 
 def config_files(config_dir: Path) -> list[Path]:
@@ -158,10 +165,11 @@ def config_files(config_dir: Path) -> list[Path]:
         raise ConfigError(
             [
                 Problem(
-                    str(config_dir),
-                    1,
-                    1,
-                    "config directory not found (set --config-dir or RECONCILER_CONFIG_DIR)",
+                    file=str(config_dir),
+                    line=1,
+                    col=1,
+                    message="config directory not found "
+                    "(set --config-dir or RECONCILER_CONFIG_DIR)",
                 )
             ]
         )
@@ -208,12 +216,12 @@ def load_files(
             first_mark = earlier.source.locate(("id",))
             problems.append(
                 Problem(
-                    pipeline.file,
-                    mark.line,
-                    mark.col,
-                    f"pipeline id {pipeline.id!r} is already used by {earlier.file}:"
+                    file=pipeline.file,
+                    line=mark.line,
+                    col=mark.col,
+                    message=f"pipeline id {pipeline.id!r} is already used by {earlier.file}:"
                     f"{first_mark.line}; ids must be unique across files",
-                    "id",
+                    field="id",
                 )
             )
             continue

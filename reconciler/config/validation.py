@@ -151,7 +151,13 @@ def validate_document(
     hold one.
     """
     problems = [
-        Problem(file, issue.line, issue.col, mask(issue.message), mask(_dotted(issue.path)))
+        Problem(
+            file=file,
+            line=issue.line,
+            col=issue.col,
+            message=mask(issue.message),
+            field=mask(_dotted(issue.path)),
+        )
         for issue in doc.issues
     ]
     raw = doc.data
@@ -197,4 +203,6 @@ def _problem(
     mark = source.keys.get(path) if at_key else None
     mark = mark or source.locate(path)
     # messages quote what the file holds: never a credential (a URL's query, a token)
-    return Problem(file, mark.line, mark.col, mask(message), mask(_dotted(path)))
+    return Problem(
+        file=file, line=mark.line, col=mark.col, message=mask(message), field=mask(_dotted(path))
+    )

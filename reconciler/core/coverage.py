@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from reconciler.core.intervals import Coverage, DateRange
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class InFlight:
     """The newest attempt of a date has started and not finished."""
 
@@ -25,24 +25,50 @@ class InFlight:
     started_at: datetime | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Failed:
-    """The newest finished attempt of a date failed; ``attempt`` counts from 1."""
+    """The newest finished attempt of a date failed; ``attempt`` counts from 1.
+
+    ``ended_at`` is None when the state was read without this date's details: its
+    retries are exhausted, and only its attempt matters to the planner."""
 
     attempt: int
-    ended_at: datetime
+    ended_at: datetime | None
     request_id: str | None = None
     run_id: str = ""
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-RECORD_SEP, UNIT_SEP = "\x1e", "\x1f"  # ASCII RS and US: never in ids
-_Details = tuple[Sequence[int], Sequence[str | None], Sequence[str]]
 
 
 def epoch_us(instant: datetime) -> int:
     """Microseconds since 1970 (UTC) of an aware instant."""
     return (instant - _EPOCH) // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FailureDetails:
+    """End time, request id and run id of some failed dates, as columns sorted by date.
+
+    ``ordinals``: the dates (``date.toordinal``); ``ended_us``: when each attempt ended,
+    in microseconds since 1970 UTC; ``run_ids``: "" when the attempt had none.
+    """
+
+    ordinals: Sequence[int] = ()
+    ended_us: Sequence[int] = ()
+    request_ids: Sequence[str | None] = ()
+    run_ids: Sequence[str] = ()
+
+    def __post_init__(self) -> None:
+        n = len(self.ordinals)
+        if not len(self.ended_us) == len(self.request_ids) == len(self.run_ids) == n:
+            raise ValueError("FailureDetails columns differ in length")
+
+
+# per pipeline, the attempt number from which its failures are exhausted (its retry
+# policy's ``attempts``): a store reads failed dates' details only below it. A pipeline
+# not in it, or no mapping at all, gets every failed date's details
+Retried = Mapping[str, int] | None
 
 
 class FailedDates(Mapping[date, Failed]):
@@ -51,79 +77,41 @@ class FailedDates(Mapping[date, Failed]):
     An imported history with 1% failures is 3.7 * 10^5 failed dates for 10k pipelines:
     the planner sorts them into retries and exhausted gaps with C-level passes over the
     ordinals and attempts, and builds a ``Failed`` only for a date it retries.
-    ``ended_us``: when each attempt ended, in microseconds since 1970 UTC.
+    ``details`` holds the end time and ids of the dates that were read with them: a
+    store reads them only for the dates that can still be retried (and for whatever a
+    caller asks in full), since 10^5 id strings would cost more than all the rest.
     """
 
-    __slots__ = ("_details", "_packed", "attempts", "ordinals")
+    __slots__ = ("attempts", "details", "ordinals")
 
     def __init__(
         self,
         ordinals: Sequence[int] = (),
         attempts: Sequence[int] = (),
-        ended_us: Sequence[int] = (),
-        request_ids: Sequence[str | None] = (),
-        run_ids: Sequence[str] = (),
+        details: FailureDetails | None = None,
     ) -> None:
         # kept as given (a store's lists), not copied: read-only by convention
         self.ordinals = ordinals
         self.attempts = attempts
-        self._details: _Details | None = (ended_us, request_ids, run_ids)
-        self._packed = ""
-        n = len(ordinals)
-        if len(attempts) != n or len(ended_us) != n:
-            raise ValueError("FailedDates columns differ in length")
-        if len(request_ids) != n or len(run_ids) != n:
-            raise ValueError("FailedDates columns differ in length")
-
-    @classmethod
-    def packed(cls, ordinals: Sequence[int], attempts: Sequence[int], details: str) -> FailedDates:
-        """With each date's end time, request id and run id packed in one text,
-        ``ended_us US request_id US run_id`` per date joined by RS (a store's
-        ``string_agg``): split only when a ``Failed`` is built. Most failed dates of a
-        long history are only counted, and 10^5 id strings cost more than the rest."""
-        out = cls()
-        out.ordinals, out.attempts = ordinals, attempts
-        out._details, out._packed = None, details
+        self.details = details or FailureDetails()
         if len(attempts) != len(ordinals):
             raise ValueError("FailedDates columns differ in length")
-        return out
-
-    def _unpacked(self) -> _Details:
-        if self._details is None:
-            records = [item.split(UNIT_SEP, 2) for item in self._packed.split(RECORD_SEP)]
-            if len(records) != len(self.ordinals) or any(len(r) != 3 for r in records):
-                raise ValueError("FailedDates: packed details do not match the dates")
-            self._details = (
-                [int(e) for e, _, _ in records],
-                [r or None for _, r, _ in records],
-                [b for _, _, b in records],
-            )
-        return self._details
-
-    @property
-    def ended_us(self) -> Sequence[int]:
-        return self._unpacked()[0]
-
-    @property
-    def request_ids(self) -> Sequence[str | None]:
-        return self._unpacked()[1]
-
-    @property
-    def run_ids(self) -> Sequence[str]:
-        return self._unpacked()[2]
+        if len(self.details.ordinals) > len(ordinals):
+            raise ValueError("FailedDates: more details than failed dates")
 
     @classmethod
     def of(cls, failed: Mapping[date, Failed]) -> FailedDates:
         if isinstance(failed, FailedDates):
             return failed
         items = sorted(failed.items())
-        return cls(
-            [d.toordinal() for d, _ in items],
-            [f.attempt for _, f in items],
-            [epoch_us(f.ended_at) for _, f in items],
-            [f.request_id for _, f in items],
-            [f.run_id for _, f in items],
+        known = [(d, f, f.ended_at) for d, f in items if f.ended_at is not None]
+        details = FailureDetails(
+            ordinals=[d.toordinal() for d, _, _ in known],
+            ended_us=[epoch_us(e) for _, _, e in known],
+            request_ids=[f.request_id for _, f, _ in known],
+            run_ids=[f.run_id for _, f, _ in known],
         )
+        return cls([d.toordinal() for d, _ in items], [f.attempt for _, f in items], details)
 
     def _index(self, day: object) -> int:
         if not isinstance(day, date):
@@ -133,10 +121,17 @@ class FailedDates(Mapping[date, Failed]):
         return i if i < len(self.ordinals) and self.ordinals[i] == o else -1
 
     def at(self, i: int) -> Failed:
-        """The ``i``-th failed date's attempt."""
-        ended_us, request_ids, run_ids = self._unpacked()
-        ended = _EPOCH + timedelta(microseconds=ended_us[i])
-        return Failed(self.attempts[i], ended, request_ids[i], run_ids[i])
+        """The ``i``-th failed date's attempt, with its details if they were read."""
+        o, details = self.ordinals[i], self.details
+        j = bisect_left(details.ordinals, o)
+        if j == len(details.ordinals) or details.ordinals[j] != o:
+            return Failed(attempt=self.attempts[i], ended_at=None)
+        return Failed(
+            attempt=self.attempts[i],
+            ended_at=_EPOCH + timedelta(microseconds=details.ended_us[j]),
+            request_id=details.request_ids[j],
+            run_id=details.run_ids[j],
+        )
 
     def __getitem__(self, day: date) -> Failed:
         i = self._index(day)
@@ -168,7 +163,7 @@ class FailedDates(Mapping[date, Failed]):
 NO_FAILURES = FailedDates()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PipelineObserved:
     """One pipeline's recorded history, reduced to what planning needs.
 

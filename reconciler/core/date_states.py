@@ -42,7 +42,7 @@ LABELS: dict[DateState, str] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DateDetail:
     """The newest attempt of one date, as the run log has it (for tooltips)."""
 

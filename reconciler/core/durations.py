@@ -27,7 +27,14 @@ def parse_retry_schedule(text: str, *, max_retries: int = 2, enabled: bool = Tru
         base = int(fixed.group(1)) * _UNIT_SECONDS[fixed.group(2)]
         if base < 1:
             raise ValueError("the retry delay must be at least 1 second")
-        return RetryPolicy(enabled, "fixed", base, None, max_retries, text)
+        return RetryPolicy(
+            enabled=enabled,
+            kind="fixed",
+            base_seconds=base,
+            cap_seconds=None,
+            max_retries=max_retries,
+            text=text,
+        )
     exponential = _EXPONENTIAL.match(normalized)
     if exponential:
         base = int(exponential.group(1)) * _UNIT_SECONDS[exponential.group(2)]
@@ -36,7 +43,14 @@ def parse_retry_schedule(text: str, *, max_retries: int = 2, enabled: bool = Tru
             raise ValueError("the first retry delay must be at least 1 second")
         if cap < base:
             raise ValueError(f"the cap ({cap}s) is smaller than the first delay ({base}s)")
-        return RetryPolicy(enabled, "exponential", base, cap, max_retries, text)
+        return RetryPolicy(
+            enabled=enabled,
+            kind="exponential",
+            base_seconds=base,
+            cap_seconds=cap,
+            max_retries=max_retries,
+            text=text,
+        )
     raise ValueError(f"expected {RETRY_GRAMMAR}, found {text!r}")
 
 

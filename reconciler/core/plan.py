@@ -38,7 +38,7 @@ class Action(NamedTuple):
     event: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BackfillBlock:
     """One pipeline's plain backfills (no request) in compact form, listed on demand.
 
@@ -308,7 +308,7 @@ def _turns(sources: Sequence[Iterable[_T]], size: int = 64) -> Iterator[Iterator
         live = [it for it, batch in zip(live, batches, strict=True) if len(batch) == size]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Waiting:
     """Failed dates whose next retry is not due yet."""
 
@@ -327,7 +327,7 @@ class Gap:
     reason: GapReason
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class GapRun:
     """One pipeline's gap dates of one reason in compact form: ascending ordinals of a
     progression with ``step``, listed as ``Gap``s of consecutive dates on demand."""
@@ -396,7 +396,7 @@ class ConfigChange:
     fields: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """Everything a pass would do at ``now``; rendered, saved and compared as data."""
 

@@ -29,7 +29,7 @@ REQUESTS_FIELD = "backfill.requests"
 DeltaKey = tuple[str, str, str | None]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DateDelta:
     """Dates of one pipeline and kind (and backfill request) that the change adds or removes."""
 
@@ -40,7 +40,7 @@ class DateDelta:
     removed: tuple[date, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RequestChange:
     """A declared backfill request that the change adds, removes or edits."""
 
@@ -148,7 +148,13 @@ def date_deltas(base: Plan, head: Plan) -> tuple[DateDelta, ...]:
         for d in before.keys() - after.keys():
             removed.setdefault((pid, kind, before[d]), []).append(d)
     deltas = [
-        DateDelta(*key, tuple(sorted(added.get(key, ()))), tuple(sorted(removed.get(key, ()))))
+        DateDelta(
+            pipeline_id=key[0],
+            kind=key[1],
+            request_id=key[2],
+            added=tuple(sorted(added.get(key, ()))),
+            removed=tuple(sorted(removed.get(key, ()))),
+        )
         for key in sorted(set(added) | set(removed), key=_delta_order)
     ]
     return tuple(deltas)
@@ -165,11 +171,23 @@ def request_changes(
         for rid in sorted(set(old) | set(new)):
             before, after = old.get(rid), new.get(rid)
             if before is None:
-                changes.append(RequestChange(pid, rid, "added", None, after))
+                changes.append(
+                    RequestChange(
+                        pipeline_id=pid, request_id=rid, change="added", old=None, new=after
+                    )
+                )
             elif after is None:
-                changes.append(RequestChange(pid, rid, "removed", before, None))
+                changes.append(
+                    RequestChange(
+                        pipeline_id=pid, request_id=rid, change="removed", old=before, new=None
+                    )
+                )
             elif before != after:
-                changes.append(RequestChange(pid, rid, "changed", before, after))
+                changes.append(
+                    RequestChange(
+                        pipeline_id=pid, request_id=rid, change="changed", old=before, new=after
+                    )
+                )
     return tuple(changes)
 
 

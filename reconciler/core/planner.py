@@ -59,7 +59,7 @@ def due_window(schedule: Schedule, now: datetime) -> tuple[date, date] | None:
     return schedule.start, latest
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class _Pieces:
     """One pipeline's share of the plan before batching and ordering."""
 
@@ -205,7 +205,9 @@ class _Open:
 
     def failed(self, d: date, failed: Failed) -> None:
         policy = self.policy
-        if policy.enabled and failed.attempt - 1 < policy.max_retries:
+        if failed.attempt < policy.attempts:
+            if failed.ended_at is None:
+                raise LookupError(f"state read without the details of retryable date {d}")
             due_at = failed.ended_at + timedelta(seconds=policy.delay_seconds(failed.attempt))
             if due_at <= self.now:
                 self.retries.setdefault((failed.attempt + 1, failed.request_id), []).append(d)
@@ -251,8 +253,7 @@ def _decide_progression(
         # one tight pass over the failed dates' columns: most are exhausted (an imported
         # history's failures), and only a date to retry gets its ``Failed`` built
         open_ = _Open(spec, now)
-        policy = spec.retry
-        limit = policy.max_retries + 1 if policy.enabled else 1  # attempts that exhaust
+        limit = spec.retry.attempts  # a failed attempt of this number exhausts
         i0, i1 = bisect_left(failures.ordinals, lo), bisect_right(failures.ordinals, hi)
         if step == 1 and not taken and not coverage.any_of(failures.ordinals[i0:i1]):
             # the usual case, sorted in C: every failed date in the window is to decide
@@ -286,16 +287,16 @@ def _decide_progression(
         block = None
     else:
         block = BackfillBlock(
-            spec.id,
-            spec.priority,
-            coverage,
-            lo,
-            last,
-            origin,
-            step,
-            spec.max_dates if spec.multi_date else 1,
-            spec.order == "newest_first",
-            tuple(sorted(special)),
+            pipeline_id=spec.id,
+            priority=spec.priority,
+            coverage=coverage,
+            first=lo,
+            last=last,
+            origin=origin,
+            step=step,
+            batch=spec.max_dates if spec.multi_date else 1,
+            newest_first=spec.order == "newest_first",
+            exclude=tuple(sorted(special)),
         )
     if block is not None and block.dates:
         if spec.auto_backfill:
@@ -312,7 +313,9 @@ def _decide_progression(
     if open_ is not None:
         _waiting_and_gaps(spec, open_, pieces)
     if exhausted:
-        pieces.gaps.append(GapRun(spec.id, exhausted, step, "retries_exhausted"))
+        pieces.gaps.append(
+            GapRun(pipeline_id=spec.id, ordinals=exhausted, step=step, reason="retries_exhausted")
+        )
 
 
 def _decide_dates(
@@ -389,7 +392,9 @@ def _waiting_and_gaps(spec: PipelineSpec, open_: _Open, pieces: _Pieces) -> None
         return
     for (due_at, attempt), dates in sorted(open_.waiting.items()):
         for group in _group_consecutive(spec, dates):
-            pieces.waiting.append(Waiting(spec.id, group, due_at, attempt))
+            pieces.waiting.append(
+                Waiting(pipeline_id=spec.id, dates=group, next_retry_at=due_at, attempt=attempt)
+            )
     for reason, dates in sorted(open_.gaps.items()):
         for group in _group_consecutive(spec, dates):
             pieces.gaps.append(Gap(spec.id, group, reason))

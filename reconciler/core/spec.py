@@ -15,7 +15,7 @@ ScheduleType = Literal["daily", "weekly", "monthly"]
 BackfillOrder = Literal["oldest_first", "newest_first"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Schedule:
     """When dates exist (type/every/days/start/end) and when each becomes due.
 
@@ -33,7 +33,7 @@ class Schedule:
     timezone: str = "UTC"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RetryPolicy:
     """Delay before retry k (1-based): fixed, or doubling from ``base`` up to ``cap``."""
 
@@ -43,6 +43,11 @@ class RetryPolicy:
     cap_seconds: int | None = None
     max_retries: int = 2
     text: str = "every 5 minutes"
+
+    @property
+    def attempts(self) -> int:
+        """Attempts a date gets in all: a failed attempt below this number is retried."""
+        return self.max_retries + 1 if self.enabled else 1
 
     def delay_seconds(self, k: int) -> int:
         """Seconds after a failed attempt ends before retry ``k`` is due."""
@@ -54,7 +59,7 @@ class RetryPolicy:
         return delay if self.cap_seconds is None else min(delay, self.cap_seconds)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BackfillRequest:
     """A declared or ad-hoc request: re-run the scheduled due dates in [start, end] once."""
 
@@ -65,7 +70,7 @@ class BackfillRequest:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PipelineSpec:
     """Everything the planner needs to know about one pipeline."""
 

@@ -19,7 +19,7 @@ from reconciler.core.planner import due_window
 from reconciler.core.spec import PipelineSpec, Schedule
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PipelineStatus:
     pipeline_id: str
     due: int
@@ -44,16 +44,16 @@ def pipeline_status(spec: PipelineSpec, obs: PipelineObserved, now: datetime) ->
     if window is None:
         nxt = s.start if count_between(s, s.start, s.start) else next_scheduled(s, s.start)
         return PipelineStatus(
-            spec.id,
-            0,
-            0,
-            len(obs.in_flight),
-            0,
-            0,
-            None,
-            nxt,
-            due_instant(s, nxt) if nxt else None,
-            len(obs.sla_recorded),
+            pipeline_id=spec.id,
+            due=0,
+            covered=0,
+            in_flight=len(obs.in_flight),
+            failed=0,
+            missing=0,
+            last_covered=None,
+            next_date=nxt,
+            next_due_at=due_instant(s, nxt) if nxt else None,
+            sla_breaches=len(obs.sla_recorded),
         )
     first, latest = window
     prog = progression(s)
@@ -68,16 +68,16 @@ def pipeline_status(spec: PipelineSpec, obs: PipelineObserved, now: datetime) ->
     missing = max(uncovered - failed - sum(1 for d in obs.in_flight if first <= d <= latest), 0)
     nxt = next_scheduled(s, latest)
     return PipelineStatus(
-        spec.id,
-        due,
-        covered,
-        flying,
-        failed,
-        missing,
-        last_covered,
-        nxt,
-        due_instant(s, nxt) if nxt else None,
-        len(obs.sla_recorded),
+        pipeline_id=spec.id,
+        due=due,
+        covered=covered,
+        in_flight=flying,
+        failed=failed,
+        missing=missing,
+        last_covered=last_covered,
+        next_date=nxt,
+        next_due_at=due_instant(s, nxt) if nxt else None,
+        sla_breaches=len(obs.sla_recorded),
     )
 
 

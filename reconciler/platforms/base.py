@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 PollState = Literal["not_started", "running", "success", "failed"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunRequest:
     """Everything a platform needs to start one run (one or more dates)."""
 
@@ -33,15 +33,30 @@ class PollResult:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StartResult:
+    """What ``start`` learnt: the platform's run id, or None when the start is unconfirmed.
+
+    An unconfirmed start (a trigger whose reply was lost) may or may not have made a run:
+    apply records no run id for it, and polling answers ``not_started`` now and then so
+    that apply repeats the idempotent start, until it confirms or gives up."""
+
+    run_id: str | None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.run_id is not None
+
+
 class Platform(Protocol):
-    """Start returns the platform's run id; poll says where that run is.
+    """Start says which run the platform made; poll says where that run is.
 
     ``start`` must be idempotent for a batch id (a start repeated after a crash must
     not create a second run). ``wait`` blocks until something may have changed (a run
     ended) or ``timeout`` seconds passed; ``close`` ends the pass (runs in flight go on).
     """
 
-    def start(self, run: RunRequest) -> str: ...
+    def start(self, run: RunRequest) -> StartResult: ...
 
     def poll(self, batch_id: str, platform_run_id: str | None) -> PollResult: ...
 

@@ -42,7 +42,7 @@ class UncertainError(TransientError):
     """Transient, and the request may have taken effect (its reply was lost or a 5xx)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HttpPolicy:
     """Timeouts and retry bounds of one adapter's calls (seconds)."""
 

@@ -30,7 +30,7 @@ from typing import IO
 
 from reconciler.config.templates import render
 from reconciler.core.durations import parse_duration
-from reconciler.platforms.base import PollResult, RunRequest
+from reconciler.platforms.base import PollResult, RunRequest, StartResult
 from reconciler.platforms.local_results import judge_foreign, read_result
 from reconciler.platforms.runs_dir import make_private_dir
 from reconciler.state import local_runs
@@ -134,18 +134,19 @@ class LocalPlatform:
 
     # --- the protocol --------------------------------------------------------------
 
-    def start(self, run: RunRequest) -> str:
+    def start(self, run: RunRequest) -> StartResult:
         trigger = run.pipeline.trigger
         from reconciler.config.models import LocalTrigger
 
         assert isinstance(trigger, LocalTrigger)
         owner = self._owners.get(run.batch_id)
         if owner is not None and not self._sees(owner):
-            return run.batch_id  # another host's run: followed through the state, never here
+            # another host's run: followed through the state, never here
+            return StartResult(run.batch_id)
         runs_dir = Path(owner.runs_dir) if owner is not None else self.runs_dir
         run_dir = runs_dir / run.batch_id
         if run_dir.exists():
-            return run.batch_id  # started already (by an earlier pass): never twice
+            return StartResult(run.batch_id)  # started already (by an earlier pass): never twice
         argv = [render(arg, run.values) for arg in trigger.command]
         env = {f"RECONCILER_PARAM_{k.upper()}": v for k, v in run.parameters.items()}
         env["RECONCILER_RUN_ID"] = run.batch_id
@@ -163,7 +164,7 @@ class LocalPlatform:
         make_private_dir(runs_dir)
         self._send(json.dumps(spec) + "\n")
         self._sent.add(run.batch_id)
-        return run.batch_id
+        return StartResult(run.batch_id)
 
     def poll(self, batch_id: str, platform_run_id: str | None) -> PollResult:
         owner = self._owner(batch_id)
@@ -214,7 +215,9 @@ class LocalPlatform:
             local_runs.forget_finished(conn, now - timedelta(seconds=KEEP_RUN_DIRS))
         local_runs.record_owners(conn, batch_ids, self.host, str(self.runs_dir), now + RUN_LEASE)
         for batch_id in batch_ids:
-            self._owners[batch_id] = LocalRun(batch_id, self.host, str(self.runs_dir))
+            self._owners[batch_id] = LocalRun(
+                batch_id=batch_id, host=self.host, runs_dir=str(self.runs_dir)
+            )
 
     def _owner(self, batch_id: str) -> LocalRun | None:
         """Who started a run: known for this pass's runs, read from the state for others."""

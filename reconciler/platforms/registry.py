@@ -8,7 +8,7 @@ from datetime import datetime
 from os import PathLike
 from typing import Any
 
-from reconciler.platforms.base import Platform, PollResult, RunRequest
+from reconciler.platforms.base import Platform, PollResult, RunRequest, StartResult
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.runs_dir import runs_dir_for
 from reconciler.state.connection import Connection
@@ -41,7 +41,7 @@ class _Deferred:
         adapter: Platform = self._adapter
         return adapter
 
-    def start(self, run: RunRequest) -> str:
+    def start(self, run: RunRequest) -> StartResult:
         return self._get().start(run)
 
     def poll(self, batch_id: str, platform_run_id: str | None) -> PollResult:

@@ -14,7 +14,8 @@ this base turns them into the ``Platform`` protocol:
   no recorded run id is triggered again: each adapter's trigger is idempotent per
   batch key, so the run that may exist is found instead of doubled.
 - **Unsure starts.** A trigger whose retries ran out after a lost reply or a 5xx may
-  have made a run: ``start`` returns ``UNCONFIRMED`` instead of failing (a failure
+  have made a run: ``start`` returns an unconfirmed ``StartResult`` (no run id) instead
+  of failing (a failure
   would lead to a retry attempt, with a new key, and so to a second run); ``poll``
   answers ``not_started`` every so often so that apply repeats the idempotent start,
   and gives up with a failure after ``UNCONFIRMED_LIMIT``.
@@ -32,12 +33,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from reconciler.errors import PermanentError, PlatformError, TransientError
-from reconciler.platforms.base import PollResult, RunRequest
+from reconciler.platforms.base import PollResult, RunRequest, StartResult
 from reconciler.platforms.http_client import HttpClient, HttpPolicy, UncertainError, cut
 
 log = logging.getLogger("reconciler.platforms")
 
-UNCONFIRMED = "unconfirmed"  # the run id of a start whose outcome is unknown
 POLL_FIRST = 0.25  # seconds from start to the first check
 POLL_GROWTH = 1.5
 POLL_MAX = 30.0
@@ -55,14 +55,14 @@ class Started:
     result: PollResult | None = None
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class _Run:
     request: RunRequest | None  # None: known from apply's state only, until start() binds it
-    run_id: str | None
+    run_id: str | None  # None: not known (adopted without one, or an unconfirmed start)
     next_check: float = 0.0
     checks: int = 0
     result: PollResult | None = None
-    unconfirmed_since: float | None = None
+    unconfirmed_since: float | None = None  # set: the start is unconfirmed
     failing_since: float | None = None
     warned: str | None = None
 
@@ -111,18 +111,18 @@ class RemotePlatform:
 
     # --- the protocol --------------------------------------------------------------
 
-    def start(self, run: RunRequest) -> str:
+    def start(self, run: RunRequest) -> StartResult:
         known = self._runs.get(run.batch_id)
-        if known is not None and known.run_id is not None and known.run_id != UNCONFIRMED:
+        if known is not None and known.run_id is not None:
             known.request = run  # adopted: apply recorded the run id; nothing to send
-            return known.run_id
+            return StartResult(known.run_id)
         again = known is not None  # polled first: a pass before this one may have sent it
         now = self.monotonic()
         try:
             started = self._trigger(run, again)
         except UncertainError as exc:
-            entry = known or _Run(run, UNCONFIRMED)
-            entry.request, entry.run_id = run, UNCONFIRMED
+            entry = known or _Run(request=run, run_id=None)
+            entry.request = run
             entry.unconfirmed_since = entry.unconfirmed_since or now
             entry.next_check = self.monotonic() + RESTART_EVERY
             entry.warned = str(exc)
@@ -130,26 +130,29 @@ class RemotePlatform:
             log.warning(
                 "%s: run %s may have started; will confirm: %s", self.name, run.batch_id, exc
             )
-            return UNCONFIRMED
+            return StartResult(None)
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise PermanentError(self._unexpected(exc)) from exc
         self._runs[run.batch_id] = _Run(
-            run, started.run_id, next_check=self.monotonic() + self._gap(0), result=started.result
+            request=run,
+            run_id=started.run_id,
+            next_check=self.monotonic() + self._gap(0),
+            result=started.result,
         )
-        return started.run_id
+        return StartResult(started.run_id)
 
     def poll(self, batch_id: str, platform_run_id: str | None) -> PollResult:
         entry = self._runs.get(batch_id)
         if entry is None or entry.request is None:
             # not started by this process: apply calls start() next, which binds or repeats it
-            self._runs[batch_id] = _Run(None, platform_run_id)
+            self._runs[batch_id] = _Run(request=None, run_id=platform_run_id)
             return PollResult("not_started")
         now = self.monotonic()
         if entry.result is not None:
             del self._runs[batch_id]
             return entry.result
-        if entry.run_id == UNCONFIRMED:
-            since = entry.unconfirmed_since or now
+        if entry.unconfirmed_since is not None:
+            since = entry.unconfirmed_since
             if now - since > UNCONFIRMED_LIMIT:
                 del self._runs[batch_id]
                 return self._failed(
@@ -192,7 +195,7 @@ class RemotePlatform:
         """Ask the platform to stop a run this process knows (started or adopted)."""
         entry = self._runs.get(batch_id)
         request = entry.request if entry is not None else None
-        if request is None or platform_run_id == UNCONFIRMED:
+        if request is None or entry is None or entry.run_id is None:
             raise PermanentError(f"{self.name}: run {batch_id} is not followed by this pass")
         self.client.retrying(lambda: self._cancel(request, platform_run_id))
 

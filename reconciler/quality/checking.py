@@ -37,9 +37,9 @@ def outcome_of(
 ) -> Outcome:
     failing = [r for r in results if r.fails_run]
     if not failing:
-        return Outcome(True, ended_at, None, platform_run_id)
+        return Outcome(success=True, ended_at=ended_at, error=None, platform_run_id=platform_run_id)
     error = "; ".join(f"quality check {r.summary()}" for r in failing)
-    return Outcome(False, ended_at, error, platform_run_id)
+    return Outcome(success=False, ended_at=ended_at, error=error, platform_run_id=platform_run_id)
 
 
 class Checker:
@@ -75,7 +75,14 @@ class Checker:
             except Exception as exc:  # an engine bug: every check failed, the pass goes on
                 error = f"internal error: {type(exc).__name__}: {exc}"
                 results = [
-                    CheckResult(c.name, c.engine, c.on_fail, False, error, False)
+                    CheckResult(
+                        name=c.name,
+                        engine=c.engine,
+                        on_fail=c.on_fail,
+                        passed=False,
+                        details=error,
+                        could_run=False,
+                    )
                     for c in pipeline.quality.checks
                 ]
             end = max(ended_at, self.clock.now())

@@ -105,7 +105,7 @@ def run_duckdb(
             if len(first) < FETCH:
                 first.extend(chunk[: FETCH - len(first)])
             count += len(chunk)
-        return QueryAnswer(columns, types, tuple(first), count)
+        return QueryAnswer(columns=columns, types=types, rows=tuple(first), row_count=count)
     except duckdb.InterruptException as exc:
         raise CheckCannotRun(f"timed out after {timeout:g}s and was interrupted") from exc
     except duckdb.PermissionException as exc:

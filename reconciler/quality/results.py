@@ -18,7 +18,7 @@ TRUE_TEXT = frozenset({"true", "t", "1", "yes"})
 FALSE_TEXT = frozenset({"false", "f", "0", "no"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QueryAnswer:
     """What an engine's query returned: column names and types, the first rows, the count.
 
@@ -32,7 +32,7 @@ class QueryAnswer:
     row_count: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class CheckResult:
     """One check of one run: passed or not, and why not.
 

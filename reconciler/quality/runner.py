@@ -34,14 +34,37 @@ def run_check(
             reads = [render(path, values) for path in check.reads]
             answer = run_duckdb(bound.sql, bound.named, reads, timeout)
     except CheckCannotRun as exc:
-        return CheckResult(check.name, check.engine, check.on_fail, False, str(exc), False)
+        return CheckResult(
+            name=check.name,
+            engine=check.engine,
+            on_fail=check.on_fail,
+            passed=False,
+            details=str(exc),
+            could_run=False,
+        )
     except TemplateError as exc:
-        return CheckResult(check.name, check.engine, check.on_fail, False, str(exc), False)
+        return CheckResult(
+            name=check.name,
+            engine=check.engine,
+            on_fail=check.on_fail,
+            passed=False,
+            details=str(exc),
+            could_run=False,
+        )
     except (KeyError, ValueError) as exc:  # load time rejects bad templates; be safe anyway
         error = f"the SQL template cannot be rendered: {exc}"
-        return CheckResult(check.name, check.engine, check.on_fail, False, error, False)
+        return CheckResult(
+            name=check.name,
+            engine=check.engine,
+            on_fail=check.on_fail,
+            passed=False,
+            details=error,
+            could_run=False,
+        )
     passed, details = verdict(answer)
-    return CheckResult(check.name, check.engine, check.on_fail, passed, details)
+    return CheckResult(
+        name=check.name, engine=check.engine, on_fail=check.on_fail, passed=passed, details=details
+    )
 
 
 def run_checks(

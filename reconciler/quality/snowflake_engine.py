@@ -68,8 +68,8 @@ def run_snowflake(
     except ReconcilerError as exc:
         raise CheckCannotRun(clip(str(exc), 500)) from exc
     return QueryAnswer(
-        tuple(c[0] for c in columns),
-        tuple(c[1] for c in columns),
-        tuple(tuple(r) for r in rows),
-        len(rows),
+        columns=tuple(c[0] for c in columns),
+        types=tuple(c[1] for c in columns),
+        rows=tuple(tuple(r) for r in rows),
+        row_count=len(rows),
     )

@@ -22,7 +22,7 @@ MAX_MONTH_SLOTS = 5  # beyond this many dates a month, the week layout reads bet
 DEFAULT_WEEKS = 53
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PipelineCalendar:
     """One pipeline's dates in a window, classified, with what the run log says of each."""
 
@@ -36,7 +36,7 @@ class PipelineCalendar:
     details: Mapping[date, DateDetail] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Block:
     """One band of a calendar: rows of cells (a date, or None for no scheduled date).
 
@@ -142,7 +142,9 @@ def week_blocks(cal: PipelineCalendar, max_weeks: int) -> list[Block]:
         labels = _week_labels(chunk, cal.first, cal.last)
         blocks.append(
             Block(
-                tuple(WEEKDAYS[wd] for wd in weekdays), labels, tuple(rows[wd] for wd in weekdays)
+                row_labels=tuple(WEEKDAYS[wd] for wd in weekdays),
+                col_labels=labels,
+                rows=tuple(rows[wd] for wd in weekdays),
             )
         )
     return blocks
@@ -165,7 +167,9 @@ def month_block(cal: PipelineCalendar) -> Block | None:
             row += days + [None] * (slots - len(days))
         rows.append(tuple(row))
     labels = tuple((m * slots, MONTHS[m]) for m in range(12))
-    return Block(tuple(str(y) for y in years), labels, tuple(rows), slots)
+    return Block(
+        row_labels=tuple(str(y) for y in years), col_labels=labels, rows=tuple(rows), group=slots
+    )
 
 
 def blocks_for(cal: PipelineCalendar, max_weeks: int) -> list[Block]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.core.plan_diff import STARTED_KINDS, DateDelta, PlanComparison, RequestChange
@@ -130,7 +130,7 @@ def guard_message(comparison: PlanComparison, guard: Guard) -> str:
     """The one-line refusal of ``--max-new-dates``."""
     named = []
     for delta in undeclared(comparison)[:3]:
-        text, why = sentence(comparison, DateDelta(*_key(delta), delta.added, ()))[0]
+        text, why = sentence(comparison, replace(delta, removed=()))[0]
         named.append(f"{text} {why}".strip())
     return (
         f"this change adds {comparison.undeclared_dates} date(s) to run, more than "
@@ -138,10 +138,6 @@ def guard_message(comparison: PlanComparison, guard: Guard) -> str:
         "request (backfill.requests in the pipeline file) to run them deliberately, "
         "or raise --max-new-dates"
     )
-
-
-def _key(delta: DateDelta) -> tuple[str, str, str | None]:
-    return delta.pipeline_id, delta.kind, delta.request_id
 
 
 def _following(adjacency: Mapping[str, NextDate] | None, pid: str) -> NextDate:
@@ -286,7 +282,7 @@ def guard_annotations(
     """``::error`` workflow commands, one per pipeline delta that trips the guard."""
     out = []
     for delta in undeclared(comparison)[:limit]:
-        text, why = sentence(comparison, DateDelta(*_key(delta), delta.added, ()))[0]
+        text, why = sentence(comparison, replace(delta, removed=()))[0]
         file, line, col = where.get(delta.pipeline_id, ("", 1, 1))
         props = [f"file={escape_property(file)}", f"line={line}", f"col={col}"] if file else []
         props.append(

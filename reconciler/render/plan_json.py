@@ -194,10 +194,10 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
         ),
         waiting=tuple(
             Waiting(
-                w["pipeline_id"],
-                _dates(w["dates"]),
-                datetime.fromisoformat(w["next_retry_at"]),
-                int(w.get("attempt", 0)),
+                pipeline_id=w["pipeline_id"],
+                dates=_dates(w["dates"]),
+                next_retry_at=datetime.fromisoformat(w["next_retry_at"]),
+                attempt=int(w.get("attempt", 0)),
             )
             for w in data["waiting"]
         ),

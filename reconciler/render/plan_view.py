@@ -21,7 +21,7 @@ SYMBOLS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Line:
     """One row under a pipeline: what, which dates, and the detail that matters."""
 
@@ -77,7 +77,9 @@ def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> 
     for (pid, kind, detail), dates in groups.items():
         following = (adjacency or {}).get(pid, next_day)
         v = view(pid)
-        v.lines.append(Line(kind, format_dates(dates, following), len(dates), detail))
+        v.lines.append(
+            Line(kind=kind, dates=format_dates(dates, following), count=len(dates), detail=detail)
+        )
         v.counts[kind] = v.counts.get(kind, 0) + len(dates)
     for change in plan.config_changes:
         view(change.pipeline_id)

@@ -62,7 +62,7 @@ padding-top:8px}
 """
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Failure:
     """A failed run (one or more dates of one attempt), newest first in the report."""
 
@@ -76,7 +76,7 @@ class Failure:
     kind: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Pending:
     """Dates the next pass would backfill or retry, grouped."""
 
@@ -87,7 +87,7 @@ class Pending:
     detail: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Report:
     """Everything the report shows, gathered once at ``now``."""
 

@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 from reconciler.core.coverage import (
     NO_FAILURES,
-    FailedDates,
     InFlight,
     Observed,
     PipelineObserved,
+    Retried,
 )
 from reconciler.core.intervals import Coverage, DateRange, merge
 from reconciler.core.spec import BackfillRequest
@@ -41,6 +41,7 @@ from reconciler.state.connection import (
     transaction,
     utc,
 )
+from reconciler.state.failed_reads import failed_dates
 from reconciler.state.notification_rows import NotificationRow, NotificationStatus
 from reconciler.state.records import (
     Batch,
@@ -106,20 +107,21 @@ class DuckDBStore:
 
     # --- reading --------------------------------------------------------------------
 
-    def observe(self, pipeline_ids: Iterable[str]) -> Observed:
+    def observe(self, pipeline_ids: Iterable[str], retried: Retried = None) -> Observed:
         """The compact state of the given pipelines, as the planner reads it."""
         ids = list(pipeline_ids)
-        return self._read(lambda conn: observe(conn, ids), Observed())
+        return self._read(lambda conn: observe(conn, ids, retried), Observed())
 
     def plan_inputs(
-        self, pipeline_ids: Iterable[str]
+        self, pipeline_ids: Iterable[str], retried: Retried = None
     ) -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
         """``observe`` and the ad-hoc backfill requests (``reconciler backfill``) per
         pipeline, in one read (opening the file costs ~15 ms)."""
         ids = list(pipeline_ids)
         nothing: dict[str, tuple[BackfillRequest, ...]] = {}
         return self._read(
-            lambda conn: (observe(conn, ids), adhoc_requests(conn, ids)), (Observed(), nothing)
+            lambda conn: (observe(conn, ids, retried), adhoc_requests(conn, ids)),
+            (Observed(), nothing),
         )
 
     def in_flight(self) -> list[Batch]:
@@ -200,7 +202,19 @@ def backfill_queue(conn: Connection, pipeline_id: str) -> list[QueueRow]:
            FROM backfill_queue WHERE pipeline_id = ? ORDER BY date_to_process, backfill_id""",
         [pipeline_id],
     ).fetchall()
-    return [QueueRow(*r) for r in rows]
+    return [
+        QueueRow(
+            backfill_id=b,
+            pipeline_id=pid,
+            date_to_process=day,
+            status=status,
+            retry_attempts=attempts,
+            priority=priority,
+            request_id=request_id,
+            batch_id=batch_id,
+        )
+        for b, pid, day, status, attempts, priority, request_id, batch_id in rows
+    ]
 
 
 def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
@@ -215,7 +229,18 @@ def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
     ).fetchall()
     return [
         HistoryRow(
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], utc(r[7]), utc(r[8]), r[9], r[10], r[11]
+            run_id=r[0],
+            batch_id=r[1],
+            run_date=r[2],
+            status=r[3],
+            attempt=r[4],
+            kind=r[5],
+            request_id=r[6],
+            start_time=utc(r[7]),
+            end_time=utc(r[8]),
+            error_message=r[9],
+            sla_met=r[10],
+            platform_run_id=r[11],
         )
         for r in rows
     ]
@@ -224,24 +249,30 @@ def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
 NOTHING_COVERED = Coverage()
 
 
-def observe(conn: Connection, ids: list[str]) -> Observed:
+def observe(conn: Connection, ids: list[str], retried: Retried = None) -> Observed:
     """Read coverage, open dates, request progress, SLA and applied config.
 
     The applied config is every stored pipeline's, whatever ``ids`` asks for: with no
-    pipeline files at all, the plan must still see what it would delete.
+    pipeline files at all, the plan must still see what it would delete. ``retried``:
+    see ``failed_reads``.
     """
+    below = [None if retried is None else retried.get(i) for i in ids]
     if not ids:
         texts, deleted = _applied(conn, {})
         return Observed({}, AppliedConfigs(texts), frozenset(deleted))
     # one list parameter: executemany of 10k single rows takes seconds, this milliseconds
     if dialect(conn) == "postgres":
         # (a read-only snapshot cannot create tables: the list goes with each query)
-        wanted, params = "(SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id) wanted", [ids]
+        wanted = (
+            "(SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id,"
+            " unnest(?::INTEGER[]) AS detail_below) wanted"
+        )
+        params = [ids, below]
     else:
         conn.execute(
-            "CREATE OR REPLACE TEMP TABLE wanted AS "
-            "SELECT DISTINCT unnest(?::VARCHAR[]) AS pipeline_id",
-            [ids],
+            "CREATE OR REPLACE TEMP TABLE wanted AS SELECT DISTINCT"
+            " unnest(?::VARCHAR[]) AS pipeline_id, unnest(?::INTEGER[]) AS detail_below",
+            [ids, below],
         )
         wanted, params = "wanted", []
     # day ordinals (days since 0001-01-01, plus one), one row of lists per pipeline:
@@ -256,62 +287,16 @@ def observe(conn: Connection, ids: list[str]) -> Observed:
             params,
         ).fetchall()
     }
-    # failed dates as columns per pipeline (an imported history has 10^5 of them);
-    # ended_at as microseconds since 1970, in SQL, not one datetime object per date
-    ordinal = "run_date - DATE '0001-01-01' + 1"
-    # (no recorded time at all, as a hand-migrated row may have: long ago, retry now)
-    ended = "coalesce(ended_at, started_at, TIMESTAMP '1970-01-01 00:00:00')"
-    ended_us = (
-        f"CAST(round(extract(epoch FROM {ended}) * 1000000) AS BIGINT)"
-        if dialect(conn) == "postgres"
-        else f"epoch_us({ended})"
-    )
-    # ordinals and attempts as lists (the planner sorts failures with them); attempts
-    # as a range first: they are nearly always all equal (an import's are all 1)
-    heads = conn.execute(
-        f"""SELECT o.pipeline_id, array_agg({ordinal} ORDER BY run_date),
-                   min(attempt), max(attempt)
-            FROM open_dates o JOIN {wanted} USING (pipeline_id)
-            WHERE status = 'failed' GROUP BY o.pipeline_id""",
-        params,
-    ).fetchall()
-    mixed = [pid for pid, _, low, high in heads if low != high]
-    attempts: dict[str, list[int]] = {}
-    if mixed:
-        attempts = dict(
-            conn.execute(
-                """SELECT pipeline_id, array_agg(attempt ORDER BY run_date) FROM open_dates
-                   WHERE status = 'failed' AND pipeline_id IN (SELECT unnest(?::VARCHAR[]))
-                   GROUP BY pipeline_id""",
-                [mixed],
-            ).fetchall()
-        )
-    # end times and ids packed into one text per pipeline: 10^5 id strings would cost
-    # more than everything else here, and only a retried date needs its own
-    details = dict(
-        conn.execute(
-            f"""SELECT o.pipeline_id,
-                       string_agg(CAST({ended_us} AS VARCHAR) || chr(31)
-                                  || coalesce(request_id, '') || chr(31)
-                                  || coalesce(batch_id, ''), chr(30) ORDER BY run_date)
-                FROM open_dates o JOIN {wanted} USING (pipeline_id)
-                WHERE status = 'failed' GROUP BY o.pipeline_id""",
-            params,
-        ).fetchall()
-    )
-    failed = {
-        pid: FailedDates.packed(
-            ordinals, attempts[pid] if pid in attempts else [low] * len(ordinals), details[pid]
-        )
-        for pid, ordinals, low, _ in heads
-    }
+    failed = failed_dates(conn, wanted, params)
     flying: dict[str, dict[date, InFlight]] = {}
     for pid, day, attempt, batch_id, request_id, started in conn.execute(
         f"""SELECT o.pipeline_id, run_date, attempt, batch_id, request_id, started_at
             FROM open_dates o JOIN {wanted} USING (pipeline_id) WHERE status <> 'failed'""",
         params,
     ).fetchall():
-        flying.setdefault(pid, {})[day] = InFlight(batch_id, attempt, request_id, utc(started))
+        flying.setdefault(pid, {})[day] = InFlight(
+            run_id=batch_id, attempt=attempt, request_id=request_id, started_at=utc(started)
+        )
     done: dict[str, dict[str, list[DateRange]]] = {}
     for pid, request_id, start, end in conn.execute(
         f"""SELECT pipeline_id, request_id, min(d), max(d) FROM (
@@ -372,7 +357,11 @@ def adhoc_requests(conn: Connection, ids: list[str]) -> dict[str, tuple[Backfill
            FROM backfill_requests ORDER BY requested_at"""
     ).fetchall():
         if pid in wanted:
-            out.setdefault(pid, []).append(BackfillRequest(rid, start, end, priority, reason or ""))
+            out.setdefault(pid, []).append(
+                BackfillRequest(
+                    id=rid, start=start, end=end, priority=priority, reason=reason or ""
+                )
+            )
     return {k: tuple(v) for k, v in out.items()}
 
 
@@ -384,15 +373,28 @@ def in_flight_batches(conn: Connection) -> list[Batch]:
         return []
     rows = conn.execute(
         # open_dates names the batches in flight without scanning the whole log
-        # (min: every row of a batch has the same value; any_value is not in PostgreSQL 15)
+        # (min: every row of a batch has the same value; any_value is not in PostgreSQL 15;
+        # 'unconfirmed' is how older versions wrote an unconfirmed start: no run id)
         """SELECT batch_id, min(pipeline_id), array_agg(run_date ORDER BY run_date),
                   max(status), min(attempt), min(kind), min(request_id),
-                  min(platform), max(platform_run_id), min(start_time)
+                  min(platform), NULLIF(max(platform_run_id), 'unconfirmed'), min(start_time)
            FROM pipeline_run_log
            WHERE status IN ('pending', 'running') AND batch_id IN (
                SELECT DISTINCT batch_id FROM open_dates WHERE status IN ('pending', 'running'))
            GROUP BY batch_id ORDER BY min(created_at), batch_id"""
     ).fetchall()
     return [
-        Batch(r[0], r[1], tuple(r[2]), r[3], r[4], r[5], r[6], r[7], r[8], utc(r[9])) for r in rows
+        Batch(
+            batch_id=r[0],
+            pipeline_id=r[1],
+            dates=tuple(r[2]),
+            status=r[3],
+            attempt=r[4],
+            kind=r[5],
+            request_id=r[6],
+            platform=r[7],
+            platform_run_id=r[8],
+            started_at=utc(r[9]),
+        )
+        for r in rows
     ]

@@ -29,7 +29,7 @@ from reconciler.state.import_checks import (
 REQUIRED = ("pipeline_id", "run_date", "status")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ImportReport:
     rows: int
     imported: int
@@ -180,4 +180,11 @@ def import_history(
         for table in ("incoming", "calendar", "clean", "chosen", "merged"):
             conn.execute(f"DROP TABLE {table}")
     unchanged = total - invalid.count - imported - sum(unknown.values())
-    return ImportReport(total, imported, unchanged, unknown, invalid, skip_invalid)
+    return ImportReport(
+        rows=total,
+        imported=imported,
+        unchanged=unchanged,
+        unknown=unknown,
+        invalid=invalid,
+        skipped_invalid=skip_invalid,
+    )

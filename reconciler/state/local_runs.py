@@ -21,7 +21,7 @@ from reconciler.state.connection import Connection, naive, utc
 RUN_LEASE = timedelta(minutes=3)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LocalRun:
     batch_id: str
     host: str
@@ -56,7 +56,18 @@ def read(conn: Connection, batch_ids: Iterable[str]) -> dict[str, LocalRun]:
            FROM local_runs WHERE batch_id IN (SELECT unnest(?::VARCHAR[]))""",
         [ids],
     ).fetchall()
-    return {r[0]: LocalRun(r[0], r[1], r[2], utc(r[3]), utc(r[4]), r[5], r[6]) for r in rows}
+    return {
+        r[0]: LocalRun(
+            batch_id=r[0],
+            host=r[1],
+            runs_dir=r[2],
+            alive_until=utc(r[3]),
+            ended_at=utc(r[4]),
+            returncode=r[5],
+            error=r[6],
+        )
+        for r in rows
+    }
 
 
 def forget_finished(conn: Connection, before: datetime) -> None:

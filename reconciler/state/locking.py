@@ -33,7 +33,7 @@ CLAIM_PREFIX = "claim:"
 log = logging.getLogger("reconciler.state")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Holder:
     pid: int
     host: str
@@ -75,7 +75,7 @@ def _current(conn: Connection, name: str = LOCK_NAME) -> Holder | None:
         return None
     since, lease = utc(row[3]), utc(row[4])
     assert since is not None and lease is not None
-    return Holder(row[0], row[1], row[2], since, lease, name)
+    return Holder(pid=row[0], host=row[1], token=row[2], since=since, lease_until=lease, name=name)
 
 
 def _insert(conn: Connection, me: Holder) -> None:
@@ -110,13 +110,20 @@ def acquire(path: str, now: datetime) -> Holder:
     token = uuid.uuid4().hex
     if is_postgres(path):
         me = Holder(
-            os.getpid(), socket.gethostname(), token, now, now + RUNNER_LEASE, RUNNER_PREFIX + token
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            token=token,
+            since=now,
+            lease_until=now + RUNNER_LEASE,
+            name=RUNNER_PREFIX + token,
         )
         with transaction(path) as conn:
             expire(conn, now)
             _insert(conn, me)
         return me
-    me = Holder(os.getpid(), socket.gethostname(), token, now, now + LEASE)
+    me = Holder(
+        pid=os.getpid(), host=socket.gethostname(), token=token, since=now, lease_until=now + LEASE
+    )
     with transaction(path) as conn:
         holder = _current(conn)
         if holder is not None:
@@ -180,7 +187,17 @@ def _register_again(conn: Connection, me: Holder, now: datetime, following: list
             f"{why}; {len(lost)} of the {len(following)} run(s) it followed are now followed "
             f"by another runner ({taken}); stopping (its other runs are left to the next pass)"
         )
-    _insert(conn, Holder(me.pid, me.host, me.token, me.since, now + me.lease, me.name))
+    _insert(
+        conn,
+        Holder(
+            pid=me.pid,
+            host=me.host,
+            token=me.token,
+            since=me.since,
+            lease_until=now + me.lease,
+            name=me.name,
+        ),
+    )
     renew(conn, me, now)
     log.warning(
         "%s; no other runner had taken over its %d run(s), so it registered again and carries on",

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
 
-from reconciler.core.coverage import Observed
+from reconciler.core.coverage import Observed, Retried
 from reconciler.core.spec import BackfillRequest
 from reconciler.state.records import HistoryRow
 
@@ -14,10 +14,10 @@ from reconciler.state.records import HistoryRow
 class StateReader(Protocol):
     """What ``plan`` needs from a store; it cannot write through this interface."""
 
-    def observe(self, pipeline_ids: Iterable[str]) -> Observed: ...
+    def observe(self, pipeline_ids: Iterable[str], retried: Retried = None) -> Observed: ...
 
     def plan_inputs(
-        self, pipeline_ids: Iterable[str]
+        self, pipeline_ids: Iterable[str], retried: Retried = None
     ) -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
         """``observe`` and the ad-hoc backfill requests, read at one moment."""
         ...
@@ -30,11 +30,11 @@ class StateReader(Protocol):
 class EmptyState:
     """A state file that does not exist yet: nothing has run."""
 
-    def observe(self, pipeline_ids: Iterable[str]) -> Observed:
+    def observe(self, pipeline_ids: Iterable[str], retried: Retried = None) -> Observed:
         return Observed()
 
     def plan_inputs(
-        self, pipeline_ids: Iterable[str]
+        self, pipeline_ids: Iterable[str], retried: Retried = None
     ) -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
         return Observed(), {}
 

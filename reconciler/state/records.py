@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from reconciler.core.coverage import Observed
+    from reconciler.core.coverage import Observed, Retried
     from reconciler.core.spec import BackfillRequest
 
 RunStatus = Literal["pending", "running", "success", "failed"]
@@ -40,7 +40,7 @@ def run_row_id(batch_id: str, day: date) -> str:
     return f"{batch_id}-{day:%Y%m%d}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunIntent:
     """A run about to start: written before any platform call."""
 
@@ -56,7 +56,7 @@ class RunIntent:
     platform: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Batch:
     """A run (one or more dates) that has not finished, as the store knows it."""
 
@@ -72,7 +72,7 @@ class Batch:
     started_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
     """How a run ended."""
 
@@ -82,7 +82,7 @@ class Outcome:
     platform_run_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HistoryRow:
     run_id: str
     batch_id: str
@@ -98,7 +98,7 @@ class HistoryRow:
     platform_run_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueRow:
     """One date of a backfill in ``backfill_queue``."""
 
@@ -146,10 +146,10 @@ class StoreWriter(Protocol):
 class Store(Protocol):
     """A state store: reads open the store briefly; ``write`` is one transaction."""
 
-    def observe(self, pipeline_ids: Iterable[str]) -> Observed: ...
+    def observe(self, pipeline_ids: Iterable[str], retried: Retried = None) -> Observed: ...
 
     def plan_inputs(
-        self, pipeline_ids: Iterable[str]
+        self, pipeline_ids: Iterable[str], retried: Retried = None
     ) -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]: ...
 
     def in_flight(self) -> list[Batch]: ...

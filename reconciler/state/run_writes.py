@@ -216,8 +216,9 @@ def mark_running(conn: Connection, batch_id: str, platform_run_id: str, started:
     mark_running_many(conn, [(batch_id, platform_run_id, started)])
 
 
-def mark_running_many(conn: Connection, items: Sequence[tuple[str, str, datetime]]) -> None:
-    """``mark_running`` for several batches: (batch id, platform run id, started at)."""
+def mark_running_many(conn: Connection, items: Sequence[tuple[str, str | None, datetime]]) -> None:
+    """``mark_running`` for several batches: (batch id, platform run id, started at); no
+    run id for an unconfirmed start."""
     if not items:
         return
     batches = [i[0] for i in items]

@@ -56,13 +56,13 @@ def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_run_is_started_once_and_its_outcome_read_from_disk(tmp_path: Path, ledger: Path) -> None:
     platform = LocalPlatform(tmp_path / "runs")
     assert platform.poll("b1", None).state == "not_started"
-    assert platform.start(request(tmp_path, "b1")) == "b1"
-    assert platform.start(request(tmp_path, "b1")) == "b1"  # a repeated start is a no-op
+    assert platform.start(request(tmp_path, "b1")).run_id == "b1"
+    assert platform.start(request(tmp_path, "b1")).run_id == "b1"  # a repeated start is a no-op
     assert wait_done(platform, "b1").state == "success"
     platform.close()
     # another platform (the next pass) reads the same outcome and starts nothing
     again = LocalPlatform(tmp_path / "runs")
-    assert again.start(request(tmp_path, "b1")) == "b1"
+    assert again.start(request(tmp_path, "b1")).run_id == "b1"
     assert again.poll("b1", "b1").state == "success"
     again.close()
     assert ledger.read_text() == "2026-01-05\n"

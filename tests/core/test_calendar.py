@@ -47,49 +47,49 @@ def last_days(year: int) -> list[date]:
 
 MONTHLY_CASES = [
     pytest.param(
-        Schedule("monthly", D("2024-01-01"), days=(-1,)),
+        Schedule(type="monthly", start=D("2024-01-01"), days=(-1,)),
         D("2024-01-01"),
         D("2024-12-31"),
         last_days(2024),
         id="last-day-2024-leap",
     ),
     pytest.param(
-        Schedule("monthly", D("2023-01-01"), days=(-1,)),
+        Schedule(type="monthly", start=D("2023-01-01"), days=(-1,)),
         D("2023-02-01"),
         D("2023-03-31"),
         dates("2023-02-28", "2023-03-31"),
         id="last-day-2023-common",
     ),
     pytest.param(
-        Schedule("monthly", D("2100-01-01"), days=(-1,)),
+        Schedule(type="monthly", start=D("2100-01-01"), days=(-1,)),
         D("2100-02-01"),
         D("2100-02-28"),
         dates("2100-02-28"),
         id="last-day-2100-common-century",
     ),
     pytest.param(
-        Schedule("monthly", D("2000-01-01"), days=(-1,)),
+        Schedule(type="monthly", start=D("2000-01-01"), days=(-1,)),
         D("2000-02-01"),
         D("2000-02-29"),
         dates("2000-02-29"),
         id="last-day-2000-leap-century",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-01-01"), days=(-3,)),
+        Schedule(type="monthly", start=D("2024-01-01"), days=(-3,)),
         D("2024-01-01"),
         D("2024-04-30"),
         dates("2024-01-29", "2024-02-27", "2024-03-29", "2024-04-28"),
         id="third-last-leap",
     ),
     pytest.param(
-        Schedule("monthly", D("2023-02-01"), days=(-3,)),
+        Schedule(type="monthly", start=D("2023-02-01"), days=(-3,)),
         D("2023-02-01"),
         D("2023-02-28"),
         dates("2023-02-26"),
         id="third-last-common-feb",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-01-31")),
+        Schedule(type="monthly", start=D("2024-01-31")),
         D("2024-01-01"),
         D("2024-12-31"),
         dates(
@@ -104,98 +104,98 @@ MONTHLY_CASES = [
         id="day-31-default-from-start-skips-short-months",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-01-01"), days=(29, 30)),
+        Schedule(type="monthly", start=D("2024-01-01"), days=(29, 30)),
         D("2024-02-01"),
         D("2024-03-31"),
         dates("2024-02-29", "2024-03-29", "2024-03-30"),
         id="29-30-leap-feb",
     ),
     pytest.param(
-        Schedule("monthly", D("2023-01-01"), days=(29, 30)),
+        Schedule(type="monthly", start=D("2023-01-01"), days=(29, 30)),
         D("2023-02-01"),
         D("2023-03-31"),
         dates("2023-03-29", "2023-03-30"),
         id="29-30-common-feb-skipped",
     ),
     pytest.param(
-        Schedule("monthly", D("2100-01-01"), days=(29,)),
+        Schedule(type="monthly", start=D("2100-01-01"), days=(29,)),
         D("2100-01-01"),
         D("2100-03-31"),
         dates("2100-01-29", "2100-03-29"),
         id="29-in-2100-feb-skipped",
     ),
     pytest.param(
-        Schedule("monthly", D("2000-01-01"), days=(29,)),
+        Schedule(type="monthly", start=D("2000-01-01"), days=(29,)),
         D("2000-02-01"),
         D("2000-02-29"),
         dates("2000-02-29"),
         id="29-in-2000-feb",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-01-01"), days=(-31,)),
+        Schedule(type="monthly", start=D("2024-01-01"), days=(-31,)),
         D("2024-01-01"),
         D("2024-05-31"),
         dates("2024-01-01", "2024-03-01", "2024-05-01"),
         id="minus-31-only-in-31-day-months",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-01-01"), days=(-30,)),
+        Schedule(type="monthly", start=D("2024-01-01"), days=(-30,)),
         D("2024-02-01"),
         D("2024-04-30"),
         dates("2024-03-02", "2024-04-01"),
         id="minus-30-skipped-in-february",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-01-01"), days=(31, -1)),
+        Schedule(type="monthly", start=D("2024-01-01"), days=(31, -1)),
         D("2024-01-01"),
         D("2024-04-30"),
         dates("2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"),
         id="31-and-minus-1-count-once",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-01-01"), days=(1, -31, 15, 1)),
+        Schedule(type="monthly", start=D("2024-01-01"), days=(1, -31, 15, 1)),
         D("2024-01-01"),
         D("2024-02-29"),
         dates("2024-01-01", "2024-01-15", "2024-02-01", "2024-02-15"),
         id="duplicates-in-days-and-minus-31-equal-to-1",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-01-15"), every=3),
+        Schedule(type="monthly", start=D("2024-01-15"), every=3),
         D("2024-01-01"),
         D("2024-12-31"),
         dates("2024-01-15", "2024-04-15", "2024-07-15", "2024-10-15"),
         id="every-3-anchored-mid-month",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-01-20"), every=2, days=(10, 25)),
+        Schedule(type="monthly", start=D("2024-01-20"), every=2, days=(10, 25)),
         D("2024-01-01"),
         D("2024-05-31"),
         dates("2024-01-25", "2024-03-10", "2024-03-25", "2024-05-10", "2024-05-25"),
         id="every-2-days-before-start-excluded",
     ),
     pytest.param(
-        Schedule("monthly", D("2023-11-30"), every=5, days=(-1,)),
+        Schedule(type="monthly", start=D("2023-11-30"), every=5, days=(-1,)),
         D("2024-01-01"),
         D("2024-12-31"),
         dates("2024-04-30", "2024-09-30"),
         id="every-5-across-year-boundary",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-01-31"), every=1, end=D("2024-05-15")),
+        Schedule(type="monthly", start=D("2024-01-31"), every=1, end=D("2024-05-15")),
         D("2023-01-01"),
         D("2025-01-01"),
         dates("2024-01-31", "2024-03-31"),
         id="end-before-last-month-date",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-01-31"), end=D("2024-03-31")),
+        Schedule(type="monthly", start=D("2024-01-31"), end=D("2024-03-31")),
         D("2024-01-01"),
         D("2024-12-31"),
         dates("2024-01-31", "2024-03-31"),
         id="end-inclusive",
     ),
     pytest.param(
-        Schedule("monthly", D("2024-02-01"), every=12, days=(30, 31)),
+        Schedule(type="monthly", start=D("2024-02-01"), every=12, days=(30, 31)),
         D("2024-01-01"),
         D("2030-12-31"),
         [],
@@ -205,14 +205,14 @@ MONTHLY_CASES = [
 
 WEEKLY_CASES = [
     pytest.param(
-        Schedule("weekly", D("2024-01-03")),
+        Schedule(type="weekly", start=D("2024-01-03")),
         D("2024-01-01"),
         D("2024-01-31"),
         dates("2024-01-03", "2024-01-10", "2024-01-17", "2024-01-24", "2024-01-31"),
         id="default-weekday-of-start",
     ),
     pytest.param(
-        Schedule("weekly", D("2024-01-03"), every=2, days=(MON, WED, FRI)),
+        Schedule(type="weekly", start=D("2024-01-03"), every=2, days=(MON, WED, FRI)),
         D("2024-01-01"),
         D("2024-02-04"),
         dates(
@@ -228,28 +228,28 @@ WEEKLY_CASES = [
         id="every-2-several-days-start-mid-week",
     ),
     pytest.param(
-        Schedule("weekly", D("2024-01-07"), every=3, days=(MON, SUN)),
+        Schedule(type="weekly", start=D("2024-01-07"), every=3, days=(MON, SUN)),
         D("2024-01-01"),
         D("2024-02-29"),
         dates("2024-01-07", "2024-01-22", "2024-01-28", "2024-02-12", "2024-02-18"),
         id="every-3-start-on-sunday-its-monday-excluded",
     ),
     pytest.param(
-        Schedule("weekly", D("2024-01-01"), every=2, days=(SUN, SAT, SAT)),
+        Schedule(type="weekly", start=D("2024-01-01"), every=2, days=(SUN, SAT, SAT)),
         D("2024-01-08"),
         D("2024-01-28"),
         dates("2024-01-20", "2024-01-21"),
         id="unsorted-duplicate-days",
     ),
     pytest.param(
-        Schedule("weekly", D("2024-01-05"), days=(FRI,), end=D("2024-01-19")),
+        Schedule(type="weekly", start=D("2024-01-05"), days=(FRI,), end=D("2024-01-19")),
         D("2024-01-01"),
         D("2024-12-31"),
         dates("2024-01-05", "2024-01-12", "2024-01-19"),
         id="end-inclusive",
     ),
     pytest.param(
-        Schedule("weekly", D("2023-12-27"), every=2, days=(TUE, THU)),
+        Schedule(type="weekly", start=D("2023-12-27"), every=2, days=(TUE, THU)),
         D("2024-01-01"),
         D("2024-01-14"),
         dates("2024-01-09", "2024-01-11"),
@@ -259,14 +259,14 @@ WEEKLY_CASES = [
 
 DAILY_CASES = [
     pytest.param(
-        Schedule("daily", D("2024-02-27")),
+        Schedule(type="daily", start=D("2024-02-27")),
         D("2024-02-01"),
         D("2024-03-02"),
         dates("2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01", "2024-03-02"),
         id="every-day-across-leap-day",
     ),
     pytest.param(
-        Schedule("daily", D("2000-01-01"), every=3),
+        Schedule(type="daily", start=D("2000-01-01"), every=3),
         D("2030-05-01"),
         D("2030-05-10"),
         # 2030-05-01 is 11078 days after 2000-01-01; 11078 % 3 == 2.
@@ -274,21 +274,21 @@ DAILY_CASES = [
         id="every-3-far-from-start",
     ),
     pytest.param(
-        Schedule("daily", D("2024-01-01"), every=7, end=D("2024-01-15")),
+        Schedule(type="daily", start=D("2024-01-01"), every=7, end=D("2024-01-15")),
         D("2024-01-01"),
         D("2024-12-31"),
         dates("2024-01-01", "2024-01-08", "2024-01-15"),
         id="end-inclusive",
     ),
     pytest.param(
-        Schedule("daily", D("2024-01-01"), end=D("2023-12-31")),
+        Schedule(type="daily", start=D("2024-01-01"), end=D("2023-12-31")),
         D("2023-01-01"),
         D("2024-12-31"),
         [],
         id="end-before-start",
     ),
     pytest.param(
-        Schedule("daily", D("2024-06-01")),
+        Schedule(type="daily", start=D("2024-06-01")),
         D("2024-05-01"),
         D("2024-05-31"),
         [],
@@ -311,13 +311,13 @@ def test_scheduled_between(
 
 def test_weekly_every_n_far_from_start() -> None:
     # Start's week begins Monday 2000-01-03; Monday 2030-05-13 is 1584 weeks later (4 * 396).
-    s = Schedule("weekly", D("2000-01-05"), every=4, days=(MON, THU))
+    s = Schedule(type="weekly", start=D("2000-01-05"), every=4, days=(MON, THU))
     got = scheduled_between(s, D("2030-05-01"), D("2030-06-10"))
     assert got == dates("2030-05-13", "2030-05-16", "2030-06-10")
 
 
 def test_monthly_every_n_far_from_start() -> None:
-    s = Schedule("monthly", D("2000-03-31"), every=7, days=(-1,))
+    s = Schedule(type="monthly", start=D("2000-03-31"), every=7, days=(-1,))
     # 2030-07 is 364 = 7 * 52 months after 2000-03; then 2031-02 and 2031-09.
     assert scheduled_between(s, D("2030-01-01"), D("2031-12-31")) == dates(
         "2030-07-31", "2031-02-28", "2031-09-30"
@@ -325,12 +325,12 @@ def test_monthly_every_n_far_from_start() -> None:
 
 
 def test_far_ranges_and_extreme_dates() -> None:
-    s = Schedule("daily", D("0001-01-01"), every=5)
+    s = Schedule(type="daily", start=D("0001-01-01"), every=5)
     assert count_between(s, date.min, date.max) == (date.max.toordinal() - 1) // 5 + 1
     assert next_scheduled(s, date.max) is None
     assert prev_scheduled(s, date.min) is None
     assert next_scheduled(s, D("9999-12-24")) == D("9999-12-28")  # ordinal 3652056 = 1 + 5*k
-    m = Schedule("monthly", D("0001-01-31"))
+    m = Schedule(type="monthly", start=D("0001-01-31"))
     assert next_scheduled(m, D("9999-12-31")) is None
     assert prev_scheduled(m, D("9999-12-31")) == D("9999-10-31")
 
@@ -339,33 +339,38 @@ def test_far_ranges_and_extreme_dates() -> None:
     ("schedule", "pivot", "after", "before"),
     [
         (
-            Schedule("daily", D("2024-01-01"), every=2),
+            Schedule(type="daily", start=D("2024-01-01"), every=2),
             D("2024-01-02"),
             D("2024-01-03"),
             D("2024-01-01"),
         ),
-        (Schedule("daily", D("2024-01-10")), D("2023-01-01"), D("2024-01-10"), None),
+        (Schedule(type="daily", start=D("2024-01-10")), D("2023-01-01"), D("2024-01-10"), None),
         (
-            Schedule("daily", D("2024-01-10"), end=D("2024-01-12")),
+            Schedule(type="daily", start=D("2024-01-10"), end=D("2024-01-12")),
             D("2024-01-12"),
             None,
             D("2024-01-11"),
         ),
         (
-            Schedule("daily", D("2024-01-10"), end=D("2024-01-12")),
+            Schedule(type="daily", start=D("2024-01-10"), end=D("2024-01-12")),
             D("2030-01-01"),
             None,
             D("2024-01-12"),
         ),
-        (Schedule("weekly", D("2024-01-03"), every=2), D("2024-01-03"), D("2024-01-17"), None),
         (
-            Schedule("monthly", D("2024-01-31"), days=(30,)),
+            Schedule(type="weekly", start=D("2024-01-03"), every=2),
+            D("2024-01-03"),
+            D("2024-01-17"),
+            None,
+        ),
+        (
+            Schedule(type="monthly", start=D("2024-01-31"), days=(30,)),
             D("2024-01-30"),
             D("2024-03-30"),
             None,
         ),
         (
-            Schedule("monthly", D("2024-02-01"), every=12, days=(30,)),
+            Schedule(type="monthly", start=D("2024-02-01"), every=12, days=(30,)),
             D("2024-03-01"),
             None,
             None,
@@ -382,11 +387,11 @@ def test_next_and_prev_scheduled(
 @pytest.mark.parametrize(
     "schedule",
     [
-        Schedule("daily", D("2024-01-01"), every=0),
-        Schedule("weekly", D("2024-01-01"), days=(7,)),
-        Schedule("monthly", D("2024-01-01"), days=(0,)),
-        Schedule("monthly", D("2024-01-01"), days=(32,)),
-        Schedule("monthly", D("2024-01-01"), days=(-32,)),
+        Schedule(type="daily", start=D("2024-01-01"), every=0),
+        Schedule(type="weekly", start=D("2024-01-01"), days=(7,)),
+        Schedule(type="monthly", start=D("2024-01-01"), days=(0,)),
+        Schedule(type="monthly", start=D("2024-01-01"), days=(32,)),
+        Schedule(type="monthly", start=D("2024-01-01"), days=(-32,)),
     ],
 )
 def test_invalid_schedules_are_refused(schedule: Schedule) -> None:
@@ -436,33 +441,51 @@ def test_local_instant_ignores_fold_and_tzinfo_of_at() -> None:
 @pytest.mark.parametrize(
     ("schedule", "day", "expected"),
     [
-        (Schedule("daily", D("2024-01-01")), D("2024-05-01"), "2024-05-01T00:00"),
+        (Schedule(type="daily", start=D("2024-01-01")), D("2024-05-01"), "2024-05-01T00:00"),
         (
-            Schedule("daily", D("2024-01-01"), offset=1, at=time(2), timezone="Europe/Berlin"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), offset=1, at=time(2), timezone="Europe/Berlin"
+            ),
             D("2024-05-01"),
             "2024-05-02T00:00",
         ),
         (
-            Schedule("daily", D("2024-01-01"), offset=3, at=time(9, 15), timezone="Asia/Tokyo"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), offset=3, at=time(9, 15), timezone="Asia/Tokyo"
+            ),
             D("2024-12-30"),
             "2025-01-02T00:15",
         ),
         (
             Schedule(
-                "daily", D("2024-01-01"), offset=1, at=time(23), timezone="America/Los_Angeles"
+                type="daily",
+                start=D("2024-01-01"),
+                offset=1,
+                at=time(23),
+                timezone="America/Los_Angeles",
             ),
             D("2024-02-28"),
             "2024-03-01T07:00",
         ),
         (
             Schedule(
-                "daily", D("2024-01-01"), offset=1, at=time(2, 30), timezone="America/New_York"
+                type="daily",
+                start=D("2024-01-01"),
+                offset=1,
+                at=time(2, 30),
+                timezone="America/New_York",
             ),
             D("2024-03-09"),
             "2024-03-10T07:30",
         ),
         (
-            Schedule("daily", D("2024-01-01"), offset=2, at=time(0, 45), timezone="Asia/Kolkata"),
+            Schedule(
+                type="daily",
+                start=D("2024-01-01"),
+                offset=2,
+                at=time(0, 45),
+                timezone="Asia/Kolkata",
+            ),
             D("2024-01-30"),
             "2024-01-31T19:15",
         ),
@@ -475,23 +498,29 @@ def test_due_instant(schedule: Schedule, day: date, expected: str) -> None:
 @pytest.mark.parametrize(
     ("schedule", "due"),
     [
-        (Schedule("daily", D("2024-01-01")), "2024-05-01T00:00"),
+        (Schedule(type="daily", start=D("2024-01-01")), "2024-05-01T00:00"),
         (
-            Schedule("daily", D("2024-01-01"), offset=1, at=time(2), timezone="Europe/Berlin"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), offset=1, at=time(2), timezone="Europe/Berlin"
+            ),
             "2024-05-02T00:00",
         ),
         (
             Schedule(
-                "daily", D("2024-01-01"), offset=1, at=time(18), timezone="America/Los_Angeles"
+                type="daily",
+                start=D("2024-01-01"),
+                offset=1,
+                at=time(18),
+                timezone="America/Los_Angeles",
             ),
             "2024-05-03T01:00",
         ),
         (
-            Schedule("daily", D("2024-01-01"), at=time(5, 30), timezone="Asia/Kolkata"),
+            Schedule(type="daily", start=D("2024-01-01"), at=time(5, 30), timezone="Asia/Kolkata"),
             "2024-05-01T00:00",
         ),
         (
-            Schedule("daily", D("2024-01-01"), at=time(0, 30), timezone="Asia/Tokyo"),
+            Schedule(type="daily", start=D("2024-01-01"), at=time(0, 30), timezone="Asia/Tokyo"),
             "2024-04-30T15:30",
         ),
     ],
@@ -509,55 +538,75 @@ def test_last_due_day_boundary(schedule: Schedule, due: str) -> None:
     [
         # 02:30 does not exist on 2024-03-10 in New York: due at 03:30 EDT (07:30 UTC).
         (
-            Schedule("daily", D("2024-01-01"), at=time(2, 30), timezone="America/New_York"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), at=time(2, 30), timezone="America/New_York"
+            ),
             "2024-03-10T07:29:59",
             "2024-03-09",
         ),
         (
-            Schedule("daily", D("2024-01-01"), at=time(2, 30), timezone="America/New_York"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), at=time(2, 30), timezone="America/New_York"
+            ),
             "2024-03-10T07:30",
             "2024-03-10",
         ),
         # Local wall clock already shows 03:10 on the 10th, yet the 10th is not due until 03:30.
         (
-            Schedule("daily", D("2024-01-01"), at=time(2, 30), timezone="America/New_York"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), at=time(2, 30), timezone="America/New_York"
+            ),
             "2024-03-10T07:10",
             "2024-03-09",
         ),
         # 01:30 happens twice on 2024-11-03; the first (EDT, 05:30 UTC) counts.
         (
-            Schedule("daily", D("2024-01-01"), at=time(1, 30), timezone="America/New_York"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), at=time(1, 30), timezone="America/New_York"
+            ),
             "2024-11-03T05:29:59",
             "2024-11-02",
         ),
         (
-            Schedule("daily", D("2024-01-01"), at=time(1, 30), timezone="America/New_York"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), at=time(1, 30), timezone="America/New_York"
+            ),
             "2024-11-03T05:30",
             "2024-11-03",
         ),
         (
-            Schedule("daily", D("2024-01-01"), at=time(1, 30), timezone="America/New_York"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), at=time(1, 30), timezone="America/New_York"
+            ),
             "2024-11-03T06:45",
             "2024-11-03",
         ),
         (
-            Schedule("daily", D("2024-01-01"), at=time(2, 30), timezone="Europe/Berlin"),
+            Schedule(type="daily", start=D("2024-01-01"), at=time(2, 30), timezone="Europe/Berlin"),
             "2024-10-27T00:30",
             "2024-10-27",
         ),
         (
-            Schedule("daily", D("2024-01-01"), at=time(2, 30), timezone="Europe/Berlin"),
+            Schedule(type="daily", start=D("2024-01-01"), at=time(2, 30), timezone="Europe/Berlin"),
             "2024-03-31T01:29:59",
             "2024-03-30",
         ),
         (
-            Schedule("daily", D("2024-01-01"), at=time(2, 30), timezone="Europe/Berlin"),
+            Schedule(type="daily", start=D("2024-01-01"), at=time(2, 30), timezone="Europe/Berlin"),
             "2024-03-31T01:30",
             "2024-03-31",
         ),
         # Not clipped to start or end: the caller decides what to do with days outside.
-        (Schedule("daily", D("2030-01-01"), end=D("2030-02-01")), "2024-05-01T12:00", "2024-05-01"),
-        (Schedule("weekly", D("2024-01-01"), offset=7), "2024-05-01T12:00", "2024-04-24"),
+        (
+            Schedule(type="daily", start=D("2030-01-01"), end=D("2030-02-01")),
+            "2024-05-01T12:00",
+            "2024-05-01",
+        ),
+        (
+            Schedule(type="weekly", start=D("2024-01-01"), offset=7),
+            "2024-05-01T12:00",
+            "2024-04-24",
+        ),
     ],
 )
 def test_last_due_day_dst(schedule: Schedule, now: str, expected: str) -> None:
@@ -577,12 +626,12 @@ def test_last_due_day_dst(schedule: Schedule, now: str, expected: str) -> None:
 )
 def test_last_due_day_when_the_clock_goes_back_a_whole_day(now: str, expected: str) -> None:
     # Sitka moved from Russian to American time in 1867: its wall clock went back ~24 hours.
-    s = Schedule("daily", D("1867-01-01"), at=time(12), timezone="America/Sitka")
+    s = Schedule(type="daily", start=D("1867-01-01"), at=time(12), timezone="America/Sitka")
     assert last_due_day(s, utc(now)) == D(expected)
 
 
 def test_last_due_day_accepts_any_aware_now_and_refuses_naive() -> None:
-    s = Schedule("daily", D("2024-01-01"), at=time(2), timezone="Europe/Berlin")
+    s = Schedule(type="daily", start=D("2024-01-01"), at=time(2), timezone="Europe/Berlin")
     now = datetime(2024, 5, 1, 2, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     assert last_due_day(s, now) == D("2024-05-01")
     assert last_due_day(s, now.astimezone(ZoneInfo("Asia/Tokyo"))) == D("2024-05-01")
@@ -591,7 +640,7 @@ def test_last_due_day_accepts_any_aware_now_and_refuses_naive() -> None:
 
 
 def test_start_in_future_has_nothing_due() -> None:
-    s = Schedule("daily", D("2024-06-01"), offset=1)
+    s = Schedule(type="daily", start=D("2024-06-01"), offset=1)
     now = utc("2024-06-01T23:59:59")
     day = last_due_day(s, now)
     assert day == D("2024-05-31")
@@ -605,59 +654,69 @@ def test_start_in_future_has_nothing_due() -> None:
     ("schedule", "sla", "day", "expected"),
     [
         (
-            Schedule("daily", D("2024-01-01"), at=time(2)),
+            Schedule(type="daily", start=D("2024-01-01"), at=time(2)),
             time(6),
             D("2024-05-01"),
             "2024-05-01T06:00",
         ),
         (
-            Schedule("daily", D("2024-01-01"), at=time(2)),
+            Schedule(type="daily", start=D("2024-01-01"), at=time(2)),
             time(2),
             D("2024-05-01"),
             "2024-05-02T02:00",
         ),
         (
-            Schedule("daily", D("2024-01-01"), at=time(2)),
+            Schedule(type="daily", start=D("2024-01-01"), at=time(2)),
             time(1),
             D("2024-05-01"),
             "2024-05-02T01:00",
         ),
         (
-            Schedule("daily", D("2024-01-01"), offset=1, at=time(2), timezone="Europe/Berlin"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), offset=1, at=time(2), timezone="Europe/Berlin"
+            ),
             time(6),
             D("2024-05-01"),
             "2024-05-02T04:00",
         ),
         (
-            Schedule("daily", D("2024-01-01"), offset=1, at=time(22), timezone="Asia/Tokyo"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), offset=1, at=time(22), timezone="Asia/Tokyo"
+            ),
             time(6),
             D("2024-05-01"),
             "2024-05-02T21:00",  # 06:00 JST on 05-03
         ),
         # On spring-forward night 02:30 is 03:30 EDT, so it is after a 03:00 due time...
         (
-            Schedule("daily", D("2024-01-01"), at=time(3), timezone="America/New_York"),
+            Schedule(type="daily", start=D("2024-01-01"), at=time(3), timezone="America/New_York"),
             time(2, 30),
             D("2024-03-10"),
             "2024-03-10T07:30",
         ),
         # ...and an SLA of 03:00 is before a 02:30 (= 03:30) due time: next day.
         (
-            Schedule("daily", D("2024-01-01"), at=time(2, 30), timezone="America/New_York"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), at=time(2, 30), timezone="America/New_York"
+            ),
             time(3),
             D("2024-03-10"),
             "2024-03-11T07:00",
         ),
         # Both land on 03:30 EDT: equal is not after.
         (
-            Schedule("daily", D("2024-01-01"), at=time(2, 30), timezone="America/New_York"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), at=time(2, 30), timezone="America/New_York"
+            ),
             time(3, 30),
             D("2024-03-10"),
             "2024-03-11T07:30",
         ),
         # The next day's 01:00 is ambiguous (fall-back night): its first occurrence, EDT.
         (
-            Schedule("daily", D("2024-01-01"), at=time(1, 30), timezone="America/New_York"),
+            Schedule(
+                type="daily", start=D("2024-01-01"), at=time(1, 30), timezone="America/New_York"
+            ),
             time(1),
             D("2024-11-02"),
             "2024-11-03T05:00",
@@ -728,8 +787,8 @@ def schedules(draw: st.DrawFn) -> Schedule:
         days = []
     end = draw(st.none() | st.dates(start - timedelta(days=5), start + timedelta(days=1500)))
     return Schedule(
-        kind,
-        start,
+        type=kind,
+        start=start,
         every=draw(st.integers(1, 14)),
         days=tuple(days),
         end=end,

@@ -71,7 +71,16 @@ def test_block_lists_the_uncovered_scheduled_dates_in_batches(
     )
     wanted = [o for o in scheduled if o not in exclude]
     block = BackfillBlock(
-        "p", 3, cov, BASE + first, BASE + last, origin, step, batch, newest_first, tuple(exclude)
+        pipeline_id="p",
+        priority=3,
+        coverage=cov,
+        first=BASE + first,
+        last=BASE + last,
+        origin=origin,
+        step=step,
+        batch=batch,
+        newest_first=newest_first,
+        exclude=tuple(exclude),
     )
     # runs: maximal stretches of consecutive scheduled dates (no covered/excluded between)
     runs: list[list[int]] = []
@@ -101,7 +110,9 @@ def test_block_lists_the_uncovered_scheduled_dates_in_batches(
 def test_action_list_takes_turns_and_counts_without_listing() -> None:
     cov = Coverage.of([(date(2024, 1, 2), date(2024, 1, 3))])
     o = date(2024, 1, 1).toordinal()
-    a = BackfillBlock("a", 0, cov, o, o + 4, o, 1)
+    a = BackfillBlock(
+        pipeline_id="a", priority=0, coverage=cov, first=o, last=o + 4, origin=o, step=1
+    )
     b = (Action("b", "backfill", (date(2024, 2, 1),)),)
     head = (Action("c", "run", (date(2024, 3, 1),)),)
     listing = ActionList(head, [[a, b]], ())
@@ -122,7 +133,7 @@ def test_gap_runs_list_consecutive_dates_as_gaps(days: set[int], step: int) -> N
     from reconciler.core.plan import GapList, GapRun
 
     ordinals = sorted(BASE + d * step for d in days)
-    run = GapRun("p", ordinals, step, "retries_exhausted")
+    run = GapRun(pipeline_id="p", ordinals=ordinals, step=step, reason="retries_exhausted")
     expected: list[list[int]] = []
     for o in ordinals:
         if expected and o - expected[-1][-1] == step:
@@ -137,27 +148,47 @@ def test_gap_runs_list_consecutive_dates_as_gaps(days: set[int], step: int) -> N
     assert gaps == tuple(listed)
 
 
-def test_failed_dates_read_packed_ids_and_build_failed_on_demand() -> None:
+def test_failed_dates_build_failed_on_demand_from_explicit_details() -> None:
     from datetime import UTC, datetime
 
-    from reconciler.core.coverage import Failed, FailedDates, epoch_us
+    from reconciler.core.coverage import Failed, FailedDates, FailureDetails, epoch_us
 
     ended = datetime(2024, 5, 1, 3, 4, 5, 123456, tzinfo=UTC)
-    days = [date(2024, 1, 2), date(2024, 1, 5)]
+    days = [date(2024, 1, 2), date(2024, 1, 5), date(2024, 1, 9)]
     us = epoch_us(ended)
-    packed = FailedDates.packed(
-        [d.toordinal() for d in days], [1, 3], f"{us}\x1f\x1frun-a\x1e{us}\x1freq-7\x1frun-b"
+    details = FailureDetails(
+        ordinals=[days[0].toordinal(), days[1].toordinal()],
+        ended_us=[us, us],
+        request_ids=[None, "req-7"],
+        run_ids=["run-a", "run-b"],
     )
-    assert list(packed) == days and date(2024, 1, 3) not in packed
-    assert packed[days[0]] == Failed(1, ended, None, "run-a")
-    assert packed[days[1]] == Failed(3, ended, "req-7", "run-b")
-    assert packed == FailedDates.of(dict(packed.items()))
-    assert packed.ended_us == [us, us] and packed.request_ids == [None, "req-7"]
-    broken = FailedDates.packed([1, 2], [1, 1], "0\x1f\x1fonly-one")
-    with pytest.raises(ValueError, match="packed details"):
-        broken.at(0)
-    short = FailedDates.packed([1], [1], "0\x1fno-run-id")
-    with pytest.raises(ValueError, match="packed details"):
-        short.at(0)
+    failed = FailedDates([d.toordinal() for d in days], [1, 3, 4], details)
+    assert list(failed) == days and date(2024, 1, 3) not in failed
+    assert failed[days[0]] == Failed(attempt=1, ended_at=ended, run_id="run-a")
+    assert failed[days[1]] == Failed(attempt=3, ended_at=ended, request_id="req-7", run_id="run-b")
+    # read without details (its retries are exhausted): the attempt only
+    assert failed[days[2]] == Failed(attempt=4, ended_at=None)
+    assert failed == FailedDates.of(dict(failed.items()))
     with pytest.raises(ValueError, match="differ in length"):
-        FailedDates.packed([1, 2], [1], "")
+        FailureDetails(ordinals=[1, 2], ended_us=[0], request_ids=[None, None], run_ids=["", ""])
+    with pytest.raises(ValueError, match="differ in length"):
+        FailedDates([1, 2], [1])
+    with pytest.raises(ValueError, match="more details"):
+        FailedDates(
+            [1],
+            [1],
+            FailureDetails(
+                ordinals=[1, 2], ended_us=[0, 0], request_ids=[None, None], run_ids=["", ""]
+            ),
+        )
+
+
+def test_a_retryable_date_read_without_details_is_refused() -> None:
+    """A store must read the details of every date its retry limits say may be retried."""
+    from reconciler.core.coverage import FailedDates, Observed, PipelineObserved
+    from reconciler.core.planner import plan
+    from tests.core.test_planner import spec, utc
+
+    obs = PipelineObserved(failed=FailedDates([date(2024, 1, 3).toordinal()], [1]))
+    with pytest.raises(LookupError, match="details of retryable date 2024-01-03"):
+        plan([spec()], Observed({"p": obs}), utc("2024-01-10T12:00"))

@@ -50,7 +50,9 @@ def fmt(dates: tuple[date, ...] | list[date]) -> str:
 
 
 def spec(pid: str = "p", schedule: Schedule | None = None, **kw: Any) -> PipelineSpec:
-    return PipelineSpec(pid, schedule or Schedule("daily", D("2024-01-01")), **kw)
+    return PipelineSpec(
+        id=pid, schedule=schedule or Schedule(type="daily", start=D("2024-01-01")), **kw
+    )
 
 
 def state(
@@ -112,7 +114,7 @@ def backfills(first: str, last: str, pid: str = "p", extra: str = " p=0") -> lis
 
 
 def fail(attempt: int, ended: str = "2024-01-10T11:00", request_id: str | None = None) -> Failed:
-    return Failed(attempt, utc(ended), request_id)
+    return Failed(attempt=attempt, ended_at=utc(ended), request_id=request_id)
 
 
 # --- one kind per date --------------------------------------------------------------------
@@ -124,7 +126,7 @@ KIND_CASES = [
     pytest.param(spec(), state("2024-01-01..2024-01-10"), [], id="all-covered"),
     pytest.param(
         spec(),
-        state("2024-01-01..2024-01-09", in_flight={"2024-01-10": InFlight("r1")}),
+        state("2024-01-01..2024-01-09", in_flight={"2024-01-10": InFlight(run_id="r1")}),
         ["poll p 2024-01-10 run=r1"],
         id="in-flight-latest-is-polled-not-run",
     ),
@@ -132,7 +134,7 @@ KIND_CASES = [
         spec(),
         state(
             "2024-01-01..2024-01-04,2024-01-07..2024-01-10",
-            in_flight={"2024-01-05..2024-01-06": InFlight("r2", 2)},
+            in_flight={"2024-01-05..2024-01-06": InFlight(run_id="r2", attempt=2)},
         ),
         ["poll p 2024-01-05..2024-01-06 run=r2"],
         id="multi-date-run-in-flight-polled-once",
@@ -231,19 +233,19 @@ KIND_CASES = [
         id="auto-backfill-off-still-retries",
     ),
     pytest.param(
-        spec(schedule=Schedule("daily", D("2024-02-01"))),
+        spec(schedule=Schedule(type="daily", start=D("2024-02-01"))),
         None,
         [],
         id="start-in-the-future",
     ),
     pytest.param(
-        spec(schedule=Schedule("daily", D("2024-01-01"), end=D("2024-01-05"))),
+        spec(schedule=Schedule(type="daily", start=D("2024-01-01"), end=D("2024-01-05"))),
         None,
         ["run p 2024-01-05", *backfills("2024-01-01", "2024-01-04")],
         id="end-is-inclusive-and-latest",
     ),
     pytest.param(
-        spec(schedule=Schedule("daily", D("2024-01-01"), offset=1, at=time(6))),
+        spec(schedule=Schedule(type="daily", start=D("2024-01-01"), offset=1, at=time(6))),
         None,
         ["run p 2024-01-09", *backfills("2024-01-01", "2024-01-08")],
         id="offset-and-at-delay-due",
@@ -276,7 +278,14 @@ def test_each_uncovered_due_date_gets_one_kind(
     ],
 )
 def test_exponential_retry_delay_is_capped(ended: str, attempt: int, expected: str) -> None:
-    policy = RetryPolicy(True, "exponential", 60, 600, 5, "exponential 1 minute up to 10 minutes")
+    policy = RetryPolicy(
+        enabled=True,
+        kind="exponential",
+        base_seconds=60,
+        cap_seconds=600,
+        max_retries=5,
+        text="exponential 1 minute up to 10 minutes",
+    )
     lines = plan_one(
         spec(retry=policy),
         state("2024-01-01..2024-01-09", failed={"2024-01-10": fail(attempt, ended)}),
@@ -291,14 +300,21 @@ def test_exponential_retry_delay_is_capped(ended: str, attempt: int, expected: s
 
 
 def test_fixed_delay_is_measured_from_the_failed_attempts_end() -> None:
-    policy = RetryPolicy(True, "fixed", 3600, None, 3, "every 1 hour")
+    policy = RetryPolicy(
+        enabled=True,
+        kind="fixed",
+        base_seconds=3600,
+        cap_seconds=None,
+        max_retries=3,
+        text="every 1 hour",
+    )
     s = state(
         "2024-01-01..2024-01-07",
         failed={
             "2024-01-08": fail(1, "2024-01-10T11:00"),
             "2024-01-09": fail(3, "2024-01-10T11:30"),
         },
-        in_flight={"2024-01-10": InFlight("r9")},
+        in_flight={"2024-01-10": InFlight(run_id="r9")},
     )
     assert plan_one(spec(retry=policy), s) == [
         "poll p 2024-01-10 run=r9",
@@ -309,7 +325,9 @@ def test_fixed_delay_is_measured_from_the_failed_attempts_end() -> None:
 
 # --- backfill requests ---------------------------------------------------------------------
 
-REQ = BackfillRequest("fix-1", D("2024-01-03"), D("2024-01-05"), priority=10, reason="bug fixed")
+REQ = BackfillRequest(
+    id="fix-1", start=D("2024-01-03"), end=D("2024-01-05"), priority=10, reason="bug fixed"
+)
 
 REQUEST_CASES = [
     pytest.param(
@@ -340,20 +358,23 @@ REQUEST_CASES = [
         id="overrides-retry-gap-and-auto-backfill-off",
     ),
     pytest.param(
-        spec(requests=(BackfillRequest("late", D("2024-01-09"), D("2024-03-01")),)),
+        spec(requests=(BackfillRequest(id="late", start=D("2024-01-09"), end=D("2024-03-01")),)),
         state("2024-01-01..2024-01-08"),
         ["backfill p 2024-01-09 p=0 req=late", "backfill p 2024-01-10 p=0 req=late"],
         id="only-due-dates-latest-included",
     ),
     pytest.param(
-        spec(requests=(BackfillRequest("early", D("2023-06-01"), D("2024-01-01")),)),
+        spec(requests=(BackfillRequest(id="early", start=D("2023-06-01"), end=D("2024-01-01")),)),
         state("2024-01-01..2024-01-10"),
         ["backfill p 2024-01-01 p=0 req=early"],
         id="only-scheduled-dates-from-start",
     ),
     pytest.param(
         spec(requests=(REQ,)),
-        state("2024-01-01..2024-01-10", in_flight={"2024-01-04": InFlight("r1", 1, "fix-1")}),
+        state(
+            "2024-01-01..2024-01-10",
+            in_flight={"2024-01-04": InFlight(run_id="r1", attempt=1, request_id="fix-1")},
+        ),
         [
             "poll p 2024-01-04 run=r1",
             "backfill p 2024-01-03 p=10 req=fix-1",
@@ -364,8 +385,8 @@ REQUEST_CASES = [
     pytest.param(
         spec(
             requests=(
-                BackfillRequest("low", D("2024-01-01"), D("2024-01-05"), priority=1),
-                BackfillRequest("high", D("2024-01-04"), D("2024-01-07"), priority=5),
+                BackfillRequest(id="low", start=D("2024-01-01"), end=D("2024-01-05"), priority=1),
+                BackfillRequest(id="high", start=D("2024-01-04"), end=D("2024-01-07"), priority=5),
             )
         ),
         state("2024-01-01..2024-01-10"),
@@ -418,7 +439,9 @@ def test_retry_of_a_request_run_keeps_the_request_id() -> None:
 
 # --- batching -----------------------------------------------------------------------------
 
-WEEKLY_MON_WED = Schedule("weekly", D("2024-01-01"), days=(0, 2))  # 2024-01-01 is a Monday
+WEEKLY_MON_WED = Schedule(
+    type="weekly", start=D("2024-01-01"), days=(0, 2)
+)  # 2024-01-01 is a Monday
 
 BATCH_CASES = [
     pytest.param(
@@ -442,7 +465,7 @@ BATCH_CASES = [
     ),
     pytest.param(
         spec(multi_date=True, max_dates=31),
-        state("2024-01-10", in_flight={"2024-01-03": InFlight("r1")}),
+        state("2024-01-10", in_flight={"2024-01-03": InFlight(run_id="r1")}),
         [
             "poll p 2024-01-03 run=r1",
             "backfill p 2024-01-01..2024-01-02 p=0",
@@ -541,7 +564,7 @@ def test_order_poll_retry_run_then_backfill_by_priority_then_order() -> None:
     ]
     observed = Observed(
         {
-            "a": state("2024-01-01..2024-01-07", in_flight={"2024-01-10": InFlight("ra")}),
+            "a": state("2024-01-01..2024-01-07", in_flight={"2024-01-10": InFlight(run_id="ra")}),
             "b": state(
                 "2024-01-01..2024-01-06,2024-01-10", failed={"2024-01-09": fail(1, "2024-01-01")}
             ),
@@ -564,7 +587,12 @@ def test_order_poll_retry_run_then_backfill_by_priority_then_order() -> None:
 def test_request_priority_orders_against_other_pipelines() -> None:
     pipelines = [
         spec("a", priority=3),
-        spec("b", requests=(BackfillRequest("r", D("2024-01-02"), D("2024-01-02"), 7),)),
+        spec(
+            "b",
+            requests=(
+                BackfillRequest(id="r", start=D("2024-01-02"), end=D("2024-01-02"), priority=7),
+            ),
+        ),
     ]
     observed = Observed(
         {"a": state("2024-01-01..2024-01-08,2024-01-10"), "b": state("2024-01-01..2024-01-10")}
@@ -610,7 +638,9 @@ SLA_CASES = [
     ),
     pytest.param(
         spec(
-            schedule=Schedule("daily", D("2024-01-01"), at=time(23, 59), timezone="Etc/GMT+12"),
+            schedule=Schedule(
+                type="daily", start=D("2024-01-01"), at=time(23, 59), timezone="Etc/GMT+12"
+            ),
             sla_time=time(23, 58),
         ),
         # 2024-01-05 is due 01-06T11:59Z; its deadline is 01-07T11:58Z, after this instant
@@ -624,7 +654,7 @@ SLA_CASES = [
         spec(), state(sla_since="2024-01-05T00:00"), "2024-01-10T12:00", [], id="no-sla-no-breach"
     ),
     pytest.param(
-        spec(schedule=Schedule("daily", D("2024-01-01"), at=time(8)), sla_time=SLA),
+        spec(schedule=Schedule(type="daily", start=D("2024-01-01"), at=time(8)), sla_time=SLA),
         state(sla_since="2024-01-05T00:00"),
         "2024-01-10T12:00",
         ["2024-01-04", "2024-01-05", "2024-01-06", "2024-01-07", "2024-01-08", "2024-01-09"],
@@ -632,7 +662,9 @@ SLA_CASES = [
     ),
     pytest.param(
         spec(
-            schedule=Schedule("daily", D("2024-01-01"), offset=1, timezone="Europe/Berlin"),
+            schedule=Schedule(
+                type="daily", start=D("2024-01-01"), offset=1, timezone="Europe/Berlin"
+            ),
             sla_time=SLA,
         ),
         state(sla_since="2024-01-05T00:00"),
@@ -667,7 +699,7 @@ def test_in_flight_date_past_its_deadline_is_a_breach() -> None:
     p = spec(sla_time=SLA)
     s = state(
         "2024-01-01..2024-01-09",
-        in_flight={"2024-01-10": InFlight("r")},
+        in_flight={"2024-01-10": InFlight(run_id="r")},
         sla_since="2024-01-01T00:00",
     )
     assert plan_one(p, s) == ["poll p 2024-01-10 run=r", "sla p 2024-01-10 01-10T06:00"]
@@ -742,11 +774,11 @@ def test_summary_counts_dates_and_has_changes() -> None:
     s = state(
         "2024-01-01..2024-01-02",
         failed={"2024-01-03": fail(3)},
-        in_flight={"2024-01-04..2024-01-05": InFlight("r")},
+        in_flight={"2024-01-04..2024-01-05": InFlight(run_id="r")},
     )
     result = check(
         plan(
-            [p, spec("q", schedule=Schedule("daily", D("2030-01-01")))],
+            [p, spec("q", schedule=Schedule(type="daily", start=D("2030-01-01")))],
             Observed({"p": s}),
             utc(NOW),
         )
@@ -763,7 +795,9 @@ def test_summary_counts_dates_and_has_changes() -> None:
 
 
 def test_nothing_due_is_no_change() -> None:
-    result = check(plan([spec(schedule=Schedule("daily", D("2030-01-01")))], Observed(), utc(NOW)))
+    result = check(
+        plan([spec(schedule=Schedule(type="daily", start=D("2030-01-01")))], Observed(), utc(NOW))
+    )
     assert result.actions == () and not result.has_changes
     assert result.summary["pipelines"] == 1
 
@@ -774,8 +808,8 @@ def test_naive_now_is_refused() -> None:
 
 
 def test_ad_hoc_requests_follow_the_declared_ones() -> None:
-    declared = BackfillRequest("declared", D("2024-01-02"), D("2024-01-03"))
-    adhoc = BackfillRequest("adhoc-1", D("2024-01-05"), D("2024-01-05"), 4)
+    declared = BackfillRequest(id="declared", start=D("2024-01-02"), end=D("2024-01-03"))
+    adhoc = BackfillRequest(id="adhoc-1", start=D("2024-01-05"), end=D("2024-01-05"), priority=4)
     p, q = spec("p", requests=(declared,)), spec("q")
     got = with_adhoc([p, q], {"p": (adhoc,), "gone": (adhoc,)})
     assert [s.requests for s in got] == [(declared, adhoc), ()]

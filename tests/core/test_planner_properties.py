@@ -10,6 +10,7 @@ import itertools
 import math
 import random
 from collections import defaultdict
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,15 @@ from reconciler.core.calendar import (
     scheduled_between,
     sla_deadline,
 )
-from reconciler.core.coverage import Failed, InFlight, Observed, PipelineObserved
+from reconciler.core.coverage import (
+    Failed,
+    FailedDates,
+    FailureDetails,
+    InFlight,
+    Observed,
+    PipelineObserved,
+    epoch_us,
+)
 from reconciler.core.intervals import contains, from_dates
 from reconciler.core.plan import ACTION_ORDER, Plan
 from reconciler.core.planner import plan
@@ -49,8 +58,8 @@ def schedules(draw: st.DrawFn) -> Schedule:
     start = draw(st.dates(date(2023, 1, 1), date(2024, 6, 30)))
     end = draw(st.none() | st.integers(0, 500).map(lambda n: start + timedelta(days=n)))
     return Schedule(
-        kind,
-        start,
+        type=kind,
+        start=start,
         every=draw(st.integers(1, 3)),
         days=days,
         end=end,
@@ -97,13 +106,15 @@ def cases(draw: st.DrawFn, pid: str, now: datetime) -> tuple[PipelineSpec, Pipel
         if roll < 0.45:
             covered.append(d)
         elif roll < 0.6:
-            failed[d] = Failed(rng.randint(1, 4), now - timedelta(seconds=rng.randint(0, 1500)))
+            failed[d] = Failed(
+                attempt=rng.randint(1, 4), ended_at=now - timedelta(seconds=rng.randint(0, 1500))
+            )
         elif roll < 0.68:
             # a multi-date run in flight shares one run id across its dates
             flight = (
                 previous
                 if previous and rng.random() < 0.5
-                else InFlight(f"r{d}", rng.randint(1, 3))
+                else InFlight(run_id=f"r{d}", attempt=rng.randint(1, 3))
             )
             flying[d] = flight
         previous = flight
@@ -113,7 +124,12 @@ def cases(draw: st.DrawFn, pid: str, now: datetime) -> tuple[PipelineSpec, Pipel
     for i in range(draw(st.integers(0, 3))):
         a, b = sorted(rng.randint(lo.toordinal(), hi.toordinal()) for _ in range(2))
         requests.append(
-            BackfillRequest(f"req{i}", date.fromordinal(a), date.fromordinal(b), rng.randint(-1, 3))
+            BackfillRequest(
+                id=f"req{i}",
+                start=date.fromordinal(a),
+                end=date.fromordinal(b),
+                priority=rng.randint(-1, 3),
+            )
         )
         done[f"req{i}"] = from_dates(
             d for d in due if a <= d.toordinal() <= b and rng.random() < 0.3
@@ -122,8 +138,8 @@ def cases(draw: st.DrawFn, pid: str, now: datetime) -> tuple[PipelineSpec, Pipel
     zone = ZoneInfo(draw(st.sampled_from(ZONES)))
     sla_since = draw(st.none() | instants.map(lambda t: t.astimezone(zone)))
     spec = PipelineSpec(
-        pid,
-        schedule,
+        id=pid,
+        schedule=schedule,
         retry=draw(retry_policies),
         multi_date=draw(st.booleans()),
         max_dates=draw(st.integers(1, 5)),
@@ -135,7 +151,14 @@ def cases(draw: st.DrawFn, pid: str, now: datetime) -> tuple[PipelineSpec, Pipel
         sla_notify=draw(st.booleans()),
     )
     recorded = frozenset(d for d in due if rng.random() < 0.1)
-    observed = PipelineObserved(from_dates(covered), failed, flying, done, sla_since, recorded)
+    observed = PipelineObserved(
+        covered=from_dates(covered),
+        failed=failed,
+        in_flight=flying,
+        request_done=done,
+        sla_since=sla_since,
+        sla_recorded=recorded,
+    )
     return spec, observed
 
 
@@ -301,12 +324,37 @@ def test_plan_matches_the_spec_date_by_date(
     check_document(result)
 
 
+def without_exhausted_details(spec: PipelineSpec, obs: PipelineObserved) -> PipelineObserved:
+    """``obs`` as a store reads it with retry limits: details only where a retry may come."""
+    kept = [(d, f) for d, f in sorted(obs.failed.items()) if f.attempt < spec.retry.attempts]
+    details = FailureDetails(
+        ordinals=[d.toordinal() for d, _ in kept],
+        ended_us=[epoch_us(f.ended_at) for _, f in kept if f.ended_at is not None],
+        request_ids=[f.request_id for _, f in kept],
+        run_ids=[f.run_id for _, f in kept],
+    )
+    failures = obs.failures
+    return replace(obs, failed=FailedDates(failures.ordinals, failures.attempts, details))
+
+
+@settings(max_examples=150, deadline=None)
+@given(worlds())
+def test_exhausted_dates_need_no_details_to_plan_the_same(
+    world: tuple[list[tuple[PipelineSpec, PipelineObserved]], datetime],
+) -> None:
+    drawn, now = world
+    specs = [spec for spec, _ in drawn]
+    full = plan(specs, Observed({spec.id: obs for spec, obs in drawn}), now)
+    lean = Observed({spec.id: without_exhausted_details(spec, obs) for spec, obs in drawn})
+    assert plan(specs, lean, now) == full
+
+
 @FAST
 @given(schedules(), instants, st.booleans(), st.integers(1, 40))
 def test_empty_state_runs_latest_and_backfills_the_rest(
     schedule: Schedule, now: datetime, multi: bool, size: int
 ) -> None:
-    spec = PipelineSpec("p", schedule, multi_date=multi, max_dates=size)
+    spec = PipelineSpec(id="p", schedule=schedule, multi_date=multi, max_dates=size)
     result = plan([spec], Observed(), now)
     due = due_dates(schedule, now)
     run = [d for a in result.actions if a.kind == "run" for d in a.dates]
@@ -324,7 +372,7 @@ def test_empty_state_runs_latest_and_backfills_the_rest(
 def test_a_later_now_never_plans_fewer_dates(
     schedule: Schedule, now: datetime, later: int, auto: bool
 ) -> None:
-    spec = PipelineSpec("p", schedule, auto_backfill=auto)
+    spec = PipelineSpec(id="p", schedule=schedule, auto_backfill=auto)
 
     def dates_at(at: datetime) -> set[date]:
         result = plan([spec], Observed(), at)

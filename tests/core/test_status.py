@@ -29,7 +29,7 @@ def schedules(draw: st.DrawFn) -> Schedule:
         days = tuple(draw(st.lists(st.integers(1, 28), min_size=1, max_size=3, unique=True)))
     every = draw(st.sampled_from([1, 1, 1, 2, 3]))
     end = draw(st.none() | st.integers(20, 150).map(lambda n: START + timedelta(days=n)))
-    return Schedule(kind, START, every=every, days=days, end=end, at=time(2))
+    return Schedule(type=kind, start=START, every=every, days=days, end=end, at=time(2))
 
 
 @settings(max_examples=300, deadline=None)
@@ -38,7 +38,7 @@ def test_status_counts_every_due_date_once(
     schedule: Schedule, ranges: list[tuple[int, int]], data: st.DataObject, now_offset: int
 ) -> None:
     now = datetime.combine(START + timedelta(days=now_offset), time(12), UTC)
-    spec = PipelineSpec("p", schedule)
+    spec = PipelineSpec(id="p", schedule=schedule)
     # runs of covered days: they often cross the window's ends
     covered = {START + timedelta(days=a + i) for a, n in ranges for i in range(n)}
     window = due_window(schedule, now)
@@ -46,7 +46,8 @@ def test_status_counts_every_due_date_once(
     open_ = sorted(set(due) - covered)
     failed = set(data.draw(st.lists(st.sampled_from(open_), unique=True))) if open_ else set()
     obs = PipelineObserved(
-        Coverage.of((d, d) for d in sorted(covered)), {d: Failed(1, ENDED) for d in failed}
+        covered=Coverage.of((d, d) for d in sorted(covered)),
+        failed={d: Failed(attempt=1, ended_at=ENDED) for d in failed},
     )
     got = pipeline_status(spec, obs, now)
     done = [d for d in due if d in covered]

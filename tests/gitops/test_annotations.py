@@ -89,12 +89,18 @@ def test_plan_guard_annotation_escapes_the_file(tmp_path: Path) -> None:
 
 
 def test_newlines_and_carriage_returns_stay_on_one_line() -> None:
-    problem = Problem("a:b,c%/p.yaml", 3, 4, "first line\r\nsecond 50%", "schedule.start")
+    problem = Problem(
+        file="a:b,c%/p.yaml",
+        line=3,
+        col=4,
+        message="first line\r\nsecond 50%",
+        field="schedule.start",
+    )
     line = error_annotation(problem)
     assert "\n" not in line and "\r" not in line
     assert line == (
         "::error file=a%3Ab%2Cc%25/p.yaml,line=3,col=4,title=reconciler validate::"
         "schedule.start: first line%0D%0Asecond 50%25"
     )
-    titled = error_annotation(Problem("p.yaml", 1, 1, "m"), "plan: a, b")
+    titled = error_annotation(Problem(file="p.yaml", line=1, col=1, message="m"), "plan: a, b")
     assert "title=plan%3A a%2C b::m" in titled

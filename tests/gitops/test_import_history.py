@@ -158,13 +158,13 @@ def test_row_numbers_hold_in_a_large_file(dirs: tuple[Path, Path]) -> None:
 
 
 SCHEDULES = [
-    Schedule("daily", date(2026, 1, 3)),
-    Schedule("daily", date(2026, 1, 3), every=3),
-    Schedule("weekly", date(2026, 1, 7)),
-    Schedule("weekly", date(2026, 1, 7), every=2, days=(0, 3, 6)),
-    Schedule("monthly", date(2026, 1, 31)),
-    Schedule("monthly", date(2026, 1, 15), every=2, days=(1, 31, -1, -3)),
-    Schedule("monthly", date(2026, 2, 10), every=5, days=(-31, 30)),
+    Schedule(type="daily", start=date(2026, 1, 3)),
+    Schedule(type="daily", start=date(2026, 1, 3), every=3),
+    Schedule(type="weekly", start=date(2026, 1, 7)),
+    Schedule(type="weekly", start=date(2026, 1, 7), every=2, days=(0, 3, 6)),
+    Schedule(type="monthly", start=date(2026, 1, 31)),
+    Schedule(type="monthly", start=date(2026, 1, 15), every=2, days=(1, 31, -1, -3)),
+    Schedule(type="monthly", start=date(2026, 2, 10), every=5, days=(-31, 30)),
 ]
 
 

@@ -95,7 +95,7 @@ def follow(
     while time.monotonic() < end:
         result = platform.poll(run.batch_id, run_id)
         if result.state == "not_started":
-            run_id = platform.start(run)
+            run_id = platform.start(run).run_id
             continue
         if result.state != "running":
             return result

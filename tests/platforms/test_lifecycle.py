@@ -57,8 +57,8 @@ def test_a_run_is_started_once_with_its_key_and_parameters_then_followed_to_succ
 ) -> None:
     server, pipeline, adapter = setup(request, platform)
     run = make_run(pipeline, "2026-01-05")
-    run_id = adapter.start(run)
-    assert adapter.start(run) == run_id  # a repeated start is a no-op
+    run_id = adapter.start(run).run_id
+    assert adapter.start(run).run_id == run_id  # a repeated start is a no-op
     result = follow(adapter, run, run_id)
     assert result.state == "success", result
     assert result.ended_at is not None
@@ -103,12 +103,12 @@ def test_a_new_process_repeating_a_start_whose_run_id_was_lost_finds_the_same_ru
 ) -> None:
     server, pipeline, first = setup(request, platform)
     run = make_run(pipeline, "2026-01-06", days=3)
-    run_id = first.start(run)
+    run_id = first.start(run).run_id
     first.close()  # killed before the run id reached the state: only the intent is there
     second = ADAPTERS[platform](0.0, FAST)
     request.addfinalizer(second.close)
     assert second.poll(run.batch_id, None).state == "not_started"
-    assert second.start(run) == run_id
+    assert second.start(run).run_id == run_id
     assert follow(second, run, run_id).state == "success"
     assert len(server.created) == 1
 
@@ -119,12 +119,12 @@ def test_a_run_adopted_with_its_id_is_followed_without_a_new_trigger(
 ) -> None:
     server, pipeline, first = setup(request, platform)
     run = make_run(pipeline)
-    run_id = first.start(run)
+    run_id = first.start(run).run_id
     triggers = server.requests[TRIGGER_ROUTE[platform]]
     second = ADAPTERS[platform](0.0, FAST)
     request.addfinalizer(second.close)
     assert second.poll(run.batch_id, run_id).state == "not_started"
-    assert second.start(run) == run_id  # binds the recorded id
+    assert second.start(run).run_id == run_id  # binds the recorded id
     assert follow(second, run, run_id).state == "success"
     assert server.requests[TRIGGER_ROUTE[platform]] == triggers
     assert len(server.created) == 1
@@ -138,7 +138,7 @@ def test_runs_that_do_not_succeed_fail_with_the_platforms_message(
     server, pipeline, adapter = setup(request, platform)
     server.outcomes["2026-01-05"] = outcome
     run = make_run(pipeline)
-    result = follow(adapter, run, adapter.start(run))
+    result = follow(adapter, run, adapter.start(run).run_id)
     assert result.state == "failed"
     assert FAILURES[platform][outcome].lower() in (result.error or "").lower(), result.error
 
@@ -150,7 +150,7 @@ def test_a_hanging_run_stays_running_and_polls_back_off(
     server, pipeline, adapter = setup(request, platform)
     server.default_outcome = "hang"
     run = make_run(pipeline)
-    run_id = adapter.start(run)
+    run_id = adapter.start(run).run_id
     end = time.monotonic() + 1.5
     polls = 0
     while time.monotonic() < end:
@@ -171,7 +171,7 @@ def test_faults_on_the_trigger_never_make_a_second_run(
     server, pipeline, adapter = setup(request, platform)
     server.fail(fault, TRIGGER_ROUTE[platform], times=2)
     run = make_run(pipeline)
-    run_id = adapter.start(run)
+    run_id = adapter.start(run).run_id
     # dbt, told nothing after a lost reply, finds its run by the marker instead of repeating
     assert server.faults_served[fault] == (1 if platform == "dbt" and fault in POST_FAULTS else 2)
     assert follow(adapter, run, run_id).state == "success"
@@ -186,7 +186,7 @@ def test_faults_while_following_keep_the_run_followed(
 ) -> None:
     server, pipeline, adapter = setup(request, platform)
     run = make_run(pipeline)
-    run_id = adapter.start(run)
+    run_id = adapter.start(run).run_id
     server.fail(fault, STATUS_ROUTE[platform], times=2)
     result = follow(adapter, run, run_id)
     assert result.state == "success", result
@@ -243,7 +243,7 @@ def test_other_4xx_fail_with_the_platforms_own_message(
     assert server.requests["run-now"] == 1  # not retried
     run = make_run(pipeline)
     assert adapter.poll(run.batch_id, "42").state == "not_started"
-    assert adapter.start(run) == "42"
+    assert adapter.start(run).run_id == "42"
     result = follow(adapter, run, "42")
     assert result.state == "failed"
     assert "Run 42 does not exist." in (result.error or "")

@@ -21,7 +21,7 @@ def test_unknown_lifecycle_values_keep_polling_with_a_warning_and_unknown_result
     server, pipeline, adapter = setup(request, "databricks")
     server.custom_state = {"status": {"state": "HIBERNATING"}}
     run = make_run(pipeline)
-    run_id = adapter.start(run)
+    run_id = adapter.start(run).run_id
     with caplog.at_level("WARNING", logger="reconciler.platforms"):
         for _ in range(3):
             assert adapter.poll(run.batch_id, run_id).state == "running"
@@ -42,12 +42,12 @@ def test_databricks_without_the_status_object_reads_the_state_object(
     server.legacy_state_only = True
     server.outcomes["2026-01-06"] = "skip"
     ok, skipped = make_run(pipeline), make_run(pipeline, "2026-01-06")
-    assert follow(adapter, ok, adapter.start(ok)).state == "success"
-    result = follow(adapter, skipped, adapter.start(skipped))
+    assert follow(adapter, ok, adapter.start(ok).run_id).state == "success"
+    result = follow(adapter, skipped, adapter.start(skipped).run_id)
     assert result.state == "failed" and "SKIPPED" in (result.error or "")
     server.custom_state = {"state": {"life_cycle_state": "DREAMING"}}
     third = make_run(pipeline, "2026-01-07")
-    run_id = adapter.start(third)
+    run_id = adapter.start(third).run_id
     time.sleep(0.3)
     assert adapter.poll(third.batch_id, run_id).state == "running"
 
@@ -57,7 +57,7 @@ def test_dbt_unknown_status_keeps_polling_unless_it_says_it_ended(
 ) -> None:
     server, pipeline, adapter = setup(request, "dbt")
     run = make_run(pipeline)
-    run_id = adapter.start(run)
+    run_id = adapter.start(run).run_id
     server.custom_status = 7
     time.sleep(0.3)
     assert adapter.poll(run.batch_id, run_id).state == "running"  # is_complete is false
@@ -71,12 +71,12 @@ def test_dbt_finds_a_run_made_by_a_killed_process_by_its_marker(
 ) -> None:
     server, pipeline, first = setup(request, "dbt")
     runs = [make_run(pipeline, f"2026-01-{d:02d}") for d in range(1, 8)]
-    made = {r.batch_id: first.start(r) for r in runs}
+    made = {r.batch_id: first.start(r).run_id for r in runs}
     assert server.requests["list"] == 1
     second = DbtPlatform(0.0, FAST)
     request.addfinalizer(second.close)
     for run in runs:  # fresh intents from second's point of view: still searched
-        assert second.start(run) == made[run.batch_id]
+        assert second.start(run).run_id == made[run.batch_id]
     assert len(server.created) == 7
     assert server.requests["list"] == 2  # one search per pass and job
 
@@ -99,7 +99,7 @@ def test_dbt_search_pages_through_recent_runs(
         )
     second = DbtPlatform(0.0, FAST)
     request.addfinalizer(second.close)
-    assert second.start(target) == server.created[0]["run_id"]
+    assert second.start(target).run_id == server.created[0]["run_id"]
     assert server.requests["list"] == 1 + 2  # first's search, then two pages
 
 
@@ -139,7 +139,7 @@ def test_snowflake_statement_errors_at_submission_fail_the_run(
     server.run_seconds = 0  # the statement has ended when the reply is sent
     server.outcomes["2026-01-05"] = "fail"
     run = make_run(pipeline)
-    handle = adapter.start(run)
+    handle = adapter.start(run).run_id
     result = adapter.poll(run.batch_id, handle)
     assert result.state == "failed" and "SQL compilation error" in (result.error or "")
     assert server.requests["status"] == 0
@@ -160,7 +160,7 @@ def test_http_hook_without_status_url_succeeds_when_accepted(
 ) -> None:
     server, pipeline, adapter = setup(request, "http", trigger={"status_url": None})
     run = make_run(pipeline)
-    run_id = adapter.start(run)
+    run_id = adapter.start(run).run_id
     assert adapter.poll(run.batch_id, run_id).state == "success"
     assert server.requests["job"] == 0
 
@@ -171,7 +171,7 @@ def test_http_hook_unknown_status_word_keeps_polling(
     server, pipeline, adapter = setup(request, "http")
     server.custom_status = "percolating"
     run = make_run(pipeline)
-    run_id = adapter.start(run)
+    run_id = adapter.start(run).run_id
     time.sleep(0.3)
     with caplog.at_level("WARNING", logger="reconciler.platforms"):
         assert adapter.poll(run.batch_id, run_id).state == "running"
@@ -196,7 +196,7 @@ def test_a_run_can_be_cancelled(
     server, pipeline, adapter = setup(request, platform)
     server.default_outcome = "hang"
     run = make_run(pipeline)
-    run_id = adapter.start(run)
+    run_id = adapter.start(run).run_id
     adapter.cancel(run.batch_id, run_id)
     result = follow(adapter, run, run_id)
     assert result.state == "failed" and "cancel" in (result.error or "").lower(), result.error
@@ -207,7 +207,7 @@ def test_a_reply_of_an_unexpected_shape_fails_the_run_without_crashing(
 ) -> None:
     server, pipeline, adapter = setup(request, "databricks")
     run = make_run(pipeline)
-    run_id = adapter.start(run)
+    run_id = adapter.start(run).run_id
     server.custom_state = {"status": {"state": "TERMINATED", "termination_details": "oops"}}
     result = follow(adapter, run, run_id)
     assert result.state == "failed" and "unexpected reply" in (result.error or "")

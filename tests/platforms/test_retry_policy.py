@@ -189,13 +189,13 @@ def test_a_start_whose_replies_are_all_lost_stays_in_flight_and_is_confirmed_lat
     adapter = DatabricksPlatform(0.0, QUICK)
     databricks_server.fail("drop", "run-now", times=1000)
     run = make_run(pipeline)
-    assert adapter.start(run) == remote.UNCONFIRMED  # made, but no reply said so
+    assert adapter.start(run).run_id is None  # made, but no reply said so
     assert len(databricks_server.created) == 1
-    assert adapter.poll(run.batch_id, remote.UNCONFIRMED).state == "running"
+    assert adapter.poll(run.batch_id, None).state == "running"
     databricks_server.fail_next.clear()
     time.sleep(0.25)
-    assert adapter.poll(run.batch_id, remote.UNCONFIRMED).state == "not_started"
-    run_id = adapter.start(run)  # apply repeats the idempotent start
+    assert adapter.poll(run.batch_id, None).state == "not_started"
+    run_id = adapter.start(run).run_id  # apply repeats the idempotent start
     assert run_id == databricks_server.created[0]["run_id"]
     assert follow(adapter, run, run_id).state == "success"
     assert len(databricks_server.created) == 1
@@ -209,9 +209,9 @@ def test_an_unconfirmed_start_is_given_up_after_a_limit(
     adapter = DatabricksPlatform(0.0, QUICK)
     databricks_server.fail("503", "run-now", times=1000)
     run = make_run(pipeline)
-    assert adapter.start(run) == remote.UNCONFIRMED
+    assert adapter.start(run).run_id is None
     time.sleep(0.15)
-    result = adapter.poll(run.batch_id, remote.UNCONFIRMED)
+    result = adapter.poll(run.batch_id, None)
     assert result.state == "failed"
     assert "could not confirm" in (result.error or "") and "503" in (result.error or "")
 
@@ -220,7 +220,7 @@ def test_wait_sleeps_until_the_next_check_is_due(databricks_server, token_env: s
     databricks_server.run_seconds = 5
     adapter = DatabricksPlatform(0.0, QUICK)
     run = make_run(make_pipeline("databricks", databricks_server.url))
-    run_id = adapter.start(run)
+    run_id = adapter.start(run).run_id
     t0 = time.monotonic()
     adapter.wait(10)
     waited = time.monotonic() - t0

@@ -171,7 +171,9 @@ def test_snowflake_checks_need_a_snowflake_pipeline() -> None:
 
 
 def test_verdict_reads_boolean_text_only_for_boolean_columns() -> None:
-    assert verdict(QueryAnswer(("x",), ("text",), (("true",),), 1)) == (
+    assert verdict(
+        QueryAnswer(columns=("x",), types=("text",), rows=(("true",),), row_count=1)
+    ) == (
         False,
         "1 failing row; first: x=true (a check returns one boolean, or the rows that fail: "
         "a count is one failing row; write `select count(*) = 0 ...`)",

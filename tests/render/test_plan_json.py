@@ -39,10 +39,16 @@ def test_compact_blocks_write_the_same_json_as_listed_actions() -> None:
         date.fromordinal(start.toordinal() + i) for i in range(90) if i not in holes
     )
     specs = [
-        PipelineSpec("a%", Schedule("daily", start)),
-        PipelineSpec('b"', Schedule("daily", start), multi_date=True, max_dates=2, priority=2),
-        PipelineSpec("c", Schedule("daily", start), order="newest_first"),
-        PipelineSpec("d", Schedule("weekly", start, every=1)),
+        PipelineSpec(id="a%", schedule=Schedule(type="daily", start=start)),
+        PipelineSpec(
+            id='b"',
+            schedule=Schedule(type="daily", start=start),
+            multi_date=True,
+            max_dates=2,
+            priority=2,
+        ),
+        PipelineSpec(id="c", schedule=Schedule(type="daily", start=start), order="newest_first"),
+        PipelineSpec(id="d", schedule=Schedule(type="weekly", start=start, every=1)),
     ]
     observed = Observed({s.id: PipelineObserved(covered=covered) for s in specs})
     result = plan(specs, observed, datetime(2024, 3, 31, 12, tzinfo=UTC))

@@ -53,7 +53,14 @@ EXAMPLE = Plan(
         Action("orders_daily", "backfill", days("2024-03-01", 30), 10, 1, "fix-1", "dedupe bug"),
         Action("orders_daily", "notify", days("2024-03-31", 1), event="sla_breach"),
     ),
-    waiting=(Waiting("events", days("2024-03-27", 1), NOW + timedelta(minutes=5), 2),),
+    waiting=(
+        Waiting(
+            pipeline_id="events",
+            dates=days("2024-03-27", 1),
+            next_retry_at=NOW + timedelta(minutes=5),
+            attempt=2,
+        ),
+    ),
     gaps=(Gap("events", days("2024-03-20", 3), "retries_exhausted"),),
     sla_breaches=(SlaBreach("orders_daily", date(2024, 3, 31), NOW - timedelta(days=1)),),
 )
@@ -96,9 +103,9 @@ def test_text_summary_line_reads_like_the_issue() -> None:
 
 
 def test_singulars_and_nothing_to_do() -> None:
-    one = Plan(NOW, 1, actions=(Action("a", "backfill", days("2024-01-01", 1)),))
+    one = Plan(now=NOW, pipelines=1, actions=(Action("a", "backfill", days("2024-01-01", 1)),))
     assert summary_line(one) == "Plan: 0 runs, 1 backfill date, 0 retries, 0 gaps, 0 SLA breaches."
-    empty = Plan(NOW, 1)
+    empty = Plan(now=NOW, pipelines=1)
     assert summary_line(empty) == "No changes. Coverage is complete and nothing is due."
     assert render_text(empty).endswith("No changes. Coverage is complete and nothing is due.\n")
 
@@ -110,7 +117,7 @@ def test_colour_only_when_asked() -> None:
 
 def test_weekly_dates_compress_with_the_schedule_adjacency() -> None:
     mondays = tuple(date(2024, 1, 1) + timedelta(weeks=i) for i in range(5))
-    plan = Plan(NOW, 1, actions=(Action("w", "backfill", mondays),))
+    plan = Plan(now=NOW, pipelines=1, actions=(Action("w", "backfill", mondays),))
     weekly = {"w": lambda d: d + timedelta(weeks=1)}
     assert "2024-01-01..2024-01-29 (5 dates)" in render_text(plan, weekly)
     assert "2024-01-01, 2024-01-08" in render_text(plan)
@@ -220,7 +227,7 @@ def test_json_round_trips_and_refuses_other_versions() -> None:
 
 def test_json_writes_dates_of_config_values_as_text() -> None:
     change = ConfigChange("a", "update", {"schedule.start": (date(2024, 1, 1), "2024-02-01")})
-    document = valid(Plan(NOW, 1, config_changes=(change,)))
+    document = valid(Plan(now=NOW, pipelines=1, config_changes=(change,)))
     assert document["config_changes"] == [
         {
             "pipeline_id": "a",
@@ -279,7 +286,9 @@ def test_markdown_has_summary_table_and_collapsible_details() -> None:
 def test_markdown_escapes_reasons_written_in_yaml() -> None:
     reason = "</details><script>x</script> | pipe"
     plan = Plan(
-        NOW, 1, actions=(Action("a", "backfill", days("2024-01-01", 1), 0, 1, "r", reason),)
+        now=NOW,
+        pipelines=1,
+        actions=(Action("a", "backfill", days("2024-01-01", 1), 0, 1, "r", reason),),
     )
     text = render_markdown(plan)
     assert "<script>" not in text and "</details><script>" not in text
@@ -301,7 +310,14 @@ def huge_plan(pipelines: int, with_changes: bool = False) -> Plan:
         if with_changes
         else ()
     )
-    return Plan(NOW, pipelines, changes, tuple(actions), (), tuple(gaps))
+    return Plan(
+        now=NOW,
+        pipelines=pipelines,
+        config_changes=changes,
+        actions=tuple(actions),
+        waiting=(),
+        gaps=tuple(gaps),
+    )
 
 
 @pytest.mark.parametrize(("pipelines", "with_changes"), [(400, False), (3000, False), (3000, True)])

@@ -38,39 +38,41 @@ def span(first: str, last: str) -> list[date]:
 # --- pure inputs: one pipeline per layout, every state present somewhere -----------------
 
 DAILY = PipelineSpec(
-    "orders_daily",
-    Schedule("daily", d("2026-01-01"), offset=1),
-    RetryPolicy(max_retries=2),
+    id="orders_daily",
+    schedule=Schedule(type="daily", start=d("2026-01-01"), offset=1),
+    retry=RetryPolicy(max_retries=2),
     sla_time=time(6, 0),
 )
 DAILY_OBS = PipelineObserved(
     covered=((d("2026-01-01"), d("2026-02-09")), (d("2026-02-12"), d("2026-03-10"))),
     failed={
-        d("2026-02-10"): Failed(3, ENDED, run_id="b-0210"),  # retries used up
-        d("2026-02-11"): Failed(1, ENDED, run_id="b-0211"),  # another attempt to come
+        d("2026-02-10"): Failed(attempt=3, ended_at=ENDED, run_id="b-0210"),  # retries used up
+        d("2026-02-11"): Failed(
+            attempt=1, ended_at=ENDED, run_id="b-0211"
+        ),  # another attempt to come
     },
-    in_flight={x: InFlight("b-flight", 1) for x in span("2026-03-11", "2026-03-13")},
+    in_flight={x: InFlight(run_id="b-flight", attempt=1) for x in span("2026-03-11", "2026-03-13")},
 )
 DAILY_LATE = frozenset(span("2026-01-15", "2026-01-16"))
 
 WEEKLY = PipelineSpec(
-    "orders_weekly_summary",
-    Schedule("weekly", d("2026-01-05"), days=(0, 2, 4)),
-    RetryPolicy(enabled=False),
+    id="orders_weekly_summary",
+    schedule=Schedule(type="weekly", start=d("2026-01-05"), days=(0, 2, 4)),
+    retry=RetryPolicy(enabled=False),
 )
 WEEKLY_OBS = PipelineObserved(
     covered=((d("2026-01-05"), d("2026-02-20")),),
-    failed={d("2026-02-23"): Failed(1, ENDED, run_id="w-1")},
+    failed={d("2026-02-23"): Failed(attempt=1, ended_at=ENDED, run_id="w-1")},
 )
 
 MONTHLY = PipelineSpec(
-    "month_end_report",
-    Schedule("monthly", d("2025-01-31"), days=(-1,), offset=1, at=time(7, 0)),
-    RetryPolicy(max_retries=1),
+    id="month_end_report",
+    schedule=Schedule(type="monthly", start=d("2025-01-31"), days=(-1,), offset=1, at=time(7, 0)),
+    retry=RetryPolicy(max_retries=1),
 )
 MONTHLY_OBS = PipelineObserved(
     covered=((d("2025-01-31"), d("2025-12-31")),),
-    failed={d("2026-01-31"): Failed(1, ENDED, run_id="m-1")},
+    failed={d("2026-01-31"): Failed(attempt=1, ended_at=ENDED, run_id="m-1")},
 )
 
 CASES = ((DAILY, DAILY_OBS, DAILY_LATE), (WEEKLY, WEEKLY_OBS, ()), (MONTHLY, MONTHLY_OBS, ()))
@@ -88,7 +90,13 @@ def calendar(
     first, last = calendar_window(spec.schedule, NOW, layout, date_from, date_to)
     states = classify_dates(spec, obs, NOW, first, last, late)
     return PipelineCalendar(
-        spec.id, name or spec.id, spec.schedule.type, layout, first, last, states
+        pipeline_id=spec.id,
+        name=name or spec.id,
+        schedule_type=spec.schedule.type,
+        layout=layout,
+        first=first,
+        last=last,
+        states=states,
     )
 
 
@@ -124,21 +132,32 @@ def write_config(config_dir: Path) -> list[str]:
 
 def _intent(batch: str, pid: str, dates: list[date], attempt: int = 1) -> RunIntent:
     kind = "retry" if attempt > 1 else "backfill"
-    return RunIntent(batch, batch, pid, tuple(dates), attempt, kind, None, 0, "", "local")
+    return RunIntent(
+        batch_id=batch,
+        key=batch,
+        pipeline_id=pid,
+        dates=tuple(dates),
+        attempt=attempt,
+        kind=kind,
+        request_id=None,
+        priority=0,
+        retry_schedule="",
+        platform="local",
+    )
 
 
 def _batch(intent: RunIntent, started: datetime) -> Batch:
     return Batch(
-        intent.batch_id,
-        intent.pipeline_id,
-        intent.dates,
-        "running",
-        intent.attempt,
-        intent.kind,
-        None,
-        "local",
-        None,
-        started,
+        batch_id=intent.batch_id,
+        pipeline_id=intent.pipeline_id,
+        dates=intent.dates,
+        status="running",
+        attempt=intent.attempt,
+        kind=intent.kind,
+        request_id=None,
+        platform="local",
+        platform_run_id=None,
+        started_at=started,
     )
 
 
@@ -170,7 +189,12 @@ def write_state(path: Path) -> None:
         deadlines = {x: t0 - timedelta(days=30) for x in dates} if batch == "a-late" else {}
         with store.write() as w:
             w.record_intents([intent], t0)
-            outcome = Outcome(ok, t0 + timedelta(minutes=len(done)), error, f"p-{batch}")
+            outcome = Outcome(
+                success=ok,
+                ended_at=t0 + timedelta(minutes=len(done)),
+                error=error,
+                platform_run_id=f"p-{batch}",
+            )
             w.record_outcomes([(_batch(intent, t0), outcome, deadlines)])
     with store.write() as w:  # started, not finished
         w.record_intents([_intent("a-flight", "alpha", span("2026-03-13", "2026-03-14"))], t0)

@@ -16,6 +16,7 @@ import pytest
 from report_support import DAILY, DAILY_OBS, MONTHLY, MONTHLY_OBS, NOW, calendar, fixed_calendars
 
 from reconciler.core.date_states import STATES
+from reconciler.core.spec import PipelineSpec, Schedule
 from reconciler.render.calendar_grid import calendar_window, layout_for
 from reconciler.render.calendar_text import GLYPHS, PLAIN, legend, render_calendars
 
@@ -72,7 +73,7 @@ def test_a_long_window_wraps_into_blocks_within_80_columns(colour: bool) -> None
     # 2026-01-01 (start) .. 2026-03-22: the window is clipped to the schedule's start
     assert cal.first == date(2026, 1, 1)
     long = calendar(
-        DAILY.__class__(DAILY.id, DAILY.schedule.__class__("daily", date(2023, 1, 2))),
+        PipelineSpec(id=DAILY.id, schedule=Schedule(type="daily", start=date(2023, 1, 2))),
         DAILY_OBS,
         date_from=date(2023, 1, 2),
     )

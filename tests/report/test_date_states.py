@@ -40,7 +40,7 @@ def test_each_kind_of_date(day: str, state: str) -> None:
 def test_in_flight_wins_over_covered() -> None:
     obs = PipelineObserved(
         covered=((d("2026-01-01"), d("2026-01-31")),),
-        in_flight={d("2026-01-10"): InFlight("rerun", 1, "fix-1")},
+        in_flight={d("2026-01-10"): InFlight(run_id="rerun", attempt=1, request_id="fix-1")},
     )
     states = classify_dates(DAILY, obs, NOW, d("2026-01-09"), d("2026-01-11"))
     assert list(states.values()) == ["covered", "in_flight", "covered"]
@@ -52,8 +52,8 @@ def test_late_only_marks_covered_dates() -> None:
 
 
 def test_retry_disabled_means_failed() -> None:
-    spec = PipelineSpec("x", DAILY.schedule, RetryPolicy(enabled=False))
-    obs = PipelineObserved(failed={d("2026-01-05"): Failed(1, NOW)})
+    spec = PipelineSpec(id="x", schedule=DAILY.schedule, retry=RetryPolicy(enabled=False))
+    obs = PipelineObserved(failed={d("2026-01-05"): Failed(attempt=1, ended_at=NOW)})
     assert classify_dates(spec, obs, NOW, d("2026-01-05"), d("2026-01-05")) == {
         d("2026-01-05"): "failed"
     }
@@ -102,8 +102,8 @@ def test_one_state_per_scheduled_date(
     covered: list[tuple[int, int]],
     failed: list[tuple[int, int]],
 ) -> None:
-    schedule = Schedule(kind, start, every)  # type: ignore[arg-type]
-    spec = PipelineSpec("p", schedule)
+    schedule = Schedule(type=kind, start=start, every=every)  # type: ignore[arg-type]
+    spec = PipelineSpec(id="p", schedule=schedule)
     ranges = sorted((start + timedelta(a), start + timedelta(a + n)) for a, n in covered)
     merged: list[tuple[date, date]] = []
     for a, b in ranges:
@@ -113,7 +113,7 @@ def test_one_state_per_scheduled_date(
             merged.append((a, b))
     obs = PipelineObserved(
         covered=tuple(merged),
-        failed={start + timedelta(a): Failed(n, NOW) for a, n in failed},
+        failed={start + timedelta(a): Failed(attempt=n, ended_at=NOW) for a, n in failed},
     )
     last = first + timedelta(days=length)
     states = classify_dates(spec, obs, NOW, first, last)

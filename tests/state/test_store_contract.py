@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.core.coverage import Failed
 from reconciler.core.spec import BackfillRequest
 from reconciler.errors import StateError
 from reconciler.state.duckdb_store import DuckDBStore
@@ -60,24 +61,32 @@ def intent(
     days = dates if isinstance(dates, tuple) else (dates,)
     key = batch_key(pid, days, request_id, attempt)
     return RunIntent(
-        short_id(key),
-        key,
-        pid,
-        days,
-        attempt,
-        kind,
-        request_id,
-        priority,
-        "every 5 minutes",
-        "local",
+        batch_id=short_id(key),
+        key=key,
+        pipeline_id=pid,
+        dates=days,
+        attempt=attempt,
+        kind=kind,
+        request_id=request_id,
+        priority=priority,
+        retry_schedule="every 5 minutes",
+        platform="local",
     )
 
 
 def batch(i: RunIntent, started: datetime | None = None) -> Batch:
     return Batch(
-        i.batch_id, i.pipeline_id, i.dates, "running", i.attempt, i.kind, i.request_id,
-        i.platform, i.batch_id, started,
-    )  # fmt: skip
+        batch_id=i.batch_id,
+        pipeline_id=i.pipeline_id,
+        dates=i.dates,
+        status="running",
+        attempt=i.attempt,
+        kind=i.kind,
+        request_id=i.request_id,
+        platform=i.platform,
+        platform_run_id=i.batch_id,
+        started_at=started,
+    )
 
 
 def start(store: Store, *intents: RunIntent, at: datetime = NOW) -> list[str]:
@@ -97,7 +106,12 @@ def finish(
     error: str | None = None,
     deadlines: dict[date, datetime] | None = None,
 ) -> int:
-    outcome = Outcome(ok, at, None if ok else (error or "exit code 1: boom"), None)
+    outcome = Outcome(
+        success=ok,
+        ended_at=at,
+        error=None if ok else (error or "exit code 1: boom"),
+        platform_run_id=None,
+    )
     with store.write() as w:
         return w.record_outcomes([(batch(i, NOW), outcome, deadlines or {})])
 
@@ -251,6 +265,29 @@ def test_failed_dates_keep_each_attempt_time_and_ids(store: Store) -> None:
     assert seen.of("p").failed == failed
 
 
+def test_failure_details_are_read_only_where_a_retry_may_come(store: Store) -> None:
+    """With retry limits, exhausted dates come with their attempt only; the others (and
+    pipelines the limits leave out) with end time and ids as before."""
+    run_once(store, intent(D[2]), False, at=NOW)
+    run_once(store, intent(D[3], request_id="fix-1"), False, at=NOW)
+    run_once(store, intent(D[3], attempt=2, kind="retry", request_id="fix-1"), False, at=NOW)
+    with store.write() as w:
+        w.sync_pipelines([(pipeline_row("q"), {})], NOW)
+    run_once(store, intent(D[7], pid="q"), False, at=NOW)
+    full = store.observe(["p", "q"])
+    limited = store.observe(["p", "q"], {"p": 2})  # p: attempt 2 exhausts; q: all details
+    assert limited.of("q").failed == full.of("q").failed
+    p_full, p_limited = full.of("p").failed, limited.of("p").failed
+    assert sorted(p_limited) == sorted(p_full) == [D[2], D[3]]
+    assert p_limited[D[2]] == p_full[D[2]] and p_full[D[2]].ended_at is not None
+    assert p_limited[D[3]] == Failed(attempt=2, ended_at=None)
+    assert p_full[D[3]].request_id == "fix-1"
+    nothing = store.observe(["p"], {"p": 1})  # retries off: no details at all
+    assert [f.ended_at for f in nothing.of("p").failed.values()] == [None, None]
+    observed, _ = store.plan_inputs(["p"], {"p": 2})
+    assert observed.of("p").failed == p_limited
+
+
 def test_a_date_in_flight_is_open_not_covered_until_it_ends(store: Store) -> None:
     run_once(store, intent(D[2]), True)
     rerun = intent(D[2], kind="backfill", request_id="again")
@@ -383,7 +420,7 @@ def test_observe_gives_the_planner_everything_it_needs(store: Store) -> None:
 
 
 def test_ad_hoc_requests_are_kept_and_unique(store: Store) -> None:
-    request = BackfillRequest("adhoc-1", D[1], D[5], 3, "late data")
+    request = BackfillRequest(id="adhoc-1", start=D[1], end=D[5], priority=3, reason="late data")
     with store.write() as w:
         w.add_request("p", request, NOW)
     observed, requests = store.plan_inputs(["p", "q"])  # (one read for both)
