@@ -80,6 +80,16 @@ def _wait_for(check: object, timeout: float = 60) -> None:
     raise AssertionError("timed out")
 
 
+def _registered(pg_url: str) -> int:
+    """How many runners are registered (their ``runner:`` lease rows)."""
+    with psycopg.connect(pg_url) as conn:
+        try:
+            row = conn.execute("SELECT count(*) FROM locks WHERE name LIKE 'runner:%%'").fetchone()
+        except psycopg.errors.UndefinedTable:
+            return 0  # (not migrated yet)
+    return int(row[0]) if row else 0
+
+
 def _claims(pg_url: str, pid: int | None = None) -> int:
     sql = (
         "SELECT count(*) FROM locks WHERE name LIKE 'claim:%%' "
@@ -107,7 +117,9 @@ def test_a_one_second_bounce_costs_two_runners_nothing(
     url = _via(proxy, pg_url)
     runners = [_apply(tmp_path, cli_env, url) for _ in range(2)]
     store = PostgresStore(pg_url)
-    _wait_for(lambda: store.in_flight())
+    # both runners have reached the server (a refused first connection would be taken
+    # for a wrong --state, not an outage)
+    _wait_for(lambda: store.in_flight() and _registered(pg_url) == 2)
     proxy.cut()  # every connection broken, new ones refused
     time.sleep(1)
     proxy.restore()
