@@ -127,19 +127,41 @@ def template_problems(pipeline: AnyPipeline) -> list[tuple[Path, str]]:
 
 
 def _unbindable(pipeline: AnyPipeline, reported: set[Path]) -> Iterator[tuple[Path, str]]:
-    """Check SQL whose placeholders cannot all become bound parameters (``"{x}"``)."""
+    """Check SQL whose placeholders cannot all become bound parameters (``"{x}"``).
+
+    A DuckDB check's bound SQL must also parse: a placeholder used as a name
+    (``from {param.table}``) is a parameter where a name must be, which only the parser
+    sees, and it is better said here than when the check runs.
+    """
     from collections import defaultdict
 
     from reconciler.config.sql_binding import TemplateError, bind
 
+    parser = None
     for i, check in enumerate(pipeline.quality.checks):
         path: Path = ("quality", "checks", i, "sql")
         if path in reported:
             continue
         try:
-            bind(check.sql, defaultdict(str), check.engine)
+            bound = bind(check.sql, defaultdict(str), check.engine)
         except TemplateError as exc:
             yield path, str(exc)
+            continue
+        if check.engine != "duckdb":
+            continue
+        import duckdb
+
+        # parsing only: an empty in-memory database that cannot touch any file
+        parser = parser or duckdb.connect(":memory:", config={"enable_external_access": False})
+        try:
+            parser.extract_statements(bound.sql)
+        except duckdb.Error as exc:
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            why = "a placeholder stands for a value, never for a table, column or other name"
+            yield (
+                path,
+                f"the SQL does not parse once its placeholders are parameters ({first}); {why}",
+            )
 
 
 def _parameter_cycles(parameters: dict[str, str]) -> Iterator[tuple[Path, str]]:

@@ -7,10 +7,14 @@ stands:
 - outside quotes, ``{x}`` is the parameter itself (a text value);
 - inside a string literal, the literal becomes a concatenation:
   ``'{param.dir}/{date}.csv'`` is ``($param_dir || '/' || $date || '.csv')``;
-- a typed literal such as ``date '{date}'`` becomes ``CAST($date AS date)``;
+- a typed literal such as ``date '{date}'`` becomes ``CAST($date AS date)`` (only when
+  the type word is code on the same run of code, never a word of a comment);
 - in a comment, the placeholder is left as its name (a comment is not run).
 
-A placeholder inside a double-quoted identifier cannot be a parameter and is refused.
+``E'...'`` strings (backslash escapes) are literals like any other; ``$$...$$`` and
+``$tag$...$tag$`` strings are read through. A placeholder inside a double-quoted
+identifier or a dollar-quoted string cannot be a parameter and is refused, as is one with
+a format spec or conversion (``{date:>10}``, ``{date!r}``).
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import Literal
 Style = Literal["duckdb", "snowflake"]
 # keywords that make a following string a typed literal (date '2026-01-01')
 _TYPED = re.compile(r"(?i)\b(date|time|timestamp|timestamptz|interval)\s*$")
+# a dollar quote opens with $$ or $tag$ (a tag is an identifier: $1 is a parameter)
+_DOLLAR = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
 
 
 class TemplateError(ValueError):
@@ -59,6 +65,11 @@ class _Binder:
         self.named: dict[str, str] = {}
         self.positional: list[str] = []
         self.state = "code"  # code, quote, ident, line, block, dollar
+        self.ends = ""  # what closes the current ident, comment or dollar quote
+        self.estring = False  # the current literal is an E'...' string (backslash escapes)
+        # where the current run of code began in the output: a type word before it (in a
+        # comment, or before a comment) never makes a following string a typed literal
+        self.code_start = 0
         self.literal: list[str | tuple[str]] = []  # raw text, or (placeholder,)
         self.raw_literal: list[str] = []
 
@@ -71,44 +82,61 @@ class _Binder:
         self.named[key] = value
         return f"${key}"
 
+    def _back_to_code(self) -> None:
+        self.state = "code"
+        self.code_start = sum(len(part) for part in self.out)
+
     def text(self, chunk: str) -> None:
         i = 0
         while i < len(chunk):
-            ch, nxt = chunk[i], chunk[i + 1 : i + 2]
             if self.state == "code":
-                if ch == "'":
-                    self.state, self.literal, self.raw_literal = "quote", [], ["'"]
-                    i += 1
-                    continue
-                opened = {'"': "ident"}.get(ch) or {
-                    "--": "line",
-                    "/*": "block",
-                    "$$": "dollar",
-                }.get(ch + nxt)
-                step = 1 if opened in (None, "ident") else 2
-                self.state = opened or "code"
-                self.out.append(chunk[i : i + step])
-                i += step
+                i = self._code(chunk, i)
             elif self.state == "quote":
-                escaped = self.style == "snowflake" and ch == "\\" and nxt
-                if escaped or (ch == "'" and nxt == "'"):
-                    self._literal_text(chunk[i : i + 2])
-                    i += 2
-                elif ch == "'":
-                    self._close_literal()
-                    i += 1
-                else:
-                    self._literal_text(ch)
-                    i += 1
+                i = self._quoted(chunk, i)
+            elif chunk.startswith(self.ends, i):
+                self.out.append(self.ends)
+                i += len(self.ends)
+                self._back_to_code()
             else:
-                ends = {"ident": '"', "line": "\n", "block": "*/", "dollar": "$$"}[self.state]
-                if chunk.startswith(ends, i):
-                    self.out.append(ends)
-                    i += len(ends)
-                    self.state = "code"
-                else:
-                    self.out.append(ch)
-                    i += 1
+                self.out.append(chunk[i])
+                i += 1
+
+    def _code(self, chunk: str, i: int) -> int:
+        """Copy code from ``chunk[i]`` until something opens; return where to go on."""
+        ch, pair = chunk[i], chunk[i : i + 2]
+        after_word = i > 0 and (chunk[i - 1].isalnum() or chunk[i - 1] in "_$")
+        if ch == "'" or (self.style == "duckdb" and pair.lower() == "e'" and not after_word):
+            self.estring = ch != "'"
+            self.state, self.literal = "quote", []
+            self.raw_literal = [chunk[i : i + 1 + self.estring]]
+            return i + 1 + self.estring
+        opened = {'"': ("ident", '"')}.get(ch) or {
+            "--": ("line", "\n"),
+            "/*": ("block", "*/"),
+        }.get(pair)
+        if opened is None and ch == "$" and not after_word:
+            tag = _DOLLAR.match(chunk, i)
+            if tag:
+                opened = ("dollar", tag.group())
+        if opened is None:
+            self.out.append(ch)
+            return i + 1
+        self.state, self.ends = opened
+        step = 1 if self.state == "ident" else len(self.ends) if self.state == "dollar" else 2
+        self.out.append(chunk[i : i + step])
+        return i + step
+
+    def _quoted(self, chunk: str, i: int) -> int:
+        ch, nxt = chunk[i], chunk[i + 1 : i + 2]
+        backslash = self.style == "snowflake" or self.estring
+        if (backslash and ch == "\\" and nxt) or (ch == "'" and nxt == "'"):
+            self._literal_text(chunk[i : i + 2])
+            return i + 2
+        if ch == "'":
+            self._close_literal()
+            return i + 1
+        self._literal_text(ch)
+        return i + 1
 
     def _literal_text(self, raw: str) -> None:
         self.raw_literal.append(raw)
@@ -118,18 +146,22 @@ class _Binder:
             self.literal.append(raw)
 
     def _close_literal(self) -> None:
-        self.state = "code"
         if not any(isinstance(part, tuple) for part in self.literal):
             self.out.append("".join(self.raw_literal) + "'")
+            self._back_to_code()
             return
-        pieces = [self.param(p[0]) if isinstance(p, tuple) else f"'{p}'" for p in self.literal]
+        prefix = "E" if self.estring else ""
+        pieces = [
+            self.param(p[0]) if isinstance(p, tuple) else f"{prefix}'{p}'" for p in self.literal
+        ]
         expression = pieces[0] if len(pieces) == 1 else "(" + " || ".join(pieces) + ")"
         before = "".join(self.out)
-        typed = _TYPED.search(before)
+        typed = _TYPED.search(before, self.code_start)
         if typed:
             self.out = [before[: typed.start()], f"CAST({expression} AS {typed.group(1)})"]
         else:
             self.out.append(expression)
+        self._back_to_code()
 
     def placeholder(self, name: str) -> None:
         if self.state == "code":
@@ -137,10 +169,14 @@ class _Binder:
         elif self.state == "quote":
             self.raw_literal.append("{" + name + "}")
             self.literal.append((name,))
-        elif self.state == "ident":
+        elif self.state in ("ident", "dollar"):
+            where = {
+                "ident": "a double-quoted identifier",
+                "dollar": f"a dollar-quoted string ({self.ends}...{self.ends})",
+            }[self.state]
             raise TemplateError(
-                f"{{{name}}} is inside a double-quoted identifier; a placeholder can only "
-                "stand for a value (a bound parameter), not for a name"
+                f"{{{name}}} is inside {where}; a placeholder can only stand for a value "
+                "(a bound parameter) in code or in a single-quoted string"
             )
         else:  # a comment: keep the name, never the value
             self.out.append(name)
@@ -158,8 +194,15 @@ def bind(template: str, values: dict[str, str], style: Style) -> BoundSql:
     cannot be a parameter, ``ValueError`` for unbalanced braces.
     """
     binder = _Binder(values, style)
-    for literal, name, _spec, _conversion in string.Formatter().parse(template):
+    for literal, name, spec, conversion in string.Formatter().parse(template):
         binder.text(literal)
-        if name is not None:
-            binder.placeholder(name)
+        if name is None:
+            continue
+        if spec or conversion:
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise TemplateError(
+                f"{{{shown}}}: a placeholder in SQL takes no format spec or conversion "
+                f"(it is a bound parameter); write {{{name}}}"
+            )
+        binder.placeholder(name)
     return binder.finish()

@@ -9,11 +9,13 @@ check declares in ``reads`` (DuckDB's ``allowed_directories`` / ``allowed_paths`
 the configuration is locked so the SQL cannot widen that, extensions are neither
 installed nor loaded, and only statements that read or work in memory may come
 before the final query (no ``COPY``, ``EXPORT``, ``ATTACH``...: a check never writes).
+Secrets are neither made nor dropped, and never read from a secrets directory.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Sequence
 
@@ -36,6 +38,16 @@ BEFORE_QUERY = frozenset(
     }
 )
 REFUSED_HINT = "; a check reads only the paths listed in its `reads`"
+# CREATE / DROP SECRET (any of OR REPLACE, PERSISTENT, TEMPORARY, IF [NOT] EXISTS),
+# after any comments: a check never makes or drops credentials
+_SECRET = re.compile(
+    r"(?is)^(?:\s|--[^\n]*|/\*.*?\*/)*(?:create|drop)\b(?:\s+or\s+replace)?"
+    r"(?:\s+(?:persistent|temporary|temp))?\s+secret\b"
+)
+SECRET_REFUSED = (
+    "CREATE SECRET and DROP SECRET are not allowed in a check (a check never makes or "
+    "uses credentials; it reads only the local paths listed in its `reads`)"
+)
 
 
 class CheckCannotRun(Exception):
@@ -52,7 +64,12 @@ def sandbox(reads: Sequence[str]) -> duckdb.DuckDBPyConnection:
     """An in-memory connection that can read ``reads`` (directories or files) only."""
     conn = duckdb.connect(
         ":memory:",
-        config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+        config={
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+            # no secrets directory: listing secrets must not reach for ~/.duckdb
+            "allow_persistent_secrets": False,
+        },
     )
     directories = [os.path.join(os.path.abspath(p), "") for p in reads if _is_directory(p)]
     files = [os.path.abspath(p) for p in reads if not _is_directory(p)]
@@ -81,6 +98,8 @@ def run_duckdb(
     timer.start()
     try:
         statements = conn.extract_statements(sql)
+        if any(_SECRET.match(statement.query) for statement in statements):
+            raise CheckCannotRun(SECRET_REFUSED)
         if not statements or statements[-1].type != duckdb.StatementType.SELECT:
             raise CheckCannotRun("the last statement is not a query (a check ends with a SELECT)")
         for statement in statements[:-1]:  # e.g. SET VARIABLE or CREATE MACRO

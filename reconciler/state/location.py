@@ -3,8 +3,10 @@
 A value that starts with ``scheme://`` is a URL, never a file path: ``postgresql://``
 and ``postgres://`` (in any case, with or without a driver suffix such as
 ``postgresql+psycopg://``) name a PostgreSQL state; any other scheme is refused rather
-than taken for a file name. A new DuckDB state is created only in an existing directory,
-except a missing ``.reconciler/`` directory (the default's), which is created.
+than taken for a file name. A PostgreSQL URL names its host (or ``?host=``) and its
+database: libpq's defaults are never used silently. A new DuckDB state is created only
+in an existing directory, except a missing ``.reconciler/`` directory (the default's),
+which is created.
 """
 
 from __future__ import annotations
@@ -59,10 +61,22 @@ def normalise(location: str) -> str:
     from psycopg.conninfo import conninfo_to_dict
 
     try:
-        conninfo_to_dict(url)
+        params = conninfo_to_dict(url)
     except Error as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StateError(f"--state {redact(location)}: not a valid URL: {first}") from exc
+    # libpq would fill a missing host or database from PGHOST, PGDATABASE or the user
+    # name: a state URL says where the state is itself
+    missing = [
+        what
+        for what, keys in (("host", ("host", "hostaddr")), ("database name", ("dbname",)))
+        if not any(str(params.get(key) or "").strip() for key in keys)
+    ]
+    if missing:
+        raise StateError(
+            f"--state {redact(location)}: the URL has no {' and no '.join(missing)}; write "
+            "postgresql://USER@HOST[:PORT]/DATABASE (or ?host=/socket/directory)"
+        )
     return url
 
 

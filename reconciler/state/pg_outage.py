@@ -6,12 +6,17 @@ refuses new ones for a while. Such errors are retried with backoff until
 ``RECONCILER_PG_RECONNECT_SECONDS``), well inside a runner's one-minute lease, so a
 short outage costs a runner nothing. Other errors (a wrong password, a missing
 database, an SQL error) are not outages and fail at once.
+
+Before a process has reached a server once, a refused connection (nothing listens
+there) is not an outage either but, far more often, a wrong host or port in
+``--state``: it fails at once, so ``plan`` or ``status`` never waits 30 s to say so.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -45,16 +50,45 @@ _GONE = (
 _GONE_STATES = ("57P01", "57P02", "57P03")
 
 
+# libpq's words for a connection nothing answered (no server listens at that address)
+_NOBODY = ("connection refused", "network is unreachable", "no route to host")
+_reached: set[str] = set()  # locations this process has connected to at least once
+_reached_lock = threading.Lock()
+
+
 def reconnect_within() -> float:
-    """Seconds an outage is waited out before a pass gives up."""
+    """Seconds an outage is waited out before a pass gives up.
+
+    Raises ``StateError`` for a value of ``RECONCILER_PG_RECONNECT_SECONDS`` that is not
+    a finite number of seconds, 0 or more (a typo must not silently mean 30 s).
+    """
+    from reconciler.errors import StateError
+
     text = os.environ.get(ENV, "").strip()
     if not text:
         return DEFAULT_RECONNECT
     try:
         value = float(text)
     except ValueError:
-        return DEFAULT_RECONNECT
-    return max(value, 0.0)
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise StateError(f"{ENV}={text!r}: expected a number of seconds, 0 or more (e.g. 30)")
+    return value
+
+
+def reached(location: str) -> None:
+    """Note that a connection to ``location`` succeeded: later failures are outages."""
+    with _reached_lock:
+        _reached.add(location)
+
+
+def never_answered(location: str, exc: BaseException) -> bool:
+    """Whether ``exc`` is a refused first connection: no server at ``location`` so far."""
+    with _reached_lock:
+        if location in _reached:
+            return False
+    text = str(exc).lower()
+    return any(word in text for word in _NOBODY)
 
 
 def is_outage(exc: BaseException, raw: Any = None) -> bool:

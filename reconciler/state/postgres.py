@@ -21,7 +21,7 @@ from typing import Any
 from reconciler import __version__
 from reconciler.errors import StateError, StateUnavailable
 from reconciler.state.location import is_postgres, normalise, redact
-from reconciler.state.pg_outage import Backoff, is_outage
+from reconciler.state.pg_outage import Backoff, is_outage, never_answered, reached
 
 __all__ = ["is_postgres"]
 
@@ -161,10 +161,12 @@ def _ready(location: str, prepare: Callable[[PgConnection], object]) -> tuple[An
             lost = is_outage(exc, raw)  # (before the drop: a dropped connection is closed)
             if raw is not None:
                 _drop(raw)
-            if not lost:
+            nobody = raw is None and never_answered(location, exc)
+            if not lost or nobody:
                 what = "cannot connect to the " if raw is None else ""
+                hint = " (no server answered; check the host and port in --state)" if nobody else ""
                 raise StateError(
-                    f"{what}PostgreSQL state {redacted(location)}: {_first_line(exc)}"
+                    f"{what}PostgreSQL state {redacted(location)}: {_first_line(exc)}{hint}"
                 ) from exc
             _forget(location)
             if not backoff.failed(_first_line(exc)):
@@ -178,6 +180,7 @@ def _ready(location: str, prepare: Callable[[PgConnection], object]) -> tuple[An
                 _drop(raw)
             raise
         backoff.succeeded()
+        reached(location)
         return raw, conn
 
 

@@ -234,7 +234,8 @@ def pipelines(draw: st.DrawFn) -> dict[str, Any]:
                 {
                     "name": name,
                     "engine": draw(st.sampled_from(["duckdb", "snowflake"])),
-                    "sql": "select " + draw(template(names)),
+                    # inside a string: validation parses a duckdb check's SQL
+                    "sql": "select '" + draw(template(names)).replace("'", "''") + "'",
                     "on_fail": draw(st.sampled_from(["fail", "warn"])),
                 }
                 for name in check_names[:3]

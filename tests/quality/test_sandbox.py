@@ -137,6 +137,27 @@ def test_a_check_never_writes_or_widens_its_access(
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "create secret s (type s3, key_id 'a', secret 'b'); select true",
+        "-- keys\nCREATE OR REPLACE PERSISTENT SECRET (type s3); select true",
+        "drop temporary secret if exists s; select true",
+        "select true; create secret s (type s3)",
+    ],
+)
+def test_secrets_are_refused_with_their_own_message(sql: str) -> None:
+    result = run_one(sql)
+    assert (result.passed, result.could_run) == (False, False)
+    assert (result.details or "").startswith("CREATE SECRET and DROP SECRET are not allowed")
+
+
+def test_secrets_can_be_listed_without_touching_the_home_directory() -> None:
+    result = run_one("select count(*) = 0 from duckdb_secrets()")
+    assert result.passed, result.details
+    assert run_one("create table secret as select 1 as n; select n = 1 from secret").passed
+
+
 def test_in_memory_work_before_the_query_is_allowed() -> None:
     sql = (
         "create macro twice(x) as x * 2; create table t as select 21 as n;"

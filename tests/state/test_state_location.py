@@ -31,6 +31,10 @@ def _pipeline(config_dir: Path, pid: str) -> None:
         ("postgresql://me:s3cret@db:abc/x", "not a valid URL: Port could not be cast"),
         ("mysql://me:s3cret@db/x", "unsupported scheme mysql://"),
         ("duckdb://state.duckdb", "unsupported scheme duckdb://"),
+        ("postgresql://", "the URL has no host and no database name; write postgresql://"),
+        ("postgres://me:s3cret@db", "the URL has no database name"),
+        ("postgresql://me:s3cret@db/?sslmode=disable", "the URL has no database name"),
+        ("postgresql:///x", "the URL has no host; write"),
     ],
 )
 @pytest.mark.parametrize("command", ["plan", "apply", "status"])
@@ -143,3 +147,13 @@ def test_every_command_refuses_a_foreign_url_without_a_trace(
     assert "unsupported scheme mysql://" in result.stderr
     assert "s3cretpw" not in result.stdout + result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql:///x?host=/var/run/postgresql", "postgres://h/?dbname=y", "postgresql://h/d"],
+)
+def test_a_host_and_database_given_as_parameters_are_enough(url: str) -> None:
+    from reconciler.state.location import normalise
+
+    assert normalise(url).startswith("postgresql://")

@@ -80,6 +80,16 @@ def _wait_for(check: object, timeout: float = 60) -> None:
     raise AssertionError("timed out")
 
 
+def _registered(pg_url: str) -> int:
+    """How many runners are registered (their ``runner:`` lease rows)."""
+    with psycopg.connect(pg_url) as conn:
+        try:
+            row = conn.execute("SELECT count(*) FROM locks WHERE name LIKE 'runner:%%'").fetchone()
+        except psycopg.errors.UndefinedTable:
+            return 0  # (not migrated yet)
+    return int(row[0]) if row else 0
+
+
 def _claims(pg_url: str, pid: int | None = None) -> int:
     sql = (
         "SELECT count(*) FROM locks WHERE name LIKE 'claim:%%' "
@@ -107,7 +117,9 @@ def test_a_one_second_bounce_costs_two_runners_nothing(
     url = _via(proxy, pg_url)
     runners = [_apply(tmp_path, cli_env, url) for _ in range(2)]
     store = PostgresStore(pg_url)
-    _wait_for(lambda: store.in_flight())
+    # both runners have reached the server (a refused first connection would be taken
+    # for a wrong --state, not an outage)
+    _wait_for(lambda: store.in_flight() and _registered(pg_url) == 2)
     proxy.cut()  # every connection broken, new ones refused
     time.sleep(1)
     proxy.restore()
@@ -244,3 +256,38 @@ def test_errors_that_are_not_outages_fail_at_once(tmp_path: Path, cli, pg_server
     assert "reconnecting" not in result.stderr
     assert result.stderr.startswith("Error: cannot connect to the PostgreSQL state ")
     assert "does not exist" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["plan", "status", "apply"])
+def test_a_refused_first_connection_is_a_configuration_error_at_once(
+    tmp_path: Path, cli, proxy: PgProxy, pg_url: str, command: str
+) -> None:
+    write_pipeline(tmp_path / "pipelines.d", "daily", _recorder(tmp_path / "runs.log", 0))
+    url = _via(proxy, pg_url)
+    proxy.cut()  # nothing listens at the URL's port: a wrong port, or a server not started
+    started = time.monotonic()
+    result = cli(command, "--now", NOW, "--state", url)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert time.monotonic() - started < 10  # not waited out as an outage (30 s)
+    assert "reconnecting" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: cannot connect to the PostgreSQL state ")
+    assert "Connection refused (no server answered; check the host and port" in lines[0]
+
+
+@pytest.mark.parametrize("value", ["abc", "-1", "nan", "inf"])
+def test_a_bad_reconnect_window_is_refused_naming_the_variable(
+    tmp_path: Path, cli, pg_url: str, value: str
+) -> None:
+    write_pipeline(tmp_path / "pipelines.d", "daily", _recorder(tmp_path / "runs.log", 0))
+    result = cli("status", "--state", pg_url, env={"RECONCILER_PG_RECONNECT_SECONDS": value})
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.strip() == (
+        f"Error: RECONCILER_PG_RECONNECT_SECONDS={value!r}: expected a number of seconds, "
+        "0 or more (e.g. 30)"
+    )
+    assert (
+        cli("status", "--state", pg_url, env={"RECONCILER_PG_RECONNECT_SECONDS": "2.5"}).returncode
+        == 0
+    )
