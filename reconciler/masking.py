@@ -36,7 +36,7 @@ import traceback
 from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 MASK = "***"
 MIN_LENGTH = 4  # a shorter value would mask ordinary words
@@ -191,10 +191,11 @@ class Masker:
             password, user = parts.password, parts.username
         except ValueError:
             return
-        if password:
-            for form in (password, *_encodings(password)):
+        # (the URL holds the password percent-encoded; the server is sent it decoded)
+        for secret in {password, unquote(password)} if password else ():
+            for form in (secret, *_encodings(secret)):
                 self.add(form, password_only=True)
-            self.add(password, user=user or "", password_only=True)
+            self.add(secret, user=unquote(user or ""), password_only=True)
 
     def clear(self) -> None:
         with self._lock:

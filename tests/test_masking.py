@@ -138,3 +138,12 @@ def test_a_plain_word_secret_does_not_mask_longer_words() -> None:
     masker.add("postgrespostgres")  # long, but a cut prefix would still be a word's start
     assert masker.mask("postgresql://db") == "postgresql://db"
     assert masker.mask("got postgrespostgres") == "got ***"
+
+
+def test_a_percent_encoded_url_password_is_masked_decoded_too() -> None:
+    masker = Masker()
+    masker.add_url_password("postgresql://postgres:p%C3%A4%22ss-w%C3%B6rd-1@db/state")
+    assert masker.mask('login pä"ss-wörd-1 refused') == "login *** refused"
+    assert masker.mask("postgresql://postgres:p%C3%A4%22ss-w%C3%B6rd-1@db") == (
+        "postgresql://postgres:***@db"
+    )

@@ -288,3 +288,47 @@ main(["--debug", "boom"], prog_name="reconciler")
     assert "Traceback (most recent call last)" in done.stderr
     assert "RuntimeError: token *** rejected by ***" in done.stderr
     assert not [form for form in forms(token) if form in done.stdout + done.stderr]
+
+
+def test_a_secret_in_json_output_is_masked_in_its_escaped_form(tmp_path: Path, cli) -> None:
+    """A state written before its password was known holds it raw; ``history --format
+    json`` escapes its quote and accents, and the mask still finds it."""
+    base = os.environ.get("RECONCILER_TEST_POSTGRES")
+    if not base:
+        pytest.skip("no PostgreSQL server (RECONCILER_TEST_POSTGRES) for the state")
+    import psycopg
+
+    password = 'pä"ss-wörd-secret'
+    config = tmp_path / "pipelines.d"
+    config.mkdir()
+    command = f"echo 'login {password} refused' >&2; exit 3"
+    document = {
+        "id": "orders",
+        "platform": "local",
+        "trigger": {"command": ["sh", "-c", command]},
+        "schedule": {"type": "daily", "start": "2026-01-10"},
+        "retry": {"enabled": False},
+    }
+    (config / "orders.yaml").write_text(json.dumps(document), encoding="utf-8")
+    schema = f"sweep_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        parts = urlsplit(base)
+        before = parts._replace(query=f"options=-csearch_path%3D{schema}")
+        applied = cli("apply", "--wait", "--now", NOW, "--state", before.geturl())
+        assert "failed" in applied.stdout, applied.stdout + applied.stderr
+        netloc = (
+            f"{parts.username}:{quote(password, safe='')}@{parts.hostname}:{parts.port or 5432}"
+        )
+        state = before._replace(netloc=netloc).geturl()
+        shown = cli("history", "orders", "--format", "json", "--state", state)
+        text = cli("history", "orders", "--state", state)
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    rows = json.loads(shown.stdout)
+    assert rows and all(r["error_message"] == "exit code 3: login *** refused" for r in rows)
+    found = [f for f in forms(password) if f in shown.stdout + text.stdout + text.stderr]
+    assert found == []
