@@ -30,13 +30,17 @@ class _Group(click.Group):
     """Turns ``ReconcilerError`` (and any surprise) into one line and exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        from reconciler.masking import MaskedStream
+        from reconciler.masking import MaskedStream, mask_uncaught_tracebacks
 
         # every line a command prints passes the secret mask (see reconciler/masking.py)
         out, err = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = MaskedStream(out), MaskedStream(err)
         try:
             return self._invoke(ctx)
+        except Exception:
+            if _debug(ctx):  # re-raised: Python prints the traceback, past the streams
+                mask_uncaught_tracebacks()
+            raise
         finally:
             sys.stdout.flush()
             sys.stderr.flush()

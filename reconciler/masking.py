@@ -4,13 +4,20 @@ Secrets are registered where they are read from the environment (platform tokens
 webhook URLs, signing secrets, SMTP passwords, header values, the PostgreSQL state
 URL) or named by a loaded pipeline. ``mask`` then replaces, in any text:
 
-- the value itself, percent-encoded (``quote``, ``quote_plus``, either hex case) and
-  base64-encoded (standard and URL-safe, with or without padding);
+- the value itself, percent-encoded (``quote``, ``quote_plus``, either hex case),
+  JSON-escaped (``ensure_ascii`` on and off) and base64-encoded (standard and URL-safe,
+  with or without padding);
 - ``base64(user:password)``, the Basic authentication form, when the user is known;
 - for a URL: its path, each path segment and query value that could be a secret, the
   fragment and the password of its user part, in the same encodings;
 - a prefix of a long secret cut by an error message (``dapi0123456789ab...``):
   ``PREFIX_MIN`` characters or more of its start (for a URL: past its host).
+
+A form that could be ordinary text (shorter than ``UNAMBIGUOUS``, or a plain word or
+number shorter than ``LONG``: ``2026``, ``postgres``) is masked only as a whole token,
+never inside ``2026-01-10`` or ``batch 20260110``; a database password of that kind only
+where it is a password (``://user:PASSWORD@``, ``password=PASSWORD``), as the user name
+of the same URL is often the same word.
 
 One module, used wherever text leaves the reconciler: command output (``MaskedStream``),
 state rows that carry free text (errors, notification details) and, through them,
@@ -21,16 +28,22 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import re
+import sys
 import threading
+import traceback
 from collections.abc import Iterable, Mapping
+from types import TracebackType
 from typing import Any, TextIO
-from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, unquote, urlsplit
 
 MASK = "***"
 MIN_LENGTH = 4  # a shorter value would mask ordinary words
 PREFIX_MIN = 6  # characters of a secret's start that count as a leak
 LONG = 12  # only secrets at least this long are masked by prefix
+UNAMBIGUOUS = 8  # a shorter form may be ordinary text: masked only as a whole token
+_PLAIN = re.compile(r"[A-Za-z]+|[0-9]+")  # a word or a number: ambiguous below LONG
 _WORD = re.compile(r"[a-z]{1,12}")  # a plain path word ("services", "hooks", "v1")
 _HEX = re.compile(r"%[0-9A-F]{2}")
 
@@ -40,6 +53,8 @@ SECRET_FIELDS = ("token_env", "url_env", "secret_env", "password_env", "headers_
 
 def _encodings(value: str) -> set[str]:
     out = {value, quote(value, safe=""), quote(value), quote_plus(value)}
+    # as it stands inside a JSON string (``"``, ``\\``, control and non-ASCII characters)
+    out |= {json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
     out |= {_HEX.sub(lambda m: m.group(0).lower(), v) for v in list(out)}
     raw = value.encode()
     for b64 in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
@@ -94,39 +109,93 @@ def _url_parts(value: str) -> tuple[set[str], list[tuple[str, int]]] | None:
     return forms, prefixes
 
 
+def _ambiguous(form: str) -> bool:
+    """A form that may be ordinary text: short, or a plain word or number."""
+    return len(form) < UNAMBIGUOUS or (len(form) < LONG and bool(_PLAIN.fullmatch(form)))
+
+
+# how a form is found, weakest first: only where it is a password, as a whole token, anywhere
+CONTEXT, TOKEN, ANYWHERE = 0, 1, 2
+_EDGE_BEFORE = r"(?<![\w.-])"  # not inside a word, a date (2026-01-10) or a dotted name
+_EDGE_AFTER = r"(?![\w-]|\.\w)"
+
+
+def _alternative(form: str, how: int) -> str:
+    text = re.escape(form)
+    if how == ANYWHERE:
+        return text
+    if how == TOKEN:
+        return f"{_EDGE_BEFORE}{text}{_EDGE_AFTER}"
+    return f"(?<=:){text}(?=@)|(?<=password=){text}{_EDGE_AFTER}"
+
+
 class Masker:
     """Registered secrets and the one pattern that finds them all (thread-safe)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._seen: set[tuple[str, str | None]] = set()
-        self._forms: set[str] = set()
+        self._seen: set[tuple[str, str | None, bool]] = set()
+        self._forms: dict[str, int] = {}  # form -> how it is found (CONTEXT...ANYWHERE)
         self._prefixes: dict[str, int] = {}  # text -> shortest prefix masked
         self._pattern: re.Pattern[str] | None = None
         self._starts: dict[str, list[str]] = {}
 
-    def add(self, value: str | None, *, user: str | None = None) -> None:
-        """Register ``value`` (with ``user``: also its Basic authentication form)."""
+    def add(
+        self, value: str | None, *, user: str | None = None, password_only: bool = False
+    ) -> None:
+        """Register ``value`` (with ``user``: also its Basic authentication form).
+
+        ``password_only``: a database password, which, when it could be ordinary text,
+        is masked only where it stands as a password (see the module's docstring).
+        """
         value = (value or "").strip()
-        if len(value) < MIN_LENGTH or (value, user) in self._seen:
+        if len(value) < MIN_LENGTH or (value, user, password_only) in self._seen:
             return  # (10,000 pipelines may name the same few secrets)
-        self._seen.add((value, user))
+        self._seen.add((value, user, password_only))
         forms = _encodings(value)
-        prefixes = [(value, PREFIX_MIN)] if len(value) >= LONG else []
+        plain = bool(_PLAIN.fullmatch(value))  # a cut "postgr..." would be a word's start
+        prefixes = [(value, PREFIX_MIN)] if len(value) >= LONG and not plain else []
         url = _url_parts(value)
         if url is not None:
             forms |= url[0]
             prefixes = url[1]  # (a URL's start, its scheme and host, is no secret)
         if user:
             forms |= _basic(user, value)
-        forms = {f for f in forms if len(f) >= MIN_LENGTH}
+        found: dict[str, int] = {}
+        for form in forms:
+            if len(form) < MIN_LENGTH:
+                continue
+            if not _ambiguous(form):
+                found[form] = ANYWHERE
+            else:
+                found[form] = CONTEXT if password_only and form == value else TOKEN
         with self._lock:
-            if forms <= self._forms and all(p in self._prefixes for p, _ in prefixes):
+            if all(self._forms.get(f, -1) >= how for f, how in found.items()) and all(
+                p in self._prefixes for p, _ in prefixes
+            ):
                 return
-            self._forms |= forms
+            for form, how in found.items():
+                self._forms[form] = max(how, self._forms.get(form, how))
             for text, shortest in prefixes:
                 self._prefixes[text] = min(shortest, self._prefixes.get(text, shortest))
             self._pattern = None
+
+    def add_url_password(self, url: str) -> None:
+        """Register the password of a URL that is not itself a secret (a database URL).
+
+        A password that could be ordinary text (``2026``, ``postgres``) is masked only
+        where it stands as a password; the user name is never masked, even when the same.
+        """
+        try:
+            parts = urlsplit(url)
+            password, user = parts.password, parts.username
+        except ValueError:
+            return
+        # (the URL holds the password percent-encoded; the server is sent it decoded)
+        for secret in {password, unquote(password)} if password else ():
+            for form in (secret, *_encodings(secret)):
+                self.add(form, password_only=True)
+            self.add(secret, user=unquote(user or ""), password_only=True)
 
     def clear(self) -> None:
         with self._lock:
@@ -139,12 +208,13 @@ class Masker:
         with self._lock:
             if self._pattern is None and (self._forms or self._prefixes):
                 # longest first: a URL is masked whole before its segments are looked for
-                alternatives = sorted(self._forms, key=len, reverse=True)
+                ordered = sorted(self._forms.items(), key=lambda item: len(item[0]), reverse=True)
+                alternatives = [_alternative(form, how) for form, how in ordered]
                 starts: dict[str, list[str]] = {}
                 for text, shortest in self._prefixes.items():
                     starts.setdefault(text[:shortest], []).append(text)
-                alternatives += sorted(starts, key=len, reverse=True)
-                self._pattern = re.compile("|".join(re.escape(a) for a in alternatives))
+                alternatives += [re.escape(a) for a in sorted(starts, key=len, reverse=True)]
+                self._pattern = re.compile("|".join(alternatives))
                 self._starts = starts
             return self._pattern, self._starts
 
@@ -184,15 +254,7 @@ def mask(text: str) -> str:
 
 def register_url_password(url: str) -> None:
     """Register the password of a URL that is not itself a secret (a database URL)."""
-    try:
-        parts = urlsplit(url)
-        password, user = parts.password, parts.username
-    except ValueError:
-        return
-    if password:
-        for form in (password, *_encodings(password)):
-            register(form)
-        register(password, user=user or "")
+    _MASKER.add_url_password(url)
 
 
 def mask_opt(text: str | None) -> str | None:
@@ -251,6 +313,19 @@ def register_config(config: Any, env: Mapping[str, str]) -> None:
     for value in config.values():
         if isinstance(value, list | tuple | Mapping):
             register_config(value, env)
+
+
+def mask_uncaught_tracebacks() -> None:
+    """From now on, print an uncaught exception's traceback masked (``--debug``: the
+    exception is re-raised past the masked streams, and its message may hold a secret)."""
+    sys.excepthook = _masked_excepthook
+
+
+def _masked_excepthook(
+    kind: type[BaseException], value: BaseException, tb: TracebackType | None
+) -> None:
+    sys.stderr.write(mask("".join(traceback.format_exception(kind, value, tb))))
+    sys.stderr.flush()
 
 
 class MaskedStream(io.TextIOBase):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import Iterator
 from urllib.parse import quote, quote_plus
@@ -66,3 +67,83 @@ def test_a_url_without_secret_parts_is_masked_whole_only() -> None:
         "https://example.org/x failed; see /services/hook"
     )
     assert masker.mask("POST https://hooks.example.com/services/hook: 500") == "POST ***: 500"
+
+
+@pytest.mark.parametrize(
+    "secret", ['pa"ss\\w0rd-long-secret', "pässwörd-secret-xyz", "tab\tsecret-1234"]
+)
+def test_a_secret_is_masked_in_its_json_escaped_forms(secret: str) -> None:
+    masker = Masker()
+    masker.add(secret)
+    for ascii_only in (True, False):
+        text = json.dumps({"error": f"HTTP 401: {secret} rejected"}, ensure_ascii=ascii_only)
+        masked = masker.mask(text)
+        assert json.loads(masked) == {"error": "HTTP 401: *** rejected"}
+
+
+@pytest.mark.parametrize("password", ["2026", "postgres", "20260110", "abcd"])
+def test_a_short_or_common_database_password_is_masked_only_as_a_password(
+    password: str,
+) -> None:
+    masker = Masker()
+    masker.add_url_password(f"postgresql://postgres:{password}@db.internal:5432/state")
+    ordinary = [
+        "2026-01-10 ok; batch 20260110 covered 2026-01-09..2026-01-10",
+        "+ daily_orders 2026-01-10 (missing) abcdef; postgres role ready",
+        "postgresql://postgres@db.internal:5432/state",
+        "state postgresql://postgres:***@db.internal/state unreachable",
+        "see https://example.com/postgres/2026/abcd for details",
+    ]
+    for text in ordinary:
+        assert masker.mask(text) == text
+    url = f"postgresql://postgres:{password}@db.internal:5432/state"
+    assert masker.mask(f"cannot reach {url}") == (
+        "cannot reach postgresql://postgres:***@db.internal:5432/state"
+    )
+    assert masker.mask(f"dsn: host=db password={password} user=postgres") == (
+        "dsn: host=db password=*** user=postgres"
+    )
+    basic = base64.b64encode(f"postgres:{password}".encode()).decode()
+    assert masker.mask(f"Authorization: Basic {basic}") == "Authorization: Basic ***"
+
+
+def test_a_long_database_password_is_masked_everywhere() -> None:
+    masker = Masker()
+    masker.add_url_password("postgresql://postgres:pgpw-Tt5Rr4Ee3Ww2Qq1@db/state")
+    assert masker.mask("auth failed for pgpw-Tt5Rr4Ee3Ww2Qq1.") == "auth failed for ***."
+    assert masker.mask("auth failed for pgpw-Tt5Rr...") == "auth failed for ***..."
+
+
+@pytest.mark.parametrize("secret", ["2026", "abcd", "s3cr3t"])
+def test_a_short_secret_is_masked_only_as_a_whole_token(secret: str) -> None:
+    masker = Masker()
+    masker.add(secret)
+    for text in (
+        "2026-01-10 batch 20260110 run 2026.01 ok",
+        "abcdef s3cr3ts pipeline-abcd v2026x",
+        "https://example.com/x/abcd-efgh?d=2026-01-10",
+    ):
+        assert masker.mask(text) == text
+    assert masker.mask(f"token {secret} rejected") == "token *** rejected"
+    assert masker.mask(f'{{"token": "{secret}"}}') == '{"token": "***"}'
+    assert masker.mask(f"Authorization: Bearer {secret}") == "Authorization: Bearer ***"
+    assert masker.mask(f"/api/{secret}/run?key={secret}&x=1") == "/api/***/run?key=***&x=1"
+
+
+def test_a_plain_word_secret_does_not_mask_longer_words() -> None:
+    masker = Masker()
+    masker.add("postgres")
+    assert masker.mask("postgresql://postgres@db") == "postgresql://***@db"
+    masker = Masker()
+    masker.add("postgrespostgres")  # long, but a cut prefix would still be a word's start
+    assert masker.mask("postgresql://db") == "postgresql://db"
+    assert masker.mask("got postgrespostgres") == "got ***"
+
+
+def test_a_percent_encoded_url_password_is_masked_decoded_too() -> None:
+    masker = Masker()
+    masker.add_url_password("postgresql://postgres:p%C3%A4%22ss-w%C3%B6rd-1@db/state")
+    assert masker.mask('login pä"ss-wörd-1 refused') == "login *** refused"
+    assert masker.mask("postgresql://postgres:p%C3%A4%22ss-w%C3%B6rd-1@db") == (
+        "postgresql://postgres:***@db"
+    )

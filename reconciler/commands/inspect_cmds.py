@@ -16,6 +16,7 @@ from reconciler.cli_support import (
     use_colour,
 )
 from reconciler.commands.report import DATE, check_window
+from reconciler.masking import mask_data
 
 
 @click.command()
@@ -49,22 +50,24 @@ def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str
     if fmt == "json":
         click.echo(
             json.dumps(
-                [
-                    {
-                        "run_id": r.run_id,
-                        "batch_id": r.batch_id,
-                        "run_date": r.run_date.isoformat(),
-                        "status": r.status,
-                        "attempt": r.attempt,
-                        "kind": r.kind,
-                        "request_id": r.request_id,
-                        "start_time": instant(r.start_time) if r.start_time else None,
-                        "end_time": instant(r.end_time) if r.end_time else None,
-                        "error_message": r.error_message,
-                        "sla_met": r.sla_met,
-                    }
-                    for r in rows
-                ],
+                mask_data(
+                    [  # (before encoding: JSON escapes a secret's quotes and accents)
+                        {
+                            "run_id": r.run_id,
+                            "batch_id": r.batch_id,
+                            "run_date": r.run_date.isoformat(),
+                            "status": r.status,
+                            "attempt": r.attempt,
+                            "kind": r.kind,
+                            "request_id": r.request_id,
+                            "start_time": instant(r.start_time) if r.start_time else None,
+                            "end_time": instant(r.end_time) if r.end_time else None,
+                            "error_message": r.error_message,
+                            "sla_met": r.sla_met,
+                        }
+                        for r in rows
+                    ]
+                ),
                 indent=2,
             )
         )
@@ -146,26 +149,30 @@ def status(
     if fmt == "json":
         click.echo(
             json.dumps(
-                {
-                    "now": instant(now),
-                    "pipelines": [
-                        {
-                            "pipeline_id": r.pipeline_id,
-                            "coverage_pct": round(r.coverage_pct, 2),
-                            "due_dates": r.due,
-                            "covered": r.covered,
-                            "missing": r.missing,
-                            "in_flight": r.in_flight,
-                            "failed": r.failed,
-                            "last_covered": r.last_covered.isoformat() if r.last_covered else None,
-                            "next_date": r.next_date.isoformat() if r.next_date else None,
-                            "next_due_at": instant(r.next_due_at) if r.next_due_at else None,
-                            "sla_breaches": r.sla_breaches,
-                        }
-                        for r in rows
-                    ],
-                    "failed_notifications": failed_notifications.as_json(unsent),
-                },
+                mask_data(
+                    {  # (before encoding: JSON escapes a secret's quotes and accents)
+                        "now": instant(now),
+                        "pipelines": [
+                            {
+                                "pipeline_id": r.pipeline_id,
+                                "coverage_pct": round(r.coverage_pct, 2),
+                                "due_dates": r.due,
+                                "covered": r.covered,
+                                "missing": r.missing,
+                                "in_flight": r.in_flight,
+                                "failed": r.failed,
+                                "last_covered": r.last_covered.isoformat()
+                                if r.last_covered
+                                else None,
+                                "next_date": r.next_date.isoformat() if r.next_date else None,
+                                "next_due_at": instant(r.next_due_at) if r.next_due_at else None,
+                                "sla_breaches": r.sla_breaches,
+                            }
+                            for r in rows
+                        ],
+                        "failed_notifications": failed_notifications.as_json(unsent),
+                    }
+                ),
                 indent=2,
             )
         )

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-from reconciler.masking import mask, mask_opt
+from reconciler.masking import mask, mask_data, mask_opt
 from reconciler.state.connection import Connection, dialect, naive, utc
 from reconciler.state.postgres import LEASE
 
@@ -116,12 +116,17 @@ def add(conn: Connection, notes: Iterable[NewNotification], now: datetime) -> in
             [n.run_date for n in items],
             [n.dedupe_key for n in items],
             naive(now),
-            # (details carry run errors, which a platform may have filled with a token)
-            [mask(json.dumps(n.details, sort_keys=True, default=str)) for n in items],
+            # (details carry run errors, which a platform may have filled with a token;
+            # masked before encoding too, as JSON escapes a secret's quotes and accents)
+            [_details_text(n.details) for n in items],
             naive(now),
         ],
     )
     return len(conn.fetchall())
+
+
+def _details_text(details: Any) -> str:
+    return mask(json.dumps(mask_data(details), sort_keys=True, default=str))
 
 
 def known(conn: Connection, ids: Sequence[str]) -> set[str]:

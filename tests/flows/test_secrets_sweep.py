@@ -16,11 +16,14 @@ import base64
 import json
 import os
 import subprocess
+import sys
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import duckdb
+import pytest
 from flow_helpers import STATE
 from secret_servers import EchoServer, EchoSmtp
 
@@ -29,8 +32,9 @@ TOKENS = {
     "SWEEP_DATABRICKS_TOKEN": "dapi5e1f0c2b3a4d5e6f708192a3b4c5d6e7",
     "SWEEP_DBT_TOKEN": "dbtc_Qw3rTyU1oP9aSdFgHjKlZxCvBnM0",
     "SWEEP_SNOWFLAKE_TOKEN": "sfpat-Mn8Bv7Cx6Zl5Kj4Hg3Fd2Sa1Qw0Ertyu",
-    "SWEEP_HOOK_TOKEN": "hhk-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2",  # inside SWEEP_HOOK_HEADERS
-    "SWEEP_HOOK_SECRET": "whsig-Pl0Ok9Ij8Uh7Yg6Tf5",
+    # inside SWEEP_HOOK_HEADERS; the quote comes back escaped in the receiver's JSON
+    "SWEEP_HOOK_TOKEN": 'h"hk-Zx9Yw8Vu7Ts6Rq5Po4Nm3Lk2',
+    "SWEEP_HOOK_SECRET": "whsig-Pl0Ök9Ij8Üh7Yg6Tf5",  # (never sent: JSON-escaped forms only)
     "SWEEP_SMTP_PASSWORD": "smtp-Rf4Ed3Ws2Qa1Zx",
 }
 SMTP_USER = "sweep-alerts"
@@ -46,8 +50,10 @@ def _b64(text: str) -> set[str]:
 
 
 def forms(secret: str) -> set[str]:
-    """How a secret may come back: verbatim, percent-encoded, base64, cut short."""
+    """How a secret may come back: verbatim, percent-encoded, JSON-escaped, base64, cut
+    short."""
     out = {secret, quote(secret, safe=""), quote_plus(secret), *_b64(secret)}
+    out |= {json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1]}
     if len(secret) >= 16:
         out.add(secret[:10])
     return out
@@ -200,4 +206,129 @@ def test_no_secret_in_any_form_reaches_output_state_or_exports(
         for form, secret in leaks(env).items()
         if form in text
     ]
+    assert found == []
+
+
+@pytest.mark.parametrize("password", ["2026", "postgres"])
+def test_a_short_or_common_database_password_leaves_ordinary_output_alone(
+    tmp_path: Path, cli, password: str
+) -> None:
+    """A PostgreSQL password that is also a year or the user's name is masked where it
+    stands as a password, and nowhere else: dates, batch ids, plan text and URLs pass."""
+    config = tmp_path / "pipelines.d"
+    config.mkdir()
+    document = {
+        "id": "orders",
+        "platform": "local",
+        "trigger": {"command": ["true"]},
+        "schedule": {"type": "daily", "start": "2026-01-09"},
+    }
+    (config / "orders.yaml").write_text(json.dumps(document), encoding="utf-8")
+    dead = f"postgresql://postgres:{password}@127.0.0.1:1/sweep"  # nothing listens there
+    refused = cli("status", "--state", dead)
+    assert refused.returncode == 1
+    assert "postgresql://postgres:***@127.0.0.1:1/sweep" in refused.stderr
+    assert f":{password}@" not in refused.stderr
+    base = os.environ.get("RECONCILER_TEST_POSTGRES")
+    if not base:
+        pytest.skip("no PostgreSQL server (RECONCILER_TEST_POSTGRES) for the state")
+    import psycopg
+
+    schema = f"sweep_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        parts = urlsplit(base)
+        netloc = f"{parts.username}:{password}@{parts.hostname}:{parts.port or 5432}"
+        state = parts._replace(netloc=netloc, query=f"options=-csearch_path%3D{schema}").geturl()
+        outputs = [
+            cli("plan", "--now", NOW, "--state", state),
+            cli("apply", "--wait", "--now", NOW, "--state", state),
+            cli("status", "--now", NOW, "--state", state),
+            cli("status", "--now", NOW, "--state", state, "--format", "json"),
+            cli("history", "orders", "--state", state),
+            cli("history", "orders", "--state", state, "--format", "json"),
+        ]
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    for done in outputs:
+        assert done.returncode in (0, 2), done.stdout + done.stderr
+        assert "***" not in done.stdout + done.stderr, done.stdout + done.stderr
+    text = "".join(done.stdout for done in outputs)
+    assert "2026-01-09" in text and "2026-01-10" in text
+    assert "20260109" in text or "20260110" in text  # batch ids
+    assert json.loads(outputs[5].stdout)[0]["run_date"].startswith("2026-01-")
+
+
+def test_a_debug_traceback_is_masked(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    """``--debug`` re-raises past the masked streams; the traceback Python prints is
+    masked all the same (an exception's message may carry a token)."""
+    token = TOKENS["SWEEP_DATABRICKS_TOKEN"]
+    script = f"""
+from reconciler.cli import main
+from reconciler.masking import register
+
+@main.command("boom")
+def boom() -> None:
+    register({token!r})
+    raise RuntimeError("token {token} rejected by " + {token!r}[:14] + "...")
+
+main(["--debug", "boom"], prog_name="reconciler")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        env=cli_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "Traceback (most recent call last)" in done.stderr
+    assert "RuntimeError: token *** rejected by ***" in done.stderr
+    assert not [form for form in forms(token) if form in done.stdout + done.stderr]
+
+
+def test_a_secret_in_json_output_is_masked_in_its_escaped_form(tmp_path: Path, cli) -> None:
+    """A state written before its password was known holds it raw; ``history --format
+    json`` escapes its quote and accents, and the mask still finds it."""
+    base = os.environ.get("RECONCILER_TEST_POSTGRES")
+    if not base:
+        pytest.skip("no PostgreSQL server (RECONCILER_TEST_POSTGRES) for the state")
+    import psycopg
+
+    password = 'pä"ss-wörd-secret'
+    config = tmp_path / "pipelines.d"
+    config.mkdir()
+    command = f"echo 'login {password} refused' >&2; exit 3"
+    document = {
+        "id": "orders",
+        "platform": "local",
+        "trigger": {"command": ["sh", "-c", command]},
+        "schedule": {"type": "daily", "start": "2026-01-10"},
+        "retry": {"enabled": False},
+    }
+    (config / "orders.yaml").write_text(json.dumps(document), encoding="utf-8")
+    schema = f"sweep_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(base, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        parts = urlsplit(base)
+        before = parts._replace(query=f"options=-csearch_path%3D{schema}")
+        applied = cli("apply", "--wait", "--now", NOW, "--state", before.geturl())
+        assert "failed" in applied.stdout, applied.stdout + applied.stderr
+        netloc = (
+            f"{parts.username}:{quote(password, safe='')}@{parts.hostname}:{parts.port or 5432}"
+        )
+        state = before._replace(netloc=netloc).geturl()
+        shown = cli("history", "orders", "--format", "json", "--state", state)
+        text = cli("history", "orders", "--state", state)
+    finally:
+        with psycopg.connect(base, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    rows = json.loads(shown.stdout)
+    assert rows and all(r["error_message"] == "exit code 3: login *** refused" for r in rows)
+    found = [f for f in forms(password) if f in shown.stdout + text.stdout + text.stderr]
     assert found == []
