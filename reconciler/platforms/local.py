@@ -178,10 +178,15 @@ class LocalPlatform:
         if owner is not None and not self._sees(owner):
             return self._poll_foreign(owner)
         runs_dir = Path(owner.runs_dir) if owner is not None else self.runs_dir
-        return self._poll_dir(runs_dir, batch_id, platform_run_id is not None)
+        return self._poll_dir(runs_dir, batch_id, platform_run_id is not None, owner is not None)
 
-    def _poll_dir(self, runs_dir: Path, batch_id: str, started: bool = False) -> PollResult:
-        """A run of this host, in its runs directory (``started``: apply recorded its start)."""
+    def _poll_dir(
+        self, runs_dir: Path, batch_id: str, started: bool = False, owned: bool = False
+    ) -> PollResult:
+        """A run of this host, in its runs directory.
+
+        ``started``: apply recorded its start; ``owned``: its owner row was recorded.
+        """
         run_dir = runs_dir / batch_id
         result = run_dir / "result.json"
         recorded = read_result(result)
@@ -191,34 +196,35 @@ class LocalPlatform:
         if batch_id in self._sent and daemon is not None and daemon.poll() is None:
             return PollResult("running")  # our supervisor holds it (and always records it)
         if not run_dir.exists():
-            return self._missing(runs_dir, batch_id, started)
+            return self._missing(runs_dir, batch_id, started, owned)
         if _alive(run_dir / "supervisor.pid") or _alive(run_dir / "child.pid"):
             return PollResult("running")
         if result.exists():  # finished between the two looks
-            return self._poll_dir(runs_dir, batch_id, started)
+            return self._poll_dir(runs_dir, batch_id, started, owned)
         if _pid(run_dir / "supervisor.pid") is None and _age(run_dir) < STARTING_GRACE:
             return PollResult("running")  # the supervisor is between mkdir and its pid file
         return PollResult(
             "failed", None, "the local supervisor died before recording an exit status"
         )
 
-    def _missing(self, runs_dir: Path, batch_id: str, started: bool) -> PollResult:
-        """A run without its directory: unstarted only when that is proven.
+    def _missing(self, runs_dir: Path, batch_id: str, started: bool, owned: bool) -> PollResult:
+        """A run without its directory: unstarted only when nothing says it may have started.
 
         A run this pass handed to a supervisor that died before making the directory
-        never started. Otherwise a run apply recorded as started, or whose runs
-        directory is gone (a wiped tmpfs, a restarted container, another default
-        directory), may be going on out of sight: starting it again could run the same
-        dates twice at once, so it is lost (failed, retried by the pipeline's policy).
+        never started. A run apply recorded as started, or with an owner row (written
+        once its runs directory was made) whose runs directory is gone (a wiped tmpfs,
+        a restarted container, a moved default directory), may be going on out of
+        sight: starting it again could run its dates twice at once, so it is lost
+        (failed, retried by the pipeline's policy).
         """
         if batch_id in self._handed and runs_dir.is_dir():
             return PollResult("not_started")
-        if started or not runs_dir.is_dir():
+        if started or (owned and not runs_dir.is_dir()):
             return PollResult(
                 "failed",
                 None,
-                f"the run's directory {runs_dir / batch_id} is gone "
-                "(the runs directory was removed, or moved): the run is lost, never started twice",
+                f"the run's directory {runs_dir / batch_id} is gone (its runs directory was "
+                "removed or moved): the run is lost, never started twice",
             )
         return PollResult("not_started")
 
@@ -240,6 +246,8 @@ class LocalPlatform:
         if not self._forgot:  # once a pass: rows of runs long recorded as ended go
             self._forgot = True
             local_runs.forget_finished(conn, now - timedelta(seconds=KEEP_RUN_DIRS))
+        if batch_ids:  # an owner row says its runs directory was there
+            make_private_dir(self.runs_dir)
         local_runs.record_owners(conn, batch_ids, self.host, str(self.runs_dir), now + RUN_LEASE)
         for batch_id in batch_ids:
             self._owners[batch_id] = LocalRun(batch_id, self.host, str(self.runs_dir))
