@@ -31,3 +31,17 @@ def test_owner_rows_are_kept_while_in_flight_and_forgotten_later(tmp_path: Path)
         local_runs.forget_finished(conn, NOW - timedelta(days=7))
     with transaction(state) as conn:
         assert set(local_runs.read(conn, ["done", "flying", "fresh"])) == {"flying", "fresh"}
+
+
+def test_owner_rows_of_runs_in_flight_survive_export_and_import(tmp_path: Path) -> None:
+    from reconciler.state.export import export_state, import_state
+
+    state = str(tmp_path / "state.duckdb")
+    with transaction(state) as conn:
+        local_runs.record_owners(conn, ["flying"], "h1", "/runs/a", NOW)
+    export_state(state, tmp_path / "out")
+    copy = str(tmp_path / "copy.duckdb")
+    import_state(copy, tmp_path / "out")
+    with transaction(copy) as conn:
+        rows = local_runs.read(conn, ["flying"])
+    assert (rows["flying"].host, rows["flying"].runs_dir) == ("h1", "/runs/a")
