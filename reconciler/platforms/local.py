@@ -247,7 +247,8 @@ class LocalPlatform:
             self._forgot = True
             local_runs.forget_finished(conn, now - timedelta(seconds=KEEP_RUN_DIRS))
         if batch_ids:  # an owner row says its runs directory was there
-            make_private_dir(self.runs_dir)
+            with contextlib.suppress(OSError):  # (start says why it cannot make it)
+                make_private_dir(self.runs_dir)
         local_runs.record_owners(conn, batch_ids, self.host, str(self.runs_dir), now + RUN_LEASE)
         for batch_id in batch_ids:
             self._owners[batch_id] = LocalRun(batch_id, self.host, str(self.runs_dir))
