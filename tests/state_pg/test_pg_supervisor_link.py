@@ -92,3 +92,38 @@ def test_the_lease_is_renewed_until_the_outcome_is_written(tmp_path: Path) -> No
     assert "b1" in link.running  # still renewed while the outcome waits
     writer.join(timeout=30)
     assert not writer.is_alive() and "b1" not in link.running
+
+
+def test_a_run_whose_default_runs_dir_was_wiped_is_lost_never_started_twice(
+    tmp_path: Path, pg_url: str, cli_env: dict[str, str]
+) -> None:
+    import subprocess
+
+    ledger = tmp_path / "ledger.txt"
+    code = "import sys, time; open(sys.argv[1], 'a').write(sys.argv[2] + chr(10)); time.sleep(6)"
+    write_pipeline(
+        tmp_path / "pipelines.d", "orders", [sys.executable, "-c", code, str(ledger), "{date}"]
+    )
+    env = {**cli_env, "XDG_STATE_HOME": str(tmp_path / "xdg")}
+
+    def apply(*extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reconciler", "apply", *extra, "--now",
+             "2026-01-01T06:00:00", "--state", pg_url],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    first = apply()
+    assert "1 still running" in first.stdout, first.stdout + first.stderr
+    deadline = time.monotonic() + 30
+    while not ledger.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    (tmp_path / "xdg").rename(tmp_path / "xdg.old")  # same host, runs dir gone
+    done = apply("--wait")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ledger.read_text().split() == ["2026-01-01"]
+    with reading(pg_url) as conn:
+        (status, error) = conn.execute(
+            "SELECT status, error_message FROM pipeline_run_log"
+        ).fetchone() or ("", "")
+    assert status == "failed" and "is gone" in error
