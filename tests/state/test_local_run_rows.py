@@ -45,3 +45,21 @@ def test_owner_rows_of_runs_in_flight_survive_export_and_import(tmp_path: Path) 
     with transaction(copy) as conn:
         rows = local_runs.read(conn, ["flying"])
     assert (rows["flying"].host, rows["flying"].runs_dir) == ("h1", "/runs/a")
+
+
+def test_intents_waiting_for_a_slot_are_renewed_with_the_runners_claims(tmp_path: Path) -> None:
+    from reconciler.platforms.local import LocalPlatform
+    from reconciler.state.local_runs import RUN_LEASE
+
+    state = str(tmp_path / "state.duckdb")
+    with transaction(state) as conn:  # a run of an earlier pass: its supervisor renews it
+        local_runs.record_owners(conn, ["earlier"], "h1", str(tmp_path / "runs"), NOW)
+    platform = LocalPlatform(tmp_path / "runs", 0.0, state, host="h1")
+    with transaction(state) as conn:
+        platform.own(conn, ["pooled"], NOW)
+    later = NOW + timedelta(minutes=2)
+    with transaction(state) as conn:
+        platform.own(conn, [], later)  # (each write of the pass, with its claims)
+        rows = local_runs.read(conn, ["pooled", "earlier"])
+    assert rows["pooled"].alive_until == later + RUN_LEASE
+    assert rows["earlier"].alive_until == NOW
