@@ -36,6 +36,7 @@ from reconciler.platforms.runs_dir import make_private_dir
 from reconciler.state import local_runs
 from reconciler.state.connection import Connection, is_postgres, reading
 from reconciler.state.local_runs import RUN_LEASE, LocalRun
+from reconciler.state.pg_outage import reconnect_within
 
 SUPERVISOR = Path(__file__).with_name("local_supervisor.py")
 STARTING_GRACE = 60.0  # seconds a run directory may lack its supervisor's pid file
@@ -97,6 +98,8 @@ class LocalPlatform:
         self._daemon: subprocess.Popen[str] | None = None
         self._sent: set[str] = set()  # batches handed to the current supervisor
         self._old: list[subprocess.Popen[str]] = []
+        self._handed: set[str] = set()  # batches this platform handed to a supervisor
+        self._pooled: set[str] = set()  # this pass's intents not handed to one yet
 
     # --- the supervisor ------------------------------------------------------------
 
@@ -107,8 +110,9 @@ class LocalPlatform:
             self._old.append(self._daemon)
             self._sent.clear()  # a dead supervisor holds nothing: unstarted runs start again
         # on PostgreSQL the supervisor records its runs in the state too, with psycopg
-        # from site-packages; otherwise it needs the standard library only
-        flags = ["-P"] if self._pg else ["-I", "-S"]
+        # from site-packages (PYTHONPATH, PYTHONHOME and the user's site never count);
+        # otherwise it needs the standard library only
+        flags = ["-E", "-s", "-P"] if self._pg else ["-I", "-S"]
         self._daemon = subprocess.Popen(
             [sys.executable, *flags, str(SUPERVISOR), "--serve"],
             stdin=subprocess.PIPE,
@@ -160,10 +164,14 @@ class LocalPlatform:
             "clock_offset": self.clock_offset,
         }
         if self._pg:
-            spec.update(batch_id=run.batch_id, state=self.state, lease=RUN_LEASE.total_seconds())
+            lease = RUN_LEASE.total_seconds()
+            # an outcome is offered to the state as long as another runner would wait
+            retry = lease + reconnect_within()
+            spec.update(batch_id=run.batch_id, state=self.state, lease=lease, retry=retry)
         make_private_dir(runs_dir)
         self._send(json.dumps(spec) + "\n")
         self._sent.add(run.batch_id)
+        self._handed.add(run.batch_id)
         return StartResult(run.batch_id)
 
     def poll(self, batch_id: str, platform_run_id: str | None) -> PollResult:
@@ -171,10 +179,15 @@ class LocalPlatform:
         if owner is not None and not self._sees(owner):
             return self._poll_foreign(owner)
         runs_dir = Path(owner.runs_dir) if owner is not None else self.runs_dir
-        return self._poll_dir(runs_dir, batch_id)
+        return self._poll_dir(runs_dir, batch_id, platform_run_id is not None, owner is not None)
 
-    def _poll_dir(self, runs_dir: Path, batch_id: str) -> PollResult:
-        """A run of this host, in its runs directory."""
+    def _poll_dir(
+        self, runs_dir: Path, batch_id: str, started: bool = False, owned: bool = False
+    ) -> PollResult:
+        """A run of this host, in its runs directory.
+
+        ``started``: apply recorded its start; ``owned``: its owner row was recorded.
+        """
         run_dir = runs_dir / batch_id
         result = run_dir / "result.json"
         recorded = read_result(result)
@@ -184,16 +197,37 @@ class LocalPlatform:
         if batch_id in self._sent and daemon is not None and daemon.poll() is None:
             return PollResult("running")  # our supervisor holds it (and always records it)
         if not run_dir.exists():
-            return PollResult("not_started")
+            return self._missing(runs_dir, batch_id, started, owned)
         if _alive(run_dir / "supervisor.pid") or _alive(run_dir / "child.pid"):
             return PollResult("running")
         if result.exists():  # finished between the two looks
-            return self._poll_dir(runs_dir, batch_id)
+            return self._poll_dir(runs_dir, batch_id, started, owned)
         if _pid(run_dir / "supervisor.pid") is None and _age(run_dir) < STARTING_GRACE:
             return PollResult("running")  # the supervisor is between mkdir and its pid file
         return PollResult(
             "failed", None, "the local supervisor died before recording an exit status"
         )
+
+    def _missing(self, runs_dir: Path, batch_id: str, started: bool, owned: bool) -> PollResult:
+        """A run without its directory: unstarted only when nothing says it may have started.
+
+        A run this pass handed to a supervisor that died before making the directory
+        never started. A run apply recorded as started, or with an owner row (written
+        once its runs directory was made) whose runs directory is gone (a wiped tmpfs,
+        a restarted container, a moved default directory), may be going on out of
+        sight: starting it again could run its dates twice at once, so it is lost
+        (failed, retried by the pipeline's policy).
+        """
+        if batch_id in self._handed and runs_dir.is_dir():
+            return PollResult("not_started")
+        if started or (owned and not runs_dir.is_dir()):
+            return PollResult(
+                "failed",
+                None,
+                f"the run's directory {runs_dir / batch_id} is gone (its runs directory was "
+                "removed or moved): the run is lost, never started twice",
+            )
+        return PollResult("not_started")
 
     # --- owners: which host and runs directory started a run -----------------------
 
@@ -213,11 +247,18 @@ class LocalPlatform:
         if not self._forgot:  # once a pass: rows of runs long recorded as ended go
             self._forgot = True
             local_runs.forget_finished(conn, now - timedelta(seconds=KEEP_RUN_DIRS))
+        if batch_ids:  # an owner row says its runs directory was there
+            with contextlib.suppress(OSError):  # (start says why it cannot make it)
+                make_private_dir(self.runs_dir)
         local_runs.record_owners(conn, batch_ids, self.host, str(self.runs_dir), now + RUN_LEASE)
         for batch_id in batch_ids:
             self._owners[batch_id] = LocalRun(
                 batch_id=batch_id, host=self.host, runs_dir=str(self.runs_dir)
             )
+        self._pooled.update(batch_ids)
+        self._pooled -= self._handed  # (a supervisor renews those)
+        # intents waiting for a slot: their lease goes on with this runner's claims
+        local_runs.renew(conn, sorted(self._pooled), self.host, now + RUN_LEASE)
 
     def _owner(self, batch_id: str) -> LocalRun | None:
         """Who started a run: known for this pass's runs, read from the state for others."""

@@ -16,7 +16,7 @@ state is a second record, never the first: if it cannot be written, the run
 directory still holds the outcome.
 
 Stdlib only (psycopg for a PostgreSQL state, imported then), and run with ``python
--I -S`` (``-P`` with a PostgreSQL state), so it starts fast. The files it makes are
+-I -S`` (``-E -s -P`` with a PostgreSQL state), so it starts fast. The files it makes are
 its user's only (0700 directories, 0600 files): job output may hold anything.
 ``python local_supervisor.py RUN_DIR SPEC_JSON`` runs a single job (the older form).
 """
@@ -40,7 +40,10 @@ TAIL_BYTES = 2000
 KILL_GRACE = 5.0
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
-STATE_RETRY = 120.0  # seconds an outcome is offered to an unreachable state
+# seconds an outcome is offered to an unreachable state, at least: the run's lease plus
+# the runners' reconnect deadline come on top (the spec's ``retry``), so an outage
+# around the job's end never makes another runner record the run as lost
+STATE_RETRY = 120.0
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -114,7 +117,8 @@ def _run(run_dir: Path, spec: dict[str, Any]) -> dict[str, object]:
     if returncode != 0:
         tail = _tail(stderr_path)
         message = f"exit code {returncode}" + (f": {tail}" if tail else "")
-        return {"returncode": returncode, "error": message}
+        # the tail stays in the private run directory: the state gets the reason only
+        return {"returncode": returncode, "error": message, "reason": f"exit code {returncode}"}
     return {"returncode": 0, "error": None}
 
 
@@ -136,19 +140,26 @@ def supervise(
         return False  # another supervisor owns this batch: never start it twice
     _write_atomic(run_dir / "supervisor.pid", str(os.getpid()))
     batch_id = str(spec.get("batch_id") or run_dir.name)
-    if link is not None:
-        link.begin(batch_id)
-    try:
-        result = _run(run_dir, spec)
-    except Exception as exc:  # never leave a run without a result
-        result = {"returncode": 126, "error": f"the local supervisor failed: {exc}"}
+    if link is not None and not link.begin(batch_id):
+        result: dict[str, object] = {
+            "returncode": 125,
+            "error": "not started: the state records this run as ended, or its lease ran out "
+            "before a slot was free (another runner may have taken it over)",
+        }
+    else:
+        try:
+            result = _run(run_dir, spec)
+        except Exception as exc:  # never leave a run without a result
+            result = {"returncode": 126, "error": f"the local supervisor failed: {exc}"}
+    reason = result.pop("reason", result["error"])  # what the state may hold
     ended = _now(spec)
     result["ended_at"] = ended.isoformat()
     _write_atomic(run_dir / "result.json", json.dumps(result))
     if on_end is not None:
         on_end(run_dir.name)  # the reconciler here learns first: the state may be slow
     if link is not None:
-        link.end(batch_id, result, ended)
+        retry = max(STATE_RETRY, float(spec.get("retry") or 0.0))
+        link.end(batch_id, {"returncode": result["returncode"], "error": reason}, ended, retry)
     return True
 
 
@@ -171,8 +182,11 @@ class StateLink:
         self.usable = True
         threading.Thread(target=self._renew_forever, daemon=True).start()
 
-    def _execute(self, sql: str, params: list[Any]) -> bool:
-        """Whether the write is done (or can never be: then it is not retried)."""
+    def _execute(self, sql: str, params: list[Any], rows: list[Any] | None = None) -> bool:
+        """Whether the write is done (or can never be: then it is not retried).
+
+        ``rows`` receives what a statement returns.
+        """
         with self.lock:
             if not self.usable:
                 return True
@@ -181,7 +195,9 @@ class StateLink:
                     import psycopg
 
                     self.conn = psycopg.connect(self.url, autocommit=True, connect_timeout=10)
-                self.conn.execute(sql, params)
+                cursor = self.conn.execute(sql, params)
+                if rows is not None and cursor.description is not None:
+                    rows.extend(cursor.fetchall())
                 return True
             except ImportError:  # no psycopg here: the run directory is the only record
                 self.usable = False
@@ -195,10 +211,35 @@ class StateLink:
     def _until(self) -> datetime:
         return (_now(self.spec) + timedelta(seconds=self.lease)).replace(tzinfo=None)
 
-    def begin(self, batch_id: str) -> None:
-        """Renewed from now on (the intent's lease covers it until the first renewal)."""
+    def begin(self, batch_id: str) -> bool:
+        """Whether the job may start: renewed now and from now on.
+
+        A run whose row has an end, or a lease that ran out while it waited for a slot
+        (another runner may have judged it lost and started the next attempt), never
+        starts. Unreachable state: the intent's lease, renewed by the runner, covers it.
+        """
+        rows: list[Any] = []
+        now = _now(self.spec).replace(tzinfo=None)
+        self._execute(
+            "UPDATE local_runs SET alive_until = %s WHERE batch_id = %s AND ended_at IS NULL "
+            "AND (alive_until IS NULL OR alive_until >= %s) RETURNING batch_id",
+            [self._until(), batch_id, now],
+            rows,
+        )
+        if not rows and self.usable and self.conn is not None and self._recorded(batch_id):
+            return False
         with self.names:
             self.running.add(batch_id)
+        return True
+
+    def _recorded(self, batch_id: str) -> bool:
+        rows: list[Any] = []
+        done = self._execute(
+            "SELECT 1 FROM local_runs WHERE batch_id = %s",
+            [batch_id],
+            rows,
+        )
+        return done and bool(rows)
 
     def renew(self, batch_ids: list[str]) -> None:
         if batch_ids:
@@ -208,18 +249,24 @@ class StateLink:
                 [self._until(), batch_ids],
             )
 
-    def end(self, batch_id: str, result: dict[str, object], ended: datetime) -> None:
-        with self.names:
-            self.running.discard(batch_id)
+    def end(
+        self, batch_id: str, result: dict[str, object], ended: datetime, retry: float = STATE_RETRY
+    ) -> None:
+        """Record the outcome; the lease is renewed until it is written (or given up)."""
         params = [ended.replace(tzinfo=None), result["returncode"], result["error"], batch_id]
-        deadline = time.monotonic() + STATE_RETRY
-        while not self._execute(
-            "UPDATE local_runs SET ended_at = %s, returncode = %s, error = %s WHERE batch_id = %s",
-            params,
-        ):
-            if time.monotonic() > deadline:
-                return
-            time.sleep(2.0)
+        deadline = time.monotonic() + retry
+        try:
+            while not self._execute(
+                "UPDATE local_runs SET ended_at = %s, returncode = %s, error = %s "
+                "WHERE batch_id = %s",
+                params,
+            ):
+                if time.monotonic() > deadline:
+                    return
+                time.sleep(2.0)
+        finally:
+            with self.names:
+                self.running.discard(batch_id)
 
     def _renew_forever(self) -> None:
         while True:

@@ -19,6 +19,7 @@ import duckdb
 
 from reconciler import __version__
 from reconciler.errors import StateError
+from reconciler.state.file_sharing import sharing
 from reconciler.state.location import announce_new, check_new_file, is_postgres
 from reconciler.state.private_files import make_state_dir, narrow
 from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION
@@ -174,6 +175,11 @@ def transaction(
                     f"cannot create the state directory {parent}: {exc.strerror}"
                 ) from exc
         announce_new(path)
+    with sharing(path, read_only=False, wait=wait):
+        yield from _transaction(path, wait, checkpoint)
+
+
+def _transaction(path: str, wait: float, checkpoint: bool) -> Iterator[Connection]:
     conn = connect(path, read_only=False, wait=wait)
     try:
         narrow(path)
@@ -206,7 +212,13 @@ def reading(path: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Connection]:
             yield pg
         return
     check_file(path)
-    conn = connect(path, read_only=True, wait=wait)
+    with sharing(path, read_only=True, wait=wait) as read_only:
+        yield from _reading(path, wait, read_only)
+
+
+def _reading(path: str, wait: float, read_only: bool) -> Iterator[Connection]:
+    # (read-write while this process writes to the file: see reconciler.state.file_sharing)
+    conn = connect(path, read_only=read_only, wait=wait)
     try:
         version = current_version(conn)
         if version is not None and version < SCHEMA_VERSION:
@@ -232,13 +244,14 @@ def checkpoint(path: str) -> None:
     if is_postgres(path):
         return  # (the server checkpoints on its own)
     check_file(path)
-    conn = connect(path, read_only=False)
-    try:
-        conn.execute("CHECKPOINT")
-    except duckdb.Error as exc:
-        raise StateError(f"state file {path}: {_first_line(exc)}") from exc
-    finally:
-        conn.close()
+    with sharing(path, read_only=False, wait=DEFAULT_WAIT):
+        conn = connect(path, read_only=False)
+        try:
+            conn.execute("CHECKPOINT")
+        except duckdb.Error as exc:
+            raise StateError(f"state file {path}: {_first_line(exc)}") from exc
+        finally:
+            conn.close()
 
 
 def utc(value: datetime | None) -> datetime | None:

@@ -47,6 +47,18 @@ def record_owners(
     )
 
 
+def renew(conn: Connection, batch_ids: Iterable[str], host: str, alive_until: datetime) -> None:
+    """This host's runs not ended yet are alive until ``alive_until``."""
+    ids = list(dict.fromkeys(batch_ids))
+    if ids:
+        conn.execute(
+            """UPDATE local_runs SET alive_until = ?
+               WHERE batch_id IN (SELECT unnest(?::VARCHAR[])) AND host = ?
+                 AND ended_at IS NULL""",
+            [naive(alive_until), ids, host],
+        )
+
+
 def read(conn: Connection, batch_ids: Iterable[str]) -> dict[str, LocalRun]:
     ids = list(dict.fromkeys(batch_ids))
     if not ids:

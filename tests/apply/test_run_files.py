@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from apply_helpers import ledger_command, ledger_dates, query, write_pipeline
+from apply_helpers import APPEND, ledger_command, ledger_dates, query, write_pipeline
 
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.runs_dir import credential_free, runs_dir_for
@@ -135,3 +135,30 @@ def test_a_damaged_result_read_directly_by_the_platform(tmp_path: Path) -> None:
     result = LocalPlatform(tmp_path / "runs").poll("b1", "b1")
     assert result.state == "failed" and result.error == "exit code 3"
     assert result.ended_at is not None and result.ended_at.tzinfo is not None
+
+
+def test_a_run_whose_runs_directory_is_gone_is_lost_never_started_twice(
+    tmp_path: Path, cli
+) -> None:
+    # the job writes its date first, then keeps running: a second start shows in the ledger
+    code = f"{APPEND}; import time; time.sleep(6)"
+    write_pipeline(tmp_path / "pipelines.d", "orders", [sys.executable, "-c", code, "{dates}"])
+    ledger = tmp_path / "ledger.txt"
+    env = {"LEDGER": str(ledger)}
+    first = cli("apply", "--now", NOW, env=env)
+    assert first.returncode == 0, first.stderr
+    assert "1 still running" in first.stdout, first.stdout
+    _started(ledger)
+    # same host, runs directory gone (a container restarted on a wiped tmpfs)
+    (tmp_path / RUNS).rename(tmp_path / "runs.old")
+    done = cli("apply", "--wait", "--now", NOW, env=env, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ledger_dates(ledger) == {"2026-01-01": 1}, ledger.read_text()
+    rows = query(tmp_path / STATE, "SELECT status, error_message FROM pipeline_run_log")
+    assert rows[0][0] == "failed" and "is gone" in rows[0][1], rows
+
+
+def _started(ledger: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not ledger.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
