@@ -21,8 +21,10 @@ DEFAULT_CONFIG_DIR = "pipelines.d"
 
 
 def fail(message: str) -> NoReturn:
-    # messages quote paths and values: one line, never a workflow command on GitHub
-    click.echo(safe_line(f"Error: {message}"), err=True)
+    # messages quote paths and values: no line of it is ever a workflow command on
+    # GitHub (a message may list several problems, one a line; each line is made safe)
+    lines = f"Error: {message}".split("\n")
+    click.echo("\n".join(safe_line(line) for line in lines), err=True)
     sys.exit(1)
 
 
