@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from reconciler import collector, slots
 from reconciler.clock import Clock
@@ -50,11 +51,14 @@ from reconciler.quality.results import CheckResult
 from reconciler.run_values import rendered_parameters, run_values
 from reconciler.state import claims
 from reconciler.state import duckdb_store as db
-from reconciler.state.connection import transaction
+from reconciler.state.connection import Connection, transaction
 from reconciler.state.locking import Holder, acquire, confirm, release
+from reconciler.state.notification_rows import NotificationRow
 from reconciler.state.pg_outage import retrying
 from reconciler.state.records import Batch, Outcome, RunIntent, batch_key, short_id
 from reconciler.state.run_writes import record_outcomes_live
+
+T = TypeVar("T")
 
 POLL_MIN = 0.05
 POLL_INTERVAL = 0.25  # the longest a pass idles before looking at its runs again
@@ -189,7 +193,8 @@ class Applier:
     def _sync_config(self, loaded: list[LoadedPipeline]) -> list[Batch]:
         """Write the config; returns the batches in flight, read in the same transaction."""
         now = self.clock.now()
-        with transaction(self.state) as conn:
+
+        def body(conn: Connection) -> list[Batch]:
             # config_json of the active pipelines: unchanged ones (the same text) cost a
             # comparison, and their models are not validated again from the cache
             applied = db.applied_configs(conn)
@@ -219,9 +224,12 @@ class Applier:
                 self.report.config_changes[pid] = "delete"
             return db.in_flight_batches(conn)
 
+        return self._transact(body)
+
     def _adopt_in_flight(self, found: list[Batch]) -> None:
         """Runs a previous pass left behind: followed (and started, if they never were)."""
-        for batch in claims.adopt(self.state, self.lock, found, self.clock.now()):
+        now = self.clock.now()
+        for batch in retrying(lambda: claims.adopt(self.state, self.lock, found, now)):
             self.running[batch.batch_id] = batch
             self.report.adopted += 1
 
@@ -229,7 +237,7 @@ class Applier:
         store = db.DuckDBStore(self.state)
         ids = list(self.specs)
         limits = retried(self.pipelines.values(), notifying=True)
-        self.observed, extra = store.plan_inputs(ids, limits)
+        self.observed, extra = retrying(lambda: store.plan_inputs(ids, limits))
         self.run_specs = {s.id: s for s in with_adhoc(self.specs.values(), extra)}
         fleet = plan_fleet(list(self.run_specs.values()), self.observed, self.clock.now())
         self.report.unplannable.update(fleet.unplannable)
@@ -254,12 +262,14 @@ class Applier:
         Notifications left over from earlier passes are sent from here on.
         """
         now = self.clock.now()
-        with transaction(self.state) as conn:
+
+        def body(conn: Connection) -> list[NotificationRow]:
             self.outbox.recover(conn)
             self.events.note_plan(conn, plan, self.observed, self.run_specs, now)
             db.enqueue_backfills(conn, intents, now)
-            claimed = self.outbox.exchange(conn)
-        self.outbox.start(claimed)
+            return self.outbox.exchange(conn)
+
+        self.outbox.start(self._transact(body))
 
     def _conclude(self) -> None:
         """Notice what the pass's outcomes led to, then finish sending (bounded)."""
@@ -269,18 +279,28 @@ class Applier:
             with collector.paused():
                 self.report.after = plan = self._plan()
             if events.plan_events or events.any_sla:
-                with transaction(self.state) as conn:
+
+                def body(conn: Connection) -> list[NotificationRow]:
                     events.note_plan(conn, plan, self.observed, self.run_specs, self.clock.now())
-                    claimed = self.outbox.exchange(conn)
-                self.outbox.start(claimed)
+                    return self.outbox.exchange(conn)
+
+                self.outbox.start(self._transact(body))
         deadline = time.monotonic() + DRAIN_LIMIT
         while not self.outbox.settled and time.monotonic() < deadline:
             self.outbox.wait(max(deadline - time.monotonic(), 0.0))
             if self.outbox.busy:
                 break  # a receiver that hangs: the rest of the claim waits for the next pass
+            self.outbox.start(self._transact(self.outbox.exchange))
+
+    def _transact(self, body: Callable[[Connection], T]) -> T:
+        """One transaction of the pass, written again when an outage broke it (each body
+        here only records what may be recorded twice: the broken attempt rolled back)."""
+
+        def once() -> T:
             with transaction(self.state) as conn:
-                claimed = self.outbox.exchange(conn)
-            self.outbox.start(claimed)
+                return body(conn)
+
+        return retrying(once)
 
     # --- starting and following runs ----------------------------------------------
 
