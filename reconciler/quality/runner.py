@@ -33,16 +33,7 @@ def run_check(
             bound = bind(check.sql, values, "duckdb")
             reads = [render(path, values) for path in check.reads]
             answer = run_duckdb(bound.sql, bound.named, reads, timeout)
-    except CheckCannotRun as exc:
-        return CheckResult(
-            name=check.name,
-            engine=check.engine,
-            on_fail=check.on_fail,
-            passed=False,
-            details=str(exc),
-            could_run=False,
-        )
-    except TemplateError as exc:
+    except (CheckCannotRun, TemplateError) as exc:
         return CheckResult(
             name=check.name,
             engine=check.engine,
