@@ -1,6 +1,6 @@
 """Command line entry: the ``reconciler`` group and its one error boundary.
 
-The commands live in ``reconciler/commands/`` and share ``cli_support``; this module
+The commands live in ``reconciler/commands/`` and share ``commands.options``; this module
 turns every ``ReconcilerError`` into one line and exit 1 (``--debug`` re-raises).
 Heavy modules (pydantic, duckdb, httpx) are imported inside commands so that
 ``reconciler --help`` starts fast.
@@ -15,11 +15,11 @@ from typing import Any
 import click
 
 from reconciler import __version__
-from reconciler.cli_support import fail as _fail
-from reconciler.cli_support import on_github as _on_github
 from reconciler.commands.apply_cmds import apply, run
 from reconciler.commands.config_cmds import schema, validate
 from reconciler.commands.inspect_cmds import history, status
+from reconciler.commands.options import fail as _fail
+from reconciler.commands.options import on_github as _on_github
 from reconciler.commands.plan_cmd import plan_command
 from reconciler.commands.report import report as report_command
 from reconciler.commands.state_cmds import backfill, import_history_command, state_group

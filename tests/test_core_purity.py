@@ -25,7 +25,7 @@ FORBIDDEN = (
     "reconciler.state",
     "reconciler.platforms",
     "reconciler.config",
-    "reconciler.apply",
+    "reconciler.reconcile.apply_pass",
     "reconciler.notify",
 )
 # "now" is passed in, never read (docs/architecture.md, Time)

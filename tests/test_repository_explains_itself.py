@@ -7,8 +7,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # outside documents the project was written from; spelled in pieces so this file passes
-OUTSIDE = re.compile("|".join(["SP" + r"EC(\.md| section| §)", "ST" + r"YLE(\.md| habit)",
-                               "api-" + "contracts", r"\.\./" + "shared"]))
+OUTSIDE = re.compile(
+    "|".join(
+        [
+            "SP" + r"EC(\.md| section| §)",
+            "ST" + r"YLE(\.md| habit)",
+            "api-" + "contracts",
+            r"\.\./" + "shared",
+        ]
+    )
+)
 WHERE = ["reconciler", "tests", "docs", "benchmarks", "examples", "schemas", ".github"]
 
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import click
 
-from reconciler.cli_support import (
+from reconciler.clock import Clock
+from reconciler.commands.options import (
     common_options,
     make_clock,
     now_option,
     runs_dir_option,
 )
-from reconciler.clock import Clock
 from reconciler.errors import ReconcilerError
 
 
@@ -80,7 +80,7 @@ def apply(
     max_plan_age: str,
 ) -> None:
     """Carry out one reconcile pass: sync config, poll, start what the plan says."""
-    from reconciler.apply import Applier, ApplyOptions
+    from reconciler.reconcile.apply_pass import Applier, ApplyOptions
 
     clock = make_clock(now_text)
     if plan_file is not None:
@@ -108,7 +108,7 @@ def apply(
         click.echo(f"in flight elsewhere: {line}")
     click.echo(applied_line(report))
     if report.unplannable:
-        from reconciler.fleet_plan import unplannable_lines
+        from reconciler.core.fleet import unplannable_lines
 
         for line in unplannable_lines(report.unplannable):
             click.echo(line, err=True)
@@ -145,7 +145,7 @@ def _check_saved_plan(
     from datetime import timedelta
 
     from reconciler.core.durations import parse_duration
-    from reconciler.saved_plans import check_saved, load_saved
+    from reconciler.reconcile.saved_plans import check_saved, load_saved
 
     try:
         max_age = timedelta(seconds=parse_duration(max_plan_age))
@@ -179,8 +179,8 @@ def run(
     import signal
     import time
 
-    from reconciler.apply import Applier, ApplyOptions
     from reconciler.core.durations import parse_duration
+    from reconciler.reconcile.apply_pass import Applier, ApplyOptions
 
     try:
         seconds = parse_duration(interval)
@@ -203,7 +203,7 @@ def run(
             click.echo(f"pass failed: {exc}", err=True)
             report = None
         if report is not None and report.unplannable:
-            from reconciler.fleet_plan import unplannable_lines
+            from reconciler.core.fleet import unplannable_lines
 
             for line in unplannable_lines(report.unplannable):
                 click.echo(line, err=True)

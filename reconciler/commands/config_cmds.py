@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli_support import (
+from reconciler.commands.options import (
     common_options,
     fail,
     on_github,

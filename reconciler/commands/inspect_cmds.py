@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli_support import (
+from reconciler.commands.options import (
     common_options,
     fail,
     make_clock,
@@ -122,13 +122,13 @@ def status(
     from reconciler.config.loading import load_config
     from reconciler.core.status import pipeline_status
     from reconciler.notify import failed as failed_notifications
-    from reconciler.planning import select
+    from reconciler.reconcile.planning import select
     from reconciler.render.dates import instant
     from reconciler.state.reading import open_reader
 
     now = parse_instant_option(now_text) if now_text else make_clock(None).now()
     if calendar:
-        from reconciler.reporting import render_status_calendar
+        from reconciler.reconcile.reporting import render_status_calendar
 
         if fmt != "text":
             raise click.UsageError("--calendar draws text; it does not combine with --format json")

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from reconciler.cli_support import (
+from reconciler.commands.options import (
     common_options,
     fail,
     make_clock,
@@ -81,7 +81,7 @@ def plan_command(
     # up to 10^5 small objects that live until the command ends: the cyclic collector
     # would only rescan them (about a third of the planning time); click restores it
     click.get_current_context().with_resource(collector.paused())
-    from reconciler.planning import Comparison, apply_refusal, compare_to, make_plan
+    from reconciler.reconcile.planning import Comparison, apply_refusal, compare_to, make_plan
     from reconciler.render.plan_compare import Guard
     from reconciler.state.reading import open_reader
 
@@ -159,7 +159,7 @@ def plan_command(
             _guard_annotations(result, comparison, guard)
         fail(guard_message(comparison.result, guard))
     if result.unplannable:
-        from reconciler.fleet_plan import unplannable_lines
+        from reconciler.core.fleet import unplannable_lines
 
         for line in unplannable_lines(result.unplannable):
             click.echo(line, err=True)
@@ -226,8 +226,8 @@ def _save_plan(
 ) -> None:
     """Write the plan with the fingerprint that `apply --plan` checks."""
     from reconciler.errors import PlanError
+    from reconciler.reconcile.saved_plans import make_fingerprint
     from reconciler.render.plan_json import plan_to_json
-    from reconciler.saved_plans import make_fingerprint
 
     fingerprint = make_fingerprint(result, state, pipelines)
     if fingerprint["state"] != fingerprint_before:

@@ -1,6 +1,6 @@
 """``reconciler report``: coverage as one self-contained HTML file (no server, no scripts).
 
-The shared options (``--config-dir``, ``--state``, ``--now``) come from ``cli_support``,
+The shared options (``--config-dir``, ``--state``, ``--now``) come from ``commands.options``,
 so they read the same environment variables and defaults as every other command.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from reconciler.cli_support import common_options, now_option, parse_instant_option
+from reconciler.commands.options import common_options, now_option, parse_instant_option
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -71,8 +71,8 @@ def report(
     Calendars span about a year up to now unless --from/--to say otherwise. Reads the
     state without writing it; works while an apply runs.
     """
+    from reconciler.reconcile.reporting import gather_report
     from reconciler.render.report_html import render_report
-    from reconciler.reporting import gather_report
 
     check_window(date_from, date_to)
     now = _now(now_text)

@@ -36,7 +36,7 @@ def pipeline_schema() -> dict[str, Any]:
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": SCHEMA_ID,
         "title": "Backfill reconciler pipeline",
-        "description": "One pipeline of pipelines.d/ (see the README's \"Pipeline files\").",
+        "description": 'One pipeline of pipelines.d/ (see the README\'s "Pipeline files").',
     }
     schema.update(body)
     schema["definitions"] = definitions

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 from reconciler.config.models import AnyPipeline, QualityCheckModel
+from reconciler.config.run_values import run_values
 from reconciler.config.sql_binding import TemplateError, bind
 from reconciler.config.templates import render
 from reconciler.quality.duckdb_engine import CheckCannotRun, run_duckdb
 from reconciler.quality.results import CheckResult, QueryAnswer, verdict
 from reconciler.quality.snowflake_engine import QueryFunction, run_snowflake
-from reconciler.run_values import run_values
 
 CHECK_TIMEOUT = 600.0  # seconds one check may take before it is interrupted
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from apply_helpers import write_pipeline
 
-from reconciler.apply import Applier, ApplyOptions
 from reconciler.clock import OffsetClock
 from reconciler.errors import ConfigError
+from reconciler.reconcile.apply_pass import Applier, ApplyOptions
 
 NOW = datetime(2026, 1, 3, 12, tzinfo=UTC)
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 import pytest
 
 from reconciler.core.coverage import Observed
+from reconciler.core.fleet import plan_fleet, unplannable_lines
 from reconciler.core.planner import plan
 from reconciler.core.spec import PipelineSpec, Schedule
-from reconciler.fleet_plan import plan_fleet, unplannable_lines
 
 NOW = datetime(2026, 1, 10, 12, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from report_support import NOW, write_config, write_state
 
-from reconciler.reporting import render_status_calendar
+from reconciler.reconcile.reporting import render_status_calendar
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

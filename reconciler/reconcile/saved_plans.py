@@ -22,7 +22,7 @@ from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.core.plan import Plan
 from reconciler.core.plan_diff import PlanComparison, date_deltas
 from reconciler.errors import PlanError
-from reconciler.planning import PlanResult, plan_pipelines
+from reconciler.reconcile.planning import PlanResult, plan_pipelines
 from reconciler.render.dates import instant
 from reconciler.render.plan_json import plan_from_dict, plan_to_dict
 from reconciler.state.reading import open_reader

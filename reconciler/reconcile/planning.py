@@ -9,11 +9,11 @@ from pathlib import Path
 
 from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.core.calendar import following
+from reconciler.core.fleet import plan_fleet
 from reconciler.core.plan import Plan
 from reconciler.core.plan_diff import PlanComparison, compare_plans
 from reconciler.core.spec import BackfillRequest, PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, PlanError
-from reconciler.fleet_plan import plan_fleet
 from reconciler.render.dates import NextDate
 from reconciler.state.applied import AppliedConfigs
 from reconciler.state.reading import StateReader

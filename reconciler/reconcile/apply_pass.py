@@ -29,26 +29,27 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar
 
-from reconciler import collector, slots
+from reconciler import collector
 from reconciler.clock import Clock
 from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.config.rows import pipeline_row
+from reconciler.config.run_values import rendered_parameters, run_values
 from reconciler.core.calendar import sla_deadline
 from reconciler.core.coverage import Observed
+from reconciler.core.fleet import plan_fleet
 from reconciler.core.plan import Action, Plan
 from reconciler.core.spec import PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, Problem, ReconcilerError
-from reconciler.fleet_plan import plan_fleet
 from reconciler.masking import register_config
 from reconciler.notify.outbox import Outbox
 from reconciler.notify.pass_events import PassEvents
-from reconciler.planning import retried
 from reconciler.platforms.base import Platform, RunRequest
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.registry import build_platforms, record_owners
 from reconciler.quality.checking import Checker
 from reconciler.quality.results import CheckResult
-from reconciler.run_values import rendered_parameters, run_values
+from reconciler.reconcile import scheduling as slots
+from reconciler.reconcile.planning import retried
 from reconciler.state import claims
 from reconciler.state import duckdb_store as db
 from reconciler.state.connection import Connection, transaction

@@ -19,7 +19,7 @@ from reconciler.core.date_states import DateDetail, classify_dates
 from reconciler.core.plan import Plan
 from reconciler.core.spec import PipelineSpec
 from reconciler.core.status import PipelineStatus, pipeline_status
-from reconciler.planning import make_plan, select
+from reconciler.reconcile.planning import make_plan, select
 from reconciler.render.calendar_grid import PipelineCalendar, calendar_window, layout_for
 from reconciler.render.calendar_text import render_calendars
 from reconciler.render.dates import DateRun, format_run
