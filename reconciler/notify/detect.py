@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import TYPE_CHECKING
 
+from reconciler.core.batches import run_row_id
 from reconciler.core.calendar import next_scheduled, scheduled_between
 from reconciler.core.coverage import Observed, PipelineObserved
 from reconciler.core.intervals import complement
@@ -21,7 +22,6 @@ from reconciler.notify.events import complete_notes, failure_notes
 from reconciler.state import event_reads, notification_rows
 from reconciler.state.connection import Connection
 from reconciler.state.notification_rows import NewNotification
-from reconciler.state.records import run_row_id
 
 if TYPE_CHECKING:
     from reconciler.config.models import AnyPipeline

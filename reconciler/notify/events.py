@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from reconciler.core.batches import Batch, Outcome, run_row_id
 from reconciler.core.spec import RetryPolicy
 from reconciler.notify.channels import Event, subscribed
 from reconciler.quality.results import CheckResult
 from reconciler.state.notification_rows import NewNotification
-from reconciler.state.records import Batch, Outcome, run_row_id
 
 if TYPE_CHECKING:
     from reconciler.config.models import AnyPipeline

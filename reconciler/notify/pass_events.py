@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+from reconciler.core.batches import Batch, Outcome
 from reconciler.core.coverage import Observed
 from reconciler.core.plan import Plan
 from reconciler.core.spec import PipelineSpec
@@ -18,7 +19,6 @@ from reconciler.state.config_writes import record_breaches
 from reconciler.state.connection import Connection
 from reconciler.state.notification_rows import NewNotification
 from reconciler.state.quality_rows import record_checks
-from reconciler.state.records import Batch, Outcome
 
 if TYPE_CHECKING:
     from reconciler.config.models import AnyPipeline

@@ -8,11 +8,11 @@ from datetime import datetime
 from os import PathLike
 from typing import Any
 
+from reconciler.core.batches import RunIntent
 from reconciler.platforms.base import Platform, PollResult, RunRequest, StartResult
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.runs_dir import runs_dir_for
 from reconciler.state.connection import Connection
-from reconciler.state.records import RunIntent
 
 # platform name -> (module, class) of the cloud adapters, imported at their first use
 CLOUD = {

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from reconciler.clock import Clock
+from reconciler.core.batches import Batch, Outcome
 from reconciler.quality.results import CheckResult
-from reconciler.state.records import Batch, Outcome
 
 if TYPE_CHECKING:
     from reconciler.config.models import AnyPipeline

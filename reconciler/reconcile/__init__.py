@@ -3,6 +3,5 @@
 ``apply_pass`` runs one reconcile pass (config sync, adoption, plan, start and follow
 runs, record outcomes and events); ``planning`` loads config and state and plans the
 fleet for ``plan``; ``saved_plans`` writes and verifies ``plan --out`` files;
-``reporting`` gathers what ``report`` and ``status --calendar`` show; ``scheduling``
-decides which written intents start next within the parallelism limits.
+and ``reporting`` gathers what ``report`` and ``status --calendar`` show.
 """

@@ -34,6 +34,8 @@ from reconciler.clock import Clock
 from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.config.rows import pipeline_row
 from reconciler.config.run_values import rendered_parameters, run_values
+from reconciler.core import scheduling as slots
+from reconciler.core.batches import Batch, Outcome, RunIntent, batch_key, short_id
 from reconciler.core.calendar import sla_deadline
 from reconciler.core.coverage import Observed
 from reconciler.core.fleet import plan_fleet
@@ -48,7 +50,6 @@ from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.registry import build_platforms, record_owners
 from reconciler.quality.checking import Checker
 from reconciler.quality.results import CheckResult
-from reconciler.reconcile import scheduling as slots
 from reconciler.reconcile.planning import retried
 from reconciler.state import claims
 from reconciler.state import duckdb_store as db
@@ -56,7 +57,6 @@ from reconciler.state.connection import Connection, transaction
 from reconciler.state.locking import Holder, acquire, confirm, release
 from reconciler.state.notification_rows import NotificationRow
 from reconciler.state.pg_outage import retrying
-from reconciler.state.records import Batch, Outcome, RunIntent, batch_key, short_id
 from reconciler.state.run_writes import record_outcomes_live
 
 T = TypeVar("T")

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from reconciler.core.batches import Batch
 from reconciler.state.connection import Connection, naive, transaction
 from reconciler.state.locking import CLAIM_PREFIX, RUNNER_PREFIX, Holder
-from reconciler.state.records import Batch
 
 
 def claim(conn: Connection, me: Holder | None, batch_ids: Iterable[str], now: datetime) -> set[str]:

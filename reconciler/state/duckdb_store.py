@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from reconciler.core.batches import Batch, Outcome, RunIntent
 from reconciler.core.coverage import (
     NO_FAILURES,
     InFlight,
@@ -43,13 +44,7 @@ from reconciler.state.connection import (
 )
 from reconciler.state.failed_reads import failed_dates
 from reconciler.state.notification_rows import NotificationRow, NotificationStatus
-from reconciler.state.records import (
-    Batch,
-    HistoryRow,
-    Outcome,
-    QueueRow,
-    RunIntent,
-)
+from reconciler.state.records import HistoryRow, QueueRow
 from reconciler.state.run_writes import (
     cancel_backfills,
     enqueue_backfills,

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from reconciler.core.batches import Batch, run_row_id
 from reconciler.masking import mask_opt
 from reconciler.state.connection import Connection, naive
-from reconciler.state.records import Batch, run_row_id
 
 
 class CheckRecord(Protocol):

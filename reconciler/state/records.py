@@ -2,84 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+from reconciler.core.batches import Batch, Outcome, RunIntent
 
 if TYPE_CHECKING:
     from reconciler.core.coverage import Observed, Retried
     from reconciler.core.spec import BackfillRequest
-
-RunStatus = Literal["pending", "running", "success", "failed"]
-RUN_STATUSES: tuple[RunStatus, ...] = ("pending", "running", "success", "failed")
-
-
-def batch_key(
-    pipeline_id: str, dates: tuple[date, ...], request_id: str | None, attempt: int
-) -> str:
-    """Deterministic id of one logical attempt: the same work always gets the same key.
-
-    Platforms with idempotency keys receive (a form of) it, so a start repeated after
-    a crash cannot create a second run.
-    """
-    text = "|".join(
-        [pipeline_id, ",".join(d.isoformat() for d in dates), request_id or "", str(attempt)]
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def short_id(key: str) -> str:
-    """The batch id people see and the run directory name: 20 hex characters."""
-    return key[:20]
-
-
-def run_row_id(batch_id: str, day: date) -> str:
-    return f"{batch_id}-{day:%Y%m%d}"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RunIntent:
-    """A run about to start: written before any platform call."""
-
-    batch_id: str
-    key: str
-    pipeline_id: str
-    dates: tuple[date, ...]
-    attempt: int
-    kind: str
-    request_id: str | None
-    priority: int
-    retry_schedule: str
-    platform: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Batch:
-    """A run (one or more dates) that has not finished, as the store knows it."""
-
-    batch_id: str
-    pipeline_id: str
-    dates: tuple[date, ...]
-    status: RunStatus
-    attempt: int
-    kind: str
-    request_id: str | None
-    platform: str
-    platform_run_id: str | None
-    started_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Outcome:
-    """How a run ended."""
-
-    success: bool
-    ended_at: datetime
-    error: str | None = None
-    platform_run_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from reconciler.core.batches import Batch, Outcome, RunIntent, run_row_id
 from reconciler.masking import mask_opt
 from reconciler.state.connection import Connection, dialect, naive
 from reconciler.state.coverage_rows import set_coverage
-from reconciler.state.records import Batch, Outcome, RunIntent, run_row_id
 
 
 def _ids(values: Iterable[str]) -> list[str]:

@@ -15,10 +15,10 @@ if str(ROOT) not in sys.path:  # `tests.servers` is imported as a package from t
 
 from reconciler.config.models import PIPELINE_ADAPTER, AnyPipeline  # noqa: E402
 from reconciler.config.run_values import rendered_parameters, run_values  # noqa: E402
+from reconciler.core.batches import batch_key, short_id  # noqa: E402
 from reconciler.platforms.base import PollResult, RunRequest  # noqa: E402
 from reconciler.platforms.http_client import HttpPolicy  # noqa: E402
 from reconciler.platforms.remote import RemotePlatform  # noqa: E402
-from reconciler.state.records import batch_key, short_id  # noqa: E402
 
 TOKEN = "s3cr3t-T0KEN-do-not-print-4821"
 FAST = HttpPolicy(

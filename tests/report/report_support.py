@@ -14,12 +14,12 @@ import zlib
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
+from reconciler.core.batches import Batch, Outcome, RunIntent
 from reconciler.core.coverage import Failed, InFlight, PipelineObserved
 from reconciler.core.date_states import classify_dates
 from reconciler.core.spec import PipelineSpec, RetryPolicy, Schedule
 from reconciler.render.calendar_grid import PipelineCalendar, calendar_window, layout_for
 from reconciler.state.duckdb_store import DuckDBStore
-from reconciler.state.records import Batch, Outcome, RunIntent
 
 NOW = datetime(2026, 3, 20, 6, 0, tzinfo=UTC)
 ENDED = datetime(2026, 3, 20, 5, 0, tzinfo=UTC)

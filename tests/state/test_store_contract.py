@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
+from reconciler.core.batches import Batch, Outcome, RunIntent, batch_key, short_id
 from reconciler.core.coverage import Failed
 from reconciler.core.spec import BackfillRequest
 from reconciler.errors import StateError
 from reconciler.state.duckdb_store import DuckDBStore
-from reconciler.state.records import Batch, Outcome, RunIntent, Store, batch_key, short_id
+from reconciler.state.records import Store
 
 FACTORIES: dict[str, Callable[[Path], Store]] = {
     "duckdb": lambda tmp: DuckDBStore(str(tmp / "state.duckdb")),

@@ -6,7 +6,7 @@ import heapq
 from collections import deque
 from collections.abc import Callable, Iterable
 
-from reconciler.state.records import Batch, RunIntent
+from reconciler.core.batches import Batch, RunIntent
 
 
 def _count(
