@@ -14,9 +14,9 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from reconciler.core.batches import Batch, Outcome, run_row_id
+from reconciler.core.check_results import CheckResult
 from reconciler.core.spec import RetryPolicy
 from reconciler.notify.channels import Event, subscribed
-from reconciler.quality.results import CheckResult
 from reconciler.state.notification_rows import NewNotification
 
 if TYPE_CHECKING:

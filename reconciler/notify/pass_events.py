@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from reconciler.core.batches import Batch, Outcome
+from reconciler.core.check_results import CheckResult
 from reconciler.core.coverage import Observed
 from reconciler.core.plan import Plan
 from reconciler.core.spec import PipelineSpec
@@ -14,7 +15,6 @@ from reconciler.notify.channels import wants
 from reconciler.notify.detect import plan_notes
 from reconciler.notify.events import breach_notes, outcome_notes
 from reconciler.notify.outbox import Outbox
-from reconciler.quality.results import CheckResult
 from reconciler.state.config_writes import record_breaches
 from reconciler.state.connection import Connection
 from reconciler.state.notification_rows import NewNotification

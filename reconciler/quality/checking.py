@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from reconciler.clock import Clock
 from reconciler.core.batches import Batch, Outcome
-from reconciler.quality.results import CheckResult
+from reconciler.core.check_results import CheckResult
 
 if TYPE_CHECKING:
     from reconciler.config.models import AnyPipeline

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
-OnFail = Literal["fail", "warn"]
 SHOWN_ROWS = 3  # failing rows quoted in the details
 DETAILS_LIMIT = 1000  # characters of details kept per check
 TRUE_TEXT = frozenset({"true", "t", "1", "yes"})
@@ -30,35 +28,6 @@ class QueryAnswer:
     types: tuple[str, ...]
     rows: tuple[tuple[object, ...], ...]
     row_count: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CheckResult:
-    """One check of one run: passed or not, and why not.
-
-    ``could_run`` is false when the check did not produce an answer (bad SQL, a missing
-    file, an engine that is not available); such a check has failed, with the engine's
-    message in ``details``.
-    """
-
-    name: str
-    engine: str
-    on_fail: OnFail
-    passed: bool
-    details: str | None = None
-    could_run: bool = True
-
-    @property
-    def fails_run(self) -> bool:
-        """Whether this result makes the run count as failed."""
-        return not self.passed and self.on_fail == "fail"
-
-    def summary(self) -> str:
-        """``rows_present failed: returned false`` (for error messages and notifications)."""
-        if self.passed:
-            return f"{self.name} passed"
-        verb = "could not run" if not self.could_run else "failed"
-        return f"{self.name} {verb}: {self.details}" if self.details else f"{self.name} {verb}"
 
 
 def _as_bool(value: object, type_name: str) -> bool | None:

@@ -8,8 +8,9 @@ from reconciler.config.models import AnyPipeline, QualityCheckModel
 from reconciler.config.run_values import run_values
 from reconciler.config.sql_binding import TemplateError, bind
 from reconciler.config.templates import render
+from reconciler.core.check_results import CheckResult
 from reconciler.quality.duckdb_engine import CheckCannotRun, run_duckdb
-from reconciler.quality.results import CheckResult, QueryAnswer, verdict
+from reconciler.quality.results import QueryAnswer, verdict
 from reconciler.quality.snowflake_engine import QueryFunction, run_snowflake
 
 CHECK_TIMEOUT = 600.0  # seconds one check may take before it is interrupted

@@ -37,6 +37,7 @@ from reconciler.config.run_values import rendered_parameters, run_values
 from reconciler.core import scheduling as slots
 from reconciler.core.batches import Batch, Outcome, RunIntent, batch_key, short_id
 from reconciler.core.calendar import sla_deadline
+from reconciler.core.check_results import CheckResult
 from reconciler.core.coverage import Observed
 from reconciler.core.fleet import plan_fleet
 from reconciler.core.plan import Action, Plan
@@ -49,7 +50,6 @@ from reconciler.platforms.base import Platform, RunRequest
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.registry import build_platforms, record_owners
 from reconciler.quality.checking import Checker
-from reconciler.quality.results import CheckResult
 from reconciler.reconcile.planning import retried
 from reconciler.state import claims
 from reconciler.state import duckdb_store as db

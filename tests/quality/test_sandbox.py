@@ -10,7 +10,7 @@ import pytest
 
 from reconciler.config.models import PIPELINE_ADAPTER, AnyPipeline
 from reconciler.config.sql_binding import bind
-from reconciler.quality.results import CheckResult
+from reconciler.core.check_results import CheckResult
 from reconciler.quality.runner import run_checks
 
 DATES = (date(2026, 1, 1), date(2026, 1, 2))
