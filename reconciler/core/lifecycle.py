@@ -43,6 +43,7 @@ class BatchState:
     batch: Batch
     phase: Phase
     adopted: bool = False
+    marked: bool = False  # its run id and ``running`` status are written
     outcome: Outcome | None = None  # once ended
     checks: tuple[CheckResult, ...] = ()  # the checks that decided a checked outcome
 
@@ -61,8 +62,9 @@ class BatchState:
 
     @property
     def unmarked(self) -> bool:
-        """Started by this pass, but its run id and ``running`` status are not written."""
-        return self.phase == "started"
+        """Started by this pass (maybe being checked already), but its run id and
+        ``running`` status are not written yet."""
+        return self.phase in ("started", "checking") and not self.marked
 
 
 def _require(state: BatchState, allowed: frozenset[Phase] | set[Phase], to: str) -> None:
@@ -89,7 +91,7 @@ def queued(intent: RunIntent) -> BatchState:
 
 def adopted(batch: Batch) -> BatchState:
     """A batch an earlier pass left in flight (``pending`` or ``running`` in the state)."""
-    return BatchState(batch=batch, phase="running", adopted=True)
+    return BatchState(batch=batch, phase="running", adopted=True, marked=True)
 
 
 def recorded(state: BatchState) -> BatchState:
@@ -105,14 +107,19 @@ def started(state: BatchState, run_id: str | None, at: datetime) -> BatchState:
     batch = dataclasses.replace(
         state.batch, platform_run_id=run_id, started_at=state.batch.started_at or at
     )
-    return dataclasses.replace(state, batch=batch, phase="started")
+    return dataclasses.replace(state, batch=batch, phase="started", marked=False)
 
 
 def marked(state: BatchState) -> BatchState:
-    """Its run id and ``running`` status are written."""
-    _require(state, {"started"}, "running")
+    """Its run id and ``running`` status are written: a started batch is ``running``
+    (a batch already being checked stays ``checking``)."""
+    _require(state, {"started", "checking"}, "running")
+    phase: Phase = "checking" if state.phase == "checking" else "running"
     return dataclasses.replace(
-        state, batch=dataclasses.replace(state.batch, status="running"), phase="running"
+        state,
+        batch=dataclasses.replace(state.batch, status="running"),
+        phase=phase,
+        marked=True,
     )
 
 

@@ -4,8 +4,9 @@ The steps, in order (docs/architecture.md draws them); each is a function below:
 
 1. ``load``: the pipeline files, validated; every secret they name is masked from then on.
 2. the state's apply lock (PostgreSQL runners share it, each following what it claims).
-   A saved plan (``apply --plan``) is checked against the loaded config before it, against
-   the state under it (before anything is written), and against the pass's plan.
+   A saved plan (``apply --plan``) is checked against the loaded config before it; under
+   it, before anything is written, against the state and against the plan of that state,
+   which is then the plan applied (steps 3 and 4 follow step 5).
 3. ``sync_config``: the config written to the state, the batches in flight read with it.
 4. ``adopt``: the in-flight batches this pass can claim, to be followed.
 5. ``plan_now``: the state read and the fleet planned at ``now``, once.
@@ -147,17 +148,24 @@ def _apply(
         saved_plans.verify_config(saved, loaded, clock.now())
     report = ApplyReport()
     lock = acquire(state, clock.now())
+    locked_at = time.monotonic()
     outbox: Outbox | None = None
     executor: Executor | None = None
     try:
-        if saved is not None:
-            saved_plans.verify_state(saved, state)
         with long_lived.building():
-            found = sync_config(state, config_dir, loaded, clock.now(), options, report)
-            adopted = adopt(state, lock, found, clock.now())
-            planned = plan_now(state, pipelines, clock.now())
-        if saved is not None:
-            saved_plans.verify_same_plan(saved, planned.plan)
+            if saved is None:
+                found = sync_config(state, config_dir, loaded, clock.now(), options, report)
+                adopted = adopt(state, lock, found, clock.now())
+                planned = plan_now(state, pipelines, clock.now())
+            else:
+                # the saved plan was made from the state before any sync: it is compared
+                # with the plan of that same state, under the lock, before anything is
+                # written; the verified plan is then the one applied
+                saved_plans.verify_state(saved, state)
+                planned = plan_now(state, pipelines, clock.now())
+                saved_plans.verify_same_plan(saved, planned.plan)
+                found = sync_config(state, config_dir, loaded, clock.now(), options, report)
+                adopted = adopt(state, lock, found, clock.now())
         report.plan, report.adopted = planned.plan, len(adopted)
         report.unplannable.update(planned.unplannable)
         # only pipelines that can notify or breach an SLA have anything to say; the
@@ -180,6 +188,7 @@ def _apply(
             events=events,
             outbox=outbox,
             observed=planned.observed,
+            renewed_at=locked_at,
         )
         limits = Limits(
             max_parallel=options.max_parallel,
@@ -202,7 +211,10 @@ def _apply(
         for platform in platforms.values():
             if isinstance(platform, LocalPlatform):  # outcomes are recorded by now
                 platform.prune(keep=executor.in_flight())
-        conclude(state, pipelines, planned, tally.ended_pipelines, events, outbox, clock, report)
+        touched = (
+            tally.ended_pipelines | tally.started_pipelines if tally.ended_pipelines else set()
+        )
+        conclude(state, pipelines, planned, touched, events, outbox, clock, report)
     finally:
         for platform in platforms.values():
             platform.close()
@@ -345,7 +357,7 @@ def conclude(
     state: str,
     pipelines: Mapping[str, LoadedPipeline],
     planned: Planned,
-    ended: set[str],
+    touched: set[str],
     events: PassEvents,
     outbox: Outbox,
     clock: Clock,
@@ -353,17 +365,18 @@ def conclude(
 ) -> None:
     """What the outcomes led to, then finish sending (bounded by ``DRAIN_LIMIT``).
 
-    Only the pipelines whose runs ended (and those with an SLA, whose deadlines may have
-    passed meanwhile) are planned again: nothing changed for the others, whose part of
-    the first plan stands.
+    After a pass whose runs ended, the pipelines it ``touched`` (started or ended a run
+    of) and those with an SLA (whose deadlines may have passed meanwhile) are planned
+    again: nothing changed for the others, whose part of the first plan stands.
     """
-    if ended:
+    if touched:
         again = {
-            pid: p for pid, p in pipelines.items() if pid in ended or p.spec.sla_time is not None
+            pid: p for pid, p in pipelines.items() if pid in touched or p.spec.sla_time is not None
         }
         with collector.paused():
             after = plan_now(state, again, clock.now())
         report.after = after_pass(planned.plan, after.plan, set(again))
+        report.unplannable.update(after.unplannable)
         if events.plan_events or events.any_sla:
 
             def body(conn: Connection) -> list[NotificationRow]:

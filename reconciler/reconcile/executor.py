@@ -70,6 +70,7 @@ class Tally:
     failed: int = 0
     still_running: int = 0
     ended_pipelines: set[str] = field(default_factory=set)  # whose outcomes were written
+    started_pipelines: set[str] = field(default_factory=set)  # with a batch started
 
 
 Progress = Callable[[Tally, int], None]
@@ -165,7 +166,7 @@ class Executor:
         return (s for s in self.batches.values() if s.phase in phases)
 
     def _unwritten(self) -> bool:
-        return any(s.phase in ("ended", "started") for s in self.batches.values())
+        return any(s.phase == "ended" or s.unmarked for s in self.batches.values())
 
     # --- scheduling -----------------------------------------------------------------
 
@@ -189,6 +190,7 @@ class Executor:
         for state in chosen:
             self.tally.started += 1
             self.tally.started_dates += len(state.batch.dates)
+            self.tally.started_pipelines.add(state.pipeline_id)
             self._start(state)
         return len(chosen)
 
@@ -276,12 +278,13 @@ class Executor:
     def _write_chosen_run_ids(self) -> None:
         """A run id the platform chose (not the batch id) is written before anything else:
         a crash must not lose the only way to find that run again."""
-        if any(s.batch.platform_run_id != s.batch_id for s in self._in("started")):
+        unmarked = (s for s in self.batches.values() if s.unmarked)
+        if any(s.batch.platform_run_id != s.batch_id for s in unmarked):
             self._write([])
 
     def _write(self, taken: Sequence[RunIntent]) -> None:
         ended = tuple(self._in("ended"))
-        started = tuple(s.batch for s in self._in("started"))
+        started = tuple(s.batch for s in self.batches.values() if s.unmarked)
         following = tuple(s.batch_id for s in self.batches.values() if s.followed)
         changes = Changes(started=started, ended=ended, intents=tuple(taken), following=following)
         written = self.ledger.write(changes)

@@ -63,6 +63,7 @@ class PassLedger:
         events: PassEvents,
         outbox: Outbox,
         observed: Observed,
+        renewed_at: float,
     ) -> None:
         self.state = state
         self.lock = lock
@@ -72,23 +73,23 @@ class PassLedger:
         self.events = events
         self.outbox = outbox
         self.observed = observed
-        self._renewed = time.monotonic()
+        self._renewed = renewed_at  # (monotonic) the lease was last taken or renewed
 
     def renewal_due(self) -> bool:
         return time.monotonic() - self._renewed > RENEW_EVERY
 
     def write(self, changes: Changes) -> set[str]:
-        extend = self.renewal_due()
-        written, claimed = transact(self.state, lambda conn: self._write(conn, changes, extend))
-        if extend:  # (only once committed: a broken transaction renewed nothing)
+        written, claimed, renewed = transact(self.state, lambda conn: self._write(conn, changes))
+        if renewed:  # (only once committed: a broken transaction renewed nothing)
             self._renewed = time.monotonic()
         self.outbox.start(claimed)  # sent only once their claim is committed
         return written
 
     def _write(
-        self, conn: Connection, changes: Changes, extend: bool
-    ) -> tuple[set[str], list[NotificationRow]]:
+        self, conn: Connection, changes: Changes
+    ) -> tuple[set[str], list[NotificationRow], bool]:
         now = self.clock.now()
+        extend = self.renewal_due()  # (asked again when an outage made this a retry)
         confirm(conn, self.lock, now, extend=extend, following=changes.following)
         db.mark_running_many(
             conn, [(b.batch_id, b.platform_run_id, b.started_at or now) for b in changes.started]
@@ -109,7 +110,7 @@ class PassLedger:
             self.platforms, conn, [i for i in changes.intents if i.batch_id in written], now
         )
         claims.claim(conn, self.lock, written, now)
-        return written, self.outbox.exchange(conn, final=False)
+        return written, self.outbox.exchange(conn, final=False), extend
 
     def _deadlines(self, state: BatchState) -> dict[date, datetime]:
         spec = self.specs.get(state.pipeline_id)

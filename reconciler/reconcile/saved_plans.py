@@ -178,6 +178,12 @@ def verify_config(
     """Refuse (``PlanError``) a saved plan made from other config files (the ones this pass
     loaded), with ``--pipeline``, or too old; before the pass takes the lock."""
     fingerprint = check.saved.fingerprint
+    made_by = fingerprint.get("reconciler_version")
+    if made_by != __version__:
+        raise PlanError(
+            f"the saved plan was made by reconciler {made_by}, this is {__version__} (it may "
+            "read the same config differently); make a new plan"
+        )
     if fingerprint.get("pipelines_filter"):
         raise PlanError(
             "the saved plan was made with --pipeline "

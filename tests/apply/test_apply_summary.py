@@ -64,3 +64,17 @@ def test_summary_of_a_pass_that_leaves_runs_in_flight(tmp_path: Path, cli) -> No
     assert done.returncode == 0, done.stderr
     assert _after(done.stdout) == (0, 0, 0)
     # (a second pass adopts them; the run directories are left to the test's tmp_path)
+
+
+def test_summary_after_one_pipeline_ended_while_another_is_in_flight(tmp_path: Path, cli) -> None:
+    """A pass whose runs partly ended plans again the pipelines it touched: the one still
+    running counts neither as due nor as a gap."""
+    config = tmp_path / "pipelines.d"
+    slow = [sys.executable, "-c", "import time; time.sleep(4)", "{date}"]
+    write_pipeline(config, "once", FAIL, schedule={"start": "2026-01-10"}, retry={"enabled": False})
+    write_pipeline(config, "slow", slow, schedule={"start": "2026-01-10"})
+    done = cli("apply", "--now", NOW, "--max-parallel", "1")
+    assert done.returncode == 0, done.stderr
+    assert "1 failed" in done.stdout and "1 still running" in done.stdout, done.stdout
+    assert _after(done.stdout) == (1, 0, 0)
+    assert _after(done.stdout) == _plan_counts(cli, {})

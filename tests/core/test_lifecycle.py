@@ -66,7 +66,7 @@ ALLOWED: dict[Phase, set[str]] = {
     "recorded": {"started", "ended"},  # ended: its platform refused to start it
     "started": {"started", "running", "checking", "ended"},  # started again: a restart
     "running": {"started", "checking", "ended"},
-    "checking": {"ended"},
+    "checking": {"running", "ended"},  # running: marked while checked, stays checking
     "ended": set(),
 }
 
@@ -92,7 +92,7 @@ def test_every_transition_is_allowed_exactly_where_the_graph_says(phase: Phase, 
     state = in_phase(phase)
     if to in ALLOWED[phase]:
         after = TRANSITIONS[to](state)
-        assert after.phase == to
+        assert after.phase == ("checking" if (phase, to) == ("checking", "running") else to)
         assert after.batch_id == state.batch_id
         assert state.phase == phase  # frozen: the old state is unchanged
     else:
@@ -104,6 +104,15 @@ def test_only_started_and_running_batches_hold_a_slot() -> None:
     held = {p for p in ALLOWED if in_phase(p).followed}
     assert held == {"started", "running"}
     assert [p for p in ALLOWED if in_phase(p).unmarked] == ["started"]
+
+
+def test_a_run_checked_before_its_start_was_written_is_still_marked_running() -> None:
+    state = lifecycle.checking(lifecycle.started(in_phase("recorded"), "b1", NOW))
+    assert state.unmarked and not state.followed  # its slot is free, its mark is due
+    state = lifecycle.marked(state)
+    assert state.phase == "checking" and state.marked and not state.unmarked
+    assert state.batch.status == "running"
+    assert not lifecycle.adopted(stored("running", "r-0")).unmarked
 
 
 def test_a_start_keeps_the_first_start_time_and_takes_the_platforms_run_id() -> None:

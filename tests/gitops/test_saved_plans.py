@@ -185,6 +185,32 @@ def test_plan_overtaken_by_time_is_refused(setup: tuple[Path, Path]) -> None:
     assert "+1 run date for orders_daily" in result.stderr
 
 
+def test_a_refused_plan_writes_nothing_to_the_state(setup: tuple[Path, Path]) -> None:
+    """The saved plan is verified under the lock before the config is synced: a refusal
+    leaves the state as it was (here: empty, the pipeline never written)."""
+    import duckdb
+
+    config, state = setup
+    plan = save(config, state, "2024-04-01T23:50")
+    result = apply_plan(config, state, plan, "2024-04-02T00:00:01")
+    assert result.returncode == 1 and "plan too old" in result.stderr
+    with duckdb.connect(str(state), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM pipelines").fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM pipeline_run_log").fetchone() == (0,)
+
+
+def test_a_plan_made_by_another_version_is_refused(setup: tuple[Path, Path]) -> None:
+    config, state = setup
+    plan = save(config, state)
+    saved = json.loads(plan.read_text())
+    saved["fingerprint"]["reconciler_version"] = "0.0.1"
+    plan.write_text(json.dumps(saved))
+    result = apply_plan(config, state, plan)
+    assert result.returncode == 1
+    assert "Error: the saved plan was made by reconciler 0.0.1, this is " in result.stderr
+    assert not state.exists()  # refused before the lock: no state made for nothing
+
+
 def test_plans_that_cannot_be_checked_are_refused(setup: tuple[Path, Path]) -> None:
     config, state = setup
     bare = config.parent / "bare.json"
