@@ -19,7 +19,7 @@ from reconciler.core.coverage import (
     PipelineObserved,
     Retried,
 )
-from reconciler.core.intervals import DayRanges, DateRange, merge
+from reconciler.core.intervals import DateRange, DayRanges, merge
 from reconciler.core.spec import BackfillRequest
 from reconciler.state import notification_rows
 from reconciler.state.applied import AppliedConfigs
