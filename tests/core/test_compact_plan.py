@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -15,6 +15,8 @@ from reconciler.core.plan import Action, ActionList, Plan
 
 BASE = date(2024, 1, 1).toordinal()
 NOW = datetime(2024, 6, 1, 12, tzinfo=UTC)
+NOW_2026 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+ONE_DAY = timedelta(days=1)
 days = st.sets(st.integers(0, 80), max_size=60)
 
 
@@ -221,3 +223,25 @@ def test_a_retryable_date_read_without_details_is_refused() -> None:
     obs = PipelineObserved(failed=FailedDates([date(2024, 1, 3).toordinal()], [1]))
     with pytest.raises(LookupError, match="details of retryable date 2024-01-03"):
         plan([spec()], Observed({"p": obs}), utc("2024-01-10T12:00"))
+
+
+def test_ten_years_of_single_date_backfills_are_one_group_of_ranges() -> None:
+    """A renderer can tell a pipeline's 3,652 one-date backfills from one group."""
+    from reconciler.core.coverage import Observed, PipelineObserved
+    from reconciler.core.planner import plan
+    from reconciler.core.spec import PipelineSpec, Schedule
+
+    start = date(2016, 1, 1)
+    spec = PipelineSpec(id="p", schedule=Schedule(type="daily", start=start))
+    done = date(2020, 2, 29)  # the one covered date; the latest, 2026-01-01, is a run
+    covered = ((done, done),)
+    result = plan([spec], Observed({"p": PipelineObserved(covered=covered)}), NOW_2026)
+    backfills = [g for g in result.action_groups() if g.kind == "backfill"]
+    (group,) = backfills
+    assert group.run_count == group.date_count == 3652 == result.summary["backfill"]
+    day = date.fromordinal
+    assert [(day(a), day(b)) for a, b in group.first_last()] == [
+        (start, done - ONE_DAY),
+        (done + ONE_DAY, date(2025, 12, 31)),
+    ]
+    assert all(isinstance(span, range) for span in group.spans)
