@@ -37,6 +37,13 @@ def test_action_and_gap_lines_are_json_dumps_byte_for_byte() -> None:
     ]
 
 
+def test_a_lone_surrogate_is_written_as_json_dumps_writes_it() -> None:
+    """msgspec refuses one (a hand-edited saved plan can hold it); the writer falls back."""
+    action = Action("p", "backfill", (date(2024, 1, 2),), 1, 1, "r", "bad \ud800 text")
+    document = plan_to_json(Plan(now=NOW, pipelines=1, actions=ActionList.of([action])))
+    assert f"    {json.dumps(_action(action))}\n" in document
+
+
 def test_compact_blocks_write_the_same_json_as_listed_actions() -> None:
     import dataclasses
 
