@@ -378,9 +378,10 @@ def _waiting_and_gaps(spec: PipelineSpec, open_: _Open, pieces: Pieces) -> None:
             pieces.waiting.append(
                 Waiting(pipeline_id=spec.id, dates=group, next_retry_at=due_at, attempt=attempt)
             )
-    gaps = (
+    gaps = tuple(
         Gap(spec.id, group, reason)
         for reason, dates in sorted(open_.gaps.items())
         for group in _group_consecutive(spec, dates)
     )
-    pieces.gaps.append(ListedGaps(tuple(gaps)))
+    if gaps:
+        pieces.gaps.append(ListedGaps(gaps))
