@@ -62,7 +62,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reconciler.core.coverage import Observed, PipelineObserved  # noqa: E402
-from reconciler.core.intervals import Coverage  # noqa: E402
+from reconciler.core.intervals import DayRanges  # noqa: E402
 from reconciler.core.planner import due_window, plan  # noqa: E402
 from reconciler.core.spec import PipelineSpec, Schedule, with_adhoc  # noqa: E402
 
@@ -147,7 +147,7 @@ class Dataset:
             self._observed = Observed(
                 {
                     pid: PipelineObserved(
-                        covered=Coverage([a for a, _ in ranges], [b for _, b in ranges])
+                        covered=DayRanges([a for a, _ in ranges], [b for _, b in ranges])
                     )
                     for pid, ranges in zip(self.ids, self.covered, strict=True)
                 }

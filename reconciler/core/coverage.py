@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from reconciler.core.intervals import Coverage, DateRange
+from reconciler.core.intervals import DateRange, DayRanges
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,7 +176,7 @@ class PipelineObserved:
     ``sla_recorded``: dates whose breach is already recorded.
     """
 
-    covered: Sequence[DateRange] = Coverage()
+    covered: Sequence[DateRange] = DayRanges()
     failed: Mapping[date, Failed] = NO_FAILURES
     in_flight: Mapping[date, InFlight] = field(default_factory=dict)
     request_done: Mapping[str, tuple[DateRange, ...]] = field(default_factory=dict)
@@ -185,8 +185,8 @@ class PipelineObserved:
 
     def __post_init__(self) -> None:
         # callers may pass plain ranges; the planner reads the compact form
-        if not isinstance(self.covered, Coverage):
-            object.__setattr__(self, "covered", Coverage.of(self.covered))
+        if not isinstance(self.covered, DayRanges):
+            object.__setattr__(self, "covered", DayRanges.of(self.covered))
         if not isinstance(self.failed, FailedDates):
             object.__setattr__(self, "failed", FailedDates.of(self.failed))
 
@@ -197,9 +197,9 @@ class PipelineObserved:
         return self.failed
 
     @property
-    def coverage(self) -> Coverage:
-        """``covered`` with its type: always a ``Coverage`` once constructed."""
-        assert isinstance(self.covered, Coverage)
+    def coverage(self) -> DayRanges:
+        """``covered`` with its type: always a ``DayRanges`` once constructed."""
+        assert isinstance(self.covered, DayRanges)
         return self.covered
 
 

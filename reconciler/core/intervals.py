@@ -30,7 +30,7 @@ def from_dates(dates: Iterable[date]) -> tuple[DateRange, ...]:
     return merge((d, d) for d in dates)
 
 
-class Coverage(Sequence[DateRange]):
+class DayRanges(Sequence[DateRange]):
     """Merged day ranges kept as two tuples of day ordinals: the compact form of coverage.
 
     Reads as a sequence of ``(first, last)`` date pairs like any merged ranges, but the
@@ -48,15 +48,15 @@ class Coverage(Sequence[DateRange]):
         self.ends: tuple[int, ...] = tuple(ends)
 
     @classmethod
-    def of(cls, ranges: Iterable[DateRange]) -> Coverage:
+    def of(cls, ranges: Iterable[DateRange]) -> DayRanges:
         """From any ranges of dates (merged first, so callers may pass them unsorted)."""
-        if isinstance(ranges, Coverage):
+        if isinstance(ranges, DayRanges):
             return ranges
         merged = merge(ranges)
         return cls([a.toordinal() for a, _ in merged], [b.toordinal() for _, b in merged])
 
     @classmethod
-    def from_sorted(cls, starts: Sequence[int], ends: Sequence[int]) -> Coverage:
+    def from_sorted(cls, starts: Sequence[int], ends: Sequence[int]) -> DayRanges:
         """From ranges sorted by start, as a store keeps them; merged again only if two
         overlap or touch (a check done in C)."""
         if len(starts) > 1 and any(map(le, starts[1:], map((1).__add__, ends[:-1]))):
@@ -75,7 +75,7 @@ class Coverage(Sequence[DateRange]):
 
     def __getitem__(self, index: int | slice) -> DateRange | Sequence[DateRange]:
         if isinstance(index, slice):
-            return Coverage(self.starts[index], self.ends[index])
+            return DayRanges(self.starts[index], self.ends[index])
         return date.fromordinal(self.starts[index]), date.fromordinal(self.ends[index])
 
     def __iter__(self) -> Iterator[DateRange]:
@@ -83,7 +83,7 @@ class Coverage(Sequence[DateRange]):
         return zip(map(day, self.starts), map(day, self.ends), strict=True)
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Coverage):
+        if isinstance(other, DayRanges):
             return self.starts == other.starts and self.ends == other.ends
         if isinstance(other, tuple | list):
             return tuple(self) == tuple(other)
@@ -93,7 +93,7 @@ class Coverage(Sequence[DateRange]):
         return hash((self.starts, self.ends))
 
     def __repr__(self) -> str:
-        return f"Coverage({list(self)!r})"
+        return f"DayRanges({list(self)!r})"
 
     def days_within(self, first: int, last: int) -> int:
         """How many days of ordinals ``[first, last]`` are covered, summing in C."""
@@ -184,7 +184,7 @@ def complement(ranges: Sequence[DateRange], first: date, last: date) -> Iterator
     """Days of [first, last] outside the merged ``ranges``, as ranges, ascending."""
     if first > last:
         return
-    if isinstance(ranges, Coverage):
+    if isinstance(ranges, DayRanges):
         for a, b in ranges.holes(first.toordinal(), last.toordinal()):
             yield date.fromordinal(a), date.fromordinal(b)
         return
@@ -206,7 +206,7 @@ def complement(ranges: Sequence[DateRange], first: date, last: date) -> Iterator
 
 def contains(ranges: Sequence[DateRange], day: date) -> bool:
     """Whether ``day`` lies in the merged ``ranges``."""
-    if isinstance(ranges, Coverage):
+    if isinstance(ranges, DayRanges):
         return ranges.covers(day.toordinal())
     index = bisect_right(ranges, (day, date.max)) - 1
     return index >= 0 and ranges[index][0] <= day <= ranges[index][1]

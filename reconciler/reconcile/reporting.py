@@ -23,7 +23,7 @@ from reconciler.reconcile.planning import make_plan, select
 from reconciler.render.calendar_grid import PipelineCalendar, calendar_window, layout_for
 from reconciler.render.calendar_text import render_calendars
 from reconciler.render.dates import DateRun, format_run
-from reconciler.render.report_html import Failure, Pending, Report
+from reconciler.render.report_data import Failure, Pending, Report
 from reconciler.state.reading import open_reader
 
 RECENT_FAILURES = 20

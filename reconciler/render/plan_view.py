@@ -100,7 +100,7 @@ def summary_line(plan: Plan) -> str:
         parts.append(_plural(s["poll"], "poll"))
     parts.append(_plural(s["gap"], "gap"))
     parts.append(_plural(len(plan.sla_breaches), "SLA breach", "SLA breaches"))
-    notify = sum(1 for a in plan.actions if a.kind == "notify")
+    notify = sum(g.run_count for g in plan.action_groups() if g.kind == "notify")
     if notify:
         parts.append(_plural(notify, "notification"))
     waiting = sum(len(w.dates) for w in plan.waiting)

@@ -8,14 +8,12 @@ tooltip (an SVG ``<title>``) says its state, attempt, run id and error.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from html import escape
 
 from reconciler.core.date_states import LABELS, STATES, DateState, count_states
-from reconciler.core.status import PipelineStatus
 from reconciler.render.calendar_grid import WEEKDAYS, Block, PipelineCalendar, blocks_for
+from reconciler.render.report_data import Report
 
 CELL = 12
 STEP = 15
@@ -60,44 +58,6 @@ padding-top:8px}
 .c-gap rect{fill:#fff;stroke:#D55E00;stroke-width:1.4}.c-gap path{stroke:#D55E00;stroke-width:1.2}
 .c-not_due rect{fill:#eef1f4;stroke:#b4bcc5;stroke-width:1;stroke-dasharray:2 1.5}
 """
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Failure:
-    """A failed run (one or more dates of one attempt), newest first in the report."""
-
-    pipeline_id: str
-    run_id: str
-    dates: str
-    count: int
-    attempt: int
-    ended_at: datetime | None
-    error: str
-    kind: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Pending:
-    """Dates the next pass would backfill or retry, grouped."""
-
-    pipeline_id: str
-    kind: str
-    dates: str
-    count: int
-    detail: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Report:
-    """Everything the report shows, gathered once at ``now``."""
-
-    now: datetime
-    calendars: tuple[PipelineCalendar, ...]
-    statuses: tuple[PipelineStatus, ...]
-    failures: tuple[Failure, ...] = ()
-    pending: tuple[Pending, ...] = ()
-    version: str = ""
-    schedules: Mapping[str, str] = field(default_factory=dict)  # pipeline id -> schedule type
 
 
 def _shape(state: DateState, x: float, y: float) -> str:

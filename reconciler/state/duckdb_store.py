@@ -19,7 +19,7 @@ from reconciler.core.coverage import (
     PipelineObserved,
     Retried,
 )
-from reconciler.core.intervals import Coverage, DateRange, merge
+from reconciler.core.intervals import DateRange, DayRanges, merge
 from reconciler.core.spec import BackfillRequest
 from reconciler.state import notification_rows
 from reconciler.state.applied import AppliedConfigs
@@ -241,7 +241,7 @@ def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
     ]
 
 
-NOTHING_COVERED = Coverage()
+NOTHING_COVERED = DayRanges()
 
 
 def observe(conn: Connection, ids: list[str], retried: Retried = None) -> Observed:
@@ -273,7 +273,7 @@ def observe(conn: Connection, ids: list[str], retried: Retried = None) -> Observ
     # day ordinals (days since 0001-01-01, plus one), one row of lists per pipeline:
     # ten years of scattered holes is 10^5 ranges, too many to build dates for
     covered = {
-        pid: Coverage.from_sorted(starts, ends)
+        pid: DayRanges.from_sorted(starts, ends)
         for pid, starts, ends in conn.execute(
             f"""SELECT c.pipeline_id,
                        array_agg(range_start - DATE '0001-01-01' + 1 ORDER BY range_start),

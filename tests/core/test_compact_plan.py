@@ -1,24 +1,28 @@
-"""The compact forms behind big plans: ``Coverage`` ordinals and lazy ``BackfillBlock``s
-must say exactly what the plain per-date forms say."""
+"""The compact forms behind big plans: ``DayRanges`` ordinals, lazy ``BackfillBlock``s and
+``GapRun``s, and their grouped views, must say exactly what the plain per-date forms say."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.core.intervals import Coverage, complement, contains, from_dates
-from reconciler.core.plan import Action, ActionList, BackfillBlock
+from reconciler.core.compact_actions import BackfillBlock, ListedActions
+from reconciler.core.intervals import DayRanges, complement, contains, from_dates
+from reconciler.core.plan import Action, ActionList, Plan
 
 BASE = date(2024, 1, 1).toordinal()
+NOW = datetime(2024, 6, 1, 12, tzinfo=UTC)
+NOW_2026 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+ONE_DAY = timedelta(days=1)
 days = st.sets(st.integers(0, 80), max_size=60)
 
 
 @given(days, st.integers(-5, 85), st.integers(-5, 85))
 def test_coverage_counts_and_holes_match_the_days(covered: set[int], a: int, b: int) -> None:
-    cov = Coverage.of(from_dates(date.fromordinal(BASE + d) for d in covered))
+    cov = DayRanges.of(from_dates(date.fromordinal(BASE + d) for d in covered))
     lo, hi = BASE + a, BASE + b
     inside = {BASE + d for d in covered if a <= d <= b}
     assert cov.days_within(lo, hi) == len(inside)
@@ -33,7 +37,7 @@ def test_coverage_counts_and_holes_match_the_days(covered: set[int], a: int, b: 
     plain = tuple(cov)
     first, last = date.fromordinal(min(lo, hi)), date.fromordinal(hi)
     assert list(complement(cov, first, last)) == list(complement(plain, first, last))
-    assert Coverage.of(plain) == cov == plain
+    assert DayRanges.of(plain) == cov == plain
 
 
 @given(
@@ -56,7 +60,7 @@ def test_block_lists_the_uncovered_scheduled_dates_in_batches(
     newest_first: bool,
     excluded: set[int],
 ) -> None:
-    cov = Coverage.of(from_dates(date.fromordinal(BASE + d) for d in covered))
+    cov = DayRanges.of(from_dates(date.fromordinal(BASE + d) for d in covered))
     origin = BASE + phase
     scheduled = [
         o
@@ -103,21 +107,45 @@ def test_block_lists_the_uncovered_scheduled_dates_in_batches(
     listed = list(block)
     assert [tuple(d.toordinal() for d in a.dates) for a in listed] == expected
     assert all(a.kind == "backfill" and a.priority == 3 for a in listed)
-    assert block.dates == len(wanted)
-    assert block.actions == len(expected) == len(listed)
+    assert block.date_count == len(wanted)
+    assert block.action_count == len(expected) == len(listed)
+    # the grouped view: spans are the runs, cut into the same actions without listing them
+    groups = list(block.groups())
+    assert [tuple(run) for g in groups for run in g.runs()] == expected
+    assert [a for g in groups for a in g.actions()] == listed
+    assert sum(g.run_count for g in groups) == len(expected)
+    assert sum(g.date_count for g in groups) == len(wanted)
+    if expected:
+        (group,) = groups
+        assert [list(span) for span in group.spans] == runs
+        if batch == 1:  # one date per action: the days in listing order are the actions
+            assert list(group.days()) == [run[0] for run in expected]
 
 
 def test_action_list_takes_turns_and_counts_without_listing() -> None:
-    cov = Coverage.of([(date(2024, 1, 2), date(2024, 1, 3))])
+    cov = DayRanges.of([(date(2024, 1, 2), date(2024, 1, 3))])
     o = date(2024, 1, 1).toordinal()
     a = BackfillBlock(
         pipeline_id="a", priority=0, coverage=cov, first=o, last=o + 4, origin=o, step=1
     )
     b = (Action("b", "backfill", (date(2024, 2, 1),)),)
     head = (Action("c", "run", (date(2024, 3, 1),)),)
-    listing = ActionList(head, [[a, b]], ())
+    listing = ActionList(head, [[a, ListedActions(b)]], ())
     assert len(listing) == 5
     assert listing.dates_by_kind() == {"run": 1, "backfill": 4}
+    plan = Plan(now=NOW, pipelines=3, actions=listing)
+    assert plan.action_count == 5 and plan.summary["backfill"] == 4
+    # one group per lone action, one for the block (its dates as two ranges)
+    groups = list(plan.action_groups())
+    assert [(g.pipeline_id, g.run_count, g.date_count) for g in groups] == [
+        ("c", 1, 1),
+        ("a", 3, 3),
+        ("b", 1, 1),
+    ]
+    assert list(groups[1].first_last()) == [(o, o), (o + 3, o + 4)]
+    # a writer that renders whole groups still gets one item per action, in start order
+    items = plan.each_action(lambda g: (f"{g.pipeline_id}{run[0] - o}" for run in g.runs()))
+    assert list(items) == ["c60", "a0", "b31", "a3", "a4"]
     assert [(x.pipeline_id, x.dates[0].day) for x in listing] == [
         ("c", 1),
         ("a", 1),
@@ -130,7 +158,8 @@ def test_action_list_takes_turns_and_counts_without_listing() -> None:
 
 @given(st.sets(st.integers(0, 200), max_size=40), st.integers(1, 3))
 def test_gap_runs_list_consecutive_dates_as_gaps(days: set[int], step: int) -> None:
-    from reconciler.core.plan import GapList, GapRun
+    from reconciler.core.compact_gaps import GapRun
+    from reconciler.core.plan import GapList
 
     ordinals = sorted(BASE + d * step for d in days)
     run = GapRun(pipeline_id="p", ordinals=ordinals, step=step, reason="retries_exhausted")
@@ -140,17 +169,19 @@ def test_gap_runs_list_consecutive_dates_as_gaps(days: set[int], step: int) -> N
             expected[-1].append(o)
         else:
             expected.append([o])
-    listed = list(run)
+    listed = [gap for group in run.groups() for gap in group.gaps()]
     assert [[d.toordinal() for d in g.dates] for g in listed] == expected
-    assert run.groups() == len(expected)
+    assert run.gap_count == len(expected)
     gaps = GapList([run])
-    assert len(gaps) == len(expected) and gaps.dates() == len(ordinals)
+    assert len(gaps) == len(expected) and gaps.date_count() == len(ordinals)
     assert gaps == tuple(listed)
+    plan = Plan(now=NOW, pipelines=1, gaps=gaps)
+    assert plan.gap_dates == len(ordinals) and plan.summary["gap"] == len(ordinals)
+    assert [list(span) for g in plan.gap_groups() for span in g.spans] == expected
+    assert sum(g.gap_count for g in plan.gap_groups()) == len(expected)
 
 
 def test_failed_dates_build_failed_on_demand_from_explicit_details() -> None:
-    from datetime import UTC, datetime
-
     from reconciler.core.coverage import Failed, FailedDates, FailureDetails, epoch_us
 
     ended = datetime(2024, 5, 1, 3, 4, 5, 123456, tzinfo=UTC)
@@ -192,3 +223,25 @@ def test_a_retryable_date_read_without_details_is_refused() -> None:
     obs = PipelineObserved(failed=FailedDates([date(2024, 1, 3).toordinal()], [1]))
     with pytest.raises(LookupError, match="details of retryable date 2024-01-03"):
         plan([spec()], Observed({"p": obs}), utc("2024-01-10T12:00"))
+
+
+def test_ten_years_of_single_date_backfills_are_one_group_of_ranges() -> None:
+    """A renderer can tell a pipeline's 3,652 one-date backfills from one group."""
+    from reconciler.core.coverage import Observed, PipelineObserved
+    from reconciler.core.planner import plan
+    from reconciler.core.spec import PipelineSpec, Schedule
+
+    start = date(2016, 1, 1)
+    spec = PipelineSpec(id="p", schedule=Schedule(type="daily", start=start))
+    done = date(2020, 2, 29)  # the one covered date; the latest, 2026-01-01, is a run
+    covered = ((done, done),)
+    result = plan([spec], Observed({"p": PipelineObserved(covered=covered)}), NOW_2026)
+    backfills = [g for g in result.action_groups() if g.kind == "backfill"]
+    (group,) = backfills
+    assert group.run_count == group.date_count == 3652 == result.summary["backfill"]
+    day = date.fromordinal
+    assert [(day(a), day(b)) for a, b in group.first_last()] == [
+        (start, done - ONE_DAY),
+        (done + ONE_DAY, date(2025, 12, 31)),
+    ]
+    assert all(isinstance(span, range) for span in group.spans)

@@ -288,6 +288,16 @@ def check_document(result: Plan) -> None:
     document = plan_to_dict(result)
     assert plan_problems(document) == []
     assert plan_from_dict(document) == result
+    # the grouped views tell the same entries as the listings, and the counts agree
+    grouped = [a for g in result.action_groups() for a in g.actions()]
+    assert sorted(grouped) == sorted(result.actions)
+    assert sum(g.run_count for g in result.action_groups()) == result.action_count
+    by_kind: dict[str, int] = {}
+    for action in result.actions:
+        by_kind[action.kind] = by_kind.get(action.kind, 0) + len(action.dates)
+    assert result.dates_by_kind() == by_kind
+    assert [gap for g in result.gap_groups() for gap in g.gaps()] == list(result.gaps)
+    assert result.gap_dates == sum(len(g.dates) for g in result.gaps)
 
 
 @st.composite

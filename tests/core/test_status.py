@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from reconciler.core.calendar import due_instant, next_scheduled, scheduled_between
 from reconciler.core.coverage import Failed, PipelineObserved
-from reconciler.core.intervals import Coverage
+from reconciler.core.intervals import DayRanges
 from reconciler.core.planner import due_window
 from reconciler.core.spec import PipelineSpec, Schedule
 from reconciler.core.status import pipeline_status
@@ -46,7 +46,7 @@ def test_status_counts_every_due_date_once(
     open_ = sorted(set(due) - covered)
     failed = set(data.draw(st.lists(st.sampled_from(open_), unique=True))) if open_ else set()
     obs = PipelineObserved(
-        covered=Coverage.of((d, d) for d in sorted(covered)),
+        covered=DayRanges.of((d, d) for d in sorted(covered)),
         failed={d: Failed(attempt=1, ended_at=ENDED) for d in failed},
     )
     got = pipeline_status(spec, obs, now)

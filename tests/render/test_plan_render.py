@@ -10,7 +10,16 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
-from reconciler.core.plan import Action, ConfigChange, Gap, Plan, SlaBreach, Waiting
+from reconciler.core.plan import (
+    Action,
+    ActionList,
+    ConfigChange,
+    Gap,
+    GapList,
+    Plan,
+    SlaBreach,
+    Waiting,
+)
 from reconciler.render.dates import compress, expand, format_dates, format_run
 from reconciler.render.plan_json import plan_from_dict, plan_to_dict, plan_to_json
 from reconciler.render.plan_markdown import LIMIT, render_markdown
@@ -45,13 +54,17 @@ EXAMPLE = Plan(
         ConfigChange("new_one", "create"),
         ConfigChange("old_one", "delete"),
     ),
-    actions=(
-        Action("orders_daily", "poll", days("2024-03-30", 1), run_id="run-7"),
-        Action("orders_daily", "retry", days("2024-03-28", 1), attempt=2),
-        Action("events", "retry", days("2024-03-29", 1), attempt=3),
-        Action("orders_daily", "run", days("2024-04-01", 1)),
-        Action("orders_daily", "backfill", days("2024-03-01", 30), 10, 1, "fix-1", "dedupe bug"),
-        Action("orders_daily", "notify", days("2024-03-31", 1), event="sla_breach"),
+    actions=ActionList.of(
+        [
+            Action("orders_daily", "poll", days("2024-03-30", 1), run_id="run-7"),
+            Action("orders_daily", "retry", days("2024-03-28", 1), attempt=2),
+            Action("events", "retry", days("2024-03-29", 1), attempt=3),
+            Action("orders_daily", "run", days("2024-04-01", 1)),
+            Action(
+                "orders_daily", "backfill", days("2024-03-01", 30), 10, 1, "fix-1", "dedupe bug"
+            ),
+            Action("orders_daily", "notify", days("2024-03-31", 1), event="sla_breach"),
+        ]
     ),
     waiting=(
         Waiting(
@@ -61,7 +74,7 @@ EXAMPLE = Plan(
             attempt=2,
         ),
     ),
-    gaps=(Gap("events", days("2024-03-20", 3), "retries_exhausted"),),
+    gaps=GapList.of([Gap("events", days("2024-03-20", 3), "retries_exhausted")]),
     sla_breaches=(SlaBreach("orders_daily", date(2024, 3, 31), NOW - timedelta(days=1)),),
 )
 
@@ -89,13 +102,15 @@ def test_text_summary_line_reads_like_the_issue() -> None:
     plan = Plan(
         now=NOW,
         pipelines=2,
-        actions=(
-            Action("a", "retry", days("2024-03-01", 1), attempt=2),
-            Action("a", "retry", days("2024-03-02", 1), attempt=2),
-            Action("a", "run", days("2024-04-01", 1)),
-            Action("b", "backfill", days("2024-01-01", 30)),
+        actions=ActionList.of(
+            [
+                Action("a", "retry", days("2024-03-01", 1), attempt=2),
+                Action("a", "retry", days("2024-03-02", 1), attempt=2),
+                Action("a", "run", days("2024-04-01", 1)),
+                Action("b", "backfill", days("2024-01-01", 30)),
+            ]
         ),
-        gaps=(Gap("b", days("2024-02-01", 3), "auto_backfill_disabled"),),
+        gaps=GapList.of([Gap("b", days("2024-02-01", 3), "auto_backfill_disabled")]),
         sla_breaches=(SlaBreach("a", date(2024, 3, 31), NOW),),
     )
     assert summary_line(plan) == "Plan: 1 run, 30 backfill dates, 2 retries, 3 gaps, 1 SLA breach."
@@ -103,7 +118,11 @@ def test_text_summary_line_reads_like_the_issue() -> None:
 
 
 def test_singulars_and_nothing_to_do() -> None:
-    one = Plan(now=NOW, pipelines=1, actions=(Action("a", "backfill", days("2024-01-01", 1)),))
+    one = Plan(
+        now=NOW,
+        pipelines=1,
+        actions=ActionList.of([Action("a", "backfill", days("2024-01-01", 1))]),
+    )
     assert summary_line(one) == "Plan: 0 runs, 1 backfill date, 0 retries, 0 gaps, 0 SLA breaches."
     empty = Plan(now=NOW, pipelines=1)
     assert summary_line(empty) == "No changes. Coverage is complete and nothing is due."
@@ -117,7 +136,7 @@ def test_colour_only_when_asked() -> None:
 
 def test_weekly_dates_compress_with_the_schedule_adjacency() -> None:
     mondays = tuple(date(2024, 1, 1) + timedelta(weeks=i) for i in range(5))
-    plan = Plan(now=NOW, pipelines=1, actions=(Action("w", "backfill", mondays),))
+    plan = Plan(now=NOW, pipelines=1, actions=ActionList.of([Action("w", "backfill", mondays)]))
     weekly = {"w": lambda d: d + timedelta(weeks=1)}
     assert "2024-01-01..2024-01-29 (5 dates)" in render_text(plan, weekly)
     assert "2024-01-01, 2024-01-08" in render_text(plan)
@@ -288,7 +307,7 @@ def test_markdown_escapes_reasons_written_in_yaml() -> None:
     plan = Plan(
         now=NOW,
         pipelines=1,
-        actions=(Action("a", "backfill", days("2024-01-01", 1), 0, 1, "r", reason),),
+        actions=ActionList.of([Action("a", "backfill", days("2024-01-01", 1), 0, 1, "r", reason)]),
     )
     text = render_markdown(plan)
     assert "<script>" not in text and "</details><script>" not in text
@@ -314,9 +333,9 @@ def huge_plan(pipelines: int, with_changes: bool = False) -> Plan:
         now=NOW,
         pipelines=pipelines,
         config_changes=changes,
-        actions=tuple(actions),
+        actions=ActionList.of(actions),
         waiting=(),
-        gaps=tuple(gaps),
+        gaps=GapList.of(gaps),
     )
 
 
