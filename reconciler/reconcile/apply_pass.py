@@ -196,7 +196,7 @@ def _apply(
             wait=options.wait,
         )
         executor = Executor(
-            pipelines={pid: p.model for pid, p in pipelines.items()},
+            pipelines=pipelines,
             platforms=platforms,
             ledger=ledger,
             clock=clock,
@@ -401,8 +401,11 @@ def after_pass(first: Plan, again: Plan, replanned: set[str]) -> AfterPass:
 
 
 def _dates(plan: Plan, keep: Callable[[str], bool]) -> tuple[int, int, int]:
-    """Gap, waiting and due dates of the pipelines ``keep`` says."""
-    gap = sum(len(g.dates) for g in plan.gaps if keep(g.pipeline_id))
+    """Gap, waiting and due dates of the pipelines ``keep`` says (counted on the plan's
+    groups: ten years of backfills are one group, never listed)."""
+    gap = sum(g.date_count for g in plan.gap_groups() if keep(g.pipeline_id))
     waiting = sum(len(w.dates) for w in plan.waiting if keep(w.pipeline_id))
-    due = sum(len(a.dates) for a in plan.actions if a.kind in STARTING and keep(a.pipeline_id))
+    due = sum(
+        g.date_count for g in plan.action_groups() if g.kind in STARTING and keep(g.pipeline_id)
+    )
     return gap, waiting, due

@@ -30,7 +30,7 @@ from reconciler.platforms.base import Platform, RunRequest
 from reconciler.quality.checking import Checker
 
 if TYPE_CHECKING:
-    from reconciler.config.models import AnyPipeline
+    from reconciler.config.loading import LoadedPipeline
 
 POLL_MIN = 0.05
 POLL_INTERVAL = 0.25  # the longest the executor idles before looking at its runs again
@@ -90,7 +90,7 @@ class Executor:
     def __init__(
         self,
         *,
-        pipelines: Mapping[str, AnyPipeline],
+        pipelines: Mapping[str, LoadedPipeline],
         platforms: Mapping[str, Platform],
         ledger: Ledger,
         clock: Clock,
@@ -199,7 +199,7 @@ class Executor:
     def _start(self, state: BatchState) -> None:
         """Hand a batch to its platform; a refusal ends it as a failed attempt."""
         batch = state.batch
-        pipeline = self.pipelines[batch.pipeline_id]
+        pipeline = self.pipelines[batch.pipeline_id].model  # (validated on first use)
         values = run_values(pipeline, batch.dates, batch.batch_id)
         request = RunRequest(
             batch_id=batch.batch_id,
@@ -231,7 +231,8 @@ class Executor:
                 if platform is None:
                     continue  # its platform is not available here: left to a later pass
                 answer = platform.poll(batch.batch_id, batch.platform_run_id)
-                pipeline = self.pipelines.get(batch.pipeline_id)
+                loaded = self.pipelines.get(batch.pipeline_id)
+                pipeline = loaded.model if loaded is not None else None
                 step = lifecycle.after_poll(
                     state,
                     answer.state,
@@ -247,7 +248,8 @@ class Executor:
                     ended += self.batches[batch.batch_id].phase == "ended"
                 case lifecycle.Check(ended_at=ended_at, run_id=run_id):
                     self.batches[batch.batch_id] = lifecycle.checking(state)
-                    self.checker.begin(self.pipelines[batch.pipeline_id], batch, ended_at, run_id)
+                    model = self.pipelines[batch.pipeline_id].model
+                    self.checker.begin(model, batch, ended_at, run_id)
                 case lifecycle.End(outcome=outcome):
                     self.batches[batch.batch_id] = lifecycle.ended(state, outcome)
                     ended += 1
