@@ -45,11 +45,11 @@ from reconciler.core.spec import PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, Problem, ReconcilerError
 from reconciler.masking import register_config
 from reconciler.notify.outbox import Outbox
-from reconciler.notify.pass_events import PassEvents
 from reconciler.platforms.base import Platform, RunRequest
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.registry import build_platforms, record_owners
 from reconciler.quality.checking import Checker
+from reconciler.reconcile.pass_events import PassEvents
 from reconciler.reconcile.planning import retried
 from reconciler.state import claims
 from reconciler.state import duckdb_store as db
