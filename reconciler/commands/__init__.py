@@ -1,1 +1,3 @@
-"""Click commands that live outside ``cli.py``; ``cli.main`` adds them with ``add_command``."""
+"""The click commands, one module per area (plan, apply and run, state, inspection,
+report, config), and ``options``: what every command shares (``--config-dir``,
+``--state``, ``--now``, error output). ``cli.main`` adds the commands."""

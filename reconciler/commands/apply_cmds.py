@@ -5,11 +5,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from reconciler.clock import Clock
 from reconciler.commands.options import (
     common_options,
     make_clock,
@@ -17,6 +16,10 @@ from reconciler.commands.options import (
     runs_dir_option,
 )
 from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.reconcile.apply_pass import ApplyReport
+    from reconciler.reconcile.saved_plans import SavedPlanCheck
 
 
 def _progress_printer() -> Callable[[Any, int], None] | None:
@@ -80,24 +83,22 @@ def apply(
     max_plan_age: str,
 ) -> None:
     """Carry out one reconcile pass: sync config, poll, start what the plan says."""
-    from reconciler.reconcile.apply_pass import Applier, ApplyOptions
+    from reconciler.reconcile.apply_pass import ApplyOptions, apply_pass
 
     clock = make_clock(now_text)
-    if plan_file is not None:
-        _check_saved_plan(plan_file, config_dir, state, clock, max_plan_age)
+    saved = _saved_plan(plan_file, max_plan_age) if plan_file is not None else None
     progress = _progress_printer()
-    applier = Applier(
-        config_dir,
-        state,
-        clock,
-        ApplyOptions(
-            wait=wait, max_parallel=max_parallel, allow_empty=allow_empty, runs_dir=runs_dir
-        ),
-        progress,
+    options = ApplyOptions(
+        wait=wait, max_parallel=max_parallel, allow_empty=allow_empty, runs_dir=runs_dir
     )
-    report = applier.run()
+    report = apply_pass(config_dir, state, clock, options, progress=progress, saved=saved)
     if progress:
         click.echo("", err=True)
+    if saved is not None:
+        click.echo(
+            f"saved plan {plan_file}: config and state unchanged since "
+            f"{saved.saved.plan.now.isoformat(timespec='seconds')}; applied it"
+        )
     for pid, change in sorted(report.config_changes.items()):
         click.echo(f"config: {change} {pid}")
     for line in report.notifications:
@@ -115,21 +116,20 @@ def apply(
         sys.exit(1)
 
 
-def applied_line(report: Any) -> str:
+def applied_line(report: ApplyReport) -> str:
     """The closing summary: what the pass did, then what the state holds after it.
 
-    ``report.after`` is the plan made after a pass that recorded outcomes; a pass that
-    recorded none left the state as its first plan saw it, less the dates it started.
+    ``report.after`` is counted after a pass whose runs ended; a pass that recorded no
+    outcome left the state as its plan saw it, less the dates it started.
     """
-    after = report.after or report.plan
     gap = waiting = due = 0
-    if after is not None:
-        summary = after.summary
+    if report.after is not None:
+        gap, waiting, due = report.after.gap, report.after.waiting, report.after.due
+    elif report.plan is not None:
+        summary = report.plan.summary
         gap = summary["gap"]
-        waiting = sum(len(w.dates) for w in after.waiting)
-        due = summary["run"] + summary["retry"] + summary["backfill"]
-        if report.after is None:
-            due = max(due - report.started_dates, 0)
+        waiting = sum(len(w.dates) for w in report.plan.waiting)
+        due = max(summary["run"] + summary["retry"] + summary["backfill"] - report.started_dates, 0)
     return (
         f"Applied: {report.started} run(s) started ({report.started_dates} dates), "
         f"{report.succeeded} succeeded, {report.failed} failed, "
@@ -139,24 +139,18 @@ def applied_line(report: Any) -> str:
     )
 
 
-def _check_saved_plan(
-    plan_file: Path, config_dir: Path, state: str, clock: Clock, max_plan_age: str
-) -> None:
+def _saved_plan(plan_file: Path, max_plan_age: str) -> SavedPlanCheck:
+    """The saved plan to verify under the pass's lock (read and parsed here, outside it)."""
     from datetime import timedelta
 
     from reconciler.core.durations import parse_duration
-    from reconciler.reconcile.saved_plans import check_saved, load_saved
+    from reconciler.reconcile.saved_plans import SavedPlanCheck, load_saved
 
     try:
         max_age = timedelta(seconds=parse_duration(max_plan_age))
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--max-plan-age") from exc
-    saved = load_saved(plan_file)
-    check_saved(saved, config_dir, state, clock.now(), max_age)
-    click.echo(
-        f"saved plan {plan_file}: config and state unchanged since "
-        f"{saved.plan.now.isoformat(timespec='seconds')}; applying it"
-    )
+    return SavedPlanCheck(saved=load_saved(plan_file), max_age=max_age)
 
 
 @click.command()
@@ -180,7 +174,7 @@ def run(
     import time
 
     from reconciler.core.durations import parse_duration
-    from reconciler.reconcile.apply_pass import Applier, ApplyOptions
+    from reconciler.reconcile.apply_pass import ApplyOptions, apply_pass
 
     try:
         seconds = parse_duration(interval)
@@ -198,7 +192,7 @@ def run(
     while not stop["now"]:
         try:
             options = ApplyOptions(wait=False, max_parallel=max_parallel, runs_dir=runs_dir)
-            report = Applier(config_dir, state, clock, options).run()
+            report = apply_pass(config_dir, state, clock, options)
         except ReconcilerError as exc:
             click.echo(f"pass failed: {exc}", err=True)
             report = None

@@ -1,5 +1,16 @@
-"""Pure planning core: calendar, coverage, retry policy, SLA and the planner.
+"""The pure core: every decision of the reconciler, as functions over frozen data.
 
-Nothing in this package performs I/O or reads a clock; time arrives as ``now``.
-``tests/test_core_purity.py`` enforces that no I/O library is imported here.
+- ``spec``: what the planner knows of a pipeline; ``calendar``: which dates a schedule
+  holds and when each is due; ``intervals`` and ``coverage``: covered dates as ranges and
+  the observed state; ``dependencies``: which upstream dates a date needs.
+- ``planner`` (with ``fleet``, which leaves out a pipeline whose planning fails) makes a
+  ``plan`` (its data types); ``plan_diff`` compares two plans; ``status`` sums coverage.
+- ``batches``, ``lifecycle``, ``scheduling`` and ``check_results``: the batches of a pass,
+  their phases and transitions, which starts next, and the verdict of a quality check.
+- ``events``: what happened in a pass (a breach, a run ended, a date out of retries, a
+  request complete) and the rules that find it; ``requests``: when a backfill request is
+  complete.
+
+Nothing here performs I/O or reads a clock; time arrives as ``now``.
+``tests/test_core_purity.py`` and the import-linter contracts enforce it.
 """

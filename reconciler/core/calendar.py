@@ -23,6 +23,8 @@ __all__ = [
     "progression",
     "scheduled_between",
     "sla_deadline",
+    "unbounded_next",
+    "unbounded_prev",
 ]
 
 _ONE_DAY = timedelta(days=1)
@@ -142,6 +144,20 @@ def following(s: Schedule) -> Callable[[date], date | None]:
 def prev_scheduled(s: Schedule, before: date) -> date | None:
     """The last scheduled date strictly before ``before``; None if none precedes it."""
     return next(_descending(s, *_window(s, _MIN_ORDINAL, before.toordinal() - 1)), None)
+
+
+def unbounded_next(s: Schedule, on_or_after: date) -> date | None:
+    """The first date of the schedule's pattern on or after ``on_or_after``, as if it had
+    neither start nor end (``start`` still anchors ``every`` and the default day)."""
+    _check(s)
+    return next(_ascending(s, on_or_after.toordinal(), _MAX_ORDINAL), None)
+
+
+def unbounded_prev(s: Schedule, before: date) -> date | None:
+    """The last date of the schedule's pattern strictly before ``before``, as if it had
+    neither start nor end: a date's period starts after it (dependencies' ``period``)."""
+    _check(s)
+    return next(_descending(s, _MIN_ORDINAL, before.toordinal() - 1), None)
 
 
 def sla_deadline(s: Schedule, sla_time: time, d: date) -> datetime:

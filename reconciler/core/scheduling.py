@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol, TypeVar
 
-from reconciler.core.batches import Batch, RunIntent
+
+class Slotted(Protocol):
+    """Anything that takes a pipeline's slot: an intent, a batch, a batch's state."""
+
+    @property
+    def pipeline_id(self) -> str: ...
+
+    @property
+    def batch_id(self) -> str: ...
 
 
-def _count(
-    items: Iterable[Batch | RunIntent], into: dict[str, int] | None = None
-) -> dict[str, int]:
+Queued = TypeVar("Queued")
+Waiting = TypeVar("Waiting", bound=Slotted)
+
+
+def _count(items: Iterable[Slotted], into: dict[str, int] | None = None) -> dict[str, int]:
     counts = into if into is not None else {}
     for item in items:
         counts[item.pipeline_id] = counts.get(item.pipeline_id, 0) + 1
@@ -19,12 +30,12 @@ def _count(
 
 
 def take(
-    queues: dict[str, deque[tuple[int, RunIntent]]],
-    pool: list[RunIntent],
-    running: Iterable[Batch],
+    queues: dict[str, deque[tuple[int, Queued]]],
+    pool: list[Waiting],
+    running: Iterable[Slotted],
     ahead: int,
     limit: Callable[[str], int],
-) -> list[RunIntent]:
+) -> list[Queued]:
     """The next intents in plan order, up to ``ahead`` waiting to start.
 
     A pipeline holds at most ``limit(pid)`` intents (running and waiting), so that one
@@ -37,7 +48,7 @@ def take(
 
     heads = [(q[0][0], pid) for pid, q in queues.items() if q and room(pid)]
     heapq.heapify(heads)
-    taken: list[RunIntent] = []
+    taken: list[Queued] = []
     while heads and len(pool) + len(taken) < ahead:
         _, pid = heapq.heappop(heads)
         queue = queues[pid]
@@ -49,12 +60,15 @@ def take(
 
 
 def fit(
-    pool: list[RunIntent], running: list[Batch], max_parallel: int, max_active: Callable[[str], int]
-) -> list[RunIntent]:
+    pool: list[Waiting],
+    running: Sequence[Slotted],
+    max_parallel: int,
+    max_active: Callable[[str], int],
+) -> list[Waiting]:
     """The written intents, in order, that fit the free slots (removed from ``pool``)."""
     in_use = _count(running)
     free = max_parallel - len(running)
-    chosen: list[RunIntent] = []
+    chosen: list[Waiting] = []
     for intent in pool:
         if free <= 0:
             break

@@ -1,11 +1,13 @@
 """Saved plans: a fingerprint of config and state written with ``plan --out``, checked by
-``apply --plan`` before the pass runs.
+``apply --plan`` under the apply lock.
 
 A saved plan is applied only while it is still the plan: the config files have the
 same digests, the state has the same table checksums, the plan is younger than the
 allowed age, and planning again now gives the same actions. Otherwise ``apply --plan``
 refuses with ``PlanError``, naming what changed, and the user makes a new plan.
-``apply`` then runs its normal pass, which plans again from the same inputs.
+The pass verifies the fingerprints under its lock before it writes anything, plans once,
+and refuses unless that plan's actions are the saved ones: what it applies is the plan
+that was reviewed.
 """
 
 from __future__ import annotations
@@ -18,14 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import __version__
-from reconciler.config.loading import LoadedPipeline, load_config
+from reconciler.config.loading import LoadedPipeline
 from reconciler.core.plan import Plan
 from reconciler.core.plan_diff import PlanComparison, date_deltas
 from reconciler.errors import PlanError
-from reconciler.reconcile.planning import PlanResult, plan_pipelines
+from reconciler.reconcile.planning import PlanResult
 from reconciler.render.dates import instant
 from reconciler.render.plan_json import plan_from_dict, plan_to_dict
-from reconciler.state.reading import open_reader
 from reconciler.state.summary import state_fingerprint
 
 FUTURE_TOLERANCE = timedelta(minutes=1)
@@ -114,7 +115,7 @@ def _state_drift(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[s
     changed: dict[str, str] = {}
     for table in sorted(set(old) | set(new)):
         before, after = old.get(table), new.get(table)
-        if before == after or (created and after is not None and after.get("rows") == 0):
+        if before == after or (created and after is not None and _made_empty(table, after)):
             continue  # (a state made since holds empty tables: only filled ones tell)
         rows_before = 0 if before is None else before.get("rows")
         rows_after = 0 if after is None else after.get("rows")
@@ -123,7 +124,8 @@ def _state_drift(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[s
             if rows_before != rows_after
             else f"{table}: rows changed"
         )
-    out = ["the state file was created"] if created else []
+    # (apply takes its lock first, which creates a missing state: only its content tells)
+    out = ["the state file was created"] if created and changed else []
     for cause, tables in CAUSES:
         details = [changed.pop(t) for t in tables if t in changed]
         if details:
@@ -132,6 +134,11 @@ def _state_drift(saved: Mapping[str, Any], current: Mapping[str, Any]) -> list[s
             out.append(f"{cause}: {', '.join(details)}")
     out += [f"table {detail}" for detail in changed.values()]
     return out
+
+
+def _made_empty(table: str, checksum: Mapping[str, Any]) -> bool:
+    """A table as a new state has it (the pass's lock creates a missing state)."""
+    return checksum.get("rows") == 0 or table == "schema_version"
 
 
 def _grew(old: Mapping[str, Any], new: Mapping[str, Any], table: str) -> bool:
@@ -157,56 +164,65 @@ def _plan_drift(saved: Plan, current: Plan) -> list[str]:
     return lines
 
 
-def check_saved(
-    saved: SavedPlan, config_dir: Path, state: str, now: datetime, max_age: timedelta
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SavedPlanCheck:
+    """A saved plan that ``apply --plan`` must verify under the lock before applying it."""
+
+    saved: SavedPlan
+    max_age: timedelta
+
+
+def verify_config(
+    check: SavedPlanCheck, pipelines: Sequence[LoadedPipeline], now: datetime
 ) -> None:
-    """Refuse (``PlanError``) a saved plan that is no longer what apply would do."""
-    fingerprint = saved.fingerprint
+    """Refuse (``PlanError``) a saved plan made from other config files (the ones this pass
+    loaded), with ``--pipeline``, or too old; before the pass takes the lock."""
+    fingerprint = check.saved.fingerprint
     if fingerprint.get("pipelines_filter"):
         raise PlanError(
             "the saved plan was made with --pipeline "
             f"{', '.join(fingerprint['pipelines_filter'])}, but apply works on every "
             "pipeline; save a plan without --pipeline"
         )
-    pipelines = load_config(config_dir)
     drift = _config_drift(fingerprint.get("config", {}), config_fingerprint(pipelines))
     if drift:
         raise PlanError(
             f"config changed since the plan was made ({', '.join(drift[:5])}"
             f"{', ...' if len(drift) > 5 else ''}); make a new plan"
         )
-    drift = _state_drift(fingerprint.get("state", {}), state_fingerprint(state))
-    if drift:
-        raise PlanError(
-            f"state changed since the plan was made ({'; '.join(drift[:5])}"
-            f"{'; ...' if len(drift) > 5 else ''}); make a new plan"
-        )
-    made = saved.plan.now
+    made = check.saved.plan.now
     if made - now > FUTURE_TOLERANCE:
         raise PlanError(
             f"plan too old to trust: it was made at {instant(made)}, after now "
             f"({instant(now)}); was it made with a different --now?"
         )
-    if now - made > max_age:
+    if now - made > check.max_age:
         raise PlanError(
             f"plan too old: made at {instant(made)}, {_age(now - made)} ago, more than "
-            f"--max-plan-age {_age(max_age)}; make a new plan"
+            f"--max-plan-age {_age(check.max_age)}; make a new plan"
         )
-    reader = open_reader(state)
-    try:
-        current = plan_pipelines(pipelines, reader, now).plan
-    finally:
-        reader.close()
-    changed = [
-        key
-        for key in ("actions", "config_changes")
-        if _normal(plan_to_dict(current)[key]) != _normal(saved.document.get(key))
-    ]
-    if changed:
-        lines = _plan_drift(saved.plan, current)
-        detail = "; ".join(lines[:5]) if lines else "its " + " and ".join(changed) + " differ"
+
+
+def verify_state(check: SavedPlanCheck, state: str) -> None:
+    """Refuse a saved plan whose state changed since; under the apply lock, before the
+    pass writes anything."""
+    drift = _state_drift(check.saved.fingerprint.get("state", {}), state_fingerprint(state))
+    if drift:
         raise PlanError(
-            f"plan too old: since it was made at {instant(made)} the plan changed "
+            f"state changed since the plan was made ({'; '.join(drift[:5])}"
+            f"{'; ...' if len(drift) > 5 else ''}); make a new plan"
+        )
+
+
+def verify_same_plan(check: SavedPlanCheck, current: Plan) -> None:
+    """Refuse a saved plan whose actions are not the pass's own plan (time passed: new
+    dates became due, a retry's time came); the pass then applies exactly that plan."""
+    saved = check.saved
+    if _normal(plan_to_dict(current)["actions"]) != _normal(saved.document.get("actions")):
+        lines = _plan_drift(saved.plan, current)
+        detail = "; ".join(lines[:5]) if lines else "its actions differ"
+        raise PlanError(
+            f"plan too old: since it was made at {instant(saved.plan.now)} the plan changed "
             f"({detail}); make a new plan"
         )
 

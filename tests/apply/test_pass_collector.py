@@ -12,13 +12,13 @@ from apply_helpers import write_pipeline
 
 from reconciler.clock import OffsetClock
 from reconciler.errors import ConfigError
-from reconciler.reconcile.apply_pass import Applier, ApplyOptions
+from reconciler.reconcile.apply_pass import ApplyOptions, ApplyReport, apply_pass
 
 NOW = datetime(2026, 1, 3, 12, tzinfo=UTC)
 
 
-def applier(config: Path, state: Path) -> Applier:
-    return Applier(config, str(state), OffsetClock(NOW), ApplyOptions(wait=True))
+def one_pass(config: Path, state: Path) -> ApplyReport:
+    return apply_pass(config, str(state), OffsetClock(NOW), ApplyOptions(wait=True))
 
 
 def test_passes_leave_the_collector_on_and_nothing_frozen(tmp_path: Path) -> None:
@@ -26,10 +26,10 @@ def test_passes_leave_the_collector_on_and_nothing_frozen(tmp_path: Path) -> Non
     write_pipeline(config, "p", ["true"])
     state = tmp_path / "state.duckdb"
     assert gc.isenabled() and gc.get_freeze_count() == 0
-    report = applier(config, state).run()
+    report = one_pass(config, state)
     assert report.started_dates == 3 and report.succeeded == 3
     assert gc.isenabled() and gc.get_freeze_count() == 0
-    again = applier(config, state).run()  # (as `run --interval` does)
+    again = one_pass(config, state)  # (as `run --interval` does)
     assert again.started == 0 and again.plan is not None and not again.plan.actions
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
@@ -41,7 +41,7 @@ def test_a_pass_that_fails_leaves_the_collector_as_it_was(tmp_path: Path, broken
         config.mkdir()
         (config / "p.yaml").write_text("id: p\nplatform: local\n")
     with pytest.raises(ConfigError):
-        applier(config, tmp_path / "state.duckdb").run()
+        one_pass(config, tmp_path / "state.duckdb")
     assert gc.isenabled() and gc.get_freeze_count() == 0
 
 
@@ -53,7 +53,7 @@ def test_a_pass_leaves_objects_its_caller_froze_frozen_and_a_disabled_collector_
     gc.freeze()  # the caller's own long-lived objects
     gc.disable()
     try:
-        applier(config, tmp_path / "state.duckdb").run()
+        one_pass(config, tmp_path / "state.duckdb")
         assert not gc.isenabled()
         # nothing of the caller's was thawed (gc.unfreeze would empty the frozen set)
         assert gc.get_freeze_count() > 0

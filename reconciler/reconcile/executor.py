@@ -1,0 +1,300 @@
+"""The executor: moves the pass's batches through their lifecycle and calls the platforms.
+
+It starts the plan's intents as slots free up and follows runs until they end (to the
+end of every run with ``--wait``). What it decides is in ``core/lifecycle.py`` (the
+phases and what a platform's answer means) and ``core/scheduling.py`` (which intent
+goes next); what it writes goes through the pass's ``Ledger``, so the executor knows
+no store and no notification.
+
+Intents are written (``recorded``) a few slots ahead, in one transaction with whatever
+was learnt since the last one (runs started, runs ended); a batch is only ever started
+once its intent is committed. A slot that frees up is filled at once, without waiting
+for the state, and one transaction carries many runs (at most ``WRITE_INTERVAL`` late).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from reconciler.clock import Clock
+from reconciler.config.run_values import rendered_parameters, run_values
+from reconciler.core import lifecycle, scheduling
+from reconciler.core.batches import Batch, RunIntent, batch_key
+from reconciler.core.lifecycle import BatchState
+from reconciler.errors import ReconcilerError
+from reconciler.platforms.base import Platform, RunRequest
+from reconciler.quality.checking import Checker
+
+if TYPE_CHECKING:
+    from reconciler.config.models import AnyPipeline
+
+POLL_MIN = 0.05
+POLL_INTERVAL = 0.25  # the longest the executor idles before looking at its runs again
+AHEAD = 8  # intents written ahead of the free slots, per slot
+WRITE_INTERVAL = 0.25  # the longest run outcomes wait to be written while slots are busy
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Changes:
+    """What one write of the pass carries, all in one transaction."""
+
+    started: tuple[Batch, ...]  # their platform run ids and ``running`` status
+    ended: tuple[BatchState, ...]  # their outcomes (and the checks that decided them)
+    intents: tuple[RunIntent, ...]  # to be recorded before they may start
+    following: tuple[str, ...]  # the batches this pass follows (its claims)
+
+
+class Ledger(Protocol):
+    """Where the executor's changes go: the pass writes them (and what they mean)."""
+
+    def write(self, changes: Changes) -> set[str]:
+        """Commit ``changes``; returns the ids of the intents recorded by this write."""
+        ...
+
+    def renewal_due(self) -> bool:
+        """Whether the pass's lease must be renewed (a write does it)."""
+        ...
+
+
+@dataclass(slots=True, kw_only=True)
+class Tally:
+    """Counts of what the executor did, for progress and the closing summary."""
+
+    started: int = 0
+    started_dates: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    still_running: int = 0
+    ended_pipelines: set[str] = field(default_factory=set)  # whose outcomes were written
+
+
+Progress = Callable[[Tally, int], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    max_parallel: int
+    max_active: Mapping[str, int]  # per pipeline
+    wait: bool
+
+
+class Executor:
+    """Carries the batches of one pass; ``run`` returns when nothing is left to start
+    (and, with ``wait``, nothing left to follow)."""
+
+    def __init__(
+        self,
+        *,
+        pipelines: Mapping[str, AnyPipeline],
+        platforms: Mapping[str, Platform],
+        ledger: Ledger,
+        clock: Clock,
+        limits: Limits,
+        progress: Progress | None = None,
+    ) -> None:
+        self.pipelines = pipelines
+        self.platforms = platforms
+        self.ledger = ledger
+        self.clock = clock
+        self.limits = limits
+        self.progress = progress
+        self.checker = Checker(clock)
+        self.tally = Tally()
+        self.batches: dict[str, BatchState] = {}  # the pass's batches until written ended
+
+    def close(self) -> None:
+        self.checker.close()
+
+    # --- the loop -----------------------------------------------------------------
+
+    def run(self, intents: Sequence[RunIntent], adopted: Sequence[Batch]) -> Tally:
+        for batch in adopted:
+            self.batches[batch.batch_id] = lifecycle.adopted(batch)
+        queues: dict[str, deque[tuple[int, RunIntent]]] = {}
+        for index, intent in enumerate(intents):
+            queues.setdefault(intent.pipeline_id, deque()).append((index, intent))
+        total, queued = len(intents), len(intents)
+        ahead = max(AHEAD * self.limits.max_parallel, 16)
+        last_write = 0.0
+        while True:
+            ended = self._poll()
+            started = self._start_free()
+            self._write_chosen_run_ids()
+            refill = queued > 0 and self._count("recorded") < self.limits.max_parallel
+            due = time.monotonic() - last_write >= WRITE_INTERVAL
+            if refill or self.ledger.renewal_due() or (self._unwritten() and due):
+                taken = self._take(queues, ahead)
+                queued -= len(taken)
+                self._write(taken)
+                last_write = time.monotonic()
+                started += self._start_free()
+                self._write_chosen_run_ids()
+            if self.progress and (ended or started):
+                self.progress(self.tally, total)
+            if queued == 0 and not self._busy():
+                break
+            if not ended and not started:
+                self._idle()
+        if self._unwritten():
+            self._write([])
+        self.tally.still_running = sum(1 for s in self.batches.values() if s.followed)
+        return self.tally
+
+    def in_flight(self) -> set[str]:
+        """The batches still followed (or checked): their run files must stay."""
+        return {s.batch_id for s in self.batches.values() if s.phase != "ended"}
+
+    def _busy(self) -> bool:
+        """Whether the loop must go on: intents recorded but not started, checks running,
+        or (with ``wait``) runs this pass can follow."""
+        for state in self.batches.values():
+            if state.phase in ("recorded", "checking"):
+                return True
+            if self.limits.wait and state.followed and state.batch.platform in self.platforms:
+                return True
+        return False
+
+    def _count(self, phase: lifecycle.Phase) -> int:
+        return sum(1 for s in self.batches.values() if s.phase == phase)
+
+    def _in(self, *phases: lifecycle.Phase) -> Iterator[BatchState]:
+        return (s for s in self.batches.values() if s.phase in phases)
+
+    def _unwritten(self) -> bool:
+        return any(s.phase in ("ended", "started") for s in self.batches.values())
+
+    # --- scheduling -----------------------------------------------------------------
+
+    def _take(self, queues: dict[str, deque[tuple[int, RunIntent]]], ahead: int) -> list[RunIntent]:
+        """The next intents in plan order (``AHEAD`` times ``max_active_runs`` a pipeline)."""
+        pool = list(self._in("recorded"))
+        followed = [s for s in self.batches.values() if s.followed]
+        max_active = self.limits.max_active
+        return scheduling.take(queues, pool, followed, ahead, lambda pid: AHEAD * max_active[pid])
+
+    def _start_free(self) -> int:
+        """Start, in plan order, the recorded batches that fit the free slots."""
+        pool = list(self._in("recorded"))
+        if not pool:
+            return 0
+        followed = [s for s in self.batches.values() if s.followed]
+        max_active = self.limits.max_active
+        chosen = scheduling.fit(
+            pool, followed, self.limits.max_parallel, lambda pid: max_active[pid]
+        )
+        for state in chosen:
+            self.tally.started += 1
+            self.tally.started_dates += len(state.batch.dates)
+            self._start(state)
+        return len(chosen)
+
+    # --- platforms ------------------------------------------------------------------
+
+    def _start(self, state: BatchState) -> None:
+        """Hand a batch to its platform; a refusal ends it as a failed attempt."""
+        batch = state.batch
+        pipeline = self.pipelines[batch.pipeline_id]
+        values = run_values(pipeline, batch.dates, batch.batch_id)
+        request = RunRequest(
+            batch_id=batch.batch_id,
+            key=batch_key(batch.pipeline_id, batch.dates, batch.request_id, batch.attempt),
+            pipeline=pipeline,
+            dates=batch.dates,
+            attempt=batch.attempt,
+            values=values,
+            parameters=rendered_parameters(pipeline, values),
+        )
+        at = self.clock.now()
+        try:
+            run_id = self.platforms[batch.platform].start(request).run_id
+        except (ReconcilerError, OSError) as exc:
+            step = lifecycle.not_started(str(exc), self.clock.now())
+            self.batches[batch.batch_id] = lifecycle.ended(state, step.outcome)
+            return
+        self.batches[batch.batch_id] = lifecycle.started(state, run_id, at)
+
+    def _poll(self) -> int:
+        """Ask the platforms about every followed batch; returns how many ended."""
+        ended = 0
+        for state in list(self._in("started", "running")):
+            batch = state.batch
+            if batch.platform is None:
+                step: lifecycle.Step = lifecycle.unfollowable(self.clock.now())
+            else:
+                platform = self.platforms.get(batch.platform)
+                if platform is None:
+                    continue  # its platform is not available here: left to a later pass
+                answer = platform.poll(batch.batch_id, batch.platform_run_id)
+                pipeline = self.pipelines.get(batch.pipeline_id)
+                step = lifecycle.after_poll(
+                    state,
+                    answer.state,
+                    ended_at=answer.ended_at,
+                    error=answer.error,
+                    now=self.clock.now(),
+                    pipeline_known=pipeline is not None,
+                    has_checks=pipeline is not None and bool(pipeline.quality.checks),
+                )
+            match step:
+                case lifecycle.Restart():
+                    self._start(state)  # idempotent: never a second run
+                    ended += self.batches[batch.batch_id].phase == "ended"
+                case lifecycle.Check(ended_at=ended_at, run_id=run_id):
+                    self.batches[batch.batch_id] = lifecycle.checking(state)
+                    self.checker.begin(self.pipelines[batch.pipeline_id], batch, ended_at, run_id)
+                case lifecycle.End(outcome=outcome):
+                    self.batches[batch.batch_id] = lifecycle.ended(state, outcome)
+                    ended += 1
+        for checked in self.checker.finished():
+            batch_id = checked.batch.batch_id
+            self.batches[batch_id] = lifecycle.ended(
+                self.batches[batch_id], checked.outcome, tuple(checked.results)
+            )
+            ended += 1
+        return ended
+
+    def _idle(self) -> None:
+        """Wait for a run to end, at most ``POLL_INTERVAL``."""
+        platforms = {
+            s.batch.platform
+            for s in self.batches.values()
+            if s.followed and s.batch.platform in self.platforms
+        }
+        if not platforms and self.checker:
+            self.checker.wait(POLL_INTERVAL)
+        elif len(platforms) == 1:
+            self.platforms[platforms.pop()].wait(POLL_INTERVAL)
+        else:
+            time.sleep(POLL_INTERVAL if platforms else POLL_MIN)
+
+    # --- writes ---------------------------------------------------------------------
+
+    def _write_chosen_run_ids(self) -> None:
+        """A run id the platform chose (not the batch id) is written before anything else:
+        a crash must not lose the only way to find that run again."""
+        if any(s.batch.platform_run_id != s.batch_id for s in self._in("started")):
+            self._write([])
+
+    def _write(self, taken: Sequence[RunIntent]) -> None:
+        ended = tuple(self._in("ended"))
+        started = tuple(s.batch for s in self._in("started"))
+        following = tuple(s.batch_id for s in self.batches.values() if s.followed)
+        changes = Changes(started=started, ended=ended, intents=tuple(taken), following=following)
+        written = self.ledger.write(changes)
+        for state in ended:
+            del self.batches[state.batch_id]
+            self.tally.ended_pipelines.add(state.pipeline_id)
+            outcome = state.outcome
+            if outcome is not None and outcome.success:
+                self.tally.succeeded += 1
+            else:
+                self.tally.failed += 1
+        for batch in started:
+            self.batches[batch.batch_id] = lifecycle.marked(self.batches[batch.batch_id])
+        for intent in taken:
+            if intent.batch_id in written:
+                self.batches[intent.batch_id] = lifecycle.recorded(lifecycle.queued(intent))

@@ -1,0 +1,124 @@
+"""The pass's writes: each executor change committed with what it means, in one transaction.
+
+One write confirms the pass still holds the state lock (and renews its lease when due),
+writes the run ids of batches just started, the outcomes of batches that ended together
+with their events (check results, notifications), the new intents with their owners and
+claims, and exchanges notifications with the outbox. A write broken by a PostgreSQL
+outage rolled back, and is written again once the server is back.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from typing import TypeVar
+
+from reconciler.clock import Clock
+from reconciler.core.batches import Outcome
+from reconciler.core.calendar import sla_deadline
+from reconciler.core.coverage import Observed
+from reconciler.core.lifecycle import BatchState
+from reconciler.core.spec import PipelineSpec
+from reconciler.notify.outbox import Outbox
+from reconciler.platforms.base import Platform
+from reconciler.platforms.registry import record_owners
+from reconciler.reconcile.executor import Changes
+from reconciler.reconcile.pass_events import PassEvents
+from reconciler.state import claims
+from reconciler.state import duckdb_store as db
+from reconciler.state.connection import Connection, transaction
+from reconciler.state.locking import Holder, confirm
+from reconciler.state.notification_rows import NotificationRow
+from reconciler.state.pg_outage import retrying
+from reconciler.state.run_writes import record_outcomes_live
+
+T = TypeVar("T")
+
+RENEW_EVERY = 20.0  # seconds between lease renewals of the apply lock (or runner claims)
+
+
+def transact(state: str, body: Callable[[Connection], T]) -> T:
+    """One transaction of the pass, written again when an outage broke it (each body
+    only records what may be recorded twice: the broken attempt rolled back)."""
+
+    def once() -> T:
+        with transaction(state) as conn:
+            return body(conn)
+
+    return retrying(once)
+
+
+class PassLedger:
+    """The executor's ``Ledger`` for one pass: its lock, its events, its outbox."""
+
+    def __init__(
+        self,
+        *,
+        state: str,
+        lock: Holder,
+        clock: Clock,
+        specs: Mapping[str, PipelineSpec],
+        platforms: Mapping[str, Platform],
+        events: PassEvents,
+        outbox: Outbox,
+        observed: Observed,
+    ) -> None:
+        self.state = state
+        self.lock = lock
+        self.clock = clock
+        self.specs = specs
+        self.platforms = dict(platforms)
+        self.events = events
+        self.outbox = outbox
+        self.observed = observed
+        self._renewed = time.monotonic()
+
+    def renewal_due(self) -> bool:
+        return time.monotonic() - self._renewed > RENEW_EVERY
+
+    def write(self, changes: Changes) -> set[str]:
+        extend = self.renewal_due()
+        written, claimed = transact(self.state, lambda conn: self._write(conn, changes, extend))
+        if extend:  # (only once committed: a broken transaction renewed nothing)
+            self._renewed = time.monotonic()
+        self.outbox.start(claimed)  # sent only once their claim is committed
+        return written
+
+    def _write(
+        self, conn: Connection, changes: Changes, extend: bool
+    ) -> tuple[set[str], list[NotificationRow]]:
+        now = self.clock.now()
+        confirm(conn, self.lock, now, extend=extend, following=changes.following)
+        db.mark_running_many(
+            conn, [(b.batch_id, b.platform_run_id, b.started_at or now) for b in changes.started]
+        )
+        finished = [(s.batch, _outcome(s), self._deadlines(s)) for s in changes.ended]
+        live = record_outcomes_live(conn, finished)
+        if live:
+            results = {s.batch_id: list(s.checks) for s in changes.ended if s.checks}
+            self.events.record_outcomes(
+                conn,
+                [f for f in finished if f[0].batch_id in live],
+                results,
+                self.observed,
+                now,
+            )
+        written = set(db.record_intents(conn, changes.intents, now))
+        record_owners(
+            self.platforms, conn, [i for i in changes.intents if i.batch_id in written], now
+        )
+        claims.claim(conn, self.lock, written, now)
+        return written, self.outbox.exchange(conn, final=False)
+
+    def _deadlines(self, state: BatchState) -> dict[date, datetime]:
+        spec = self.specs.get(state.pipeline_id)
+        if spec is None or spec.sla_time is None:
+            return {}
+        return {d: sla_deadline(spec.schedule, spec.sla_time, d) for d in state.batch.dates}
+
+
+def _outcome(state: BatchState) -> Outcome:
+    if state.outcome is None:
+        raise ValueError(f"batch {state.batch_id} ended without an outcome")
+    return state.outcome
