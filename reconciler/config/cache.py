@@ -34,10 +34,10 @@ import sys
 import tempfile
 import time
 from contextlib import suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -60,7 +60,7 @@ _OFF = ("", "0", "off", "false", "no", "none")
 _DEPENDS_ON = ("core/spec.py", "core/durations.py", "core/config_diff.py")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Entry:
     """One valid file as it was when cached."""
 
@@ -167,7 +167,7 @@ class ConfigCache:
             if digest != entry.digest:
                 return None
             # same bytes: keep it, with the file's new metadata
-            entry = Entry(stat, time.time_ns(), *_rest(entry))
+            entry = replace(entry, stat=stat, cached_at_ns=time.time_ns())
             self.changed = True
         self.new[name] = entry
         return entry
@@ -175,14 +175,14 @@ class ConfigCache:
     def put(self, name: str, stat: tuple[int, int, int, int], pipeline: LoadedPipeline) -> None:
         """Remember a file that loaded without problems."""
         self.new[name] = Entry(
-            stat,
-            time.time_ns(),
-            pipeline.digest,
-            pipeline.id,
-            pipeline.text,
-            pipeline.spec,
-            pipeline.config_json,
-            pipeline.notifies,
+            stat=stat,
+            cached_at_ns=time.time_ns(),
+            digest=pipeline.digest,
+            pipeline_id=pipeline.id,
+            text=pipeline.text,
+            spec=pipeline.spec,
+            config_json=pipeline.config_json,
+            notifies=pipeline.notifies,
         )
         self.changed = True
 
@@ -221,17 +221,6 @@ def _prune(root: Path, keep: int = KEEP) -> None:
     for _, path in sorted(found, reverse=True)[keep:]:
         with suppress(OSError):
             path.unlink()
-
-
-def _rest(entry: Entry) -> tuple[Any, ...]:
-    return (
-        entry.digest,
-        entry.pipeline_id,
-        entry.text,
-        entry.spec,
-        entry.config_json,
-        entry.notifies,
-    )
 
 
 def private(status: os.stat_result) -> bool:

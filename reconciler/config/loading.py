@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class LoadedPipeline:
     """A valid pipeline and where it came from.
 
@@ -45,7 +45,7 @@ class LoadedPipeline:
 
     @classmethod
     def of(cls, model: AnyPipeline, file: str, digest: str, text: str) -> LoadedPipeline:
-        return cls(model.id, file, digest, text, model)
+        return cls(id=model.id, file=file, digest=digest, text=text, _model=model)
 
     @property
     def model(self) -> AnyPipeline:
@@ -189,7 +189,9 @@ def _cached_file(path: Path, cache: ConfigCache) -> tuple[LoadedPipeline | None,
     stat = stat_key(status)
     entry = cache.get(path.name, stat, target)
     if entry is not None:
-        hit = LoadedPipeline(entry.pipeline_id, str(path), entry.digest, entry.text, cached=True)
+        hit = LoadedPipeline(
+            id=entry.pipeline_id, file=str(path), digest=entry.digest, text=entry.text, cached=True
+        )
         hit.__dict__.update(spec=entry.spec, config_json=entry.config_json, notifies=entry.notifies)
         return hit, []
     pipeline, problems = load_file(path)

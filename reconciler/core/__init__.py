@@ -7,6 +7,9 @@
   ``plan`` (its data types); ``plan_diff`` compares two plans; ``status`` sums coverage.
 - ``batches``, ``lifecycle``, ``scheduling`` and ``check_results``: the batches of a pass,
   their phases and transitions, which starts next, and the verdict of a quality check.
+- ``events``: what happened in a pass (a breach, a run ended, a date out of retries, a
+  request complete) and the rules that find it; ``requests``: when a backfill request is
+  complete.
 
 Nothing here performs I/O or reads a clock; time arrives as ``now``.
 ``tests/test_core_purity.py`` and the import-linter contracts enforce it.

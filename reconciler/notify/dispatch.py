@@ -34,7 +34,7 @@ Outcome = Literal["sent", "pending", "failed"]
 SLACK_SPACING = 1.0  # seconds between two messages to one Slack webhook
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Delivery:
     """What became of one message; ``text`` is the line a ``stdout`` channel prints."""
 
@@ -127,7 +127,7 @@ def deliver(
             model = configs.get((message.pipeline_id, message.channel))
             if model is None:
                 error = "the channel is no longer configured for this pipeline"
-                yield Delivery(message, "failed", error)
+                yield Delivery(message=message, outcome="failed", error=error)
                 continue
             if isinstance(model, SlackNotification):
                 # Slack takes about one message a second per webhook
@@ -138,10 +138,16 @@ def deliver(
             try:
                 text = _send(client, model, message, env, now)
             except TransientError as exc:
-                yield Delivery(message, "pending", masking.mask(str(exc)), exc.delay)
+                yield Delivery(
+                    message=message,
+                    outcome="pending",
+                    error=masking.mask(str(exc)),
+                    retry_after=exc.delay,
+                )
             except (PermanentError, ReconcilerError) as exc:
-                yield Delivery(message, "failed", masking.mask(str(exc)))
+                yield Delivery(message=message, outcome="failed", error=masking.mask(str(exc)))
             except Exception as exc:  # a bug must not lose the pass; retried later
-                yield Delivery(message, "pending", f"internal error: {type(exc).__name__}")
+                error = f"internal error: {type(exc).__name__}"
+                yield Delivery(message=message, outcome="pending", error=error)
             else:
-                yield Delivery(message, "sent", text=text)
+                yield Delivery(message=message, outcome="sent", text=text)

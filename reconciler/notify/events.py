@@ -1,4 +1,4 @@
-"""Which notifications an event makes: one per subscribed channel, keyed for deduplication.
+"""Which notifications a pass event makes: one per subscribed channel, keyed for deduplication.
 
 The subject of each (what "date or run" it is about) decides what counts as the same
 notification: ``failure`` and ``success`` are about a run of a date (a later re-run
@@ -10,12 +10,18 @@ request is), ``backfill_complete`` about a request.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from reconciler.core.batches import Batch, Outcome, run_row_id
+from reconciler.core.batches import run_row_id
 from reconciler.core.check_results import CheckResult
-from reconciler.core.spec import RetryPolicy
+from reconciler.core.events import (
+    DateOutOfRetries,
+    PassEvent,
+    RequestCompleted,
+    RunEnded,
+    SlaBreached,
+)
 from reconciler.notify.channels import Event, subscribed
 from reconciler.state.notification_rows import NewNotification
 
@@ -39,11 +45,6 @@ def notes(
     ]
 
 
-def exhausted(policy: RetryPolicy, attempt: int) -> bool:
-    """No retry follows a failure of ``attempt`` (docs/planning.md, retries)."""
-    return not policy.enabled or attempt - 1 >= policy.max_retries
-
-
 def quality_subject(day: date, request_id: str | None) -> str:
     return day.isoformat() + (f"@{request_id}" if request_id else "")
 
@@ -63,17 +64,11 @@ def check_details(results: Sequence[CheckResult]) -> list[dict[str, Any]]:
     ]
 
 
-def outcome_notes(
-    pipeline: AnyPipeline,
-    policy: RetryPolicy,
-    batch: Batch,
-    outcome: Outcome,
-    checks: Sequence[CheckResult],
-) -> list[NewNotification]:
+def run_notes(pipeline: AnyPipeline, event: RunEnded) -> list[NewNotification]:
     """``success``, ``quality_failure`` and final ``failure`` of one finished run."""
+    batch, outcome = event.batch, event.outcome
     out: list[NewNotification] = []
-    failing = check_details(checks)
-    final_failure = not outcome.success and exhausted(policy, batch.attempt)
+    failing = check_details(event.checks)
     for day in batch.dates:
         row = run_row_id(batch.batch_id, day)
         if outcome.success:
@@ -90,7 +85,7 @@ def outcome_notes(
             out += notes(
                 pipeline, "quality_failure", subject, run_id=row, run_date=day, details=details
             )
-        if final_failure:
+        if event.final_failure:
             details = {
                 "error": outcome.error,
                 "attempts": batch.attempt,
@@ -100,25 +95,46 @@ def outcome_notes(
     return out
 
 
-def breach_notes(pipeline: AnyPipeline, day: date, deadline: datetime) -> list[NewNotification]:
-    details = {"deadline": deadline.isoformat(), "timezone": pipeline.schedule.timezone}
+def breach_notes(pipeline: AnyPipeline, event: SlaBreached) -> list[NewNotification]:
+    details = {"deadline": event.deadline.isoformat(), "timezone": pipeline.schedule.timezone}
+    day = event.date
     return notes(pipeline, "sla_breach", day.isoformat(), run_date=day, details=details)
 
 
-def failure_notes(
-    pipeline: AnyPipeline,
-    day: date,
-    run_id: str,
-    attempts: int,
-    error: str | None,
-    request_id: str | None,
-) -> list[NewNotification]:
-    details = {"error": error, "attempts": attempts, "request_id": request_id}
-    return notes(pipeline, "failure", run_id, run_id=run_id, run_date=day, details=details)
+def retries_notes(pipeline: AnyPipeline, event: DateOutOfRetries) -> list[NewNotification]:
+    details = {"error": event.error, "attempts": event.attempts, "request_id": event.request_id}
+    run_id = event.run_id
+    return notes(pipeline, "failure", run_id, run_id=run_id, run_date=event.date, details=details)
 
 
-def complete_notes(
-    pipeline: AnyPipeline, request_id: str, digest: dict[str, Any]
-) -> list[NewNotification]:
-    details = {"request_id": request_id, **digest}
-    return notes(pipeline, "backfill_complete", f"request:{request_id}", details=details)
+def complete_notes(pipeline: AnyPipeline, event: RequestCompleted) -> list[NewNotification]:
+    request = event.request
+    details = {
+        "request_id": request.id,
+        **event.digest,
+        "from": request.start.isoformat(),
+        "to": request.end.isoformat(),
+        "reason": request.reason,
+        "priority": request.priority,
+    }
+    return notes(pipeline, "backfill_complete", f"request:{request.id}", details=details)
+
+
+def notifications(pipeline: AnyPipeline, event: PassEvent) -> list[NewNotification]:
+    """The notifications ``event`` makes for ``pipeline``'s channels (none unsubscribed)."""
+    if isinstance(event, RunEnded):
+        return run_notes(pipeline, event)
+    if isinstance(event, SlaBreached):
+        return breach_notes(pipeline, event)
+    if isinstance(event, DateOutOfRetries):
+        return retries_notes(pipeline, event)
+    return complete_notes(pipeline, event)
+
+
+# the notification events each kind of pass event can make
+MAKES: dict[type[PassEvent], tuple[Event, ...]] = {
+    RunEnded: ("success", "quality_failure", "failure"),
+    SlaBreached: ("sla_breach",),
+    DateOutOfRetries: ("failure",),
+    RequestCompleted: ("backfill_complete",),
+}

@@ -68,7 +68,7 @@ def _when(text: str | None, zone: str | None = None) -> str:
     return f"{local:%Y-%m-%d %H:%M} {zone} ({instant:%H:%M} UTC)"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
     """One message to one channel, standing for one or more recorded notifications."""
 
@@ -225,5 +225,15 @@ def build_messages(
         words = _WORDS.get(event)
         title, lines = words(members, following.get(pid, next_day)) if words else (event, ())
         name = names.get(pid, pid)
-        out.append(Message(pid, name, event, channel, f"{pid}: {title}", lines, tuple(members)))
+        out.append(
+            Message(
+                pipeline_id=pid,
+                pipeline_name=name,
+                event=event,
+                channel=channel,
+                title=f"{pid}: {title}",
+                lines=lines,
+                rows=tuple(members),
+            )
+        )
     return out

@@ -43,12 +43,12 @@ from reconciler.core.spec import PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, Problem
 from reconciler.masking import register_config
 from reconciler.notify.outbox import Outbox
-from reconciler.notify.pass_events import PassEvents
 from reconciler.platforms.base import Platform
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.registry import build_platforms
 from reconciler.reconcile import saved_plans
 from reconciler.reconcile.executor import Executor, Limits, Progress
+from reconciler.reconcile.pass_events import PassEvents
 from reconciler.reconcile.pass_ledger import PassLedger, transact
 from reconciler.reconcile.planning import retried
 from reconciler.reconcile.saved_plans import SavedPlanCheck

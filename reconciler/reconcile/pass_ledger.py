@@ -21,10 +21,10 @@ from reconciler.core.coverage import Observed
 from reconciler.core.lifecycle import BatchState
 from reconciler.core.spec import PipelineSpec
 from reconciler.notify.outbox import Outbox
-from reconciler.notify.pass_events import PassEvents
 from reconciler.platforms.base import Platform
 from reconciler.platforms.registry import record_owners
 from reconciler.reconcile.executor import Changes
+from reconciler.reconcile.pass_events import PassEvents
 from reconciler.state import claims
 from reconciler.state import duckdb_store as db
 from reconciler.state.connection import Connection, transaction

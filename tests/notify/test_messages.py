@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -10,7 +11,7 @@ from datetime import date
 from notify_helpers import NOW, failure_rows, one_message, row
 
 from reconciler.notify import slack, webhook
-from reconciler.notify.messages import Message, build_messages, ranges
+from reconciler.notify.messages import build_messages, ranges
 
 
 def test_forty_failed_dates_make_one_message_with_ranges() -> None:
@@ -78,8 +79,7 @@ def test_breach_and_quality_words() -> None:
 def test_slack_payload_stays_within_limits() -> None:
     base = one_message(failure_rows(1))
     lines = tuple(f"line {i}: " + "x<" * 700 for i in range(400))  # escaped: over 2,800 each
-    message = Message(base.pipeline_id, base.pipeline_name, base.event, base.channel,
-                      "t" * 300, lines, base.rows)  # fmt: skip
+    message = dataclasses.replace(base, title="t" * 300, lines=lines)
     payload = slack.payload(message)
     assert payload["text"] and len(payload["text"]) <= 3000
     blocks = payload["blocks"]

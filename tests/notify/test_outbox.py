@@ -45,7 +45,10 @@ class Receiver:
     ) -> list[Delivery]:
         self.messages += messages
         outcome, error, after = self.answers.pop(0) if self.answers else ("sent", None, None)
-        return [Delivery(m, outcome, error, after, "line") for m in messages]  # type: ignore[arg-type]
+        return [
+            Delivery(message=m, outcome=outcome, error=error, retry_after=after, text="line")  # type: ignore[arg-type]
+            for m in messages
+        ]
 
 
 @pytest.fixture
@@ -157,7 +160,7 @@ def test_each_result_is_committed_before_the_next_message_is_sent(state: str) ->
     def send(messages: Sequence[Message], *_: Any) -> Any:
         for m in messages:
             seen.append(rows(state))  # what a kill -9 at this point would leave
-            yield Delivery(m, "sent", text="line")
+            yield Delivery(message=m, outcome="sent", text="line")
 
     box = Outbox({"p": PIPELINE, "q": other}, {"p": to_spec(PIPELINE), "q": to_spec(other)},
                  clock, {}, send, state=state)  # fmt: skip
@@ -180,7 +183,7 @@ def test_rows_not_tried_when_the_pass_ends_stay_pending(state: str) -> None:
     def send(messages: Sequence[Message], *_: Any) -> Any:
         for m in messages:
             box._stop.set()  # the pass ends while the first message is out
-            yield Delivery(m, "sent", text="line")
+            yield Delivery(message=m, outcome="sent", text="line")
 
     box = Outbox({"p": PIPELINE, "q": other}, {"p": to_spec(PIPELINE), "q": to_spec(other)},
                  clock, {}, send, state=state)  # fmt: skip

@@ -56,7 +56,7 @@ def _sends(log: list[str], each: Any = None) -> Any:
             if each is not None:
                 each()
             log.append(m.pipeline_id)
-            yield Delivery(m, "sent", text="line")
+            yield Delivery(message=m, outcome="sent", text="line")
 
     return send
 
