@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from reconciler.core.batches import Batch, Outcome, run_row_id
 from reconciler.core.check_results import CheckResult
+from reconciler.core.compact_gaps import GapList, GapRun, ListedGaps
 from reconciler.core.coverage import Failed, Observed, PipelineObserved
 from reconciler.core.events import (
     DateOutOfRetries,
@@ -19,7 +20,7 @@ from reconciler.core.events import (
     run_ended,
     with_errors,
 )
-from reconciler.core.plan import Gap, GapList, GapRun, Plan, SlaBreach
+from reconciler.core.plan import Gap, Plan, SlaBreach
 from reconciler.core.spec import RetryPolicy
 
 NOW = datetime(2024, 1, 11, tzinfo=UTC)
@@ -81,8 +82,12 @@ def test_plan_breaches_grouped_by_pipeline_in_plan_order() -> None:
 def test_dates_out_of_retries_come_from_exhausted_gaps_with_a_known_run() -> None:
     gaps = GapList(
         [
-            Gap("p", (d(2), d(3)), "retries_exhausted"),
-            Gap("p", (d(5),), "auto_backfill_disabled"),
+            ListedGaps(
+                (
+                    Gap("p", (d(2), d(3)), "retries_exhausted"),
+                    Gap("p", (d(5),), "auto_backfill_disabled"),
+                )
+            ),
             GapRun(pipeline_id="q", ordinals=[d(4).toordinal()], step=1,
                    reason="retries_exhausted"),
         ]

@@ -9,6 +9,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from reconciler.core.calendar import is_scheduled
+from reconciler.core.compact_actions import ActionList
 from reconciler.core.coverage import Failed, Observed, PipelineObserved
 from reconciler.core.intervals import from_dates
 from reconciler.core.plan import Action, Plan, Waiting
@@ -34,7 +35,7 @@ def done(*days: int, request: str = "r1", **kw: object) -> PipelineObserved:
 
 
 def bare(*, actions: tuple[Action, ...] = (), waiting: tuple[Waiting, ...] = ()) -> Plan:
-    return Plan(now=NOW, pipelines=1, actions=actions, waiting=waiting)
+    return Plan(now=NOW, pipelines=1, actions=ActionList.of(actions), waiting=waiting)
 
 
 def test_every_date_run_for_the_request_and_nothing_pending_is_complete() -> None:
