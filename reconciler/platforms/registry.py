@@ -12,7 +12,7 @@ from reconciler.core.batches import RunIntent
 from reconciler.platforms.base import Platform, PollResult, RunRequest, StartResult
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.runs_dir import runs_dir_for
-from reconciler.state.connection import Connection
+from reconciler.state.sessions import WriteSession
 
 # platform name -> (module, class) of the cloud adapters, imported at their first use
 CLOUD = {
@@ -75,9 +75,12 @@ def build_platforms(
 
 
 def record_owners(
-    platforms: dict[str, Platform], conn: Connection, written: Sequence[RunIntent], now: datetime
+    platforms: dict[str, Platform],
+    session: WriteSession,
+    written: Sequence[RunIntent],
+    now: datetime,
 ) -> None:
     """Local intents just written are this runner's: said in the same transaction."""
     local = platforms.get("local")
     if isinstance(local, LocalPlatform):
-        local.own(conn, [i.batch_id for i in written if i.platform == "local"], now)
+        local.own(session, [i.batch_id for i in written if i.platform == "local"], now)

@@ -40,7 +40,7 @@ from reconciler.core.calendar import sla_deadline
 from reconciler.core.coverage import Observed
 from reconciler.core.fleet import plan_fleet
 from reconciler.core.plan import Action, Plan
-from reconciler.core.spec import PipelineSpec, with_adhoc
+from reconciler.core.spec import BackfillRequest, PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, Problem, ReconcilerError
 from reconciler.masking import register_config
 from reconciler.notify.outbox import Outbox
@@ -51,13 +51,11 @@ from reconciler.platforms.registry import build_platforms, record_owners
 from reconciler.quality.checking import Checker
 from reconciler.quality.results import CheckResult
 from reconciler.reconcile.planning import retried
-from reconciler.state import claims
-from reconciler.state import duckdb_store as db
-from reconciler.state.connection import Connection, transaction
-from reconciler.state.locking import Holder, acquire, confirm, release
+from reconciler.state.locking import Holder
 from reconciler.state.notification_rows import NotificationRow
 from reconciler.state.pg_outage import retrying
-from reconciler.state.run_writes import record_outcomes_live
+from reconciler.state.sessions import WriteSession
+from reconciler.state.store import open_store
 
 T = TypeVar("T")
 
@@ -113,6 +111,7 @@ class Applier:
     ) -> None:
         self.config_dir = config_dir
         self.state = state_path
+        self.store = open_store(state_path)
         self.clock = clock
         self.options = options
         self.progress = progress
@@ -130,7 +129,7 @@ class Applier:
         self._failures: list[tuple[Batch, Outcome]] = []
         self.checker = Checker(clock)
         self._results: dict[str, list[CheckResult]] = {}  # checked, outcome not written yet
-        self.outbox = Outbox({}, {}, clock, state=state_path)
+        self.outbox = Outbox({}, {}, clock, store=self.store)
         self.events = PassEvents({}, {}, self.outbox)
         self.run_specs: dict[str, PipelineSpec] = {}  # with ad-hoc requests
         self.observed = Observed()
@@ -155,7 +154,7 @@ class Applier:
         # every secret a pipeline names is masked from here on, in output and state
         for p in loaded:
             register_config(p.flat, os.environ)
-        self.lock = acquire(self.state, self.clock.now())
+        self.lock = self.store.acquire_lock(self.clock.now())
         try:
             with self._long_lived.building():
                 found = self._sync_config(loaded)
@@ -169,7 +168,7 @@ class Applier:
                 for pid, p in self.pipelines.items()
                 if p.notifies or p.spec.sla_time is not None
             }
-            self.outbox = Outbox(models, self.run_specs, self.clock, state=self.state)
+            self.outbox = Outbox(models, self.run_specs, self.clock, store=self.store)
             self.events = PassEvents(models, self.specs, self.outbox)
             actions = [a for a in plan.actions if a.kind in ("run", "retry", "backfill")]
             actions = self._startable(actions)
@@ -177,7 +176,7 @@ class Applier:
             self._prepare(plan, intents)
             self._drive(intents)
             self.report.still_running = len(self.running)
-            self.report.held_elsewhere = claims.held_elsewhere(self.state, self.lock)
+            self.report.held_elsewhere = self.store.held_elsewhere(self.lock)
             for platform in self.platforms.values():
                 if isinstance(platform, LocalPlatform):  # outcomes are recorded by now
                     platform.prune(keep=set(self.running))
@@ -188,17 +187,18 @@ class Applier:
             self.checker.close()
             self.outbox.close()
             self.report.notifications += self.outbox.lines
-            release(self.state, self.lock)
+            if self.lock is not None:
+                self.store.release_lock(self.lock)
         return self.report
 
     def _sync_config(self, loaded: list[LoadedPipeline]) -> list[Batch]:
         """Write the config; returns the batches in flight, read in the same transaction."""
         now = self.clock.now()
 
-        def body(conn: Connection) -> list[Batch]:
+        def body(session: WriteSession) -> list[Batch]:
             # config_json of the active pipelines: unchanged ones (the same text) cost a
             # comparison, and their models are not validated again from the cache
-            applied = db.applied_configs(conn)
+            applied = session.applied_configs()
             active = set(applied)
             desired = {p.id for p in loaded}
             if not desired and active and not self.options.allow_empty:
@@ -215,30 +215,34 @@ class Applier:
                     ]
                 )
             stale = [p for p in loaded if applied.get(p.id) != p.config_json]
-            changes = db.sync_pipelines(
-                conn, [(pipeline_row(p.model), dict(p.model.parameters)) for p in stale], now
+            changes = session.sync_pipelines(
+                [(pipeline_row(p.model), dict(p.model.parameters)) for p in stale], now
             )
             self.report.config_changes.update(changes)
             gone = sorted(active - desired)
-            db.mark_deleted(conn, gone, now)
+            session.mark_deleted(gone, now)
             for pid in gone:
                 self.report.config_changes[pid] = "delete"
-            return db.in_flight_batches(conn)
+            return session.in_flight()
 
         return self._transact(body)
 
     def _adopt_in_flight(self, found: list[Batch]) -> None:
         """Runs a previous pass left behind: followed (and started, if they never were)."""
         now = self.clock.now()
-        for batch in retrying(lambda: claims.adopt(self.state, self.lock, found, now)):
+        for batch in retrying(lambda: self.store.adopt(self.lock, found, now)):
             self.running[batch.batch_id] = batch
             self.report.adopted += 1
 
     def _plan(self) -> Plan:
-        store = db.DuckDBStore(self.state)
         ids = list(self.specs)
         limits = retried(self.pipelines.values(), notifying=True)
-        self.observed, extra = retrying(lambda: store.plan_inputs(ids, limits))
+
+        def read() -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
+            with self.store.read() as session:
+                return session.plan_inputs(ids, limits)
+
+        self.observed, extra = retrying(read)
         self.run_specs = {s.id: s for s in with_adhoc(self.specs.values(), extra)}
         fleet = plan_fleet(list(self.run_specs.values()), self.observed, self.clock.now())
         self.report.unplannable.update(fleet.unplannable)
@@ -264,11 +268,11 @@ class Applier:
         """
         now = self.clock.now()
 
-        def body(conn: Connection) -> list[NotificationRow]:
-            self.outbox.recover(conn)
-            self.events.note_plan(conn, plan, self.observed, self.run_specs, now)
-            db.enqueue_backfills(conn, intents, now)
-            return self.outbox.exchange(conn)
+        def body(session: WriteSession) -> list[NotificationRow]:
+            self.outbox.recover(session)
+            self.events.note_plan(session.conn, plan, self.observed, self.run_specs, now)
+            session.enqueue_backfills(intents, now)
+            return self.outbox.exchange(session)
 
         self.outbox.start(self._transact(body))
 
@@ -281,9 +285,10 @@ class Applier:
                 self.report.after = plan = self._plan()
             if events.plan_events or events.any_sla:
 
-                def body(conn: Connection) -> list[NotificationRow]:
-                    events.note_plan(conn, plan, self.observed, self.run_specs, self.clock.now())
-                    return self.outbox.exchange(conn)
+                def body(session: WriteSession) -> list[NotificationRow]:
+                    now = self.clock.now()
+                    events.note_plan(session.conn, plan, self.observed, self.run_specs, now)
+                    return self.outbox.exchange(session)
 
                 self.outbox.start(self._transact(body))
         deadline = time.monotonic() + DRAIN_LIMIT
@@ -293,13 +298,13 @@ class Applier:
                 break  # a receiver that hangs: the rest of the claim waits for the next pass
             self.outbox.start(self._transact(self.outbox.exchange))
 
-    def _transact(self, body: Callable[[Connection], T]) -> T:
+    def _transact(self, body: Callable[[WriteSession], T]) -> T:
         """One transaction of the pass, written again when an outage broke it (each body
         here only records what may be recorded twice: the broken attempt rolled back)."""
 
         def once() -> T:
-            with transaction(self.state) as conn:
-                return body(conn)
+            with self.store.write() as session:
+                return body(session)
 
         return retrying(once)
 
@@ -408,24 +413,25 @@ class Applier:
         ended = {b.batch_id for b, _ in outcomes}
         marks = [(bid, rid, at) for bid, (rid, at) in self._unmarked.items() if bid not in ended]
         extend = self._renew_due()
-        with transaction(self.state) as conn:
+        with self.store.write() as session:
             if self.lock is not None:
-                confirm(conn, self.lock, now, extend=extend, following=self.running)
-            db.mark_running_many(conn, marks)
+                session.confirm_lock(self.lock, now, extend=extend, following=self.running)
+            session.mark_running(marks)
             finished = [(b, o, self._deadlines(b)) for b, o in outcomes]
-            live = record_outcomes_live(conn, finished)
+            live = session.record_outcomes_live(finished)
             if live:
                 self.events.record_outcomes(
-                    conn,
+                    session.conn,
                     [f for f in finished if f[0].batch_id in live],
                     self._results,
                     self.observed,
                     now,
                 )
-            written = set(db.record_intents(conn, intents, now))
-            record_owners(self.platforms, conn, [i for i in intents if i.batch_id in written], now)
-            claims.claim(conn, self.lock, written, now)
-            claimed = self.outbox.exchange(conn, final=False)
+            written = set(session.record_intents(intents, now))
+            owned = [i for i in intents if i.batch_id in written]
+            record_owners(self.platforms, session, owned, now)
+            session.claim(self.lock, written, now)
+            claimed = self.outbox.exchange(session, final=False)
         if extend:  # (only once committed: a broken transaction renewed nothing)
             self._last_renew = time.monotonic()
         self.outbox.start(claimed)

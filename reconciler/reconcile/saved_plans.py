@@ -25,8 +25,7 @@ from reconciler.errors import PlanError
 from reconciler.reconcile.planning import PlanResult, plan_pipelines
 from reconciler.render.dates import instant
 from reconciler.render.plan_json import plan_from_dict, plan_to_dict
-from reconciler.state.reading import open_reader
-from reconciler.state.summary import state_fingerprint
+from reconciler.state.store import open_store
 
 FUTURE_TOLERANCE = timedelta(minutes=1)
 
@@ -34,6 +33,12 @@ FUTURE_TOLERANCE = timedelta(minutes=1)
 def config_fingerprint(pipelines: Sequence[LoadedPipeline]) -> dict[str, str]:
     """File name -> sha256 of its bytes, for every pipeline file of the config."""
     return {Path(p.file).name: p.digest for p in sorted(pipelines, key=lambda p: p.file)}
+
+
+def state_fingerprint(state: str) -> dict[str, Any]:
+    """``{"exists": False}`` for a missing file; else schema version and table checksums."""
+    with open_store(state).read() as session:
+        return session.fingerprint()
 
 
 def make_fingerprint(result: PlanResult, state: str, wanted: Sequence[str]) -> dict[str, Any]:
@@ -192,11 +197,7 @@ def check_saved(
             f"plan too old: made at {instant(made)}, {_age(now - made)} ago, more than "
             f"--max-plan-age {_age(max_age)}; make a new plan"
         )
-    reader = open_reader(state)
-    try:
-        current = plan_pipelines(pipelines, reader, now).plan
-    finally:
-        reader.close()
+    current = plan_pipelines(pipelines, open_store(state), now).plan
     changed = [
         key
         for key in ("actions", "config_changes")

@@ -19,7 +19,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from reconciler.masking import mask, mask_data, mask_opt
-from reconciler.state.connection import Connection, dialect, naive, utc
+from reconciler.state.connection import Connection, naive, utc
+from reconciler.state.dialects import dialect_of
 from reconciler.state.postgres import LEASE
 
 NotificationStatus = Literal["pending", "sent", "failed"]
@@ -148,7 +149,7 @@ def abandon_claims(conn: Connection, now: datetime) -> int:
     runner's lease are theirs to give up (a sending runner renews its claim after
     each send).
     """
-    before = naive(now - LEASE) if dialect(conn) == "postgres" else None
+    before = naive(now - LEASE) if dialect_of(conn).shared else None
     conn.execute(
         """UPDATE pipeline_notifications SET last_error = ?, next_attempt_at = NULL,
                claimed_at = NULL, updated_at = ?
@@ -162,7 +163,7 @@ def abandon_claims(conn: Connection, now: datetime) -> int:
 
 def _skip_locked(conn: Connection) -> str:
     """Several runners claim from one PostgreSQL outbox: rows one holds are passed over."""
-    return " FOR UPDATE SKIP LOCKED" if dialect(conn) == "postgres" else ""
+    return dialect_of(conn).skip_locked
 
 
 def claim_due(
