@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.state.postgres_store import PostgresStore
-from reconciler.state.records import Store
+from reconciler.state.store import Store
 
 _PATH = Path(__file__).parents[1] / "state" / "test_store_contract.py"
 _spec = importlib.util.spec_from_file_location("store_contract_for_pg", _PATH)
