@@ -18,9 +18,8 @@ from reconciler.notify.dispatch import Delivery
 from reconciler.notify.events import notes
 from reconciler.notify.messages import Message
 from reconciler.notify.outbox import BACKOFF_FIRST, LINGER, MAX_ATTEMPTS, Outbox
-from reconciler.state import notification_rows
-from reconciler.state.store import open_store
 from reconciler.state.notification_rows import INTERRUPTED
+from reconciler.state.store import open_store
 
 PIPELINE: AnyPipeline = PIPELINE_ADAPTER.validate_python(
     {

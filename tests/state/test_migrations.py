@@ -12,8 +12,8 @@ import duckdb
 import pytest
 
 from reconciler.state.connection import current_version, transaction
-from reconciler.state.store import open_store
 from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION
+from reconciler.state.store import open_store
 
 NOW = "2026-01-08T06:00:00"
 D = [date(2025, 12, 31) + timedelta(days=i) for i in range(33)]  # D[1] is 2026-01-01

@@ -13,8 +13,8 @@ from reconciler.notify.dispatch import Delivery
 from reconciler.notify.events import notes
 from reconciler.notify.messages import Message
 from reconciler.notify.outbox import Outbox
-from reconciler.state.store import open_store
 from reconciler.state.postgres import LEASE
+from reconciler.state.store import open_store
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 PIPELINES: list[AnyPipeline] = [
