@@ -237,18 +237,26 @@ class Outbox:
             head = f"[{d.message.event}] {d.message.title}"
             if d.outcome == "sent":
                 self.lines.append(d.text if d.text is not None else f"{head} -> {where}")
-                out += [SendResult(i, "sent") for i in d.message.ids]
+                out += [SendResult(notification_id=i, status="sent") for i in d.message.ids]
             elif d.outcome == "pending" and attempts < MAX_ATTEMPTS:
                 retry_at = now + timedelta(seconds=backoff(attempts, d.retry_after))
                 self.lines.append(
                     f"{head} -> {where}: not sent ({d.error}); will try again after "
                     f"{retry_at.isoformat(timespec='seconds')}"
                 )
-                out += [SendResult(i, "pending", d.error, retry_at) for i in d.message.ids]
+                out += [
+                    SendResult(
+                        notification_id=i, status="pending", error=d.error, retry_at=retry_at
+                    )
+                    for i in d.message.ids
+                ]
             else:
                 error = d.error or "failed"
                 if d.outcome == "pending":
                     error = f"gave up after {attempts} attempts: {error}"
                 self.lines.append(f"{head} -> {where}: NOT SENT ({error}); will not retry")
-                out += [SendResult(i, "failed", error) for i in d.message.ids]
+                out += [
+                    SendResult(notification_id=i, status="failed", error=error)
+                    for i in d.message.ids
+                ]
         return out

@@ -24,6 +24,7 @@ class Dialect:
     name = "duckdb"
     shared = False  # several runners write at once (so rows are claimed, not just read)
     skip_locked = ""  # rows another runner holds are passed over (PostgreSQL)
+    schema = "'main'"  # the state's schema in ``information_schema``
 
     def pipeline_list(
         self, conn: Connection, ids: list[str], below: list[int | None]
@@ -59,6 +60,7 @@ class PostgresDialect(Dialect):
     name = "postgres"
     shared = True
     skip_locked = " FOR UPDATE SKIP LOCKED"
+    schema = "current_schema()"
 
     def pipeline_list(
         self, conn: Connection, ids: list[str], below: list[int | None]
