@@ -203,21 +203,28 @@ def reading(path: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Connection]:
         with postgres.reading(path) as pg:
             yield pg
         return
+    with reading_file(path, wait=wait) as (conn, _):
+        yield conn
+
+
+@contextmanager
+def reading_file(
+    path: str, *, wait: float = DEFAULT_WAIT
+) -> Iterator[tuple[Connection, int | None]]:
+    """A read-only view of an existing DuckDB file, and its schema version (None: an
+    empty file); an older or newer schema is refused."""
     check_file(path)
     with sharing(path, read_only=True, wait=wait) as read_only:
-        yield from _reading(path, wait, read_only)
-
-
-def _reading(path: str, wait: float, read_only: bool) -> Iterator[Connection]:
-    # (read-write while this process writes to the file: see reconciler.state.file_sharing)
-    conn = connect(path, read_only=read_only, wait=wait)
-    try:
-        check_readable(current_version(conn), f"state file {path}")
-        yield conn
-    except duckdb.Error as exc:
-        raise StateError(f"state file {path}: {_first_line(exc)}") from exc
-    finally:
-        conn.close()
+        # (read-write while this process writes to the file: see file_sharing)
+        conn = connect(path, read_only=read_only, wait=wait)
+        try:
+            version = current_version(conn)
+            check_readable(version, f"state file {path}")
+            yield conn, version
+        except duckdb.Error as exc:
+            raise StateError(f"state file {path}: {_first_line(exc)}") from exc
+        finally:
+            conn.close()
 
 
 def checkpoint(path: str) -> None:

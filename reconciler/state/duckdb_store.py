@@ -13,8 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reconciler.state import locking
-from reconciler.state.connection import check_file, checkpoint, reading, transaction
-from reconciler.state.connection import current_version as file_version
+from reconciler.state.connection import check_file, checkpoint, reading_file, transaction
 from reconciler.state.locking import Holder
 from reconciler.state.sessions import ReadSession, WriteSession
 from reconciler.state.store import Store
@@ -29,8 +28,8 @@ class DuckDBStore(Store):
         if not Path(self.location).exists():
             yield ReadSession(None, None)
             return
-        with reading(self.location) as conn:
-            yield ReadSession(conn, file_version(conn))
+        with reading_file(self.location) as (conn, version):
+            yield ReadSession(conn, version)
 
     @contextmanager
     def write(self) -> Iterator[WriteSession]:
