@@ -390,7 +390,7 @@ def build_e2e(ds: Dataset, directory: Path, coverage_csv: Path) -> tuple[Path, P
     """A config dir of ``ds.pipelines`` YAML files and a state file holding their coverage."""
     import duckdb
 
-    from reconciler.state.connection import transaction
+    from reconciler.state.store import open_store
 
     start = history_start(ds.years)
     config = directory / "pipelines.d"
@@ -399,7 +399,7 @@ def build_e2e(ds: Dataset, directory: Path, coverage_csv: Path) -> tuple[Path, P
         (config / f"{pid}.yaml").write_text(yaml_text(pid, index, start))
     templates = config_templates(directory / "templates", start)
     state = directory / "state.duckdb"
-    with transaction(str(state)):
+    with open_store(str(state)).write():
         pass  # creates the file and migrates it to the current schema
     conn = duckdb.connect(str(state))
     try:
@@ -525,7 +525,6 @@ def phases(config: Path, state: Path) -> list[tuple[str, float]]:
 
     from reconciler.config.loading import load_config
     from reconciler.render.plan_json import plan_to_json
-    from reconciler.state.reading import open_reader
 
     out: list[tuple[str, float]] = []
     gc.disable()  # as the CLI runs: no cyclic collector while the big plan is built
@@ -541,9 +540,10 @@ def phases(config: Path, state: Path) -> list[tuple[str, float]]:
     with phase("specs"):
         specs = tuple(p.spec for p in pipelines)
     ids = [p.id for p in pipelines]
-    reader = open_reader(str(state))
-    with phase("state: observe and ad-hoc requests"):
-        observed, extra = reader.plan_inputs(ids)
+    from reconciler.state.store import open_store
+
+    with phase("state: observe and ad-hoc requests"), open_store(str(state)).read() as session:
+        observed, extra = session.plan_inputs(ids)
     specs = tuple(with_adhoc(specs, extra))
     with phase("flat config (desired)"):
         desired = {p.id: p.flat for p in pipelines}

@@ -29,10 +29,10 @@ def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str
     import json
 
     from reconciler.render.dates import instant
-    from reconciler.state.reading import open_reader
+    from reconciler.state.store import open_store
 
-    reader = open_reader(state)
-    rows = reader.history(pipeline_id, limit)
+    with open_store(state).read() as session:
+        rows = session.history(pipeline_id, limit)
     if not rows:
         # an unknown id is an error (as for plan --pipeline and backfill), not an empty list
         from reconciler.config.loading import config_files, load_files
@@ -124,7 +124,7 @@ def status(
     from reconciler.notify import failed as failed_notifications
     from reconciler.reconcile.planning import select
     from reconciler.render.dates import instant
-    from reconciler.state.reading import open_reader
+    from reconciler.state.store import open_store
 
     now = parse_instant_option(now_text) if now_text else make_clock(None).now()
     if calendar:
@@ -142,8 +142,8 @@ def status(
         raise click.UsageError("--from and --to go with --calendar")
     loaded = select(load_config(config_dir), pipelines, config_dir)
     specs = [p.spec for p in loaded]
-    reader = open_reader(state)
-    observed = reader.observe([s.id for s in specs])
+    with open_store(state).read() as session:
+        observed = session.observe([s.id for s in specs])
     rows = [pipeline_status(s, observed.of(s.id), now) for s in specs]
     unsent = failed_notifications.failed_notifications(state, [s.id for s in specs])
     if fmt == "json":

@@ -83,7 +83,7 @@ def plan_command(
     click.get_current_context().with_resource(collector.paused())
     from reconciler.reconcile.planning import Comparison, apply_refusal, compare_to, make_plan
     from reconciler.render.plan_compare import Guard
-    from reconciler.state.reading import open_reader
+    from reconciler.state.store import open_store
 
     if max_new_dates is not None and compare_dir is None:
         raise click.UsageError("--max-new-dates counts the dates a change adds: give --compare-to")
@@ -96,14 +96,11 @@ def plan_command(
     # plan reads the clock once and writes nothing, so --now is taken exactly
     now = make_clock(now_text).now() if not now_text else parse_instant_option(now_text)
     fingerprint_before = _state_fingerprint(state) if out is not None else None
-    reader = open_reader(state)
+    store = open_store(state)
     comparison: Comparison | None = None
-    try:
-        result = make_plan(config_dir, reader, now, pipelines)
-        if compare_dir is not None:
-            comparison = compare_to(result, compare_dir, reader, pipelines, compare_name)
-    finally:
-        reader.close()
+    result = make_plan(config_dir, store, now, pipelines)
+    if compare_dir is not None:
+        comparison = compare_to(result, compare_dir, store, pipelines, compare_name)
     guard = Guard(max_new_dates) if max_new_dates is not None else None
     refusal = apply_refusal(result, config_dir, pipelines)
     adjacency = comparison.adjacency(result) if comparison else result.adjacency()
@@ -184,7 +181,7 @@ def _guard_annotations(result: Any, comparison: Any, guard: Any) -> None:
 
 
 def _state_fingerprint(state: str) -> dict[str, Any]:
-    from reconciler.state.summary import state_fingerprint
+    from reconciler.reconcile.saved_plans import state_fingerprint
 
     return state_fingerprint(state)
 

@@ -42,9 +42,7 @@ def backfill(
     from reconciler.config.loading import load_config
     from reconciler.config.value_types import REQUEST_ID_PATTERN
     from reconciler.core.spec import BackfillRequest
-    from reconciler.state import duckdb_store as db
-    from reconciler.state.config_writes import request_ids
-    from reconciler.state.connection import transaction
+    from reconciler.state.store import open_store
 
     try:
         start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
@@ -72,11 +70,12 @@ def backfill(
     now = make_clock(now_text).now()
     declared = {r.id for r in pipeline.spec.requests}
     priority = priority if priority is not None else pipeline.model.backfill.priority
-    with transaction(state) as conn:
+    with open_store(state).write() as session:
         # the generated id is chosen in the transaction that inserts it
-        rid = request_id or checks.generated_id(now, declared | request_ids(conn, pipeline_id))
+        taken = declared | session.request_ids(pipeline_id)
+        rid = request_id or checks.generated_id(now, taken)
         request = BackfillRequest(id=rid, start=start, end=end, priority=priority, reason=reason)
-        db.add_request(conn, pipeline_id, request, now)
+        session.add_request(pipeline_id, request, now)
     count = checks.scheduled_count(schedule, start, end)
     later = checks.not_due_yet(schedule, start, end, now)
     due = f", {later} not due yet: they run as they come due" if later else ""

@@ -14,9 +14,8 @@ from reconciler.core.events import PassEvent
 from reconciler.notify.channels import wants
 from reconciler.notify.events import MAKES, notifications
 from reconciler.notify.outbox import Outbox
-from reconciler.state import notification_rows
-from reconciler.state.connection import Connection
 from reconciler.state.notification_rows import NewNotification
+from reconciler.state.sessions import WriteSession
 
 if TYPE_CHECKING:
     from reconciler.config.models import AnyPipeline
@@ -44,17 +43,17 @@ class Announcer:
         pipeline = self.pipelines.get(event.pipeline_id)
         return [] if pipeline is None else notifications(pipeline, event)
 
-    def unannounced(self, conn: Connection, events: Sequence[E]) -> list[E]:
+    def unannounced(self, session: WriteSession, events: Sequence[E]) -> list[E]:
         """The events with a notification not recorded yet (the ids do not depend on an
         event's details, so a draft without its error or digest will do)."""
         drafts = [self._notes(e) for e in events]
-        seen = notification_rows.known(conn, [n.notification_id for g in drafts for n in g])
+        seen = session.known_notifications([n.notification_id for g in drafts for n in g])
         return [
             e
             for e, group in zip(events, drafts, strict=True)
             if any(n.notification_id not in seen for n in group)
         ]
 
-    def announce(self, conn: Connection, events: Iterable[PassEvent]) -> int:
+    def announce(self, session: WriteSession, events: Iterable[PassEvent]) -> int:
         """Record the events' notifications as pending (those recorded before are kept)."""
-        return self.outbox.record(conn, [n for e in events for n in self._notes(e)])
+        return self.outbox.record(session, [n for e in events for n in self._notes(e)])

@@ -11,13 +11,10 @@ from reconciler.state.notification_rows import NotificationRow
 
 def failed_notifications(state: str, pipeline_ids: Sequence[str]) -> list[NotificationRow]:
     """Failed rows of the given pipelines; none when the state file does not exist yet."""
-    from reconciler.state.connection import exists
-    from reconciler.state.duckdb_store import DuckDBStore
+    from reconciler.state.store import open_store
 
-    if not exists(state):
-        return []
-
-    return DuckDBStore(state).failed_notifications(list(pipeline_ids))
+    with open_store(state).read() as session:
+        return session.notifications("failed", list(pipeline_ids))
 
 
 def as_json(rows: Sequence[NotificationRow]) -> list[dict[str, Any]]:

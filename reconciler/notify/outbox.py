@@ -29,9 +29,9 @@ from reconciler.core.spec import PipelineSpec
 from reconciler.errors import StateError
 from reconciler.notify.channels import channels
 from reconciler.notify.messages import Message, NextDate, build_messages
-from reconciler.state import notification_rows as rows_db
-from reconciler.state.connection import Connection, transaction
 from reconciler.state.notification_rows import NewNotification, NotificationRow, SendResult
+from reconciler.state.sessions import WriteSession
+from reconciler.state.store import Store
 
 if TYPE_CHECKING:
     from reconciler.config.models import AnyPipeline
@@ -85,7 +85,7 @@ class Outbox:
         env: Mapping[str, str] | None = None,
         send: Send = _deliver,
         *,
-        state: str,
+        store: Store,
     ) -> None:
         self.clock = clock
         self.env = env if env is not None else os.environ
@@ -95,7 +95,7 @@ class Outbox:
             (pid, key): model for pid, p in pipelines.items() for key, model in channels(p).items()
         }
         self._send = send
-        self.state = state
+        self.store = store
         self._stop = threading.Event()
         self._pool: ThreadPoolExecutor | None = None
         self._future: Future[None] | None = None
@@ -105,18 +105,19 @@ class Outbox:
 
     # --- inside the caller's transaction ------------------------------------------------
 
-    def record(self, conn: Connection, notes: Iterable[NewNotification]) -> int:
-        added = rows_db.add(conn, notes, self.clock.now())
+    def record(self, session: WriteSession, notes: Iterable[NewNotification]) -> int:
+        """Notifications recorded in the caller's transaction, sent once it commits."""
+        added = session.add_notifications(notes, self.clock.now())
         if added:
             self.maybe_due = True
         return added
 
-    def recover(self, conn: Connection) -> None:
+    def recover(self, session: WriteSession) -> None:
         """Claims left by a pass that died mid-send: pending again, sent by this pass."""
-        if rows_db.abandon_claims(conn, self.clock.now()):
+        if session.abandon_notification_claims(self.clock.now()):
             self.maybe_due = True
 
-    def exchange(self, conn: Connection, *, final: bool = True) -> list[NotificationRow]:
+    def exchange(self, session: WriteSession, *, final: bool = True) -> list[NotificationRow]:
         """Claim due rows if the sender is idle (it has recorded its results itself).
 
         While runs go on (``final`` false), only rows older than ``LINGER`` are claimed,
@@ -135,7 +136,7 @@ class Outbox:
                 return []
             before = now - timedelta(seconds=LINGER)
         self._last_claim = time.monotonic()
-        claimed = rows_db.claim_due(conn, now, CLAIM_LIMIT, before)
+        claimed = session.claim_notifications(now, CLAIM_LIMIT, before)
         # younger rows may wait (mid-pass); a full claim may leave more behind
         self.maybe_due = len(claimed) == CLAIM_LIMIT or not final
         return claimed
@@ -198,7 +199,7 @@ class Outbox:
                 waiting.difference_update(delivery.message.ids)
                 results = self._results([delivery])
                 now = self.clock.now()
-                self._write(partial(rows_db.finish, results=results, now=now,
+                self._write(partial(WriteSession.finish_notifications, results=results, now=now,
                                     still_claimed=sorted(waiting)))  # fmt: skip
                 if self._stop.is_set():
                     break
@@ -207,13 +208,14 @@ class Outbox:
             if close is not None:  # a generator: its HTTP client is closed now
                 close()
             if waiting:
-                self._write(partial(rows_db.release, ids=sorted(waiting), now=self.clock.now()))
+                self._write(partial(WriteSession.release_notifications, ids=sorted(waiting),
+                                    now=self.clock.now()))  # fmt: skip
 
-    def _write(self, change: Callable[[Connection], None]) -> None:
+    def _write(self, change: Callable[[WriteSession], None]) -> None:
         for attempt in range(WRITE_TRIES):
             try:
-                with transaction(self.state) as conn:
-                    change(conn)
+                with self.store.write() as session:
+                    change(session)
                 return
             except StateError:
                 if attempt == WRITE_TRIES - 1:
@@ -234,18 +236,26 @@ class Outbox:
             head = f"[{d.message.event}] {d.message.title}"
             if d.outcome == "sent":
                 self.lines.append(d.text if d.text is not None else f"{head} -> {where}")
-                out += [SendResult(i, "sent") for i in d.message.ids]
+                out += [SendResult(notification_id=i, status="sent") for i in d.message.ids]
             elif d.outcome == "pending" and attempts < MAX_ATTEMPTS:
                 retry_at = now + timedelta(seconds=backoff(attempts, d.retry_after))
                 self.lines.append(
                     f"{head} -> {where}: not sent ({d.error}); will try again after "
                     f"{retry_at.isoformat(timespec='seconds')}"
                 )
-                out += [SendResult(i, "pending", d.error, retry_at) for i in d.message.ids]
+                out += [
+                    SendResult(
+                        notification_id=i, status="pending", error=d.error, retry_at=retry_at
+                    )
+                    for i in d.message.ids
+                ]
             else:
                 error = d.error or "failed"
                 if d.outcome == "pending":
                     error = f"gave up after {attempts} attempts: {error}"
                 self.lines.append(f"{head} -> {where}: NOT SENT ({error}); will not retry")
-                out += [SendResult(i, "failed", error) for i in d.message.ids]
+                out += [
+                    SendResult(notification_id=i, status="failed", error=error)
+                    for i in d.message.ids
+                ]
         return out

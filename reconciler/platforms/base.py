@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from reconciler.config.models import AnyPipeline
+    from reconciler.state.sessions import WriteSession
 
 
 PollState = Literal["not_started", "running", "success", "failed"]
@@ -54,6 +56,9 @@ class Platform(Protocol):
     ``start`` must be idempotent for a batch id (a start repeated after a crash must
     not create a second run). ``wait`` blocks until something may have changed (a run
     ended) or ``timeout`` seconds passed; ``close`` ends the pass (runs in flight go on).
+    ``recorded`` is told, inside the transaction, which of its batches were just written;
+    ``after_pass``, once the pass recorded its outcomes, which batches are still in
+    flight (the local platform keeps their run files and prunes old ones).
     """
 
     def start(self, run: RunRequest) -> StartResult: ...
@@ -63,3 +68,7 @@ class Platform(Protocol):
     def wait(self, timeout: float) -> None: ...
 
     def close(self) -> None: ...
+
+    def recorded(self, session: WriteSession, batch_ids: Sequence[str], now: datetime) -> None: ...
+
+    def after_pass(self, in_flight: set[str]) -> None: ...

@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
@@ -33,10 +34,11 @@ from reconciler.core.durations import parse_duration
 from reconciler.platforms.base import PollResult, RunRequest, StartResult
 from reconciler.platforms.local_results import judge_foreign, read_result
 from reconciler.platforms.runs_dir import make_private_dir
-from reconciler.state import local_runs
-from reconciler.state.connection import Connection, is_postgres, reading
 from reconciler.state.local_runs import RUN_LEASE, LocalRun
+from reconciler.state.location import is_postgres
 from reconciler.state.pg_outage import reconnect_within
+from reconciler.state.sessions import WriteSession
+from reconciler.state.store import open_store
 
 SUPERVISOR = Path(__file__).with_name("local_supervisor.py")
 STARTING_GRACE = 60.0  # seconds a run directory may lack its supervisor's pid file
@@ -90,6 +92,7 @@ class LocalPlatform:
         self.runs_dir = runs_dir.absolute()
         self.clock_offset = clock_offset
         self.state = state  # where owners are recorded (None: runs of this directory only)
+        self.store = open_store(state) if state is not None else None
         self.host = host or socket.gethostname()
         self._owners: dict[str, LocalRun | None] = {}  # None: recorded before owners were
         self._looked_up = False  # the owners of the runs in flight were read
@@ -238,7 +241,7 @@ class LocalPlatform:
     def _now(self) -> datetime:
         return datetime.now(UTC) + timedelta(seconds=self.clock_offset)
 
-    def own(self, conn: Connection, batch_ids: list[str], now: datetime) -> None:
+    def own(self, session: WriteSession, batch_ids: list[str], now: datetime) -> None:
         """Record in the state, with their intents, that these runs are this runner's.
 
         Until its supervisor renews it, the run's lease runs from now: an intent whose
@@ -246,11 +249,11 @@ class LocalPlatform:
         """
         if not self._forgot:  # once a pass: rows of runs long recorded as ended go
             self._forgot = True
-            local_runs.forget_finished(conn, now - timedelta(seconds=KEEP_RUN_DIRS))
+            session.forget_local_runs(now - timedelta(seconds=KEEP_RUN_DIRS))
         if batch_ids:  # an owner row says its runs directory was there
             with contextlib.suppress(OSError):  # (start says why it cannot make it)
                 make_private_dir(self.runs_dir)
-        local_runs.record_owners(conn, batch_ids, self.host, str(self.runs_dir), now + RUN_LEASE)
+        session.record_local_owners(batch_ids, self.host, str(self.runs_dir), now + RUN_LEASE)
         for batch_id in batch_ids:
             self._owners[batch_id] = LocalRun(
                 batch_id=batch_id, host=self.host, runs_dir=str(self.runs_dir)
@@ -258,19 +261,16 @@ class LocalPlatform:
         self._pooled.update(batch_ids)
         self._pooled -= self._handed  # (a supervisor renews those)
         # intents waiting for a slot: their lease goes on with this runner's claims
-        local_runs.renew(conn, sorted(self._pooled), self.host, now + RUN_LEASE)
+        session.renew_local_runs(sorted(self._pooled), self.host, now + RUN_LEASE)
 
     def _owner(self, batch_id: str) -> LocalRun | None:
         """Who started a run: known for this pass's runs, read from the state for others."""
-        if batch_id in self._owners or self.state is None:
+        if batch_id in self._owners or self.store is None:
             return self._owners.get(batch_id)
         if not self._looked_up:  # once: the owners of every run in flight
             self._looked_up = True
-            with reading(self.state) as conn:
-                rows = conn.execute(
-                    """SELECT batch_id FROM open_dates WHERE status IN ('pending', 'running')"""
-                ).fetchall()
-                self._owners.update(local_runs.read(conn, [r[0] for r in rows]))
+            with self.store.read() as session:
+                self._owners.update(session.local_runs_in_flight())
         return self._owners.setdefault(batch_id, None)
 
     def _sees(self, owner: LocalRun) -> bool:
@@ -287,12 +287,12 @@ class LocalPlatform:
 
     def _poll_foreign(self, owner: LocalRun) -> PollResult:
         """A run of another host (or of a runs directory out of reach): the state's word."""
-        assert self.state is not None
+        assert self.store is not None
         seen = self._foreign.get(owner.batch_id)
         if seen is not None and time.monotonic() - seen[0] < FOREIGN_POLL:
             return seen[1]
-        with reading(self.state) as conn:
-            row = local_runs.read(conn, [owner.batch_id]).get(owner.batch_id, owner)
+        with self.store.read() as session:
+            row = session.local_runs([owner.batch_id]).get(owner.batch_id, owner)
         result = judge_foreign(row, self._now())
         self._foreign[owner.batch_id] = (time.monotonic(), result)
         return result
@@ -320,6 +320,14 @@ class LocalPlatform:
             self._old.append(daemon)
         self._sent.clear()
         self._reap()
+
+    def recorded(self, session: WriteSession, batch_ids: Sequence[str], now: datetime) -> None:
+        """Local intents just written are this runner's: said in the same transaction."""
+        self.own(session, list(batch_ids), now)
+
+    def after_pass(self, in_flight: set[str]) -> None:
+        """Outcomes are recorded: run directories of older finished runs may go."""
+        self.prune(keep=in_flight)
 
     def prune(self, keep: set[str], older_than: float = KEEP_RUN_DIRS) -> int:
         """Remove run directories whose result is older than ``older_than`` seconds.

@@ -12,7 +12,7 @@ from reconciler.core.batches import RunIntent
 from reconciler.platforms.base import Platform, PollResult, RunRequest, StartResult
 from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.runs_dir import runs_dir_for
-from reconciler.state.connection import Connection
+from reconciler.state.sessions import WriteSession
 
 # platform name -> (module, class) of the cloud adapters, imported at their first use
 CLOUD = {
@@ -54,6 +54,13 @@ class _Deferred:
         if self._adapter is not None:
             self._adapter.close()
 
+    def recorded(self, session: WriteSession, batch_ids: Sequence[str], now: datetime) -> None:
+        self._get().recorded(session, batch_ids, now)
+
+    def after_pass(self, in_flight: set[str]) -> None:
+        if self._adapter is not None:
+            self._adapter.after_pass(in_flight)
+
 
 def build_platforms(
     state_path: str, clock_offset: float, runs_dir: str | PathLike[str] | None = None
@@ -75,9 +82,13 @@ def build_platforms(
 
 
 def record_owners(
-    platforms: dict[str, Platform], conn: Connection, written: Sequence[RunIntent], now: datetime
+    platforms: dict[str, Platform],
+    session: WriteSession,
+    written: Sequence[RunIntent],
+    now: datetime,
 ) -> None:
-    """Local intents just written are this runner's: said in the same transaction."""
-    local = platforms.get("local")
-    if isinstance(local, LocalPlatform):
-        local.own(conn, [i.batch_id for i in written if i.platform == "local"], now)
+    """Each platform told, in the same transaction, which of its intents were written."""
+    for name, platform in platforms.items():
+        ids = [i.batch_id for i in written if i.platform == name]
+        if ids:
+            platform.recorded(session, ids, now)

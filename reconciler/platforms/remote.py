@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -215,6 +215,12 @@ class RemotePlatform:
     def close(self) -> None:
         self._runs.clear()
         self.client.close()
+
+    def recorded(self, session: object, batch_ids: Sequence[str], now: datetime) -> None:
+        """(Nothing to note: the platform itself knows its runs.)"""
+
+    def after_pass(self, in_flight: set[str]) -> None:
+        """(Nothing kept on this machine.)"""
 
     # --- helpers for the adapters ---------------------------------------------------
 

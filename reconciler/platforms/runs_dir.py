@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from reconciler.state.connection import is_postgres
+from reconciler.state.location import is_postgres
 
 ENV = "RECONCILER_RUNS_DIR"
 # query parameters of a PostgreSQL URL that name or prove who connects, not what to

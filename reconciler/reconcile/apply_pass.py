@@ -39,12 +39,11 @@ from reconciler.core.batches import Batch, RunIntent, batch_key, short_id
 from reconciler.core.coverage import Observed
 from reconciler.core.fleet import plan_fleet
 from reconciler.core.plan import Action, Plan
-from reconciler.core.spec import PipelineSpec, with_adhoc
+from reconciler.core.spec import BackfillRequest, PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, Problem
 from reconciler.masking import register_config
 from reconciler.notify.outbox import Outbox
 from reconciler.platforms.base import Platform
-from reconciler.platforms.local import LocalPlatform
 from reconciler.platforms.registry import build_platforms
 from reconciler.reconcile import saved_plans
 from reconciler.reconcile.executor import Executor, Limits, Progress
@@ -52,12 +51,11 @@ from reconciler.reconcile.pass_events import PassEvents
 from reconciler.reconcile.pass_ledger import PassLedger, transact
 from reconciler.reconcile.planning import retried
 from reconciler.reconcile.saved_plans import SavedPlanCheck
-from reconciler.state import claims
-from reconciler.state import duckdb_store as db
-from reconciler.state.connection import Connection
-from reconciler.state.locking import Holder, acquire, release
+from reconciler.state.locking import Holder
 from reconciler.state.notification_rows import NotificationRow
 from reconciler.state.pg_outage import retrying
+from reconciler.state.sessions import WriteSession
+from reconciler.state.store import Store, open_store
 
 DRAIN_LIMIT = 120.0  # seconds the end of a pass waits for notifications being sent
 STARTING = ("run", "retry", "backfill")  # the action kinds a pass starts
@@ -144,28 +142,29 @@ def _apply(
     pipelines = {p.id: p for p in loaded}
     offset = (clock.now() - datetime.now(UTC)).total_seconds()
     platforms = given or build_platforms(state, offset, options.runs_dir)
+    store = open_store(state)
     if saved is not None:
         saved_plans.verify_config(saved, loaded, clock.now())
     report = ApplyReport()
-    lock = acquire(state, clock.now())
+    lock = store.acquire_lock(clock.now())
     locked_at = time.monotonic()
     outbox: Outbox | None = None
     executor: Executor | None = None
     try:
         with long_lived.building():
             if saved is None:
-                found = sync_config(state, config_dir, loaded, clock.now(), options, report)
-                adopted = adopt(state, lock, found, clock.now())
-                planned = plan_now(state, pipelines, clock.now())
+                found = sync_config(store, config_dir, loaded, clock.now(), options, report)
+                adopted = adopt(store, lock, found, clock.now())
+                planned = plan_now(store, pipelines, clock.now())
             else:
                 # the saved plan was made from the state before any sync: it is compared
                 # with the plan of that same state, under the lock, before anything is
                 # written; the verified plan is then the one applied
-                saved_plans.verify_state(saved, state)
-                planned = plan_now(state, pipelines, clock.now())
+                saved_plans.verify_state(saved, store)
+                planned = plan_now(store, pipelines, clock.now())
                 saved_plans.verify_same_plan(saved, planned.plan)
-                found = sync_config(state, config_dir, loaded, clock.now(), options, report)
-                adopted = adopt(state, lock, found, clock.now())
+                found = sync_config(store, config_dir, loaded, clock.now(), options, report)
+                adopted = adopt(store, lock, found, clock.now())
         report.plan, report.adopted = planned.plan, len(adopted)
         report.unplannable.update(planned.unplannable)
         # only pipelines that can notify or breach an SLA have anything to say; the
@@ -175,12 +174,12 @@ def _apply(
             for pid, p in pipelines.items()
             if p.notifies or p.spec.sla_time is not None
         }
-        outbox = Outbox(models, planned.run_specs, clock, state=state)
+        outbox = Outbox(models, planned.run_specs, clock, store=store)
         events = PassEvents(models, {pid: p.spec for pid, p in pipelines.items()}, outbox)
         intents = startable(planned.plan.actions, pipelines, platforms, report)
-        prepare(state, planned, intents, events, outbox, clock.now())
+        prepare(store, planned, intents, events, outbox, clock.now())
         ledger = PassLedger(
-            state=state,
+            store=store,
             lock=lock,
             clock=clock,
             specs={pid: p.spec for pid, p in pipelines.items()},
@@ -207,14 +206,13 @@ def _apply(
         report.started, report.started_dates = tally.started, tally.started_dates
         report.succeeded, report.failed = tally.succeeded, tally.failed
         report.still_running = tally.still_running
-        report.held_elsewhere = claims.held_elsewhere(state, lock)
-        for platform in platforms.values():
-            if isinstance(platform, LocalPlatform):  # outcomes are recorded by now
-                platform.prune(keep=executor.in_flight())
+        report.held_elsewhere = store.held_elsewhere(lock)
+        for platform in platforms.values():  # (outcomes are recorded by now)
+            platform.after_pass(executor.in_flight())
         touched = (
             tally.ended_pipelines | tally.started_pipelines if tally.ended_pipelines else set()
         )
-        conclude(state, pipelines, planned, touched, events, outbox, clock, report)
+        conclude(store, pipelines, planned, touched, events, outbox, clock, report)
     finally:
         for platform in platforms.values():
             platform.close()
@@ -223,7 +221,7 @@ def _apply(
         if outbox is not None:
             outbox.close()
             report.notifications += outbox.lines
-        release(state, lock)
+        store.release_lock(lock)
     return report
 
 
@@ -237,7 +235,7 @@ def load(config_dir: Path) -> list[LoadedPipeline]:
 
 
 def sync_config(
-    state: str,
+    store: Store,
     config_dir: Path,
     loaded: Sequence[LoadedPipeline],
     now: datetime,
@@ -246,10 +244,10 @@ def sync_config(
 ) -> list[Batch]:
     """Write the config; returns the batches in flight, read in the same transaction."""
 
-    def body(conn: Connection) -> tuple[dict[str, str], list[Batch]]:
+    def body(session: WriteSession) -> tuple[dict[str, str], list[Batch]]:
         # config_json of the active pipelines: unchanged ones (the same text) cost a
         # comparison, and their models are not validated again from the cache
-        applied = db.applied_configs(conn)
+        applied = session.applied_configs()
         active = set(applied)
         desired = {p.id for p in loaded}
         if not desired and active and not options.allow_empty:
@@ -266,30 +264,34 @@ def sync_config(
                 ]
             )
         stale = [p for p in loaded if applied.get(p.id) != p.config_json]
-        changes = db.sync_pipelines(
-            conn, [(pipeline_row(p.model), dict(p.model.parameters)) for p in stale], now
+        changes = session.sync_pipelines(
+            [(pipeline_row(p.model), dict(p.model.parameters)) for p in stale], now
         )
         gone = sorted(active - desired)
-        db.mark_deleted(conn, gone, now)
+        session.mark_deleted(gone, now)
         changes.update({pid: "delete" for pid in gone})
-        return changes, db.in_flight_batches(conn)
+        return changes, session.in_flight()
 
-    changes, found = transact(state, body)
+    changes, found = transact(store, body)
     report.config_changes.update(changes)
     return found
 
 
-def adopt(state: str, lock: Holder, found: list[Batch], now: datetime) -> list[Batch]:
+def adopt(store: Store, lock: Holder, found: list[Batch], now: datetime) -> list[Batch]:
     """Runs a previous pass left behind that this pass follows (those it could claim)."""
-    return retrying(lambda: claims.adopt(state, lock, found, now))
+    return retrying(lambda: store.adopt(lock, found, now))
 
 
-def plan_now(state: str, pipelines: Mapping[str, LoadedPipeline], now: datetime) -> Planned:
+def plan_now(store: Store, pipelines: Mapping[str, LoadedPipeline], now: datetime) -> Planned:
     """Read the state of ``pipelines`` and plan them at ``now`` (a pipeline whose planning
     fails is left out and named)."""
-    store = db.DuckDBStore(state)
     limits = retried(pipelines.values(), notifying=True)
-    observed, extra = retrying(lambda: store.plan_inputs(list(pipelines), limits))
+
+    def read() -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
+        with store.read() as session:
+            return session.plan_inputs(list(pipelines), limits)
+
+    observed, extra = retrying(read)
     specs = {s.id: s for s in with_adhoc([p.spec for p in pipelines.values()], extra)}
     fleet = plan_fleet(list(specs.values()), observed, now)
     return Planned(
@@ -334,7 +336,7 @@ def startable(
 
 
 def prepare(
-    state: str,
+    store: Store,
     planned: Planned,
     intents: Sequence[RunIntent],
     events: PassEvents,
@@ -344,17 +346,17 @@ def prepare(
     """SLA breaches recorded, plan events noted, the pass's backfills queued as pending;
     notifications left over from earlier passes are sent from here on."""
 
-    def body(conn: Connection) -> list[NotificationRow]:
-        outbox.recover(conn)
-        events.note_plan(conn, planned.plan, planned.observed, planned.run_specs, now)
-        db.enqueue_backfills(conn, intents, now)
-        return outbox.exchange(conn)
+    def body(session: WriteSession) -> list[NotificationRow]:
+        outbox.recover(session)
+        events.note_plan(session, planned.plan, planned.observed, planned.run_specs, now)
+        session.enqueue_backfills(intents, now)
+        return outbox.exchange(session)
 
-    outbox.start(transact(state, body))
+    outbox.start(transact(store, body))
 
 
 def conclude(
-    state: str,
+    store: Store,
     pipelines: Mapping[str, LoadedPipeline],
     planned: Planned,
     touched: set[str],
@@ -374,22 +376,23 @@ def conclude(
             pid: p for pid, p in pipelines.items() if pid in touched or p.spec.sla_time is not None
         }
         with collector.paused():
-            after = plan_now(state, again, clock.now())
+            after = plan_now(store, again, clock.now())
         report.after = after_pass(planned.plan, after.plan, set(again))
         report.unplannable.update(after.unplannable)
         if events.plan_events or events.any_sla:
 
-            def body(conn: Connection) -> list[NotificationRow]:
-                events.note_plan(conn, after.plan, after.observed, after.run_specs, clock.now())
-                return outbox.exchange(conn)
+            def body(session: WriteSession) -> list[NotificationRow]:
+                now = clock.now()
+                events.note_plan(session, after.plan, after.observed, after.run_specs, now)
+                return outbox.exchange(session)
 
-            outbox.start(transact(state, body))
+            outbox.start(transact(store, body))
     deadline = time.monotonic() + DRAIN_LIMIT
     while not outbox.settled and time.monotonic() < deadline:
         outbox.wait(max(deadline - time.monotonic(), 0.0))
         if outbox.busy:
             break  # a receiver that hangs: the rest of the claim waits for the next pass
-        outbox.start(transact(state, outbox.exchange))
+        outbox.start(transact(store, outbox.exchange))
 
 
 def after_pass(first: Plan, again: Plan, replanned: set[str]) -> AfterPass:

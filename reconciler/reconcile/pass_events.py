@@ -35,10 +35,7 @@ from reconciler.core.requests import request_complete
 from reconciler.core.spec import PipelineSpec
 from reconciler.notify.announce import Announcer
 from reconciler.notify.outbox import Outbox
-from reconciler.state import event_reads
-from reconciler.state.config_writes import record_breaches
-from reconciler.state.connection import Connection
-from reconciler.state.quality_rows import record_checks
+from reconciler.state.sessions import WriteSession
 
 if TYPE_CHECKING:
     from reconciler.config.models import AnyPipeline
@@ -68,7 +65,7 @@ class PassEvents:
 
     def note_plan(
         self,
-        conn: Connection,
+        session: WriteSession,
         plan: Plan,
         observed: Observed,
         run_specs: Mapping[str, PipelineSpec],
@@ -78,15 +75,15 @@ class PassEvents:
         finished backfill requests (of ``run_specs``, ad-hoc ones included) announced once."""
         events: list[PassEvent] = []
         for pid, breaches in plan_breaches(plan).items():
-            events += self._breaches(conn, pid, breaches, now)
+            events += self._breaches(session, pid, breaches, now)
         if self.plan_events:
-            events += self._out_of_retries(conn, plan, observed)
-            events += self._completed(conn, plan, observed, run_specs)
-        self.announcer.announce(conn, events)
+            events += self._out_of_retries(session, plan, observed)
+            events += self._completed(session, plan, observed, run_specs)
+        self.announcer.announce(session, events)
 
     def record_outcomes(
         self,
-        conn: Connection,
+        session: WriteSession,
         finished: Sequence[Finished],
         results: Mapping[str, list[CheckResult]],
         observed: Observed,
@@ -95,7 +92,7 @@ class PassEvents:
         """Check results, late dates (SLA breaches) and the runs' ends, with the outcomes."""
         checks = [(b, results[b.batch_id]) for b, _, _ in finished if b.batch_id in results]
         if checks:
-            record_checks(conn, checks, now)
+            session.record_checks(checks, now)
         events: list[PassEvent] = []
         for batch, outcome, deadlines in finished:
             spec = self.specs.get(batch.pipeline_id)
@@ -105,31 +102,31 @@ class PassEvents:
             events.append(run_ended(batch, outcome, checked, spec.retry))
             since = observed.of(batch.pipeline_id).sla_since
             late = late_dates(deadlines, since, outcome.ended_at)
-            events += self._breaches(conn, batch.pipeline_id, late, now)
-        self.announcer.announce(conn, events)
+            events += self._breaches(session, batch.pipeline_id, late, now)
+        self.announcer.announce(session, events)
 
     def _breaches(
-        self, conn: Connection, pid: str, breaches: list[tuple[date, datetime]], now: datetime
+        self, session: WriteSession, pid: str, breaches: list[tuple[date, datetime]], now: datetime
     ) -> list[SlaBreached]:
         """Breaches recorded once; the events of those recorded now."""
         if not breaches:
             return []
-        new = set(record_breaches(conn, pid, breaches, now))
+        new = set(session.record_breaches(pid, breaches, now))
         return [SlaBreached(pid, d, when) for d, when in breaches if d in new]
 
     def _out_of_retries(
-        self, conn: Connection, plan: Plan, observed: Observed
+        self, session: WriteSession, plan: Plan, observed: Observed
     ) -> list[DateOutOfRetries]:
         found = dates_out_of_retries(plan, observed, self.failure_listeners)
         if not found:
             return []
         # errors are read only for what is not announced yet
-        fresh = self.announcer.unannounced(conn, found)
-        return with_errors(fresh, event_reads.run_errors(conn, [e.run_id for e in fresh]))
+        fresh = self.announcer.unannounced(session, found)
+        return with_errors(fresh, session.run_errors([e.run_id for e in fresh]))
 
     def _completed(
         self,
-        conn: Connection,
+        session: WriteSession,
         plan: Plan,
         observed: Observed,
         run_specs: Mapping[str, PipelineSpec],
@@ -144,9 +141,9 @@ class PassEvents:
             return []
         # requests announced before are not looked at again (a plan has many actions)
         out: list[RequestCompleted] = []
-        for event in self.announcer.unannounced(conn, asked):
+        for event in self.announcer.unannounced(session, asked):
             pid, request = event.pipeline_id, event.request
             if request_complete(run_specs[pid], observed.of(pid), plan, request):
-                digest = event_reads.request_digest(conn, pid, request.id)
+                digest = session.request_digest(pid, request.id)
                 out.append(replace(event, digest=digest))
         return out

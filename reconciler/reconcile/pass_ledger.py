@@ -25,26 +25,24 @@ from reconciler.platforms.base import Platform
 from reconciler.platforms.registry import record_owners
 from reconciler.reconcile.executor import Changes
 from reconciler.reconcile.pass_events import PassEvents
-from reconciler.state import claims
-from reconciler.state import duckdb_store as db
-from reconciler.state.connection import Connection, transaction
-from reconciler.state.locking import Holder, confirm
+from reconciler.state.locking import Holder
 from reconciler.state.notification_rows import NotificationRow
 from reconciler.state.pg_outage import retrying
-from reconciler.state.run_writes import record_outcomes_live
+from reconciler.state.sessions import WriteSession
+from reconciler.state.store import Store
 
 T = TypeVar("T")
 
 RENEW_EVERY = 20.0  # seconds between lease renewals of the apply lock (or runner claims)
 
 
-def transact(state: str, body: Callable[[Connection], T]) -> T:
+def transact(store: Store, body: Callable[[WriteSession], T]) -> T:
     """One transaction of the pass, written again when an outage broke it (each body
     only records what may be recorded twice: the broken attempt rolled back)."""
 
     def once() -> T:
-        with transaction(state) as conn:
-            return body(conn)
+        with store.write() as session:
+            return body(session)
 
     return retrying(once)
 
@@ -55,7 +53,7 @@ class PassLedger:
     def __init__(
         self,
         *,
-        state: str,
+        store: Store,
         lock: Holder,
         clock: Clock,
         specs: Mapping[str, PipelineSpec],
@@ -65,7 +63,7 @@ class PassLedger:
         observed: Observed,
         renewed_at: float,
     ) -> None:
-        self.state = state
+        self.store = store
         self.lock = lock
         self.clock = clock
         self.specs = specs
@@ -79,38 +77,40 @@ class PassLedger:
         return time.monotonic() - self._renewed > RENEW_EVERY
 
     def write(self, changes: Changes) -> set[str]:
-        written, claimed, renewed = transact(self.state, lambda conn: self._write(conn, changes))
+        written, claimed, renewed = transact(
+            self.store, lambda session: self._write(session, changes)
+        )
         if renewed:  # (only once committed: a broken transaction renewed nothing)
             self._renewed = time.monotonic()
         self.outbox.start(claimed)  # sent only once their claim is committed
         return written
 
     def _write(
-        self, conn: Connection, changes: Changes
+        self, session: WriteSession, changes: Changes
     ) -> tuple[set[str], list[NotificationRow], bool]:
         now = self.clock.now()
         extend = self.renewal_due()  # (asked again when an outage made this a retry)
-        confirm(conn, self.lock, now, extend=extend, following=changes.following)
-        db.mark_running_many(
-            conn, [(b.batch_id, b.platform_run_id, b.started_at or now) for b in changes.started]
+        session.confirm_lock(self.lock, now, extend=extend, following=changes.following)
+        session.mark_running(
+            [(b.batch_id, b.platform_run_id, b.started_at or now) for b in changes.started]
         )
         finished = [(s.batch, _outcome(s), self._deadlines(s)) for s in changes.ended]
-        live = record_outcomes_live(conn, finished)
+        live = session.record_outcomes_live(finished)
         if live:
             results = {s.batch_id: list(s.checks) for s in changes.ended if s.checks}
             self.events.record_outcomes(
-                conn,
+                session,
                 [f for f in finished if f[0].batch_id in live],
                 results,
                 self.observed,
                 now,
             )
-        written = set(db.record_intents(conn, changes.intents, now))
+        written = set(session.record_intents(changes.intents, now))
         record_owners(
-            self.platforms, conn, [i for i in changes.intents if i.batch_id in written], now
+            self.platforms, session, [i for i in changes.intents if i.batch_id in written], now
         )
-        claims.claim(conn, self.lock, written, now)
-        return written, self.outbox.exchange(conn, final=False), extend
+        session.claim(self.lock, written, now)
+        return written, self.outbox.exchange(session, final=False), extend
 
     def _deadlines(self, state: BatchState) -> dict[date, datetime]:
         spec = self.specs.get(state.pipeline_id)

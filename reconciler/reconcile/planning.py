@@ -16,7 +16,7 @@ from reconciler.core.spec import BackfillRequest, PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, PlanError
 from reconciler.render.dates import NextDate
 from reconciler.state.applied import AppliedConfigs
-from reconciler.state.reading import StateReader
+from reconciler.state.store import Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +67,11 @@ def apply_refusal(result: PlanResult, config_dir: Path, wanted: Sequence[str] = 
 
 
 def make_plan(
-    config_dir: Path, reader: StateReader, now: datetime, wanted: Sequence[str] = ()
+    config_dir: Path, store: Store, now: datetime, wanted: Sequence[str] = ()
 ) -> PlanResult:
     """Load config, read state, and plan at ``now``."""
     pipelines = select(load_config(config_dir), wanted, config_dir)
-    return plan_pipelines(pipelines, reader, now, wanted)
+    return plan_pipelines(pipelines, store, now, wanted)
 
 
 def retried(pipelines: Iterable[LoadedPipeline], notifying: bool = False) -> dict[str, int]:
@@ -84,14 +84,16 @@ def retried(pipelines: Iterable[LoadedPipeline], notifying: bool = False) -> dic
 
 def plan_pipelines(
     pipelines: Sequence[LoadedPipeline],
-    reader: StateReader,
+    store: Store,
     now: datetime,
     wanted: Sequence[str] = (),
 ) -> PlanResult:
-    """Plan loaded pipelines against the state at ``now``."""
+    """Plan loaded pipelines against the state at ``now`` (read in one snapshot, and
+    the state released before planning)."""
     specs = tuple(p.spec for p in pipelines)
     ids = [p.id for p in pipelines]
-    observed, extra = reader.plan_inputs(ids, retried(pipelines))
+    with store.read() as session:
+        observed, extra = session.plan_inputs(ids, retried(pipelines))
     if extra:
         specs = tuple(with_adhoc(specs, extra))
     applied = observed.applied_config
@@ -148,7 +150,7 @@ def _declared(pipelines: Sequence[LoadedPipeline]) -> dict[str, tuple[BackfillRe
 def compare_to(
     head: PlanResult,
     base_dir: Path,
-    reader: StateReader,
+    store: Store,
     wanted: Sequence[str] = (),
     name: str | None = None,
 ) -> Comparison:
@@ -161,7 +163,7 @@ def compare_to(
     if wanted:
         # a pipeline the change adds is not in the base: no error, just nothing to compare
         loaded = [p for p in loaded if p.id in set(wanted)]
-    base = plan_pipelines(loaded, reader, head.plan.now, wanted)
+    base = plan_pipelines(loaded, store, head.plan.now, wanted)
     result = compare_plans(
         base.plan,
         head.plan,

@@ -24,7 +24,7 @@ from reconciler.render.calendar_grid import PipelineCalendar, calendar_window, l
 from reconciler.render.calendar_text import render_calendars
 from reconciler.render.dates import DateRun, format_run
 from reconciler.render.report_data import Failure, Pending, Report
-from reconciler.state.reading import open_reader
+from reconciler.state.store import open_store
 
 RECENT_FAILURES = 20
 MAX_CALENDARS = 200
@@ -62,18 +62,6 @@ def _span(days: Sequence[date]) -> str:
     return f"{days[0]}..{days[-1]} ({len(days)} dates)"
 
 
-_NEWEST = """
-    SELECT pipeline_id, run_date, status, attempt, batch_id, error_message, sla_met,
-           platform_run_id
-    FROM (SELECT *, row_number() OVER (
-                     PARTITION BY pipeline_id, run_date
-                     ORDER BY created_at DESC, attempt DESC, run_id DESC) AS newest
-          FROM pipeline_run_log
-          WHERE pipeline_id IN (SELECT unnest(?::VARCHAR[])) AND run_date BETWEEN ? AND ?)
-          AS ranked
-    WHERE newest = 1"""
-
-
 def read_run_log(
     state: str,
     windows: dict[str, tuple[date, date]],
@@ -83,35 +71,15 @@ def read_run_log(
 ) -> RunLog:
     """From the run log: late dates in each window, with ``details`` the newest attempt
     of every date, and the ``limit`` latest failed runs of ``failures_of``."""
-    from reconciler.state.connection import current_version, exists, reading
-
-    if not exists(state) or not (windows or failures_of):
+    if not (windows or failures_of):
         return RunLog()
-
     ids = sorted(windows)
     lo = min((w[0] for w in windows.values()), default=date.min)
     hi = max((w[1] for w in windows.values()), default=date.min)
-    with reading(state) as conn:
-        if current_version(conn) is None:
-            return RunLog()
-        # without details only the late dates leave the database (10^4 pipelines x a year)
-        where = "" if details else " AND status = 'success' AND sla_met = false"
-        newest = conn.execute(_NEWEST + where, [ids, lo, hi]).fetchall() if ids else []
-        breaches = conn.execute(
-            """SELECT pipeline_id, run_date FROM sla_breaches
-               WHERE pipeline_id IN (SELECT unnest(?::VARCHAR[])) AND run_date BETWEEN ? AND ?""",
-            [ids, lo, hi],
-        ).fetchall()
-        failed = conn.execute(
-            """SELECT pipeline_id, batch_id, array_agg(run_date ORDER BY run_date), max(attempt),
-                      max(end_time), (array_agg(error_message ORDER BY run_date))[1], min(kind)
-               FROM pipeline_run_log
-               WHERE status = 'failed' AND pipeline_id IN (SELECT unnest(?::VARCHAR[]))
-               GROUP BY pipeline_id, batch_id
-               ORDER BY max(coalesce(end_time, start_time, created_at)) DESC, batch_id
-               LIMIT ?""",
-            [sorted(failures_of), limit],
-        ).fetchall()
+    with open_store(state).read() as session:
+        newest = session.newest_attempts(ids, lo, hi, late_only=not details)
+        breaches = session.breaches_between(ids, lo, hi)
+        failed = session.recent_failures(sorted(failures_of), limit)
     found: dict[str, dict[date, DateDetail]] = {}
     late: dict[str, set[date]] = {}
     for pid, day, status, attempt, batch, error, sla_met, platform_id in newest:
@@ -195,11 +163,8 @@ def render_status_calendar(
     loaded = select(load_config(config_dir), pipelines, config_dir)
     specs = [p.spec for p in loaded]
     windows = _windows(specs, now, date_from, date_to)
-    reader = open_reader(state)
-    try:
-        observed = reader.observe([s.id for s in specs])
-    finally:
-        reader.close()
+    with open_store(state).read() as session:
+        observed = session.observe([s.id for s in specs])
     log = read_run_log(state, windows, details=False)
     cals = _calendars(loaded, specs, observed, windows, log, now)
     return render_calendars(cals, now.isoformat(timespec="seconds"), colour)
@@ -275,12 +240,10 @@ def gather_report(
     Every pipeline is in the fleet summary; calendars (a few hundred bytes per date)
     are drawn for at most ``max_calendars`` of them, the least covered first.
     """
-    reader = open_reader(state)
-    try:
-        result = make_plan(config_dir, reader, now, pipelines)
-        observed = reader.observe([s.id for s in result.specs])
-    finally:
-        reader.close()
+    store = open_store(state)
+    result = make_plan(config_dir, store, now, pipelines)
+    with store.read() as session:
+        observed = session.observe([s.id for s in result.specs])
     statuses = tuple(pipeline_status(s, observed.of(s.id), now) for s in result.specs)
     drawn = _worst_first(statuses, max_calendars)
     pairs = [(p, s) for p, s in zip(result.pipelines, result.specs, strict=True) if s.id in drawn]

@@ -27,7 +27,7 @@ from reconciler.errors import PlanError
 from reconciler.reconcile.planning import PlanResult
 from reconciler.render.dates import instant
 from reconciler.render.plan_json import plan_from_dict, plan_to_dict
-from reconciler.state.summary import state_fingerprint
+from reconciler.state.store import Store, open_store
 
 FUTURE_TOLERANCE = timedelta(minutes=1)
 
@@ -35,6 +35,12 @@ FUTURE_TOLERANCE = timedelta(minutes=1)
 def config_fingerprint(pipelines: Sequence[LoadedPipeline]) -> dict[str, str]:
     """File name -> sha256 of its bytes, for every pipeline file of the config."""
     return {Path(p.file).name: p.digest for p in sorted(pipelines, key=lambda p: p.file)}
+
+
+def state_fingerprint(state: str) -> dict[str, Any]:
+    """``{"exists": False}`` for a missing file; else schema version and table checksums."""
+    with open_store(state).read() as session:
+        return session.fingerprint()
 
 
 def make_fingerprint(result: PlanResult, state: str, wanted: Sequence[str]) -> dict[str, Any]:
@@ -209,10 +215,12 @@ def verify_config(
         )
 
 
-def verify_state(check: SavedPlanCheck, state: str) -> None:
+def verify_state(check: SavedPlanCheck, store: Store) -> None:
     """Refuse a saved plan whose state changed since; under the apply lock, before the
     pass writes anything."""
-    drift = _state_drift(check.saved.fingerprint.get("state", {}), state_fingerprint(state))
+    with store.read() as session:
+        current = session.fingerprint()
+    drift = _state_drift(check.saved.fingerprint.get("state", {}), current)
     if drift:
         raise PlanError(
             f"state changed since the plan was made ({'; '.join(drift[:5])}"

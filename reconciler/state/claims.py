@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from reconciler.core.batches import Batch
-from reconciler.state.connection import Connection, naive, transaction
+from reconciler.state.connection import Connection, naive
 from reconciler.state.locking import CLAIM_PREFIX, RUNNER_PREFIX, Holder
 
 
@@ -48,15 +48,6 @@ def claim(conn: Connection, me: Holder | None, batch_ids: Iterable[str], now: da
     return {str(r[0])[len(CLAIM_PREFIX) :] for r in rows}
 
 
-def adopt(state: str, me: Holder | None, batches: Sequence[Batch], now: datetime) -> list[Batch]:
-    """The batches in flight this pass follows: those it could claim."""
-    if me is None or not me.shared or not batches:
-        return list(batches)
-    with transaction(state) as conn:
-        mine = claim(conn, me, [b.batch_id for b in batches], now)
-    return [b for b in batches if b.batch_id in mine]
-
-
 def holders_of(conn: Connection, batch_ids: Sequence[str]) -> dict[str, int]:
     """Who holds the claims of these batches: ``pid N on HOST`` -> how many."""
     rows = conn.execute(
@@ -67,7 +58,7 @@ def holders_of(conn: Connection, batch_ids: Sequence[str]) -> dict[str, int]:
     return {f"runner pid {r[0]} on {r[1]}": int(r[2]) for r in rows}
 
 
-def held_elsewhere(state: str, me: Holder | None) -> list[str]:
+def held_elsewhere(conn: Connection, me: Holder | None, in_flight: Sequence[Batch]) -> list[str]:
     """Runs in flight that another runner (or nobody yet) follows, by holder, for the summary.
 
     Only on a shared state; a pass that says "0 still running" while other runners'
@@ -75,20 +66,16 @@ def held_elsewhere(state: str, me: Holder | None) -> list[str]:
     """
     if me is None or not me.shared:
         return []
-    from reconciler.state.connection import reading
-    from reconciler.state.duckdb_store import in_flight_batches
-
-    with reading(state) as conn:
-        ids = [b.batch_id for b in in_flight_batches(conn)]
-        if not ids:
-            return []
-        rows = conn.execute(
-            """SELECT l.holder_pid, l.holder_host, l.holder_token, max(l.lease_until), count(*)
-               FROM (SELECT unnest(?::VARCHAR[]) AS name) AS b
-               LEFT JOIN locks AS l ON l.name = b.name
-               GROUP BY l.holder_pid, l.holder_host, l.holder_token""",
-            [[CLAIM_PREFIX + b for b in ids]],
-        ).fetchall()
+    ids = [b.batch_id for b in in_flight]
+    if not ids:
+        return []
+    rows = conn.execute(
+        """SELECT l.holder_pid, l.holder_host, l.holder_token, max(l.lease_until), count(*)
+           FROM (SELECT unnest(?::VARCHAR[]) AS name) AS b
+           LEFT JOIN locks AS l ON l.name = b.name
+           GROUP BY l.holder_pid, l.holder_host, l.holder_token""",
+        [[CLAIM_PREFIX + b for b in ids]],
+    ).fetchall()
     out = []
     for pid, host, token, until, count in rows:
         if token == me.token:

@@ -1,15 +1,19 @@
-"""Writing config: pipeline rows and parameters, deletions, ad-hoc requests, SLA breaches."""
+"""Writing config: pipeline rows and parameters, deletions; reading what was applied.
+
+Ad-hoc requests live in ``adhoc_requests``, SLA breaches in ``sla_breaches``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime, time
+from datetime import datetime
 from typing import Any
 
-from reconciler.core.spec import BackfillRequest
-from reconciler.errors import StateError
 from reconciler.state.connection import Connection, naive
 from reconciler.state.run_writes import cancel_backfills
+from reconciler.state.sla_breaches import record_breaches
+
+__all__ = ["record_breaches"]  # (``notify.pass_events`` imports it from here still)
 
 
 def sync_pipeline(
@@ -182,58 +186,3 @@ def applied_configs(conn: Connection) -> dict[str, str]:
 def active_pipeline_ids(conn: Connection) -> set[str]:
     rows = conn.execute("SELECT pipeline_id FROM pipelines WHERE deleted_at IS NULL").fetchall()
     return {r[0] for r in rows}
-
-
-def request_ids(conn: Connection, pipeline_id: str) -> set[str]:
-    """The ids of a pipeline's ad-hoc requests (``reconciler backfill``)."""
-    rows = conn.execute(
-        "SELECT request_id FROM backfill_requests WHERE pipeline_id = ?", [pipeline_id]
-    ).fetchall()
-    return {str(r[0]) for r in rows}
-
-
-def add_request(
-    conn: Connection, pipeline_id: str, request: BackfillRequest, now: datetime
-) -> None:
-    if conn.execute(
-        "SELECT 1 FROM backfill_requests WHERE pipeline_id = ? AND request_id = ?",
-        [pipeline_id, request.id],
-    ).fetchone():
-        raise StateError(f"backfill request {request.id!r} already exists for {pipeline_id}")
-    conn.execute(
-        "INSERT INTO backfill_requests VALUES (?, ?, ?, ?, ?, ?, ?, 'cli')",
-        [
-            request.id,
-            pipeline_id,
-            request.start,
-            request.end,
-            request.priority,
-            request.reason,
-            naive(now),
-        ],
-    )
-
-
-def record_breaches(
-    conn: Connection, pipeline_id: str, breaches: Iterable[tuple[date, datetime]], now: datetime
-) -> list[date]:
-    """Remember SLA breaches once; returns the dates that were new."""
-    new: list[date] = []
-    for day, deadline in breaches:
-        if conn.execute(
-            "SELECT 1 FROM sla_breaches WHERE pipeline_id = ? AND run_date = ?", [pipeline_id, day]
-        ).fetchone():
-            continue
-        conn.execute(
-            "INSERT INTO sla_breaches VALUES (?, ?, ?, ?)",
-            [pipeline_id, day, naive(deadline), naive(now)],
-        )
-        new.append(day)
-    return new
-
-
-def sla_time_value(text: str | None) -> time | None:
-    if text is None:
-        return None
-    hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))

@@ -19,10 +19,11 @@ import duckdb
 
 from reconciler import __version__
 from reconciler.errors import StateError
+from reconciler.state.dialects import dialect_of
 from reconciler.state.file_sharing import sharing
 from reconciler.state.location import announce_new, check_new_file, is_postgres
 from reconciler.state.private_files import make_state_dir, narrow
-from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION
+from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION, check_not_newer, check_readable
 
 __all__ = ["is_postgres"]  # (re-exported: the state modules ask here)
 
@@ -66,11 +67,6 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def dialect(conn: Connection) -> str:
-    """``duckdb`` or ``postgres``: the few statements that differ branch on it."""
-    return str(getattr(conn, "dialect", "duckdb"))
-
-
 def exists(location: str) -> bool:
     """Whether there may be a state to read (a PostgreSQL state always may)."""
     return is_postgres(location) or Path(location).exists()
@@ -78,7 +74,7 @@ def exists(location: str) -> bool:
 
 def current_version(conn: Connection) -> int | None:
     """The schema version of an open file; None for an empty file."""
-    if dialect(conn) == "postgres":
+    if dialect_of(conn).name == "postgres":
         from reconciler.state import postgres
 
         return postgres.current_version(conn)
@@ -103,11 +99,7 @@ def current_version(conn: Connection) -> int | None:
 def migrate(conn: Connection, path: str) -> int:
     """Apply pending migrations in order, each in its own transaction; returns the version."""
     version = current_version(conn) or 0
-    if version > SCHEMA_VERSION:
-        raise StateError(
-            f"state file {path} has schema version {version}, newer than this reconciler "
-            f"({SCHEMA_VERSION}); upgrade reconciler"
-        )
+    check_not_newer(version, f"state file {path}")
     for number in range(version + 1, SCHEMA_VERSION + 1):
         conn.execute("BEGIN TRANSACTION")
         try:
@@ -211,32 +203,28 @@ def reading(path: str, *, wait: float = DEFAULT_WAIT) -> Iterator[Connection]:
         with postgres.reading(path) as pg:
             yield pg
         return
+    with reading_file(path, wait=wait) as (conn, _):
+        yield conn
+
+
+@contextmanager
+def reading_file(
+    path: str, *, wait: float = DEFAULT_WAIT
+) -> Iterator[tuple[Connection, int | None]]:
+    """A read-only view of an existing DuckDB file, and its schema version (None: an
+    empty file); an older or newer schema is refused."""
     check_file(path)
     with sharing(path, read_only=True, wait=wait) as read_only:
-        yield from _reading(path, wait, read_only)
-
-
-def _reading(path: str, wait: float, read_only: bool) -> Iterator[Connection]:
-    # (read-write while this process writes to the file: see reconciler.state.file_sharing)
-    conn = connect(path, read_only=read_only, wait=wait)
-    try:
-        version = current_version(conn)
-        if version is not None and version < SCHEMA_VERSION:
-            # reading never writes: migration is apply's job
-            raise StateError(
-                f"state file {path} has schema version {version}; run `reconciler apply` "
-                f"once to migrate it to version {SCHEMA_VERSION}"
-            )
-        if version is not None and version > SCHEMA_VERSION:
-            raise StateError(
-                f"state file {path} has schema version {version}, newer than this reconciler "
-                f"({SCHEMA_VERSION}); upgrade reconciler"
-            )
-        yield conn
-    except duckdb.Error as exc:
-        raise StateError(f"state file {path}: {_first_line(exc)}") from exc
-    finally:
-        conn.close()
+        # (read-write while this process writes to the file: see file_sharing)
+        conn = connect(path, read_only=read_only, wait=wait)
+        try:
+            version = current_version(conn)
+            check_readable(version, f"state file {path}")
+            yield conn, version
+        except duckdb.Error as exc:
+            raise StateError(f"state file {path}: {_first_line(exc)}") from exc
+        finally:
+            conn.close()
 
 
 def checkpoint(path: str) -> None:

@@ -10,7 +10,8 @@ still be retried: an imported history's 10^5 exhausted dates would otherwise cos
 from __future__ import annotations
 
 from reconciler.core.coverage import FailedDates, FailureDetails
-from reconciler.state.connection import Connection, dialect
+from reconciler.state.connection import Connection
+from reconciler.state.dialects import dialect_of
 
 
 def failed_dates(conn: Connection, wanted: str, params: list[object]) -> dict[str, FailedDates]:
@@ -19,11 +20,7 @@ def failed_dates(conn: Connection, wanted: str, params: list[object]) -> dict[st
     ordinal = "run_date - DATE '0001-01-01' + 1"
     # (no recorded time at all, as a hand-migrated row may have: long ago, retry now)
     ended = "coalesce(ended_at, started_at, TIMESTAMP '1970-01-01 00:00:00')"
-    ended_us = (
-        f"CAST(round(extract(epoch FROM {ended}) * 1000000) AS BIGINT)"
-        if dialect(conn) == "postgres"
-        else f"epoch_us({ended})"
-    )
+    ended_us = dialect_of(conn).epoch_us(ended)
     # attempts as a range first: they are nearly always all equal (an import's are 1)
     heads = conn.execute(
         f"""SELECT o.pipeline_id, array_agg({ordinal} ORDER BY run_date),

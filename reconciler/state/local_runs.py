@@ -95,3 +95,11 @@ def forget_finished(conn: Connection, before: datetime) -> None:
                                AND o.status IN ('pending', 'running'))""",
         [naive(before)],
     )
+
+
+def of_runs_in_flight(conn: Connection) -> dict[str, LocalRun]:
+    """The owner rows of every run in flight (``open_dates`` is small; the log is not)."""
+    rows = conn.execute(
+        "SELECT batch_id FROM open_dates WHERE status IN ('pending', 'running')"
+    ).fetchall()
+    return read(conn, [r[0] for r in rows])

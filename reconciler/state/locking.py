@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from reconciler.errors import LockedError, StateUnavailable
-from reconciler.state.connection import Connection, is_postgres, naive, transaction, utc
+from reconciler.state.connection import Connection, naive, utc
 from reconciler.state.postgres import LEASE as RUNNER_LEASE
 
 LOCK_NAME = "apply"
@@ -101,42 +101,45 @@ def _holder_alive(pid: int) -> bool:
     return b"reconciler" in cmdline
 
 
-def acquire(path: str, now: datetime) -> Holder:
-    """Take the lock or raise ``LockedError`` naming the holder.
-
-    On PostgreSQL: register as one runner among others (never refused), after removing
-    the runners, and claims, whose lease has expired.
-    """
+def new_holder(now: datetime, *, runner: bool) -> Holder:
+    """This process as the apply lock's holder, or (``runner``) as one runner among others."""
     token = uuid.uuid4().hex
-    if is_postgres(path):
-        me = Holder(
-            pid=os.getpid(),
-            host=socket.gethostname(),
-            token=token,
-            since=now,
-            lease_until=now + RUNNER_LEASE,
-            name=RUNNER_PREFIX + token,
-        )
-        with transaction(path) as conn:
-            expire(conn, now)
-            _insert(conn, me)
-        return me
-    me = Holder(
-        pid=os.getpid(), host=socket.gethostname(), token=token, since=now, lease_until=now + LEASE
+    lease = RUNNER_LEASE if runner else LEASE
+    return Holder(
+        pid=os.getpid(),
+        host=socket.gethostname(),
+        token=token,
+        since=now,
+        lease_until=now + lease,
+        name=RUNNER_PREFIX + token if runner else LOCK_NAME,
     )
-    with transaction(path) as conn:
-        holder = _current(conn)
-        if holder is not None:
-            local = holder.host == me.host
-            if local and holder.pid != me.pid and _holder_alive(holder.pid):
-                raise LockedError(f"another apply holds the state lock: {holder.describe()}")
-            if not local and holder.lease_until > now:
-                raise LockedError(
-                    f"another apply holds the state lock: {holder.describe()} "
-                    f"(lease until {holder.lease_until.isoformat(timespec='seconds')})"
-                )
-            conn.execute("DELETE FROM locks WHERE name = ?", [LOCK_NAME])
-        _insert(conn, me)
+
+
+def register_runner(conn: Connection, now: datetime) -> Holder:
+    """Inside a write (PostgreSQL): register as one runner among others (never refused),
+    after removing the runners, and claims, whose lease has expired."""
+    me = new_holder(now, runner=True)
+    expire(conn, now)
+    _insert(conn, me)
+    return me
+
+
+def take_apply_lock(conn: Connection, now: datetime) -> Holder:
+    """Inside a write (a DuckDB file): take the lock or raise ``LockedError`` naming the
+    holder."""
+    me = new_holder(now, runner=False)
+    holder = _current(conn)
+    if holder is not None:
+        local = holder.host == me.host
+        if local and holder.pid != me.pid and _holder_alive(holder.pid):
+            raise LockedError(f"another apply holds the state lock: {holder.describe()}")
+        if not local and holder.lease_until > now:
+            raise LockedError(
+                f"another apply holds the state lock: {holder.describe()} "
+                f"(lease until {holder.lease_until.isoformat(timespec='seconds')})"
+            )
+        conn.execute("DELETE FROM locks WHERE name = ?", [LOCK_NAME])
+    _insert(conn, me)
     return me
 
 
@@ -214,22 +217,20 @@ def renew(conn: Connection, me: Holder, now: datetime) -> None:
     )
 
 
-def release(path: str, me: Holder) -> None:
-    """Give the lock back; the write-ahead log is folded into the file on the way out.
+def release(conn: Connection, me: Holder) -> None:
+    """Inside a write: give the lock back (a runner's claims go with it: what it left in
+    flight is anyone's to follow)."""
+    conn.execute("DELETE FROM locks WHERE holder_token = ?", [me.token])
 
-    A runner that cannot reach PostgreSQL to release its claims says so: they stay
-    held until its lease runs out, then any runner takes them over.
-    """
-    try:
-        with transaction(path, checkpoint=True) as conn:
-            # (a runner's claims go with it: what it left in flight is anyone's to follow)
-            conn.execute("DELETE FROM locks WHERE holder_token = ?", [me.token])
-    except StateUnavailable as exc:
-        if not me.shared:
-            raise
-        log.warning(
-            "could not release this runner's claims (%s); runs it left in flight stay "
-            "claimed until its lease runs out (at most %d s), then any runner follows them",
-            exc,
-            int(me.lease.total_seconds()),
-        )
+
+def release_unreachable(me: Holder, exc: StateUnavailable) -> None:
+    """A runner that cannot reach PostgreSQL to release its claims says so: they stay
+    held until its lease runs out, then any runner takes them over."""
+    if not me.shared:
+        raise exc
+    log.warning(
+        "could not release this runner's claims (%s); runs it left in flight stay "
+        "claimed until its lease runs out (at most %d s), then any runner follows them",
+        exc,
+        int(me.lease.total_seconds()),
+    )

@@ -22,6 +22,7 @@ from reconciler.state.connection import (
     reading,
     transaction,
 )
+from reconciler.state.dialects import dialect_of
 from reconciler.state.summary import state_tables
 
 SKIPPED = ("schema_version", "locks")
@@ -51,7 +52,7 @@ def _describe(location: str) -> str:
 
 def _columns(conn: Connection, table: str) -> list[tuple[str, str]]:
     """(name, SQL type) of a table's columns, in order."""
-    schema = "current_schema()" if getattr(conn, "dialect", "duckdb") == "postgres" else "'main'"
+    schema = dialect_of(conn).schema
     rows = conn.execute(
         f"""SELECT column_name, data_type FROM information_schema.columns
             WHERE table_name = ? AND table_schema = {schema} ORDER BY ordinal_position""",

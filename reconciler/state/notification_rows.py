@@ -19,7 +19,8 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from reconciler.masking import mask, mask_data, mask_opt
-from reconciler.state.connection import Connection, dialect, naive, utc
+from reconciler.state.connection import Connection, naive, utc
+from reconciler.state.dialects import dialect_of
 from reconciler.state.postgres import LEASE
 
 NotificationStatus = Literal["pending", "sent", "failed"]
@@ -54,7 +55,7 @@ class NewNotification:
         return notification_id(self.dedupe_key)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NotificationRow:
     """A recorded notification, as read back."""
 
@@ -73,7 +74,7 @@ class NotificationRow:
     next_attempt_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SendResult:
     """What became of one claimed row: sent, failed for good, or pending until ``retry_at``."""
 
@@ -85,9 +86,20 @@ class SendResult:
 
 def _row(r: Sequence[Any]) -> NotificationRow:
     return NotificationRow(
-        r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]) if r[6] else {}, r[7],
-        r[8] or 0, r[9], utc(r[10]), utc(r[11]), utc(r[12]),
-    )  # fmt: skip
+        notification_id=r[0],
+        pipeline_id=r[1],
+        event=r[2],
+        channel=r[3],
+        run_id=r[4],
+        run_date=r[5],
+        details=json.loads(r[6]) if r[6] else {},
+        status=r[7],
+        attempts=r[8] or 0,
+        last_error=r[9],
+        created_at=utc(r[10]),
+        sent_at=utc(r[11]),
+        next_attempt_at=utc(r[12]),
+    )
 
 
 def add(conn: Connection, notes: Iterable[NewNotification], now: datetime) -> int:
@@ -148,7 +160,7 @@ def abandon_claims(conn: Connection, now: datetime) -> int:
     runner's lease are theirs to give up (a sending runner renews its claim after
     each send).
     """
-    before = naive(now - LEASE) if dialect(conn) == "postgres" else None
+    before = naive(now - LEASE) if dialect_of(conn).shared else None
     conn.execute(
         """UPDATE pipeline_notifications SET last_error = ?, next_attempt_at = NULL,
                claimed_at = NULL, updated_at = ?
@@ -162,7 +174,7 @@ def abandon_claims(conn: Connection, now: datetime) -> int:
 
 def _skip_locked(conn: Connection) -> str:
     """Several runners claim from one PostgreSQL outbox: rows one holds are passed over."""
-    return " FOR UPDATE SKIP LOCKED" if dialect(conn) == "postgres" else ""
+    return dialect_of(conn).skip_locked
 
 
 def claim_due(

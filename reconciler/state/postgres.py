@@ -2,11 +2,11 @@
 
 The state modules write their SQL once, with ``?`` placeholders and list parameters
 cast to arrays (``unnest(?::VARCHAR[])``), which both engines understand; the few
-statements that differ branch on ``dialect(conn)``. Every write transaction takes a
-transaction-scoped advisory lock of its schema, so the read-modify-write steps of the
-store (coverage ranges, intents, claims) see one writer at a time, as on a DuckDB
-file; runners still work in parallel between transactions. Reads take a read-only
-snapshot and no lock.
+statements that differ ask the connection's dialect (``dialects.PostgresDialect``).
+Every write transaction takes a transaction-scoped advisory lock of its schema, so the
+read-modify-write steps of the store (coverage ranges, intents, claims) see one writer
+at a time, as on a DuckDB file; runners still work in parallel between transactions.
+Reads take a read-only snapshot and no lock.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.errors import StateError, StateUnavailable
+from reconciler.state.dialects import POSTGRES
 from reconciler.state.location import is_postgres, normalise, redact
 from reconciler.state.pg_outage import Backoff, is_outage, never_answered, reached
 
@@ -54,11 +55,12 @@ def _translate(sql: str) -> str:
 class PgConnection:
     """A psycopg connection that takes the DuckDB-flavoured calls the state modules make."""
 
-    dialect = "postgres"
+    dialect = POSTGRES
 
     def __init__(self, raw: Any, location: str) -> None:
         self.raw = raw
         self.location = location
+        self.version: int | None = None  # a read's schema version (None: no state yet)
         self._cursor = raw.cursor()
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> PgConnection:
@@ -237,15 +239,11 @@ def current_version(conn: PgConnection) -> int | None:
 
 def migrate(conn: PgConnection) -> int:
     """Apply pending migrations in one transaction, under the schema's migration lock."""
-    from reconciler.state.schema import SCHEMA_VERSION, migrations
+    from reconciler.state.schema import SCHEMA_VERSION, check_not_newer, migrations
 
     conn.execute(_MIGRATE_LOCK)
     version = current_version(conn) or 0
-    if version > SCHEMA_VERSION:
-        raise StateError(
-            f"PostgreSQL state {redacted(conn.location)} has schema version {version}, newer "
-            f"than this reconciler ({SCHEMA_VERSION}); upgrade reconciler"
-        )
+    check_not_newer(version, f"PostgreSQL state {redacted(conn.location)}")
     for number in range(version + 1, SCHEMA_VERSION + 1):
         for statement in migrations("postgres")[number - 1]:
             conn.execute(statement)
@@ -329,21 +327,11 @@ def _write_lock(conn: PgConnection) -> None:
 
 
 def _read_only(conn: PgConnection) -> None:
-    from reconciler.state.schema import SCHEMA_VERSION
+    from reconciler.state.schema import check_readable
 
-    location = conn.location
     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-    version = current_version(conn)
-    if version is not None and version < SCHEMA_VERSION:
-        raise StateError(
-            f"PostgreSQL state {redacted(location)} has schema version {version}; run "
-            f"`reconciler apply` once to migrate it to version {SCHEMA_VERSION}"
-        )
-    if version is not None and version > SCHEMA_VERSION:
-        raise StateError(
-            f"PostgreSQL state {redacted(location)} has schema version {version}, newer "
-            f"than this reconciler ({SCHEMA_VERSION}); upgrade reconciler"
-        )
+    conn.version = current_version(conn)
+    check_readable(conn.version, f"PostgreSQL state {redacted(conn.location)}")
 
 
 @contextmanager

@@ -1,17 +1,50 @@
-"""The PostgreSQL state store: the DuckDB store's reads and writes over a server connection.
+"""The PostgreSQL back end: a state in a schema, named by a ``postgresql://`` URL.
 
-Every state module writes SQL both engines run (see ``reconciler.state.postgres``), so
-the store is the same class; only where it connects differs.
+Sessions run on pooled connections (``postgres``): a write takes the schema's write
+lock, a read is a read-only snapshot. Several runners share one state: each registers
+and claims the batches it follows (``locking``, ``claims``).
 """
 
 from __future__ import annotations
 
-from reconciler.state.duckdb_store import DuckDBStore
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from reconciler.errors import StateUnavailable
+from reconciler.state import locking, postgres
+from reconciler.state.locking import Holder
+from reconciler.state.sessions import ReadSession, WriteSession
+from reconciler.state.store import Store
 
 
-class PostgresStore(DuckDBStore):
-    """A state in a PostgreSQL schema, named by a ``postgresql://`` URL."""
+class PostgresStore(Store):
+    """A state in a PostgreSQL schema (``--state postgresql://...``)."""
 
-    @classmethod
-    def open_read_only(cls, path: str) -> PostgresStore:
-        return cls(path)
+    @contextmanager
+    def read(self) -> Iterator[ReadSession]:
+        with postgres.reading(self.location) as conn:
+            yield ReadSession(conn, conn.version)
+
+    @contextmanager
+    def write(self) -> Iterator[WriteSession]:
+        with postgres.transaction(self.location) as conn:
+            yield WriteSession(conn, None)
+
+    def exists(self) -> bool:
+        return True
+
+    def checkpoint(self) -> None:
+        return None  # (the server checkpoints on its own)
+
+    def acquire_lock(self, now: datetime) -> Holder:
+        """One runner among others: never refused."""
+        with self.write() as session:
+            return locking.register_runner(session.conn, now)
+
+    def release_lock(self, me: Holder) -> None:
+        try:
+            with self.write() as session:
+                locking.release(session.conn, me)
+        except StateUnavailable as exc:
+            locking.release_unreachable(me, exc)

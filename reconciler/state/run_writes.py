@@ -12,8 +12,9 @@ from typing import Any
 
 from reconciler.core.batches import Batch, Outcome, RunIntent, run_row_id
 from reconciler.masking import mask_opt
-from reconciler.state.connection import Connection, dialect, naive
+from reconciler.state.connection import Connection, naive
 from reconciler.state.coverage_rows import set_coverage
+from reconciler.state.dialects import dialect_of
 
 
 def _ids(values: Iterable[str]) -> list[str]:
@@ -87,7 +88,7 @@ def record_intents(conn: Connection, intents: Sequence[RunIntent], now: datetime
         if intent.batch_id not in known:
             known.add(intent.batch_id)
             fresh.append(intent)
-    if fresh and dialect(conn) == "postgres":
+    if fresh and dialect_of(conn).shared:
         fresh = _not_in_flight(conn, fresh)
     if not fresh:
         return []

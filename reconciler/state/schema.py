@@ -7,6 +7,8 @@ foreign file is refused rather than silently misread.
 
 from __future__ import annotations
 
+from reconciler.errors import StateError
+
 V1 = [
     """CREATE TABLE schema_version (
         version INTEGER NOT NULL PRIMARY KEY,
@@ -249,3 +251,23 @@ TABLES = (
     "data_quality_log",
     "pipeline_notifications",
 )
+
+
+def check_not_newer(version: int | None, what: str) -> None:
+    """Refuse a state made by a newer reconciler (``what``: the state, for the message)."""
+    if version is not None and version > SCHEMA_VERSION:
+        raise StateError(
+            f"{what} has schema version {version}, newer than this reconciler "
+            f"({SCHEMA_VERSION}); upgrade reconciler"
+        )
+
+
+def check_readable(version: int | None, what: str) -> None:
+    """A read sees the current schema or none (reading never writes: migrating an older
+    state is ``apply``'s job)."""
+    if version is not None and version < SCHEMA_VERSION:
+        raise StateError(
+            f"{what} has schema version {version}; run `reconciler apply` once to migrate "
+            f"it to version {SCHEMA_VERSION}"
+        )
+    check_not_newer(version, what)

@@ -20,7 +20,7 @@ from reconciler.core.plan import Plan, SlaBreach
 from reconciler.core.spec import BackfillRequest
 from reconciler.notify.outbox import Outbox
 from reconciler.reconcile.pass_events import PassEvents
-from reconciler.state.connection import transaction
+from reconciler.state.store import open_store
 
 NOW = datetime(2024, 1, 11, 7, 0, tzinfo=UTC)
 SINCE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -50,13 +50,13 @@ def state(tmp_path: Path) -> str:
 
 
 def events(state: str) -> PassEvents:
-    box = Outbox({"p": PIPELINE}, {"p": SPEC}, FixedClock(NOW), {}, state=state)
+    box = Outbox({"p": PIPELINE}, {"p": SPEC}, FixedClock(NOW), {}, store=open_store(state))
     return PassEvents({"p": PIPELINE}, {"p": SPEC}, box)
 
 
 def table(state: str, sql: str) -> list[tuple[Any, ...]]:
-    with transaction(state) as conn:
-        return sorted(conn.execute(sql).fetchall())
+    with open_store(state).write() as session:
+        return sorted(session.conn.execute(sql).fetchall())
 
 
 def recorded(state: str) -> tuple[list[tuple[Any, ...]], ...]:
@@ -75,13 +75,13 @@ def test_plan_events_are_recorded_with_their_transaction_and_once(state: str) ->
     ran = {"r1": ((REQUEST.start, REQUEST.end),)}  # every date of r1 run for it
     observed = Observed({"p": PipelineObserved(request_done=ran)})
     run_specs = {"p": replace(SPEC, requests=(REQUEST,))}
-    with pytest.raises(Rollback), transaction(state) as conn:
-        pass_events.note_plan(conn, plan, observed, run_specs, NOW)
+    with pytest.raises(Rollback), open_store(state).write() as session:
+        pass_events.note_plan(session, plan, observed, run_specs, NOW)
         raise Rollback
     assert recorded(state) == ([], [], [])
     for _ in range(2):  # this pass, and the next one: nothing new
-        with transaction(state) as conn:
-            pass_events.note_plan(conn, plan, observed, run_specs, NOW)
+        with open_store(state).write() as session:
+            pass_events.note_plan(session, plan, observed, run_specs, NOW)
         assert recorded(state) == (
             [("backfill_complete", None), ("sla_breach", late)],
             [(late,)],
@@ -100,13 +100,13 @@ def test_outcome_events_are_recorded_with_the_outcomes(state: str) -> None:
     finished = [(batch, Outcome(success=True, ended_at=NOW), {day: deadline})]
     check = CheckResult(name="rows", engine="duckdb", on_fail="warn", passed=False)
     observed = Observed({"p": PipelineObserved(sla_since=SINCE)})
-    with pytest.raises(Rollback), transaction(state) as conn:
-        pass_events.record_outcomes(conn, finished, {"b1": [check]}, observed, NOW)
+    with pytest.raises(Rollback), open_store(state).write() as session:
+        pass_events.record_outcomes(session, finished, {"b1": [check]}, observed, NOW)
         raise Rollback
     assert recorded(state) == ([], [], [])
     for _ in range(2):  # the same outcome written again: nothing new
-        with transaction(state) as conn:
-            pass_events.record_outcomes(conn, finished, {"b1": [check]}, observed, NOW)
+        with open_store(state).write() as session:
+            pass_events.record_outcomes(session, finished, {"b1": [check]}, observed, NOW)
         assert recorded(state) == (
             [("quality_failure", day), ("sla_breach", day)],
             [(day,)],
@@ -115,8 +115,8 @@ def test_outcome_events_are_recorded_with_the_outcomes(state: str) -> None:
     # deadlines from before SLA tracking began are history
     earlier = Observed({"p": PipelineObserved(sla_since=deadline + timedelta(minutes=1))})
     other = replace(batch, batch_id="b2", dates=(date(2024, 1, 8),))
-    with transaction(state) as conn:
+    with open_store(state).write() as session:
         pass_events.record_outcomes(
-            conn, [(other, finished[0][1], {date(2024, 1, 8): deadline})], {}, earlier, NOW
+            session, [(other, finished[0][1], {date(2024, 1, 8): deadline})], {}, earlier, NOW
         )
     assert table(state, "SELECT run_date FROM sla_breaches") == [(day,)]

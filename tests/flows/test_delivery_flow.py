@@ -9,6 +9,7 @@ from flow_helpers import FAIL, STATE, apply, notifications, notify_lines, query,
 from receivers import TOKEN, HookReceiver, SmtpReceiver
 
 from reconciler.state.duckdb_store import DuckDBStore
+from tests import store_reads as reads
 
 NOW = "2026-01-10T06:00:00"
 PASSWORD = "pw-Very-Secret-123"
@@ -44,7 +45,7 @@ def test_a_receiver_down_for_one_pass_gets_the_message_on_the_next(tmp_path: Pat
         assert notifications(tmp_path) == [
             ("broken", "failure", "slack:SLACK_URL", d, "pending", 1) for d in _days()
         ] + [("broken", "failure", "webhook:HOOK_URL", d, "failed", 1) for d in _days()]
-        failed = DuckDBStore(str(tmp_path / STATE)).failed_notifications()
+        failed = reads.notifications(DuckDBStore(str(tmp_path / STATE)))
         assert {(n.channel, n.last_error) for n in failed} == {
             ("webhook:HOOK_URL", "HTTP 403 invalid_token")
         }

@@ -23,9 +23,20 @@ def row(
     subject = day.isoformat() if day else "request:r1"
     note = NewNotification(pid, event, channel, subject, None, day, details or {})
     return NotificationRow(
-        note.notification_id, pid, event, channel, None, day, details or {}, "pending",
-        attempts, None, NOW, None, None,
-    )  # fmt: skip
+        notification_id=note.notification_id,
+        pipeline_id=pid,
+        event=event,
+        channel=channel,
+        run_id=None,
+        run_date=day,
+        details=details or {},
+        status="pending",
+        attempts=attempts,
+        last_error=None,
+        created_at=NOW,
+        sent_at=None,
+        next_attempt_at=None,
+    )
 
 
 def failure_rows(count: int, **kw: Any) -> list[NotificationRow]:

@@ -23,7 +23,7 @@ from reconciler.core.spec import BackfillRequest
 from reconciler.notify.announce import Announcer
 from reconciler.notify.events import notifications
 from reconciler.notify.outbox import Outbox
-from reconciler.state.connection import transaction
+from reconciler.state.store import open_store
 
 NOW = datetime(2024, 1, 11, 7, 0, tzinfo=UTC)
 DAY = date(2024, 1, 3)
@@ -112,7 +112,7 @@ def test_breach_out_of_retries_and_completed_request_words() -> None:
 
 
 def test_who_listens_to_what() -> None:
-    box = Outbox({}, {}, FixedClock(NOW), {}, state="unused")
+    box = Outbox({}, {}, FixedClock(NOW), {}, store=open_store("unused.duckdb"))
     announcer = Announcer({"p": PIPELINE, "q": QUIET}, box)
     assert announcer.listening(DateOutOfRetries) == {"p"}
     assert announcer.listening(RunEnded) == {"p", "q"}
@@ -126,7 +126,7 @@ def state(tmp_path: Path) -> str:
 
 
 def test_an_event_is_announced_once_whatever_its_details(state: str) -> None:
-    box = Outbox({"p": PIPELINE}, {"p": to_spec(PIPELINE)}, FixedClock(NOW), {}, state=state)
+    box = Outbox({"p": PIPELINE}, {"p": to_spec(PIPELINE)}, FixedClock(NOW), {}, store=open_store(state))
     announcer = Announcer({"p": PIPELINE}, box)
     first = DateOutOfRetries(
         pipeline_id="p", date=DAY, run_id="b1-20240103", attempts=3, request_id=None
@@ -135,13 +135,13 @@ def test_an_event_is_announced_once_whatever_its_details(state: str) -> None:
         pipeline_id="p", date=date(2024, 1, 4), run_id="b1-20240104", attempts=3, request_id=None
     )
     unknown = SlaBreached("gone", DAY, NOW)  # a pipeline without channels: nothing to tell
-    with transaction(state) as conn:
-        assert announcer.unannounced(conn, [first, second, unknown]) == [first, second]
-        assert announcer.announce(conn, [first, unknown]) == 2  # stdout and slack
-    with transaction(state) as conn:
+    with open_store(state).write() as session:
+        assert announcer.unannounced(session, [first, second, unknown]) == [first, second]
+        assert announcer.announce(session, [first, unknown]) == 2  # stdout and slack
+    with open_store(state).write() as session:
         with_error = DateOutOfRetries(
             pipeline_id="p", date=DAY, run_id="b1-20240103", attempts=3, request_id=None,
             error="exit 1",
         )  # fmt: skip
-        assert announcer.unannounced(conn, [with_error, second]) == [second]
-        assert announcer.announce(conn, [with_error]) == 0
+        assert announcer.unannounced(session, [with_error, second]) == [second]
+        assert announcer.announce(session, [with_error]) == 0

@@ -18,9 +18,8 @@ from reconciler.notify.dispatch import Delivery
 from reconciler.notify.events import notes
 from reconciler.notify.messages import Message
 from reconciler.notify.outbox import BACKOFF_FIRST, LINGER, MAX_ATTEMPTS, Outbox
-from reconciler.state import notification_rows
-from reconciler.state.connection import transaction
 from reconciler.state.notification_rows import INTERRUPTED
+from reconciler.state.store import open_store
 
 PIPELINE: AnyPipeline = PIPELINE_ADAPTER.validate_python(
     {
@@ -57,18 +56,20 @@ def state(tmp_path: Path) -> str:
 
 
 def outbox(clock: FixedClock, receiver: Receiver, state: str) -> Outbox:
-    return Outbox({"p": PIPELINE}, {"p": to_spec(PIPELINE)}, clock, {}, receiver, state=state)
+    return Outbox(
+        {"p": PIPELINE}, {"p": to_spec(PIPELINE)}, clock, {}, receiver, store=open_store(state)
+    )
 
 
 def cycle(state: str, box: Outbox, *, final: bool = True) -> int:
     """A pass's exchange and a finished send; returns how many rows were claimed."""
     box.maybe_due = True  # as at the start of every pass
-    with transaction(state) as conn:
-        claimed = box.exchange(conn, final=final)
+    with open_store(state).write() as session:
+        claimed = box.exchange(session, final=final)
     box.start(claimed)
     box.wait()
-    with transaction(state) as conn:
-        box.exchange(conn, final=False)  # records the results, claims nothing young
+    with open_store(state).write() as session:
+        box.exchange(session, final=False)  # records the results, claims nothing young
     return len(claimed)
 
 
@@ -77,14 +78,14 @@ def record(state: str, box: Outbox, days: int = 3) -> None:
         n for d in range(1, days + 1)
         for n in notes(PIPELINE, "failure", f"run-{d}", run_date=date(2026, 1, d))
     ]  # fmt: skip
-    with transaction(state) as conn:
-        box.record(conn, items)
-        box.record(conn, items)  # the same events again: nothing new
+    with open_store(state).write() as session:
+        box.record(session, items)
+        box.record(session, items)  # the same events again: nothing new
 
 
 def rows(state: str) -> list[tuple[Any, ...]]:
-    with transaction(state) as conn:
-        return conn.execute(
+    with open_store(state).write() as session:
+        return session.conn.execute(
             "SELECT notification_status, attempts, last_error FROM pipeline_notifications"
         ).fetchall()
 
@@ -140,12 +141,12 @@ def test_a_claim_left_by_a_dead_pass_is_sent_by_the_next(state: str) -> None:
     clock, receiver = FixedClock(NOW), Receiver()
     box = outbox(clock, receiver, state)
     record(state, box, days=2)
-    with transaction(state) as conn:
-        assert len(box.exchange(conn)) == 2  # claimed, then the pass "dies" before sending
+    with open_store(state).write() as session:
+        assert len(box.exchange(session)) == 2  # claimed, then the pass "dies" before sending
     assert rows(state) == [("pending", 0, None)] * 2
     later = outbox(clock, receiver, state)
-    with transaction(state) as conn:
-        later.recover(conn)
+    with open_store(state).write() as session:
+        later.recover(session)
     assert rows(state) == [("pending", 0, INTERRUPTED)] * 2
     assert cycle(state, later) == 2
     assert rows(state) == [("sent", 1, None)] * 2
@@ -163,11 +164,11 @@ def test_each_result_is_committed_before_the_next_message_is_sent(state: str) ->
             yield Delivery(message=m, outcome="sent", text="line")
 
     box = Outbox({"p": PIPELINE, "q": other}, {"p": to_spec(PIPELINE), "q": to_spec(other)},
-                 clock, {}, send, state=state)  # fmt: skip
+                 clock, {}, send, store=open_store(state))  # fmt: skip
     items = [*notes(PIPELINE, "failure", "r1", run_date=date(2026, 1, 1)),
              *notes(other, "failure", "r2", run_date=date(2026, 1, 1))]  # fmt: skip
-    with transaction(state) as conn:
-        box.record(conn, items)
+    with open_store(state).write() as session:
+        box.record(session, items)
     assert cycle(state, box) == 2
     assert [sorted(s[0] for s in snapshot) for snapshot in seen] == [
         ["pending", "pending"], ["pending", "sent"],
@@ -186,15 +187,15 @@ def test_rows_not_tried_when_the_pass_ends_stay_pending(state: str) -> None:
             yield Delivery(message=m, outcome="sent", text="line")
 
     box = Outbox({"p": PIPELINE, "q": other}, {"p": to_spec(PIPELINE), "q": to_spec(other)},
-                 clock, {}, send, state=state)  # fmt: skip
+                 clock, {}, send, store=open_store(state))  # fmt: skip
     items = [*notes(PIPELINE, "failure", "r1", run_date=date(2026, 1, 1)),
              *notes(other, "failure", "r2", run_date=date(2026, 1, 1))]  # fmt: skip
-    with transaction(state) as conn:
-        box.record(conn, items)
+    with open_store(state).write() as session:
+        box.record(session, items)
     cycle(state, box)
     box.close()
-    with transaction(state) as conn:
-        left = conn.execute("SELECT notification_status, attempts, claimed_at IS NULL "
+    with open_store(state).write() as session:
+        left = session.conn.execute("SELECT notification_status, attempts, claimed_at IS NULL "
                             "FROM pipeline_notifications ORDER BY 1").fetchall()  # fmt: skip
     assert left == [("pending", 0, True), ("sent", 1, True)]
 
@@ -215,8 +216,8 @@ def test_failed_rows_are_listed_for_status(state: str) -> None:
     record(state, box, days=1)
     receiver.answers = [("failed", "HTTP 403 invalid_token", None)]
     cycle(state, box)
-    with transaction(state) as conn:
-        (row,) = notification_rows.listed(conn, "failed")
+    with open_store(state).write() as session:
+        (row,) = session.notifications("failed")
     assert (row.pipeline_id, row.event, row.channel, row.last_error) == (
         "p", "failure", "stdout", "HTTP 403 invalid_token",
     )  # fmt: skip

@@ -12,8 +12,8 @@ import duckdb
 import pytest
 
 from reconciler.state.connection import current_version, transaction
-from reconciler.state.duckdb_store import DuckDBStore
 from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION
+from reconciler.state.store import open_store
 
 NOW = "2026-01-08T06:00:00"
 D = [date(2025, 12, 31) + timedelta(days=i) for i in range(33)]  # D[1] is 2026-01-01
@@ -84,12 +84,12 @@ def test_a_version_1_file_is_migrated_with_coverage_from_its_history(tmp_path: P
     assert coverage == [(D[1], D[3]), (D[7], D[7])]
     assert open_dates == [(D[4], "failed"), (D[5], "failed")]
     assert versions == list(range(1, SCHEMA_VERSION + 1))
-    store = DuckDBStore(str(state))
-    seen = store.observe(["p"]).of("p")
+    with open_store(str(state)).read() as session:
+        seen = session.observe(["p"]).of("p")
+        history = session.history("p", 20)
     assert seen.covered == ((D[1], D[3]), (D[7], D[7]))
     assert seen.failed[D[4]].attempt == 1
     assert seen.failed[D[4]].ended_at == datetime(2026, 1, 5, 1, 5, tzinfo=UTC)
-    history = store.history("p", 20)
     assert len(history) == 8 and history[0].run_id == "r7"
     assert {r.attempt for r in history if r.run_id == "r3b"} == {2}
     # opening again changes nothing

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from reconciler.state.connection import transaction
 from reconciler.state.duckdb_store import DuckDBStore
+from tests import store_reads as reads
 
 
 def test_a_failed_date_without_times_reads_as_ended_long_ago(tmp_path: Path) -> None:
@@ -16,7 +17,7 @@ def test_a_failed_date_without_times_reads_as_ended_long_ago(tmp_path: Path) -> 
             "INSERT INTO open_dates (pipeline_id, run_date, status, attempt, batch_id) "
             "VALUES ('p', DATE '2024-01-02', 'failed', 1, 'old-run')"
         )
-    failed = DuckDBStore(state).observe(["p"]).of("p").failed
+    failed = reads.observe(DuckDBStore(state), ["p"]).of("p").failed
     (day,) = list(failed)
     assert day == date(2024, 1, 2)
     assert failed[day].ended_at == datetime(1970, 1, 1, tzinfo=UTC)

@@ -1,8 +1,9 @@
-"""The state store contract, written against the ``Store`` protocol.
+"""The state store contract, written against the ``Store`` interface.
 
-Every test runs once per store factory in ``FACTORIES``: a second backend joins the
-suite by adding its factory there. Only the public protocol is used (``write()`` for
-one transaction, ``observe``/``in_flight``/``history``/``backfill_queue`` to read).
+Every test runs once per store factory in ``FACTORIES`` (and on PostgreSQL through
+``tests/state_pg/test_store_contract_pg.py``). Only the interface is used: ``write()``
+for one transaction, ``read()`` for a snapshot (``tests/store_reads.py`` opens one per
+read).
 """
 
 from __future__ import annotations
@@ -19,11 +20,11 @@ from reconciler.core.batches import Batch, Outcome, RunIntent, batch_key, short_
 from reconciler.core.coverage import Failed
 from reconciler.core.spec import BackfillRequest
 from reconciler.errors import StateError
-from reconciler.state.duckdb_store import DuckDBStore
-from reconciler.state.records import Store
+from reconciler.state.store import Store, open_store
+from tests import store_reads as reads
 
 FACTORIES: dict[str, Callable[[Path], Store]] = {
-    "duckdb": lambda tmp: DuckDBStore(str(tmp / "state.duckdb")),
+    "duckdb": lambda tmp: open_store(str(tmp / "state.duckdb")),
 }
 
 NOW = datetime(2026, 1, 20, 6, 0, tzinfo=UTC)
@@ -123,7 +124,7 @@ def run_once(store: Store, i: RunIntent, ok: bool, at: datetime = NOW) -> None:
 
 
 def covered(store: Store, pid: str = "p") -> tuple[tuple[date, date], ...]:
-    return tuple(store.observe([pid]).of(pid).covered)
+    return tuple(reads.observe(store, [pid]).of(pid).covered)
 
 
 # --- the run log: one row per date per attempt -------------------------------------------
@@ -133,17 +134,17 @@ def test_intent_is_pending_then_running_then_success(store: Store) -> None:
     i = intent(D[3])
     with store.write() as w:
         assert w.record_intents([i], NOW) == [i.batch_id]
-    [row] = store.history("p", 10)
+    [row] = reads.history(store, "p", 10)
     assert (row.status, row.attempt, row.kind, row.batch_id) == ("pending", 1, "run", i.batch_id)
     assert row.start_time is None and row.end_time is None
-    assert [b.batch_id for b in store.in_flight()] == [i.batch_id]
-    assert D[3] in store.observe(["p"]).of("p").in_flight
+    assert [b.batch_id for b in reads.in_flight(store)] == [i.batch_id]
+    assert D[3] in reads.observe(store, ["p"]).of("p").in_flight
 
     with store.write() as w:
         w.mark_running([(i.batch_id, "platform-42", NOW)])
-    [row] = store.history("p", 10)
+    [row] = reads.history(store, "p", 10)
     assert (row.status, row.platform_run_id, row.start_time) == ("running", "platform-42", NOW)
-    [flying] = store.in_flight()
+    [flying] = reads.in_flight(store)
     assert (flying.status, flying.platform_run_id, flying.dates) == (
         "running",
         "platform-42",
@@ -151,12 +152,12 @@ def test_intent_is_pending_then_running_then_success(store: Store) -> None:
     )
 
     assert finish(store, i, True, NOW + timedelta(seconds=90)) == 1
-    [row] = store.history("p", 10)
+    [row] = reads.history(store, "p", 10)
     assert row.status == "success"
     assert row.end_time == NOW + timedelta(seconds=90)
     assert row.error_message is None
-    assert store.in_flight() == []
-    seen = store.observe(["p"]).of("p")
+    assert reads.in_flight(store) == []
+    seen = reads.observe(store, ["p"]).of("p")
     assert seen.covered == ((D[3], D[3]),)
     assert not seen.in_flight and not seen.failed
 
@@ -165,9 +166,9 @@ def test_failure_is_recorded_with_its_error_and_opens_the_date(store: Store) -> 
     i = intent(D[4])
     start(store, i)
     finish(store, i, False, NOW + timedelta(minutes=2), error="exit code 3: disk full")
-    [row] = store.history("p", 10)
+    [row] = reads.history(store, "p", 10)
     assert (row.status, row.error_message) == ("failed", "exit code 3: disk full")
-    seen = store.observe(["p"]).of("p")
+    seen = reads.observe(store, ["p"]).of("p")
     assert seen.covered == ()
     failed = seen.failed[D[4]]
     assert (failed.attempt, failed.ended_at, failed.run_id) == (
@@ -181,20 +182,20 @@ def test_each_attempt_is_its_own_row_and_the_newest_decides(store: Store) -> Non
     first, retry = intent(D[5]), intent(D[5], attempt=2, kind="retry")
     run_once(store, first, False)
     run_once(store, retry, True, NOW + timedelta(minutes=10))
-    rows = store.history("p", 10)
+    rows = reads.history(store, "p", 10)
     assert [(r.attempt, r.status, r.kind) for r in rows] == [
         (2, "success", "retry"),
         (1, "failed", "run"),
     ]
     assert len({r.run_id for r in rows}) == 2
-    seen = store.observe(["p"]).of("p")
+    seen = reads.observe(store, ["p"]).of("p")
     assert seen.covered == ((D[5], D[5]),) and not seen.failed
 
 
 def test_a_multi_date_run_writes_one_row_per_date_sharing_its_ids(store: Store) -> None:
     i = intent((D[1], D[2], D[3]), kind="backfill")
     run_once(store, i, True)
-    rows = store.history("p", 10)
+    rows = reads.history(store, "p", 10)
     assert sorted(r.run_date for r in rows) == [D[1], D[2], D[3]]
     assert {r.batch_id for r in rows} == {i.batch_id}
     assert {r.platform_run_id for r in rows} == {f"platform-{i.batch_id}"}
@@ -209,7 +210,7 @@ def test_sla_met_is_recorded_per_date(store: Store) -> None:
     ended = NOW + timedelta(minutes=1)
     deadlines = {D[1]: ended - timedelta(hours=1), D[2]: ended + timedelta(hours=1)}
     finish(store, i, True, ended, deadlines=deadlines)
-    met = {r.run_date: r.sla_met for r in store.history("p", 10)}
+    met = {r.run_date: r.sla_met for r in reads.history(store, "p", 10)}
     assert met == {D[1]: False, D[2]: True}
 
 
@@ -232,7 +233,7 @@ def test_a_rerun_that_fails_splits_coverage_and_a_success_mends_it(store: Store)
     rerun = intent(D[4], kind="backfill", request_id="fix-1", priority=5)
     run_once(store, rerun, False)
     assert covered(store) == ((D[1], D[3]), (D[5], D[7]))
-    assert store.observe(["p"]).of("p").failed[D[4]].request_id == "fix-1"
+    assert reads.observe(store, ["p"]).of("p").failed[D[4]].request_id == "fix-1"
     # the ends of a range, too
     run_once(store, intent(D[1], kind="backfill", request_id="fix-1"), False)
     run_once(store, intent(D[7], kind="backfill", request_id="fix-1"), False)
@@ -250,7 +251,7 @@ def test_failed_dates_keep_each_attempt_time_and_ids(store: Store) -> None:
     run_once(store, second, False, at=NOW + timedelta(hours=1))
     third = intent(D[5], attempt=3, kind="retry", request_id="fix-2")
     run_once(store, third, False, at=NOW + timedelta(hours=2))
-    failed = store.observe(["p"]).of("p").failed
+    failed = reads.observe(store, ["p"]).of("p").failed
     assert sorted(failed) == [D[2], D[3], D[5]]
     assert [failed[d].attempt for d in (D[2], D[3], D[5])] == [1, 2, 3]
     assert failed[D[2]].run_id == first.batch_id and failed[D[2]].request_id is None
@@ -261,7 +262,7 @@ def test_failed_dates_keep_each_attempt_time_and_ids(store: Store) -> None:
     with store.write() as w:
         w.sync_pipelines([(pipeline_row("q"), {})], NOW)
     run_once(store, intent((D[7], D[8]), pid="q", kind="backfill"), False)
-    seen = store.observe(["p", "q"])
+    seen = reads.observe(store, ["p", "q"])
     assert [seen.of("q").failed[d].attempt for d in (D[7], D[8])] == [1, 1]
     assert seen.of("p").failed == failed
 
@@ -275,17 +276,18 @@ def test_failure_details_are_read_only_where_a_retry_may_come(store: Store) -> N
     with store.write() as w:
         w.sync_pipelines([(pipeline_row("q"), {})], NOW)
     run_once(store, intent(D[7], pid="q"), False, at=NOW)
-    full = store.observe(["p", "q"])
-    limited = store.observe(["p", "q"], {"p": 2})  # p: attempt 2 exhausts; q: all details
+    full = reads.observe(store, ["p", "q"])
+    limited = reads.observe(store, ["p", "q"], {"p": 2})  # p: attempt 2 exhausts; q: all details
     assert limited.of("q").failed == full.of("q").failed
     p_full, p_limited = full.of("p").failed, limited.of("p").failed
     assert sorted(p_limited) == sorted(p_full) == [D[2], D[3]]
     assert p_limited[D[2]] == p_full[D[2]] and p_full[D[2]].ended_at is not None
     assert p_limited[D[3]] == Failed(attempt=2, ended_at=None)
     assert p_full[D[3]].request_id == "fix-1"
-    nothing = store.observe(["p"], {"p": 1})  # retries off: no details at all
+    nothing = reads.observe(store, ["p"], {"p": 1})  # retries off: no details at all
     assert [f.ended_at for f in nothing.of("p").failed.values()] == [None, None]
-    observed, _ = store.plan_inputs(["p"], {"p": 2})
+    with store.read() as session:
+        observed, _ = session.plan_inputs(["p"], {"p": 2})
     assert observed.of("p").failed == p_limited
 
 
@@ -293,7 +295,7 @@ def test_a_date_in_flight_is_open_not_covered_until_it_ends(store: Store) -> Non
     run_once(store, intent(D[2]), True)
     rerun = intent(D[2], kind="backfill", request_id="again")
     start(store, rerun)
-    seen = store.observe(["p"]).of("p")
+    seen = reads.observe(store, ["p"]).of("p")
     assert D[2] in seen.in_flight and seen.in_flight[D[2]].request_id == "again"
     finish(store, rerun, True)
     assert covered(store) == ((D[2], D[2]),)
@@ -304,7 +306,7 @@ def test_coverage_is_kept_per_pipeline(store: Store) -> None:
         w.sync_pipelines([(pipeline_row("q"), {})], NOW)
     run_once(store, intent(D[1]), True)
     run_once(store, intent(D[2], pid="q"), True)
-    seen = store.observe(["p", "q"])
+    seen = reads.observe(store, ["p", "q"])
     assert seen.of("p").covered == ((D[1], D[1]),)
     assert seen.of("q").covered == ((D[2], D[2]),)
 
@@ -318,11 +320,11 @@ def test_record_intents_is_idempotent(store: Store) -> None:
         assert w.record_intents([i, i], NOW) == [i.batch_id]
     with store.write() as w:
         assert w.record_intents([i], NOW + timedelta(seconds=1)) == []
-    assert len(store.history("p", 10)) == 2
+    assert len(reads.history(store, "p", 10)) == 2
     finish(store, i, True)
     with store.write() as w:  # a finished batch is never written (or started) again
         assert w.record_intents([i], NOW + timedelta(hours=1)) == []
-    assert [r.status for r in store.history("p", 10)] == ["success", "success"]
+    assert [r.status for r in reads.history(store, "p", 10)] == ["success", "success"]
 
 
 def test_recording_an_outcome_twice_changes_nothing(store: Store) -> None:
@@ -330,7 +332,7 @@ def test_recording_an_outcome_twice_changes_nothing(store: Store) -> None:
     start(store, i)
     assert finish(store, i, True) == 1
     assert finish(store, i, False, NOW + timedelta(hours=1)) == 0
-    [row] = store.history("p", 10)
+    [row] = reads.history(store, "p", 10)
     assert row.status == "success"
     assert covered(store) == ((D[3], D[3]),)
 
@@ -339,7 +341,7 @@ def test_a_failed_write_leaves_nothing_behind(store: Store) -> None:
     with pytest.raises(RuntimeError), store.write() as w:
         w.record_intents([intent(D[9])], NOW)
         raise RuntimeError("crash in the middle of a transaction")
-    assert store.history("p", 10) == [] and store.in_flight() == []
+    assert reads.history(store, "p", 10) == [] and reads.in_flight(store) == []
 
 
 # --- the backfill queue -----------------------------------------------------------------
@@ -350,23 +352,23 @@ def test_backfill_queue_moves_pending_in_progress_done(store: Store) -> None:
     bad = intent(D[2], kind="backfill", request_id="r1", priority=7)
     with store.write() as w:
         assert w.enqueue_backfills([ok, bad, intent(D[9])], NOW) == 2
-    queue = store.backfill_queue("p")
+    queue = reads.backfill_queue(store, "p")
     assert [(q.date_to_process, q.status, q.priority) for q in queue] == [
         (D[1], "pending", 7),
         (D[2], "pending", 7),
     ]
-    assert store.observe(["p"]).of("p").request_done == {}  # pending is not done
+    assert reads.observe(store, ["p"]).of("p").request_done == {}  # pending is not done
     start(store, ok, bad)
-    assert {q.status for q in store.backfill_queue("p")} == {"in_progress"}
-    assert {q.batch_id for q in store.backfill_queue("p")} == {ok.batch_id, bad.batch_id}
+    assert {q.status for q in reads.backfill_queue(store, "p")} == {"in_progress"}
+    assert {q.batch_id for q in reads.backfill_queue(store, "p")} == {ok.batch_id, bad.batch_id}
     finish(store, ok, True)
     finish(store, bad, False)
-    assert [(q.date_to_process, q.status) for q in store.backfill_queue("p")] == [
+    assert [(q.date_to_process, q.status) for q in reads.backfill_queue(store, "p")] == [
         (D[1], "done"),
         (D[2], "failed"),
     ]
-    assert store.observe(["p"]).of("p").request_done == {"r1": ((D[1], D[2]),)}
-    rows = store.history("p", 10)
+    assert reads.observe(store, ["p"]).of("p").request_done == {"r1": ((D[1], D[2]),)}
+    rows = reads.history(store, "p", 10)
     assert all(r.request_id == "r1" and r.kind == "backfill" for r in rows)
 
 
@@ -375,21 +377,21 @@ def test_a_retry_of_a_backfilled_date_moves_its_queue_row_again(store: Store) ->
     with store.write() as w:
         w.enqueue_backfills([first], NOW)
     run_once(store, first, False)
-    [row] = store.backfill_queue("p")
+    [row] = reads.backfill_queue(store, "p")
     assert (row.status, row.request_id, row.retry_attempts) == ("failed", None, 0)
     retry = intent(D[3], attempt=2, kind="retry")
     start(store, retry)
-    [row] = store.backfill_queue("p")
+    [row] = reads.backfill_queue(store, "p")
     assert (row.status, row.batch_id, row.retry_attempts) == ("in_progress", retry.batch_id, 1)
     finish(store, retry, True)
-    assert store.backfill_queue("p")[0].status == "done"
+    assert reads.backfill_queue(store, "p")[0].status == "done"
 
 
 def test_deleting_a_pipeline_cancels_its_pending_backfills(store: Store) -> None:
     with store.write() as w:
         w.enqueue_backfills([intent(D[1], kind="backfill")], NOW)
         w.mark_deleted(["p"], NOW)
-    assert [q.status for q in store.backfill_queue("p")] == ["canceled"]
+    assert [q.status for q in reads.backfill_queue(store, "p")] == ["canceled"]
 
 
 # --- what the planner reads -------------------------------------------------------------
@@ -406,7 +408,7 @@ def test_observe_gives_the_planner_everything_it_needs(store: Store) -> None:
         assert w.record_breaches("p", [(D[3], NOW - timedelta(hours=1))], NOW) == [D[3]]
         assert w.record_breaches("p", [(D[3], NOW - timedelta(hours=1))], NOW) == []
         w.mark_deleted(["gone"], NOW)
-    seen = store.observe(["p", "gone", "never_synced"])
+    seen = reads.observe(store, ["p", "gone", "never_synced"])
     p = seen.of("p")
     assert p.covered == ((D[1], D[2]),)
     assert set(p.failed) == {D[3]} and p.failed[D[3]].attempt == 1
@@ -424,8 +426,9 @@ def test_ad_hoc_requests_are_kept_and_unique(store: Store) -> None:
     request = BackfillRequest(id="adhoc-1", start=D[1], end=D[5], priority=3, reason="late data")
     with store.write() as w:
         w.add_request("p", request, NOW)
-    observed, requests = store.plan_inputs(["p", "q"])  # (one read for both)
-    assert requests == {"p": (request,)} and observed == store.observe(["p", "q"])
+    with store.read() as session:
+        observed, requests = session.plan_inputs(["p", "q"])  # (one read for both)
+    assert requests == {"p": (request,)} and observed == reads.observe(store, ["p", "q"])
     with pytest.raises(StateError, match="already exists"), store.write() as w:
         w.add_request("p", request, NOW)
 
@@ -437,11 +440,11 @@ def test_sync_reports_changes_and_keeps_timestamps_honest(store: Store) -> None:
         assert w.sync_pipelines([(pipeline_row("p", retry=3), {})], later) == {"p": "update"}
         w.mark_deleted(["p"], later)
         assert w.active_pipeline_ids() == set()
-    assert store.observe(["p"]).deleted == frozenset({"p"})
+    assert reads.observe(store, ["p"]).deleted == frozenset({"p"})
     with store.write() as w:
         assert w.sync_pipelines([(pipeline_row("p", retry=3), {})], later) == {"p": "create"}
         assert w.active_pipeline_ids() == {"p"}
-    seen = store.observe(["p"])
+    seen = reads.observe(store, ["p"])
     assert seen.deleted == frozenset()
     assert seen.of("p").sla_since == NOW - timedelta(days=30)  # created once
     assert seen.applied_config["p"]["retry"] == 3
@@ -462,7 +465,7 @@ def test_sync_writes_many_pipelines_and_their_parameters_at_once(store: Store) -
     assert changes == {f"f{i}": "update" for i in range(0, 50, 2)}
     assert parameters(store, "f2") == {"n": "x"} and parameters(store, "f3")["n"] == "3"
     assert parameters(store, "p") == {"target": "x/{date}"}  # unchanged: not rewritten
-    seen = store.observe(["f2", "f3", "bare"])
+    seen = reads.observe(store, ["f2", "f3", "bare"])
     assert seen.applied_config["f2"]["retry"] == 2 and "retry" not in seen.applied_config["f3"]
     assert seen.of("f2").sla_since == NOW  # the same SLA: tracking goes on
     assert seen.of("bare").sla_since is None
@@ -494,19 +497,19 @@ def test_sla_tracking_starts_when_the_sla_is_applied(store: Store) -> None:
     later, much_later = NOW + timedelta(days=1), NOW + timedelta(days=2)
     with store.write() as w:
         w.sync_pipelines([(pipeline_row("q", sla=None), {})], NOW)
-    assert store.observe(["q"]).of("q").sla_since is None
+    assert reads.observe(store, ["q"]).of("q").sla_since is None
     with store.write() as w:
         assert w.sync_pipelines([(pipeline_row("q"), {})], later) == {"q": "update"}
-    assert store.observe(["q"]).of("q").sla_since == later
+    assert reads.observe(store, ["q"]).of("q").sla_since == later
     with store.write() as w:  # another field changes: tracking goes on from before
         w.sync_pipelines([(pipeline_row("q", retry=5), {})], much_later)
-    assert store.observe(["q"]).of("q").sla_since == later
+    assert reads.observe(store, ["q"]).of("q").sla_since == later
     with store.write() as w:  # a new SLA time starts afresh
         w.sync_pipelines([(pipeline_row("q", sla=time(9, 0), retry=5), {})], much_later)
-    assert store.observe(["q"]).of("q").sla_since == much_later
+    assert reads.observe(store, ["q"]).of("q").sla_since == much_later
     with store.write() as w:
         w.sync_pipelines([(pipeline_row("q", sla=None, retry=5), {})], much_later)
-    assert store.observe(["q"]).of("q").sla_since is None
+    assert reads.observe(store, ["q"]).of("q").sla_since is None
 
 
 def test_in_flight_lists_unfinished_batches_oldest_first(store: Store) -> None:
@@ -515,10 +518,10 @@ def test_in_flight_lists_unfinished_batches_oldest_first(store: Store) -> None:
         w.record_intents([a], NOW)
     with store.write() as w:
         w.record_intents([b], NOW + timedelta(seconds=5))
-    flying = store.in_flight()
+    flying = reads.in_flight(store)
     assert [(f.batch_id, f.dates, f.status, f.kind) for f in flying] == [
         (a.batch_id, (D[1], D[2]), "pending", "backfill"),
         (b.batch_id, (D[7],), "pending", "run"),
     ]
     finish(store, a, True)
-    assert [f.batch_id for f in store.in_flight()] == [b.batch_id]
+    assert [f.batch_id for f in reads.in_flight(store)] == [b.batch_id]

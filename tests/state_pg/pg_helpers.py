@@ -37,3 +37,21 @@ def snapshot(location: str) -> dict[str, list[tuple[Any, ...]]]:
             rows = conn.execute(f'SELECT * FROM "{table}"').fetchall()
             out[table] = sorted((tuple(r) for r in rows), key=repr)
     return out
+
+
+def suite_of(name: str) -> Any:
+    """The module ``tests/state/<name>.py``, loaded under another name, so that a
+    PostgreSQL test file can run its tests with its own fixtures."""
+    import importlib.util
+
+    path = Path(__file__).parents[1] / "state" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_for_pg", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def suite_tests(module: Any) -> dict[str, Any]:
+    return {k: v for k, v in vars(module).items() if k.startswith("test_")}

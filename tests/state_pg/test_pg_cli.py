@@ -10,6 +10,7 @@ from pg_helpers import FAIL, OK, snapshot, write_pipeline
 
 from reconciler.state.migrate_copy import copy_state
 from reconciler.state.postgres_store import PostgresStore
+from tests import store_reads as reads
 
 NOW = "2026-01-10T06:00:00"
 
@@ -20,11 +21,11 @@ def test_apply_wait_then_plan_on_a_postgres_state(tmp_path: Path, cli, pg_url: s
     first = cli("apply", "--wait", "--now", NOW, "--state", pg_url)
     assert first.returncode == 0, first.stdout + first.stderr
     store = PostgresStore(pg_url)
-    observed = store.observe(["daily_ok", "daily_bad"])
+    observed = reads.observe(store, ["daily_ok", "daily_bad"])
     assert observed.of("daily_ok").covered == ((date(2026, 1, 1), date(2026, 1, 10)),)
     assert observed.of("daily_bad").covered == ()
     assert len(observed.of("daily_bad").failed) == 10
-    history = store.history("daily_bad", 50)
+    history = reads.history(store, "daily_bad", 50)
     assert {r.status for r in history} == {"failed"} and len(history) == 10
     assert all("boom: " in (r.error_message or "") for r in history), history[0]
     plan = cli("plan", "--now", NOW, "--state", pg_url, "--format", "json")
@@ -35,7 +36,7 @@ def test_apply_wait_then_plan_on_a_postgres_state(tmp_path: Path, cli, pg_url: s
     assert "daily_bad" in status.stdout
     again = cli("apply", "--wait", "--now", NOW, "--state", pg_url)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert len(PostgresStore(pg_url).history("daily_ok", 50)) == 10  # nothing ran twice
+    assert len(reads.history(PostgresStore(pg_url), "daily_ok", 50)) == 10  # nothing ran twice
 
 
 def test_plan_of_an_empty_postgres_state_plans_everything(tmp_path: Path, cli, pg_url) -> None:

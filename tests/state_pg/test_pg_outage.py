@@ -21,6 +21,7 @@ from pg_helpers import write_pipeline
 from pg_proxy import PgProxy
 
 from reconciler.state.postgres_store import PostgresStore
+from tests import store_reads as reads
 
 NOW = "2026-01-10T06:00:00"
 LATER = (datetime.fromisoformat(NOW) + timedelta(minutes=2)).isoformat()
@@ -119,7 +120,7 @@ def test_a_one_second_bounce_costs_two_runners_nothing(
     store = PostgresStore(pg_url)
     # both runners have reached the server (a refused first connection would be taken
     # for a wrong --state, not an outage)
-    _wait_for(lambda: store.in_flight() and _registered(pg_url) == 2)
+    _wait_for(lambda: reads.in_flight(store) and _registered(pg_url) == 2)
     proxy.cut()  # every connection broken, new ones refused
     time.sleep(1)
     proxy.restore()
@@ -131,7 +132,7 @@ def test_a_one_second_bounce_costs_two_runners_nothing(
     days = Counter(log.read_text().split())
     assert len(days) == DATES and set(days.values()) == {2}, days  # each once per pipeline
     for pid in ("a", "b"):
-        assert store.observe([pid]).of(pid).covered == ((START, date(2026, 1, 10)),)
+        assert reads.observe(store, [pid]).of(pid).covered == ((START, date(2026, 1, 10)),)
 
 
 def test_an_outage_past_the_deadline_is_one_line_and_the_claims_are_said(
@@ -160,7 +161,7 @@ def test_an_outage_past_the_deadline_is_one_line_and_the_claims_are_said(
     late = _apply(tmp_path, cli_env, pg_url, LATER)
     late_out = late.communicate(timeout=120)[0]
     assert late.returncode == 0, late_out
-    assert not PostgresStore(pg_url).in_flight(), late_out
+    assert not reads.in_flight(PostgresStore(pg_url)), late_out
 
 
 def test_runs_a_killed_runner_still_claims_are_reported_not_hidden(

@@ -13,8 +13,8 @@ from reconciler.notify.dispatch import Delivery
 from reconciler.notify.events import notes
 from reconciler.notify.messages import Message
 from reconciler.notify.outbox import Outbox
-from reconciler.state.connection import transaction
 from reconciler.state.postgres import LEASE
+from reconciler.state.store import open_store
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 PIPELINES: list[AnyPipeline] = [
@@ -33,12 +33,12 @@ PIPELINES: list[AnyPipeline] = [
 
 def _box(clock: FixedClock, send: Any, state: str) -> Outbox:
     return Outbox({p.id: p for p in PIPELINES}, {p.id: to_spec(p) for p in PIPELINES},
-                  clock, {}, send, state=state)  # fmt: skip
+                  clock, {}, send, store=open_store(state))  # fmt: skip
 
 
 def _statuses(state: str) -> list[str]:
-    with transaction(state) as conn:
-        rows = conn.execute(
+    with open_store(state).write() as session:
+        rows = session.conn.execute(
             "SELECT notification_status FROM pipeline_notifications ORDER BY pipeline_id"
         ).fetchall()
     return [r[0] for r in rows]
@@ -46,8 +46,8 @@ def _statuses(state: str) -> list[str]:
 
 def _record(state: str, box: Outbox) -> None:
     items = [n for p in PIPELINES for n in notes(p, "failure", "r", run_date=date(2026, 1, 1))]
-    with transaction(state) as conn:
-        box.record(conn, items)
+    with open_store(state).write() as session:
+        box.record(session, items)
 
 
 def _sends(log: list[str], each: Any = None) -> Any:
@@ -65,16 +65,16 @@ def test_a_dead_runners_claim_is_sent_by_another_after_its_lease(pg_url: str) ->
     clock, sent = FixedClock(NOW), []
     dead = _box(clock, _sends([]), pg_url)
     _record(pg_url, dead)
-    with transaction(pg_url) as conn:
-        assert len(dead.exchange(conn)) == 3  # claimed and committed, then the runner dies
+    with open_store(pg_url).write() as session:
+        assert len(dead.exchange(session)) == 3  # claimed and committed, then the runner dies
     other = _box(clock, _sends(sent), pg_url)
-    with transaction(pg_url) as conn:
-        other.recover(conn)
-        assert other.exchange(conn) == []  # perhaps still sending: not yet
+    with open_store(pg_url).write() as session:
+        other.recover(session)
+        assert other.exchange(session) == []  # perhaps still sending: not yet
     clock.advance(LEASE.total_seconds() + 1)
-    with transaction(pg_url) as conn:
-        other.recover(conn)
-        claimed = other.exchange(conn)
+    with open_store(pg_url).write() as session:
+        other.recover(session)
+        claimed = other.exchange(session)
     other.start(claimed)
     other.wait()
     other.close()
@@ -88,14 +88,16 @@ def test_a_long_send_renews_its_claim_after_each_message(pg_url: str) -> None:
 
     def slow_receiver() -> None:
         clock.advance(LEASE.total_seconds() / 2)  # each message takes half a lease
-        with transaction(pg_url) as conn:  # meanwhile another runner looks for dead claims
-            other.recover(conn)
-            stolen.extend(other.exchange(conn))
+        with open_store(
+            pg_url
+        ).write() as session:  # meanwhile another runner looks for dead claims
+            other.recover(session)
+            stolen.extend(other.exchange(session))
 
     box = _box(clock, _sends(sent, slow_receiver), pg_url)
     _record(pg_url, box)
-    with transaction(pg_url) as conn:
-        claimed = box.exchange(conn)
+    with open_store(pg_url).write() as session:
+        claimed = box.exchange(session)
     box.start(claimed)
     box.wait()
     box.close()

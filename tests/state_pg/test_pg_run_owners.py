@@ -27,6 +27,7 @@ from pg_helpers import snapshot, write_pipeline
 
 from reconciler.state.connection import reading
 from reconciler.state.postgres_store import PostgresStore
+from tests import store_reads as reads
 
 NOW = datetime(2026, 1, 6, 6, 0, 0)  # 2026-01-01..06 due: six runs
 TAKEOVER = (NOW + timedelta(seconds=75)).isoformat()  # past the claims' lease (1 min)
@@ -177,7 +178,7 @@ def test_a_runner_in_another_directory_follows_a_killed_runners_runs(
     assert "0 run(s) started" in out and "6 adopted" in out and "6 succeeded" in out, out
     assert Counter(ledger.read_text().split()) == {f"2026-01-0{d}": 1 for d in range(1, 7)}
     assert not runs_b.exists() or not list(runs_b.iterdir())  # nothing started there
-    assert not PostgresStore(pg_url).in_flight()
+    assert not reads.in_flight(PostgresStore(pg_url))
 
 
 def test_a_runner_on_another_host_follows_runs_through_the_state(

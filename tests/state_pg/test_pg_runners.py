@@ -19,6 +19,7 @@ from pathlib import Path
 from pg_helpers import write_pipeline
 
 from reconciler.state.postgres_store import PostgresStore
+from tests import store_reads as reads
 
 START = date(2025, 1, 1)
 NOW = "2026-01-10T06:00:00"
@@ -76,7 +77,7 @@ def test_four_runners_start_every_date_exactly_once(
     started = [_started(o) for o in outputs]
     assert sum(started) == 2 * DATES
     assert sum(1 for s in started if s > 0) >= 2, started  # the work was shared
-    observed = PostgresStore(pg_url).observe(["a", "b"])
+    observed = reads.observe(PostgresStore(pg_url), ["a", "b"])
     for pid in ("a", "b"):
         assert observed.of(pid).covered == ((START, date(2026, 1, 10)),)
 
@@ -94,9 +95,9 @@ def test_a_killed_runners_claims_are_taken_over_after_the_lease(
     victim = _apply(tmp_path, cli_env, pg_url)
     store = PostgresStore(pg_url)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not store.in_flight():
+    while time.monotonic() < deadline and not reads.in_flight(store):
         time.sleep(0.05)
-    assert store.in_flight(), "the first runner never started a run"
+    assert reads.in_flight(store), "the first runner never started a run"
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
     # within the lease: its claims hold, a second runner leaves its batches alone
@@ -109,7 +110,9 @@ def test_a_killed_runners_claims_are_taken_over_after_the_lease(
     late = _apply(tmp_path, cli_env, pg_url, late_now)
     late_out = late.communicate(timeout=120)[0]
     assert late.returncode == 0, late_out
-    assert not store.in_flight(), late_out
+    assert not reads.in_flight(store), late_out
     days = Counter(log.read_text().split()[0::2])
     assert len(days) == 10 and set(days.values()) == {1}, days
-    assert store.observe(["slow"]).of("slow").covered == ((date(2026, 1, 1), date(2026, 1, 10)),)
+    assert reads.observe(store, ["slow"]).of("slow").covered == (
+        (date(2026, 1, 1), date(2026, 1, 10)),
+    )

@@ -9,6 +9,7 @@ import pytest
 from pg_helpers import OK, write_pipeline
 
 from reconciler.state.postgres_store import PostgresStore
+from tests import store_reads as reads
 
 NOW = "2026-01-03T06:00:00"
 
@@ -24,7 +25,7 @@ def test_every_spelling_of_the_scheme_is_the_postgres_state(
     applied = cli("apply", "--wait", "--now", NOW, "--state", url)
     assert applied.returncode == 0, applied.stdout + applied.stderr
     # the runs are in the PostgreSQL schema, and no DuckDB file was made of the URL
-    covered = PostgresStore(pg_url).observe(["daily"]).of("daily").covered
+    covered = reads.observe(PostgresStore(pg_url), ["daily"]).of("daily").covered
     assert covered == ((date(2026, 1, 1), date(2026, 1, 3)),)
     duckdb_files = [
         p for p in tmp_path.rglob("*") if p.is_file() and p.read_bytes()[8:12] == b"DUCK"

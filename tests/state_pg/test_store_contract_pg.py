@@ -6,24 +6,16 @@ PostgreSQL schema instead of a DuckDB file.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
+from pg_helpers import suite_of, suite_tests
 
 from reconciler.state.postgres_store import PostgresStore
-from reconciler.state.records import Store
+from reconciler.state.store import Store
 
-_PATH = Path(__file__).parents[1] / "state" / "test_store_contract.py"
-_spec = importlib.util.spec_from_file_location("store_contract_for_pg", _PATH)
-assert _spec is not None and _spec.loader is not None
-contract = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = contract
-_spec.loader.exec_module(contract)
-
-globals().update({k: v for k, v in vars(contract).items() if k.startswith("test_")})
+contract = suite_of("test_store_contract")
+globals().update(suite_tests(contract))
 
 
 @pytest.fixture
