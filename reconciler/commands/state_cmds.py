@@ -103,11 +103,12 @@ def import_history_command(
     a file with an invalid row imports nothing unless --skip-invalid.
     """
     from reconciler.config.loading import load_config
-    from reconciler.state.importing import describe_invalid, import_history
+    from reconciler.state.importing import describe_invalid
+    from reconciler.state.store import open_store
 
     schedules = {p.id: p.spec.schedule for p in load_config(config_dir)}
-    report = import_history(
-        state, file, schedules, make_clock(now_text).now(), skip_invalid=skip_invalid
+    report = open_store(state).import_history(
+        file, schedules, make_clock(now_text).now(), skip_invalid=skip_invalid
     )
     if report.invalid.count:
         click.echo(f"skipped {report.invalid.count} invalid row(s):")
@@ -131,9 +132,9 @@ def state_group() -> None:
 @common_options
 def state_export(directory: Path, config_dir: Path, state: str) -> None:
     """Write every table of --state to DIRECTORY/<table>.parquet, plus manifest.json."""
-    from reconciler.state.export import export_state
+    from reconciler.state.store import open_store
 
-    report = export_state(state, directory)
+    report = open_store(state).export_to(directory)
     click.echo(
         f"exported {len(report.rows)} table(s), {sum(report.rows.values())} row(s) "
         f"(schema version {report.schema_version}) from {state} to {directory}"
@@ -145,9 +146,9 @@ def state_export(directory: Path, config_dir: Path, state: str) -> None:
 @common_options
 def state_import(directory: Path, config_dir: Path, state: str) -> None:
     """Build a new state file at --state from an export in DIRECTORY (never over a state)."""
-    from reconciler.state.export import import_state
+    from reconciler.state.store import open_store
 
-    report = import_state(state, directory)
+    report = open_store(state).import_from(directory)
     click.echo(
         f"imported {len(report.rows)} table(s), {sum(report.rows.values())} row(s) "
         f"from {directory} into {state}"
@@ -169,9 +170,9 @@ def state_import(directory: Path, config_dir: Path, state: str) -> None:
 )
 def state_migrate(source: str, target: str) -> None:
     """Copy a state between a DuckDB file and PostgreSQL (either way), verified before commit."""
-    from reconciler.state.migrate_copy import copy_state
+    from reconciler.state.store import open_store
 
-    report = copy_state(source, target)
+    report = open_store(source).copy_to(open_store(target))
     click.echo(
         f"copied {len(report.rows)} table(s), {sum(report.rows.values())} row(s) from "
         f"{report.source} to {report.target} (row counts and coverage checked)"

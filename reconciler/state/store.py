@@ -17,8 +17,14 @@ from typing import TYPE_CHECKING
 from reconciler.state.location import is_postgres
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from reconciler.core.batches import Batch
+    from reconciler.core.spec import Schedule
+    from reconciler.state.export import ExportReport
+    from reconciler.state.importing import ImportReport
     from reconciler.state.locking import Holder
+    from reconciler.state.migrate_copy import CopyReport
     from reconciler.state.sessions import ReadSession, WriteSession
 
 
@@ -70,6 +76,34 @@ class Store(ABC):
             return []
         with self.read() as session:
             return session.held_elsewhere(me)
+
+    # --- bulk operations: each its own transaction, verified before it commits ----------
+
+    def import_history(
+        self, file: Path, schedules: dict[str, Schedule], now: datetime, *, skip_invalid: bool
+    ) -> ImportReport:
+        """Coverage produced outside the reconciler, from CSV or Parquet (idempotent)."""
+        from reconciler.state.importing import import_history
+
+        return import_history(self.location, file, schedules, now, skip_invalid=skip_invalid)
+
+    def export_to(self, directory: Path) -> ExportReport:
+        """Every table as Parquet, with a manifest (byte-identical for the same state)."""
+        from reconciler.state.export import export_state
+
+        return export_state(self.location, directory)
+
+    def import_from(self, directory: Path) -> ExportReport:
+        """This state built from an export (never over an existing state)."""
+        from reconciler.state.export import import_state
+
+        return import_state(self.location, directory)
+
+    def copy_to(self, target: Store) -> CopyReport:
+        """This state copied into ``target`` (DuckDB and PostgreSQL either way)."""
+        from reconciler.state.migrate_copy import copy_state
+
+        return copy_state(self.location, target.location)
 
 
 def open_store(location: str) -> Store:
