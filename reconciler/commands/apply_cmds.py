@@ -18,7 +18,7 @@ from reconciler.commands.options import (
 from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
-    from reconciler.reconcile.apply_pass import ApplyReport
+    from reconciler.reconcile.pass_report import ApplyReport
     from reconciler.reconcile.saved_plans import SavedPlanCheck
 
 

@@ -12,7 +12,8 @@ from apply_helpers import write_pipeline
 
 from reconciler.clock import OffsetClock
 from reconciler.errors import ConfigError
-from reconciler.reconcile.apply_pass import ApplyOptions, ApplyReport, apply_pass
+from reconciler.reconcile.apply_pass import ApplyOptions, apply_pass
+from reconciler.reconcile.pass_report import ApplyReport
 
 NOW = datetime(2026, 1, 3, 12, tzinfo=UTC)
 

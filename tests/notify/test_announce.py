@@ -126,7 +126,9 @@ def state(tmp_path: Path) -> str:
 
 
 def test_an_event_is_announced_once_whatever_its_details(state: str) -> None:
-    box = Outbox({"p": PIPELINE}, {"p": to_spec(PIPELINE)}, FixedClock(NOW), {}, store=open_store(state))
+    box = Outbox(
+        {"p": PIPELINE}, {"p": to_spec(PIPELINE)}, FixedClock(NOW), {}, store=open_store(state)
+    )
     announcer = Announcer({"p": PIPELINE}, box)
     first = DateOutOfRetries(
         pipeline_id="p", date=DAY, run_id="b1-20240103", attempts=3, request_id=None
