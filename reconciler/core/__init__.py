@@ -3,8 +3,11 @@
 - ``spec``: what the planner knows of a pipeline; ``calendar``: which dates a schedule
   holds and when each is due; ``intervals`` and ``coverage``: covered dates as ranges and
   the observed state; ``dependencies``: which upstream dates a date needs.
-- ``planner`` (with ``fleet``, which leaves out a pipeline whose planning fails) makes a
-  ``plan`` (its data types); ``plan_diff`` compares two plans; ``status`` sums coverage.
+- ``planner`` (ordering) and ``pipeline_decisions`` (one pipeline's dates), with
+  ``fleet`` (which leaves out a pipeline whose planning fails), make a ``plan``: its
+  records in ``plan_records``, its compact forms behind it in ``compact_actions``,
+  ``compact_gaps`` and ``lazy_listing``; ``plan_diff`` compares two plans; ``status``
+  sums coverage; ``config_diff``, ``date_states``, ``durations`` are small helpers.
 - ``batches``, ``lifecycle``, ``scheduling`` and ``check_results``: the batches of a pass,
   their phases and transitions, which starts next, and the verdict of a quality check.
 - ``events``: what happened in a pass (a breach, a run ended, a date out of retries, a

@@ -10,7 +10,8 @@
   what the planner reads (``observe_reads``), requests (``adhoc_requests``), SLA
   breaches (``sla_breaches``), checks (``quality_rows``), notifications
   (``notification_rows``, ``event_reads``), local runs (``local_runs``), the lock and
-  claims (``locking``, ``claims``), the fingerprint (``summary``).
+  claims (``locking``, ``claims``), the fingerprint (``summary``); ``records`` and
+  ``coverage_rows`` are the rows read for ``history`` and the coverage ranges.
 - Bulk operations: ``importing`` (with ``import_checks``), ``export``, ``migrate_copy``.
 - ``pg_outage`` rides out a PostgreSQL restart; ``file_sharing`` and ``private_files``
   keep a DuckDB file to one writer and to its owner.
