@@ -129,7 +129,7 @@ class SourceMap:
         return path
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class YamlIssue:
     """A problem found while parsing, before any validation."""
 
@@ -139,7 +139,7 @@ class YamlIssue:
     path: Path = ()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, kw_only=True)
 class Document:
     """A parsed file: its data, its source map and anything odd found while parsing.
 
@@ -268,7 +268,9 @@ class _Builder:
             child = (*path, step)
             if first is not None:
                 message = f"duplicate key {key_node.value!r} (first defined at line {first.line})"
-                self.issues.append(YamlIssue(key_mark.line, key_mark.col, message, child))
+                self.issues.append(
+                    YamlIssue(line=key_mark.line, col=key_mark.col, message=message, path=child)
+                )
                 continue
             seen[key] = key_mark
             keys[child] = key_mark
@@ -308,7 +310,9 @@ class _FastBuilder(_Builder):
                 except TypeError as exc:  # an unhashable tagged key such as !!binary
                     raise _error("a key must be a plain value", key_node) from exc
                 if seen:
-                    self.issues.append(YamlIssue(1, 1, f"duplicate key {key_node.value!r}"))
+                    self.issues.append(
+                        YamlIssue(line=1, col=1, message=f"duplicate key {key_node.value!r}")
+                    )
                     continue
                 child = (*path, key) if path is not None and depth < 2 else None
                 value[key] = self.fast(value_node, depth + 1, child)
@@ -329,9 +333,9 @@ def parse_yaml(text: str, *, positions: bool = True) -> Document:
     try:
         node = loader.get_single_node()
         if node is None:
-            return Document(None, SourceMap(), [], positions)
+            return Document(data=None, source=SourceMap(), issues=[], positioned=positions)
         builder = _Builder(loader) if positions else _FastBuilder(loader)
         data = builder.build(node, ())
     finally:
         loader.dispose()
-    return Document(data, builder.source, builder.issues, positions)
+    return Document(data=data, source=builder.source, issues=builder.issues, positioned=positions)

@@ -40,7 +40,15 @@ def notes(
 ) -> list[NewNotification]:
     """One notification per channel of ``pipeline`` that wants ``event``."""
     return [
-        NewNotification(pipeline.id, event, channel, subject, run_id, run_date, details or {})
+        NewNotification(
+            pipeline_id=pipeline.id,
+            event=event,
+            channel=channel,
+            subject=subject,
+            run_id=run_id,
+            run_date=run_date,
+            details=details or {},
+        )
         for channel in subscribed(pipeline, event)
     ]
 

@@ -19,7 +19,7 @@ from reconciler.state.applied import AppliedConfigs
 from reconciler.state.store import Store
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PlanResult:
     plan: Plan
     pipelines: tuple[LoadedPipeline, ...]
@@ -113,7 +113,9 @@ def plan_pipelines(
         applied = {k: v for k, v in observed.applied_config.items() if k in set(wanted)}
         observed = type(observed)(observed.pipelines, applied, observed.deleted)
     fleet = plan_fleet(specs, observed, now, desired)
-    return PlanResult(fleet.plan, tuple(pipelines), specs, fleet.unplannable)
+    return PlanResult(
+        plan=fleet.plan, pipelines=tuple(pipelines), specs=specs, unplannable=fleet.unplannable
+    )
 
 
 @dataclass(frozen=True, slots=True)

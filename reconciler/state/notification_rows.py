@@ -34,7 +34,7 @@ def notification_id(dedupe_key: str) -> str:
     return "n" + hashlib.sha256(dedupe_key.encode()).hexdigest()[:24]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class NewNotification:
     """An event to tell one channel; ``subject`` is the date, run or request it is about."""
 

@@ -21,7 +21,14 @@ def row(
     attempts: int = 0,
 ) -> NotificationRow:
     subject = day.isoformat() if day else "request:r1"
-    note = NewNotification(pid, event, channel, subject, None, day, details or {})
+    note = NewNotification(
+        pipeline_id=pid,
+        event=event,
+        channel=channel,
+        subject=subject,
+        run_date=day,
+        details=details or {},
+    )
     return NotificationRow(
         notification_id=note.notification_id,
         pipeline_id=pid,
