@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,22 +17,23 @@ from reconciler.commands.options import (
 from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
+    from reconciler.reconcile.executor import Progress, Tally
     from reconciler.reconcile.pass_report import ApplyReport
     from reconciler.reconcile.saved_plans import SavedPlanCheck
 
 
-def _progress_printer() -> Callable[[Any, int], None] | None:
+def _progress_printer() -> Progress | None:
     """A live line on a terminal; nothing when piped."""
     if not sys.stderr.isatty():
         return None
     state = {"total": 0}
 
-    def show(report: Any, total: int) -> None:
+    def show(tally: Tally, total: int) -> None:
         state["total"] = max(state["total"], total)
         click.echo(
-            f"\r\033[Kstarted {report.started}/{state['total']} runs "
-            f"({report.started_dates} dates), {report.succeeded} succeeded, "
-            f"{report.failed} failed",
+            f"\r\033[Kstarted {tally.started}/{state['total']} runs "
+            f"({tally.started_dates} dates), {tally.succeeded} succeeded, "
+            f"{tally.failed} failed",
             nl=False,
             err=True,
         )
