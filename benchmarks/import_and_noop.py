@@ -1,4 +1,4 @@
-"""Issue 4 measures: import-history of N pipelines x Y years, then an apply with nothing to do.
+"""Measures import-history of N pipelines x Y years, then an apply with nothing to do.
 
 Generates a Parquet history with DuckDB (every date a success except 1% failures),
 N daily pipeline files, runs ``reconciler import-history`` and then

@@ -1,4 +1,4 @@
-"""Rendering a big plan in process: the JSON writer and the text renderer (issue 3 data).
+"""Rendering a big plan in process: the JSON writer and the text renderer (plan_scaling.py's data).
 
 Uses ``plan_scaling.py``'s generated fleets (N daily pipelines, 1% holes) and times, best
 of ``--runs``: the planner, ``plan_to_json`` and ``render_text``. Prints a markdown table.

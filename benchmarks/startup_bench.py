@@ -1,7 +1,7 @@
 """Start-up cost of the CLI: ``reconciler --help`` time, and what importing the CLI pulls in.
 
 Run: ``python benchmarks/startup_bench.py [--runs 10]``. Prints figures and asserts nothing
-(target from issue 2: ``--help`` under 0.3 s; duckdb, pydantic, httpx and yaml not imported).
+(target: ``--help`` under 0.3 s; duckdb, pydantic, httpx and yaml not imported).
 """
 
 from __future__ import annotations

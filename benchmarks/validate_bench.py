@@ -2,7 +2,7 @@
 
 Run: ``python benchmarks/validate_bench.py [--sizes 1000,10000] [--runs 3]``. Prints a
 table of end-to-end CLI times (a subprocess, best of ``--runs``) and of the loader
-alone, in process. Targets (issue 2): 1,000 files under 1 s, 10,000 under 8 s.
+alone, in process. Targets: 1,000 files under 1 s, 10,000 under 8 s.
 
 It also times one file with many parameters that use each other (the circle check
 and the placeholder scan must be linear): 36 parameters that each use the two before

@@ -14,6 +14,7 @@ OUTSIDE = re.compile(
             "ST" + r"YLE(\.md| habit)",
             "api-" + "contracts",
             r"\.\./" + "shared",
+            "§" + r"\s?\d",  # a numbered section of a document that is not here
         ]
     )
 )

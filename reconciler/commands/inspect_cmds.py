@@ -142,10 +142,10 @@ def status(
         raise click.UsageError("--from and --to go with --calendar")
     loaded = select(load_config(config_dir), pipelines, config_dir)
     specs = [p.spec for p in loaded]
-    with open_store(state).read() as session:
+    with open_store(state).read() as session:  # (one snapshot for both)
         observed = session.observe([s.id for s in specs])
+        unsent = session.notifications("failed", [s.id for s in specs])
     rows = [pipeline_status(s, observed.of(s.id), now) for s in specs]
-    unsent = failed_notifications.failed_notifications(state, [s.id for s in specs])
     if fmt == "json":
         click.echo(
             json.dumps(

@@ -41,7 +41,7 @@ def _zone(name: str) -> ZoneInfo:
 def local_instant(day: date, at: time, tz: str) -> datetime:
     """The UTC instant at which a wall clock in ``tz`` shows ``at`` on ``day``.
 
-    ``fold=0`` gives both DST rules of the spec at once: a time in a gap is read with the
+    ``fold=0`` gives both DST rules of docs/calendar.md at once: a time in a gap is read with the
     offset in force before the gap, so it lands the gap's length later, and an ambiguous
     time is its first occurrence.
     """

@@ -17,7 +17,7 @@ from typing import Literal
 from reconciler.core.calendar import scheduled_between
 from reconciler.core.coverage import PipelineObserved
 from reconciler.core.intervals import contains
-from reconciler.core.planner import due_window
+from reconciler.core.pipeline_decisions import due_window
 from reconciler.core.spec import PipelineSpec
 
 DateState = Literal["covered", "covered_late", "failed", "retrying", "in_flight", "gap", "not_due"]

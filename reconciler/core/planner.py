@@ -16,12 +16,10 @@ from reconciler.core.compact_actions import ActionList, ActionSource, ListedActi
 from reconciler.core.compact_gaps import GapList, GapSource
 from reconciler.core.config_diff import diff_configs
 from reconciler.core.coverage import Observed
-from reconciler.core.pipeline_decisions import Pieces, due_window, plan_in_window, plan_pipeline
+from reconciler.core.pipeline_decisions import Pieces, due_window, plan_in_window
 from reconciler.core.plan import Plan
 from reconciler.core.plan_records import ACTION_ORDER, Action, ConfigChange, SlaBreach, Waiting
 from reconciler.core.spec import PipelineSpec, Schedule
-
-__all__ = ["due_window", "plan", "plan_pipeline"]
 
 OrderKey = tuple[int, int, int, str]
 

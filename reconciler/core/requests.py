@@ -6,8 +6,8 @@ from __future__ import annotations
 from reconciler.core.calendar import next_scheduled, scheduled_between
 from reconciler.core.coverage import PipelineObserved
 from reconciler.core.intervals import complement
+from reconciler.core.pipeline_decisions import due_window
 from reconciler.core.plan import Plan
-from reconciler.core.planner import due_window
 from reconciler.core.spec import BackfillRequest, PipelineSpec
 
 

@@ -36,7 +36,8 @@ def take(
     ahead: int,
     limit: Callable[[str], int],
 ) -> list[Queued]:
-    """The next intents in plan order, up to ``ahead`` waiting to start.
+    """The next intents in plan order, up to ``ahead`` waiting to start; they are taken
+    off the front of their pipeline's queue (the queues are the caller's to-do list).
 
     A pipeline holds at most ``limit(pid)`` intents (running and waiting), so that one
     pipeline's long backfill does not fill the pool for everyone.
@@ -65,7 +66,7 @@ def fit(
     max_parallel: int,
     max_active: Callable[[str], int],
 ) -> list[Waiting]:
-    """The written intents, in order, that fit the free slots (removed from ``pool``)."""
+    """The written intents, in order, that fit the free slots."""
     in_use = _count(running)
     free = max_parallel - len(running)
     chosen: list[Waiting] = []
@@ -77,7 +78,4 @@ def fit(
             chosen.append(intent)
             in_use[pid] = in_use.get(pid, 0) + 1
             free -= 1
-    if chosen:
-        picked = {i.batch_id for i in chosen}
-        pool[:] = [i for i in pool if i.batch_id not in picked]
     return chosen

@@ -15,7 +15,7 @@ from reconciler.core.calendar import (
 )
 from reconciler.core.coverage import PipelineObserved
 from reconciler.core.intervals import complement
-from reconciler.core.planner import due_window
+from reconciler.core.pipeline_decisions import due_window
 from reconciler.core.spec import PipelineSpec, Schedule
 
 

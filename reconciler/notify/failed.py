@@ -1,4 +1,5 @@
-"""Notifications that will not be sent, for ``reconciler status`` (text and JSON)."""
+"""Notifications that will not be sent, told for ``reconciler status`` (text and JSON);
+the command reads them in its one read of the state."""
 
 from __future__ import annotations
 
@@ -7,14 +8,6 @@ from typing import Any
 
 from reconciler.notify.messages import ranges
 from reconciler.state.notification_rows import NotificationRow
-
-
-def failed_notifications(state: str, pipeline_ids: Sequence[str]) -> list[NotificationRow]:
-    """Failed rows of the given pipelines; none when the state file does not exist yet."""
-    from reconciler.state.store import open_store
-
-    with open_store(state).read() as session:
-        return session.notifications("failed", list(pipeline_ids))
 
 
 def as_json(rows: Sequence[NotificationRow]) -> list[dict[str, Any]]:

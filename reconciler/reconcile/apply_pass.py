@@ -10,11 +10,14 @@ The steps, in order (docs/architecture.md draws them); each is a function below:
 3. ``sync_config``: the config written to the state, the batches in flight read with it.
 4. ``adopt``: the in-flight batches this pass can claim, to be followed.
 5. ``plan_now``: the state read and the fleet planned at ``now``, once.
-6. ``prepare``: SLA breaches and plan events recorded, the pass's backfills queued.
-7. the executor (``reconcile/executor.py``) starts and follows the batches; each of its
-   writes (``reconcile/pass_ledger.py``) records outcomes with their events.
-8. ``conclude``: the pipelines whose runs ended are planned again (what their outcomes
-   led to: retries, exhausted dates, finished requests), notifications are drained.
+6. ``startable``: the intents of the plan's runs, retries and backfills whose platform
+   this reconciler drives; ``prepare``: SLA breaches and plan events recorded, the
+   pass's backfills queued.
+7. ``execute``: the executor (``reconcile/executor.py``) starts and follows the batches;
+   each of its writes (``reconcile/pass_ledger.py``) records outcomes with their events.
+8. ``conclude``: after a pass whose runs ended, the pipelines it started or ended a run
+   of (and those with an SLA) are planned again (what their outcomes led to: retries,
+   exhausted dates, finished requests, the closing summary); notifications are drained.
 
 A run is recorded as ``pending`` (with a deterministic batch id) in a committed
 transaction before its platform is called; a pending run found by a later pass is
@@ -46,7 +49,7 @@ from reconciler.notify.outbox import Outbox
 from reconciler.platforms.base import Platform
 from reconciler.platforms.registry import build_platforms
 from reconciler.reconcile import saved_plans
-from reconciler.reconcile.executor import Executor, Limits, Progress
+from reconciler.reconcile.executor import Executor, Limits, Progress, Tally
 from reconciler.reconcile.pass_events import PassEvents
 from reconciler.reconcile.pass_ledger import PassLedger, transact
 from reconciler.reconcile.pass_report import STARTING, ApplyReport, after_pass
@@ -121,7 +124,6 @@ def _apply(
     lock = store.acquire_lock(clock.now())
     locked_at = time.monotonic()
     outbox: Outbox | None = None
-    executor: Executor | None = None
     try:
         with long_lived.building():
             if saved is None:
@@ -161,26 +163,11 @@ def _apply(
             observed=planned.observed,
             renewed_at=locked_at,
         )
-        limits = Limits(
-            max_parallel=options.max_parallel,
-            max_active={pid: p.spec.max_active_runs for pid, p in pipelines.items()},
-            wait=options.wait,
-        )
-        executor = Executor(
-            pipelines=pipelines,
-            platforms=platforms,
-            ledger=ledger,
-            clock=clock,
-            limits=limits,
-            progress=progress,
-        )
-        tally = executor.run(intents, adopted)
+        tally = execute(pipelines, platforms, ledger, clock, options, progress, intents, adopted)
         report.started, report.started_dates = tally.started, tally.started_dates
         report.succeeded, report.failed = tally.succeeded, tally.failed
         report.still_running = tally.still_running
         report.held_elsewhere = store.held_elsewhere(lock)
-        for platform in platforms.values():  # (outcomes are recorded by now)
-            platform.after_pass(executor.in_flight())
         touched = (
             tally.ended_pipelines | tally.started_pipelines if tally.ended_pipelines else set()
         )
@@ -188,8 +175,6 @@ def _apply(
     finally:
         for platform in platforms.values():
             platform.close()
-        if executor is not None:
-            executor.close()
         if outbox is not None:
             outbox.close()
             report.notifications += outbox.lines
@@ -325,6 +310,40 @@ def prepare(
         return outbox.exchange(session)
 
     outbox.start(transact(store, body))
+
+
+def execute(
+    pipelines: Mapping[str, LoadedPipeline],
+    platforms: Mapping[str, Platform],
+    ledger: PassLedger,
+    clock: Clock,
+    options: ApplyOptions,
+    progress: Progress | None,
+    intents: Sequence[RunIntent],
+    adopted: Sequence[Batch],
+) -> Tally:
+    """The executor starts the intents and follows them and the adopted batches; once
+    their outcomes are recorded, each platform is told which batches are still in flight."""
+    limits = Limits(
+        max_parallel=options.max_parallel,
+        max_active={pid: p.spec.max_active_runs for pid, p in pipelines.items()},
+        wait=options.wait,
+    )
+    executor = Executor(
+        pipelines=pipelines,
+        platforms=platforms,
+        ledger=ledger,
+        clock=clock,
+        limits=limits,
+        progress=progress,
+    )
+    try:
+        tally = executor.run(intents, adopted)
+    finally:
+        executor.close()
+    for platform in platforms.values():
+        platform.after_pass(executor.in_flight())
+    return tally
 
 
 def conclude(

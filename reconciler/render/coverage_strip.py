@@ -14,8 +14,8 @@ from datetime import date
 
 from reconciler.core.calendar import count_between, is_scheduled, next_scheduled, progression
 from reconciler.core.date_states import DateState
+from reconciler.core.pipeline_decisions import due_window
 from reconciler.core.plan import Plan
-from reconciler.core.planner import due_window
 from reconciler.core.spec import PipelineSpec, Schedule
 
 WIDTH = 60

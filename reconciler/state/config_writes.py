@@ -11,9 +11,6 @@ from typing import Any
 
 from reconciler.state.connection import Connection, naive
 from reconciler.state.run_writes import cancel_backfills
-from reconciler.state.sla_breaches import record_breaches
-
-__all__ = ["record_breaches"]  # (``notify.pass_events`` imports it from here still)
 
 
 def sync_pipeline(

@@ -25,8 +25,6 @@ from reconciler.state.location import announce_new, check_new_file, is_postgres
 from reconciler.state.private_files import make_state_dir, narrow
 from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION, check_not_newer, check_readable
 
-__all__ = ["is_postgres"]  # (re-exported: the state modules ask here)
-
 Connection = Any  # duckdb.DuckDBPyConnection; kept loose for mypy across duckdb versions
 LOCKED_MARKERS = ("Could not set lock", "Conflicting lock", "lock on file")
 DEFAULT_WAIT = 60.0

@@ -29,10 +29,10 @@ from reconciler.state.connection import (
     Connection,
     check_file,
     current_version,
-    is_postgres,
     migrate,
     reading,
 )
+from reconciler.state.location import is_postgres
 from reconciler.state.private_files import narrow
 from reconciler.state.schema import MIGRATIONS, SCHEMA_VERSION
 from reconciler.state.summary import state_tables

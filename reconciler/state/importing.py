@@ -18,13 +18,14 @@ import duckdb
 
 from reconciler.core.spec import Schedule
 from reconciler.errors import StateError
-from reconciler.state.connection import is_postgres, naive, transaction
+from reconciler.state.connection import naive, transaction
 from reconciler.state.import_checks import (
     InvalidRows,
     create_calendar,
     create_clean,
     invalid_rows,
 )
+from reconciler.state.location import is_postgres
 
 REQUIRED = ("pipeline_id", "run_date", "status")
 

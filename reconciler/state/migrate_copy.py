@@ -18,11 +18,11 @@ from reconciler.state.connection import (
     Connection,
     current_version,
     exists,
-    is_postgres,
     reading,
     transaction,
 )
 from reconciler.state.dialects import dialect_of
+from reconciler.state.location import is_postgres
 from reconciler.state.summary import state_tables
 
 SKIPPED = ("schema_version", "locks")

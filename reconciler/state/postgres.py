@@ -21,10 +21,8 @@ from typing import Any
 from reconciler import __version__
 from reconciler.errors import StateError, StateUnavailable
 from reconciler.state.dialects import POSTGRES
-from reconciler.state.location import is_postgres, normalise, redact
+from reconciler.state.location import normalise, redact
 from reconciler.state.pg_outage import Backoff, is_outage, never_answered, reached
-
-__all__ = ["is_postgres"]
 
 LEASE = timedelta(minutes=1)  # runners' claims; renewed well within it
 POOL_SIZE = 4

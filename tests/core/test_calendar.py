@@ -433,7 +433,7 @@ def test_local_instant(day: date, at: time, tz: str, expected: str) -> None:
 
 
 def test_local_instant_ignores_fold_and_tzinfo_of_at() -> None:
-    # fold=1 would pick the second 01:30; the spec wants the first whatever `at` carries.
+    # fold=1 would pick the second 01:30; docs/calendar.md wants the first whatever `at` carries.
     at = time(1, 30, fold=1, tzinfo=ZoneInfo("Asia/Tokyo"))
     assert local_instant(D("2024-11-03"), at, "America/New_York") == utc("2024-11-03T05:30")
 

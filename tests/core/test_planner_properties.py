@@ -1,7 +1,7 @@
-"""Properties of the planner (issue 3), against a per-date oracle written from docs/planning.md.
+"""Properties of the planner, against a per-date oracle written from docs/planning.md.
 
 Random schedules, states and ``now``; for every due date the oracle says what docs/planning.md
-makes of it, and the plan must say exactly the same, batched and ordered as §4 says.
+makes of it, and the plan must say exactly the same, batched and ordered as that page says.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from reconciler.core.calendar import due_instant, next_scheduled, scheduled_between
 from reconciler.core.coverage import Failed, PipelineObserved
 from reconciler.core.intervals import DayRanges
-from reconciler.core.planner import due_window
+from reconciler.core.pipeline_decisions import due_window
 from reconciler.core.spec import PipelineSpec, Schedule
 from reconciler.core.status import pipeline_status
 

@@ -223,10 +223,12 @@ def test_failed_rows_are_listed_for_status(state: str) -> None:
     )  # fmt: skip
     assert box.lines == ["[failure] p: 1 date failed and will not be retried -> stdout: NOT SENT "
                          "(HTTP 403 invalid_token); will not retry"]  # fmt: skip
-    listed = failed.failed_notifications(state, ["p"])
+    with open_store(state).read() as session:
+        listed = session.notifications("failed", ["p"])
     assert failed.as_text(listed) == [
         "1 notification(s) could not be sent:",
         "  p [failure] -> stdout: 2026-01-01: HTTP 403 invalid_token",
     ]
     assert failed.as_json(listed)[0]["error"] == "HTTP 403 invalid_token"
-    assert failed.failed_notifications(state + ".missing", ["p"]) == []
+    with open_store(state + ".missing").read() as session:
+        assert session.notifications("failed", ["p"]) == []

@@ -1,7 +1,7 @@
 """``status --calendar`` and ``report`` from the command line, as a user drives them.
 
 ``render_status_calendar`` (what ``status --calendar`` prints) is tested directly; the
-tests of the wired commands run once ``cli.main`` has them (see issue 8's cli diff).
+tests of the wired commands drive ``cli.main`` as a user does.
 """
 
 from __future__ import annotations
