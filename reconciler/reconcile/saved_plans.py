@@ -165,8 +165,7 @@ def _plan_drift(saved: Plan, current: Plan) -> list[str]:
     for delta in date_deltas(saved, current):
         if delta.kind in ("waiting", "gap"):
             continue
-        for text, _why in sentence(empty, delta):
-            lines.append(text)
+        lines += [change.text for change in sentence(empty, delta)]
     return lines
 
 

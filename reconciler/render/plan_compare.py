@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from reconciler.core.plan_diff import STARTED_KINDS, DateDelta, PlanComparison, RequestChange
@@ -93,16 +94,51 @@ def reason(comparison: PlanComparison, delta: DateDelta) -> str:
     return ""
 
 
-def sentence(comparison: PlanComparison, delta: DateDelta) -> list[tuple[str, str]]:
-    """``("+365 backfill dates for orders_daily", "because ...")`` per direction of ``delta``."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Change:
+    """One direction of a delta: ``+365 backfill dates for orders_daily`` and why."""
+
+    sign: str  # "+" or "-"
+    kind: str  # the plan kind, in words ("waiting-for-retry" for waiting)
+    pipeline_id: str
+    dates: tuple[date, ...]
+    why: str  # "because ..." or ""
+
+    @property
+    def count(self) -> str:
+        """``+365``."""
+        return f"{self.sign}{len(self.dates)}"
+
+    @property
+    def noun(self) -> str:
+        """``backfill dates``."""
+        return f"{self.kind} date{'s' if len(self.dates) != 1 else ''}"
+
+    @property
+    def head(self) -> str:
+        """``+365 backfill dates``."""
+        return f"{self.count} {self.noun}"
+
+    @property
+    def text(self) -> str:
+        """``+365 backfill dates for orders_daily``."""
+        return f"{self.head} for {self.pipeline_id}"
+
+    @property
+    def told(self) -> str:
+        """The sentence and its reason, as one line."""
+        return f"{self.text} {self.why}".strip()
+
+
+def sentence(comparison: PlanComparison, delta: DateDelta) -> list[Change]:
+    """The added and the removed dates of ``delta``, each as a ``Change`` (if any)."""
     kind = "waiting-for-retry" if delta.kind == "waiting" else delta.kind
     why = reason(comparison, delta)
-    out = []
-    for sign, dates in (("+", delta.added), ("-", delta.removed)):
-        if dates:
-            head = f"{sign}{len(dates)} {kind} date{'s' if len(dates) != 1 else ''}"
-            out.append((f"{head} for {delta.pipeline_id}", why))
-    return out
+    return [
+        Change(sign=sign, kind=kind, pipeline_id=delta.pipeline_id, dates=tuple(dates), why=why)
+        for sign, dates in (("+", delta.added), ("-", delta.removed))
+        if dates
+    ]
 
 
 def headline(comparison: PlanComparison) -> str:
@@ -130,8 +166,7 @@ def guard_message(comparison: PlanComparison, guard: Guard) -> str:
     """The one-line refusal of ``--max-new-dates``."""
     named = []
     for delta in undeclared(comparison)[:3]:
-        text, why = sentence(comparison, replace(delta, removed=()))[0]
-        named.append(f"{text} {why}".strip())
+        named.append(sentence(comparison, replace(delta, removed=()))[0].told)
     return (
         f"this change adds {comparison.undeclared_dates} date(s) to run, more than "
         f"--max-new-dates {guard.limit} ({'; '.join(named)}); declare them as a backfill "
@@ -176,15 +211,9 @@ def render_compare_text(
         for delta in comparison.deltas:
             if delta.pipeline_id != pid:
                 continue
-            for (text, why), dates in zip(
-                sentence(comparison, delta),
-                [d for d in (delta.added, delta.removed) if d],
-                strict=True,
-            ):
-                detail = f" {why}" if why else ""
-                out.append(
-                    f"      {text.rsplit(' for ', 1)[0]}{detail}: {format_dates(dates, following)}"
-                )
+            for said in sentence(comparison, delta):
+                detail = f" {said.why}" if said.why else ""
+                out.append(f"      {said.head}{detail}: {format_dates(said.dates, following)}")
     if guard is not None and guard.exceeded(comparison):
         out.append(f"  ! guard: {guard_message(comparison, guard)}")
     return "\n".join(out) + "\n"
@@ -214,14 +243,11 @@ def render_compare_markdown(
     bullets = []
     for delta in comparison.deltas:
         following = _following(adjacency, delta.pipeline_id)
-        for (text, why), dates in zip(
-            sentence(comparison, delta), [d for d in (delta.added, delta.removed) if d], strict=True
-        ):
-            count, rest = text.split(" ", 1)
-            kind, pid = rest.rsplit(" for ", 1)
-            because = f" {_md(why)}" if why else ""
+        for said in sentence(comparison, delta):
+            because = f" {_md(said.why)}" if said.why else ""
             bullets.append(
-                f"- **{count}** {kind} for `{pid}`{because} — {format_dates(dates, following)}"
+                f"- **{said.count}** {said.noun} for "
+                f"`{said.pipeline_id}`{because} — {format_dates(said.dates, following)}"
             )
     for request in comparison.requests:
         shown = request.new or request.old
@@ -282,14 +308,14 @@ def guard_annotations(
     """``::error`` workflow commands, one per pipeline delta that trips the guard."""
     out = []
     for delta in undeclared(comparison)[:limit]:
-        text, why = sentence(comparison, replace(delta, removed=()))[0]
+        said = sentence(comparison, replace(delta, removed=()))[0]
         file, line, col = where.get(delta.pipeline_id, ("", 1, 1))
         props = [f"file={escape_property(file)}", f"line={line}", f"col={col}"] if file else []
         props.append(
             f"title={escape_property(f'mass-backfill guard (--max-new-dates {guard.limit})')}"
         )
         message = (
-            f"{text} {why}".strip()
+            said.told
             + "; declare them as a backfill request (backfill.requests) to run them deliberately"
         )
         out.append(f"::error {','.join(props)}::{escape_data(message)}")
