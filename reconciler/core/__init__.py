@@ -2,7 +2,8 @@
 
 - ``spec``: what the planner knows of a pipeline; ``calendar``: which dates a schedule
   holds and when each is due; ``intervals`` and ``coverage``: covered dates as ranges and
-  the observed state; ``dependencies``: which upstream dates a date needs.
+  the observed state (with ``applied``: the applied configs, parsed when read);
+  ``dependencies``: which upstream dates a date needs.
 - ``planner`` (ordering) and ``pipeline_decisions`` (one pipeline's dates), with
   ``fleet`` (which leaves out a pipeline whose planning fails), make a ``plan``: its
   records in ``plan_records``, its compact forms behind it in ``compact_actions``,

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+from reconciler.core.applied import AppliedConfigs
 from reconciler.core.intervals import DateRange, DayRanges
 
 
@@ -211,7 +212,7 @@ class Observed:
     """The whole state as the planner sees it: per pipeline, plus the applied config."""
 
     pipelines: Mapping[str, PipelineObserved] = field(default_factory=dict)
-    applied_config: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    applied_config: AppliedConfigs = field(default_factory=lambda: AppliedConfigs({}))
     deleted: frozenset[str] = frozenset()
 
     def of(self, pipeline_id: str) -> PipelineObserved:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +15,6 @@ from reconciler.core.plan_diff import PlanComparison, compare_plans
 from reconciler.core.spec import BackfillRequest, PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, PlanError
 from reconciler.render.dates import NextDate
-from reconciler.state.applied import AppliedConfigs
 from reconciler.state.store import Store
 
 
@@ -97,21 +96,18 @@ def plan_pipelines(
     if extra:
         specs = tuple(with_adhoc(specs, extra))
     applied = observed.applied_config
-    same: set[str] = set()
-    if isinstance(applied, AppliedConfigs):
-        # the same config_json text is the same config: only the others are diffed
-        same = {
-            p.id
-            for p in pipelines
-            if p.id not in observed.deleted and applied.text(p.id) == p.config_json
-        }
-        if same:
-            observed = type(observed)(observed.pipelines, applied.without(same), observed.deleted)
-    desired = {p.id: p.flat for p in pipelines if p.id not in same}
+    # the same config_json text is the same config: only the others are diffed
+    same = {
+        p.id
+        for p in pipelines
+        if p.id not in observed.deleted and applied.text(p.id) == p.config_json
+    }
     if wanted:
         # a filtered plan speaks only of the pipelines asked for
-        applied = {k: v for k, v in observed.applied_config.items() if k in set(wanted)}
-        observed = type(observed)(observed.pipelines, applied, observed.deleted)
+        same |= set(applied) - set(wanted)
+    if same:
+        observed = replace(observed, applied_config=applied.without(same))
+    desired = {p.id: p.flat for p in pipelines if p.id not in same}
     fleet = plan_fleet(specs, observed, now, desired)
     return PlanResult(
         plan=fleet.plan, pipelines=tuple(pipelines), specs=specs, unplannable=fleet.unplannable

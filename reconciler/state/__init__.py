@@ -5,9 +5,9 @@
   ``duckdb_store`` and ``postgres_store`` the two back ends, ``dialects`` their SQL
   differences, ``connection`` and ``postgres`` their connections, ``location`` where a
   ``--state`` points, ``schema`` the tables and migrations.
-- Per-table modules behind the sessions: pipelines and their config (``config_writes``,
-  ``applied``), runs (``run_writes``, ``run_reads``, ``run_log_reads``, ``failed_reads``),
-  what the planner reads (``observe_reads``), requests (``adhoc_requests``), SLA
+- Per-table modules behind the sessions: pipelines and their config (``config_writes``),
+  runs (``run_writes``, ``run_reads``, ``run_log_reads``, ``failed_reads``), what the
+  planner reads (``observe_reads``), requests (``adhoc_requests``), SLA
   breaches (``sla_breaches``), checks (``quality_rows``), notifications
   (``notification_rows``, ``event_reads``), local runs (``local_runs``), the lock and
   claims (``locking``, ``claims``), the fingerprint (``summary``); ``records`` and

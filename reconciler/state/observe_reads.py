@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from reconciler.core.applied import AppliedConfigs
 from reconciler.core.coverage import (
     NO_FAILURES,
     InFlight,
@@ -19,7 +20,6 @@ from reconciler.core.coverage import (
 )
 from reconciler.core.intervals import DateRange, DayRanges, merge
 from reconciler.state import sla_breaches
-from reconciler.state.applied import AppliedConfigs
 from reconciler.state.connection import Connection, utc
 from reconciler.state.dialects import dialect_of
 from reconciler.state.failed_reads import failed_dates

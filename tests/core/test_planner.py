@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from reconciler.core.applied import AppliedConfigs
 from reconciler.core.coverage import Failed, InFlight, Observed, PipelineObserved
 from reconciler.core.intervals import DateRange
 from reconciler.core.plan import Plan
@@ -755,14 +756,14 @@ def test_config_changes(
     expected: list[tuple[str, str, dict[str, Any]]],
 ) -> None:
     pipelines = [spec(pid) for pid in desired]
-    observed = Observed(applied_config=applied, deleted=frozenset(deleted))
+    observed = Observed(applied_config=AppliedConfigs.parsed(applied), deleted=frozenset(deleted))
     result = check(plan(pipelines, observed, utc("2023-01-01T00:00"), desired))
     assert [(c.pipeline_id, c.change, dict(c.fields)) for c in result.config_changes] == expected
     assert result.has_changes == bool(expected)
 
 
 def test_no_desired_config_means_no_config_changes() -> None:
-    result = plan([spec("a")], Observed(applied_config={"b": A}), utc(NOW))
+    result = plan([spec("a")], Observed(applied_config=AppliedConfigs.parsed({"b": A})), utc(NOW))
     assert result.config_changes == ()
 
 

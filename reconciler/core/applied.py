@@ -1,4 +1,5 @@
-"""The applied config of each pipeline as stored, parsed only when read."""
+"""The applied config of each pipeline as the state stores it (its JSON text), parsed only
+when read: ``apply`` compares the texts, ``plan`` diffs the few that differ."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ class AppliedConfigs(Mapping[str, Mapping[str, object]]):
 
     def __len__(self) -> int:
         return len(self._texts)
+
+    @classmethod
+    def parsed(cls, configs: Mapping[str, Mapping[str, object]]) -> AppliedConfigs:
+        """From configs already parsed (tests, and callers that built them)."""
+        out = cls({pid: json.dumps(config, sort_keys=True) for pid, config in configs.items()})
+        out._parsed = dict(configs)
+        return out
 
     def text(self, pipeline_id: str) -> str | None:
         """The stored ``config_json`` text (None: no such pipeline, or none stored)."""
