@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -137,7 +138,6 @@ def _unbindable(pipeline: AnyPipeline, reported: set[Path]) -> Iterator[tuple[Pa
 
     from reconciler.config.sql_binding import TemplateError, bind
 
-    parser = None
     for i, check in enumerate(pipeline.quality.checks):
         path: Path = ("quality", "checks", i, "sql")
         if path in reported:
@@ -151,10 +151,8 @@ def _unbindable(pipeline: AnyPipeline, reported: set[Path]) -> Iterator[tuple[Pa
             continue
         import duckdb
 
-        # parsing only: an empty in-memory database that cannot touch any file
-        parser = parser or duckdb.connect(":memory:", config={"enable_external_access": False})
         try:
-            parser.extract_statements(bound.sql)
+            _sql_parser().extract_statements(bound.sql)
         except duckdb.Error as exc:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
             why = "a placeholder stands for a value, never for a table, column or other name"
@@ -162,6 +160,23 @@ def _unbindable(pipeline: AnyPipeline, reported: set[Path]) -> Iterator[tuple[Pa
                 path,
                 f"the SQL does not parse once its placeholders are parameters ({first}); {why}",
             )
+
+
+_parsers = threading.local()
+
+
+def _sql_parser() -> Any:
+    """This thread's parsing-only DuckDB: an empty in-memory database that cannot touch any
+    file, made once (connecting costs ~25 ms, parsing a check ~0.03 ms: a fleet with
+    checks in every file would otherwise spend seconds connecting)."""
+    parser = getattr(_parsers, "duckdb", None)
+    if parser is None:
+        import duckdb
+
+        parser = _parsers.duckdb = duckdb.connect(
+            ":memory:", config={"enable_external_access": False}
+        )
+    return parser
 
 
 def _parameter_cycles(parameters: dict[str, str]) -> Iterator[tuple[Path, str]]:

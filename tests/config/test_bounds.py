@@ -110,7 +110,7 @@ def extreme_file(draw: st.DrawFn) -> tuple[str, str]:
                 {
                     "id": "r1",
                     "from": request_from.isoformat(),
-                    "to": min(request_to, date(request_from.year + 3, 1, 1)).isoformat(),
+                    "to": min(request_to, date(min(request_from.year + 3, 9999), 1, 1)).isoformat(),
                     "priority": draw(around(-bounds.MAX_PRIORITY, bounds.MAX_PRIORITY)),
                 }
             ],
