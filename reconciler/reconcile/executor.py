@@ -222,10 +222,11 @@ class Executor:
     def _poll(self) -> int:
         """Ask the platforms about every followed batch; returns how many ended."""
         ended = 0
+        now = self.clock.now()  # (one instant for the sweep: it stands in for unknown ends)
         for state in list(self._in("started", "running")):
             batch = state.batch
             if batch.platform is None:
-                step: lifecycle.Step = lifecycle.unfollowable(self.clock.now())
+                step: lifecycle.Step = lifecycle.unfollowable(now)
             else:
                 platform = self.platforms.get(batch.platform)
                 if platform is None:
@@ -238,7 +239,7 @@ class Executor:
                     answer.state,
                     ended_at=answer.ended_at,
                     error=answer.error,
-                    now=self.clock.now(),
+                    now=now,
                     pipeline_known=pipeline is not None,
                     has_checks=pipeline is not None and bool(pipeline.quality.checks),
                 )
