@@ -9,7 +9,7 @@ triggered exactly once.
 
 ``plan``: the state of ``benchmarks/plan_scaling.py`` (``--pipelines`` x ``--years``,
 1% holes) built as a DuckDB file, copied into PostgreSQL with ``state migrate``'s
-``copy_state``, then ``reconciler plan --format json`` timed against both (best of
+``Store.copy_to``, then ``reconciler plan --format json`` timed against both (best of
 ``--runs``).
 
 Needs ``RECONCILER_TEST_POSTGRES`` (e.g. ``postgresql://postgres@127.0.0.1:5432/test``).
@@ -136,7 +136,7 @@ def runners_main(args: argparse.Namespace) -> None:
 def plan_main(args: argparse.Namespace) -> None:
     import plan_scaling as ps
 
-    from reconciler.state.migrate_copy import copy_state
+    from reconciler.state.store import open_store
 
     base = server_url()
     ds = ps.make_dataset(args.pipelines, args.years, 7, 0.01, None)
@@ -146,7 +146,7 @@ def plan_main(args: argparse.Namespace) -> None:
         coverage_csv, _ = ps.write_csvs(ds, work)
         config, duck = ps.build_e2e(ds, work, coverage_csv)
         t0 = time.perf_counter()
-        copy_state(str(duck), state)
+        open_store(str(duck)).copy_to(open_store(state))
         copy_seconds = time.perf_counter() - t0
         times: dict[str, float] = {}
         for name, where in (("duckdb", str(duck)), ("postgres", state)):

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from reconciler.state import locking
-from reconciler.state.connection import check_file, checkpoint, reading_file, transaction
+from reconciler.state.connection import check_file, reading_file, transaction
 from reconciler.state.locking import Holder
 from reconciler.state.sessions import ReadSession, WriteSession
 from reconciler.state.store import Store
@@ -35,12 +35,6 @@ class DuckDBStore(Store):
     def write(self) -> Iterator[WriteSession]:
         with transaction(self.location) as conn:
             yield WriteSession(conn, None)
-
-    def exists(self) -> bool:
-        return Path(self.location).exists()
-
-    def checkpoint(self) -> None:
-        checkpoint(self.location)
 
     def acquire_lock(self, now: datetime) -> Holder:
         """One apply at a time; a dead holder on this host is replaced at once."""

@@ -31,12 +31,6 @@ class PostgresStore(Store):
         with postgres.transaction(self.location) as conn:
             yield WriteSession(conn, None)
 
-    def exists(self) -> bool:
-        return True
-
-    def checkpoint(self) -> None:
-        return None  # (the server checkpoints on its own)
-
     def acquire_lock(self, now: datetime) -> Holder:
         """One runner among others: never refused."""
         with self.write() as session:

@@ -43,15 +43,6 @@ class Store(ABC):
         """One read-write transaction (the state made or migrated first), committed when
         the block ends without error, rolled back otherwise."""
 
-    @abstractmethod
-    def exists(self) -> bool:
-        """Whether there may be a state to read (a PostgreSQL state always may)."""
-
-    @abstractmethod
-    def checkpoint(self) -> None:
-        """Fold what was written into the main file (the end of a pass; a no-op for a
-        server)."""
-
     # --- the apply lock (a file: one apply) or runners' claims (a server: several) -----
 
     @abstractmethod
