@@ -148,15 +148,16 @@ def _apply(
             for pid, p in pipelines.items()
             if p.notifies or p.spec.sla_time is not None
         }
+        specs = {pid: p.spec for pid, p in pipelines.items()}
         outbox = Outbox(models, planned.run_specs, clock, store=store)
-        events = PassEvents(models, {pid: p.spec for pid, p in pipelines.items()}, outbox)
+        events = PassEvents(models, specs, outbox)
         intents = startable(planned.plan.actions, pipelines, platforms, report)
         prepare(store, planned, intents, events, outbox, clock.now())
         ledger = PassLedger(
             store=store,
             lock=lock,
             clock=clock,
-            specs={pid: p.spec for pid, p in pipelines.items()},
+            specs=specs,
             platforms=platforms,
             events=events,
             outbox=outbox,

@@ -146,7 +146,8 @@ class Executor:
         return self.tally
 
     def in_flight(self) -> set[str]:
-        """The batches still followed (or checked): their run files must stay."""
+        """The batches not written as ended (followed, checked, or recorded and not
+        started): their run files must stay."""
         return {s.batch_id for s in self.batches.values() if s.phase != "ended"}
 
     def _busy(self) -> bool:

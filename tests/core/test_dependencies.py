@@ -77,11 +77,11 @@ def oracle_needed(down: Schedule, dep: Dependency, up: Schedule, d: date) -> tup
     )
 
 
-def down_dates(down: Schedule, first: date, last: date) -> list[date]:
+def scheduled_days(schedule: Schedule, first: date, last: date) -> list[date]:
     return [
         first + timedelta(days=i)
         for i in range((last - first).days + 1)
-        if is_scheduled(down, first + timedelta(days=i))
+        if is_scheduled(schedule, first + timedelta(days=i))
     ]
 
 
@@ -111,13 +111,15 @@ def test_blocked_ranges_are_exactly_the_dates_needing_an_unavailable_date(
     down: Schedule, up: Schedule, dep: Dependency, missing: list[tuple[date, date]]
 ) -> None:
     window = (BASE, BASE + timedelta(days=500))
-    gone = {d for a, b in missing for d in down_dates(up, a, b)}  # the unavailable upstream dates
-    expected = {d for d in down_dates(down, *window) if set(oracle_needed(down, dep, up, d)) & gone}
+    gone = {d for a, b in missing for d in scheduled_days(up, a, b)}  # unavailable upstream
+    expected = {
+        d for d in scheduled_days(down, *window) if set(oracle_needed(down, dep, up, d)) & gone
+    }
     blocks = blocked(down, dep, up, missing)
     got: set[date] = set()
     for block in blocks:
         first, last = block.blocked
-        days = down_dates(down, max(first, window[0]), min(last, window[1]))
+        days = scheduled_days(down, max(first, window[0]), min(last, window[1]))
         got.update(days)
         for d in days:  # each date in a block waits for something in its waits_for
             lo, hi = block.waits_for
