@@ -175,6 +175,9 @@ class PipelineObserved:
     ``sla_since``: when SLA tracking began (the pipeline's first sync); deadlines
     before it are history, not breaches.
     ``sla_recorded``: dates whose breach is already recorded.
+    ``outdated``: dates marked outdated since they last started (an upstream date they
+    need re-ran successfully, or their version changed), as merged ranges; only the
+    covered ones among them are outdated (a mark on a date never run means nothing).
     """
 
     covered: Sequence[DateRange] = DayRanges()
@@ -183,11 +186,14 @@ class PipelineObserved:
     request_done: Mapping[str, tuple[DateRange, ...]] = field(default_factory=dict)
     sla_since: datetime | None = None
     sla_recorded: frozenset[date] = frozenset()
+    outdated: Sequence[DateRange] = DayRanges()
 
     def __post_init__(self) -> None:
         # callers may pass plain ranges; the planner reads the compact form
         if not isinstance(self.covered, DayRanges):
             object.__setattr__(self, "covered", DayRanges.of(self.covered))
+        if not isinstance(self.outdated, DayRanges):
+            object.__setattr__(self, "outdated", DayRanges.of(self.outdated))
         if not isinstance(self.failed, FailedDates):
             object.__setattr__(self, "failed", FailedDates.of(self.failed))
 
@@ -196,6 +202,12 @@ class PipelineObserved:
         """``failed`` with its type: always ``FailedDates`` once constructed."""
         assert isinstance(self.failed, FailedDates)
         return self.failed
+
+    @property
+    def outdated_marks(self) -> DayRanges:
+        """``outdated`` with its type: always a ``DayRanges`` once constructed."""
+        assert isinstance(self.outdated, DayRanges)
+        return self.outdated
 
     @property
     def coverage(self) -> DayRanges:

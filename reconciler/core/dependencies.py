@@ -19,11 +19,10 @@ missing is one range). Both are pure; the planner decides what "available" means
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import pairwise
-from typing import Literal
 
 from reconciler.core.calendar import (
     count_between,
@@ -34,19 +33,9 @@ from reconciler.core.calendar import (
     unbounded_prev,
 )
 from reconciler.core.intervals import DateRange, merge
-from reconciler.core.spec import Schedule
+from reconciler.core.spec import Dependency, PipelineSpec, Schedule
 
-DateMapping = Literal["period", "same", "latest"]
 ONE_DAY = timedelta(days=1)
-
-
-@dataclass(frozen=True, kw_only=True)
-class Dependency:
-    """One ``depends_on`` entry: the upstream pipeline, how dates map, the day offset."""
-
-    pipeline: str
-    dates: DateMapping = "period"
-    offset: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -198,3 +187,47 @@ def _max_gap(s: Schedule) -> int:
 def _min_gap(s: Schedule) -> int:
     gaps = _gaps(s)
     return min(gaps) if gaps is not None else 1  # (months: treated as sparse, walked)
+
+
+Users = Mapping[str, Sequence[tuple[PipelineSpec, Dependency]]]
+
+
+def users_of(specs: Iterable[PipelineSpec]) -> dict[str, list[tuple[PipelineSpec, Dependency]]]:
+    """Per upstream id, the pipelines that depend on it and through which entry."""
+    out: dict[str, list[tuple[PipelineSpec, Dependency]]] = {}
+    for spec in specs:
+        for dep in spec.depends_on:
+            out.setdefault(dep.pipeline, []).append((spec, dep))
+    return out
+
+
+@dataclass(frozen=True, kw_only=True)
+class Mark:
+    """Dates of ``pipeline`` made outdated because ``cause`` (an upstream pipeline's
+    dates, or the pipeline's own version change when ``cause_pipeline`` is itself)
+    changed: they need a refresh if they started before the mark was written."""
+
+    pipeline: str
+    dates: DateRange
+    cause_pipeline: str
+    cause_dates: DateRange
+
+
+def outdated_by(up: PipelineSpec, succeeded: Iterable[DateRange], users: Users) -> list[Mark]:
+    """The marks a successful run of ``up`` over ``succeeded`` writes on the dates of its
+    users that read those dates (users with ``refresh_on_upstream_change`` only)."""
+    ranges = merge(succeeded)
+    out: list[Mark] = []
+    for down, dep in users.get(up.id, ()):
+        if not down.refresh_on_upstream_change:
+            continue
+        for block in blocked(down.schedule, dep, up.schedule, ranges):
+            out.append(
+                Mark(
+                    pipeline=down.id,
+                    dates=block.blocked,
+                    cause_pipeline=up.id,
+                    cause_dates=block.waits_for,
+                )
+            )
+    return out

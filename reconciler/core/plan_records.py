@@ -9,14 +9,35 @@ from datetime import date, datetime
 from itertools import chain
 from typing import Any, Literal, NamedTuple
 
-ActionKind = Literal["run", "retry", "backfill", "poll", "notify"]
-GapReason = Literal["retries_exhausted", "auto_backfill_disabled"]
+ActionKind = Literal["run", "retry", "backfill", "refresh", "poll", "notify"]
+GapReason = Literal["retries_exhausted", "auto_backfill_disabled", "upstream_gap"]
+WaitReason = Literal["retry", "upstream"]
 ChangeKind = Literal["create", "update", "delete"]
-ACTION_ORDER: dict[str, int] = {"poll": 0, "retry": 1, "run": 2, "backfill": 3, "notify": 4}
+# backfills and refreshes share a rank: they are ordered together, by priority
+ACTION_ORDER: dict[str, int] = {
+    "poll": 0,
+    "retry": 1,
+    "run": 2,
+    "backfill": 3,
+    "refresh": 3,
+    "notify": 4,
+}
+
+
+class UpstreamDates(NamedTuple):
+    """Dates of an upstream pipeline that a downstream date waits for (or lacks): the
+    upstream's scheduled dates from ``first`` to ``last``."""
+
+    pipeline_id: str
+    first: date
+    last: date
 
 
 class Action(NamedTuple):
     """One unit of work: a run of one or more dates, a poll, or a notification.
+
+    A ``refresh`` re-runs covered dates that are outdated: an upstream date they read
+    was re-run after them, or (``refresh_on_version_change``) the version changed.
 
     ``attempt`` is the attempt number the run will be (1 for a first run);
     ``run_id`` names the run a ``poll`` follows; ``event`` the kind of a ``notify``.
@@ -113,21 +134,33 @@ class ActionGroup:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Waiting:
-    """Failed dates whose next retry is not due yet."""
+    """Dates that will run later, and what they wait for.
+
+    ``reason`` ``retry``: failed dates whose next retry (``attempt``) is due at
+    ``next_retry_at``. ``upstream``: dates whose inputs are not there yet; ``upstream``
+    names the upstream dates they wait for. With ``refresh`` the dates are covered and
+    will be refreshed once those upstream dates have re-run (a cascade the plan shows
+    before it happens); otherwise they run (as ``attempt``) once their inputs exist.
+    """
 
     pipeline_id: str
     dates: tuple[date, ...]
-    next_retry_at: datetime
-    attempt: int
+    next_retry_at: datetime | None = None
+    attempt: int = 1
+    reason: WaitReason = "retry"
+    upstream: tuple[UpstreamDates, ...] = ()
+    refresh: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """Due dates that nothing will run, and why."""
+    """Due dates that nothing will run, and why; for ``upstream_gap``, ``upstream`` names
+    the upstream dates that will not run either."""
 
     pipeline_id: str
     dates: tuple[date, ...]
     reason: GapReason
+    upstream: tuple[UpstreamDates, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -139,12 +172,17 @@ class GapGroup:
     reason: GapReason
     spans: Sequence[Sequence[int]]
     date_count: int
+    upstream: tuple[UpstreamDates, ...] = ()
 
     @classmethod
     def of(cls, gap: Gap) -> GapGroup:
         days = tuple(d.toordinal() for d in gap.dates)
         return cls(
-            pipeline_id=gap.pipeline_id, reason=gap.reason, spans=(days,), date_count=len(days)
+            pipeline_id=gap.pipeline_id,
+            reason=gap.reason,
+            spans=(days,),
+            date_count=len(days),
+            upstream=gap.upstream,
         )
 
     @property
@@ -154,7 +192,7 @@ class GapGroup:
     def gaps(self) -> Iterator[Gap]:
         day = date.fromordinal
         for span in self.spans:
-            yield Gap(self.pipeline_id, tuple(map(day, span)), self.reason)
+            yield Gap(self.pipeline_id, tuple(map(day, span)), self.reason, self.upstream)
 
 
 @dataclass(frozen=True, slots=True)

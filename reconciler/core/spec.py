@@ -13,6 +13,7 @@ from typing import Literal
 
 ScheduleType = Literal["daily", "weekly", "monthly"]
 BackfillOrder = Literal["oldest_first", "newest_first"]
+DateMapping = Literal["period", "same", "latest"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -71,6 +72,16 @@ class BackfillRequest:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Dependency:
+    """One ``depends_on`` entry: the upstream pipeline, how dates map (``core.dependencies``
+    says how), and the days added to a downstream date before mapping."""
+
+    pipeline: str
+    dates: DateMapping = "period"
+    offset: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
 class PipelineSpec:
     """Everything the planner needs to know about one pipeline."""
 
@@ -86,6 +97,10 @@ class PipelineSpec:
     requests: tuple[BackfillRequest, ...] = ()
     sla_time: time | None = None
     sla_notify: bool = False
+    depends_on: tuple[Dependency, ...] = ()
+    version: str | None = None  # any YAML string or integer, as text
+    refresh_on_upstream_change: bool = True
+    refresh_on_version_change: bool = False
 
 
 def with_adhoc(

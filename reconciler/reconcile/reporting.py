@@ -203,6 +203,8 @@ def _pending(plan: Plan, specs: Sequence[PipelineSpec]) -> tuple[Pending, ...]:
             detail = f"attempt {action.attempt}, due now"
             groups.setdefault((action.pipeline_id, "retry", detail), []).extend(action.dates)
     for waiting in plan.waiting:
+        if waiting.next_retry_at is None:
+            continue  # (waiting for upstream dates, not a retry)
         detail = (
             f"attempt {waiting.attempt} at "
             f"{waiting.next_retry_at.strftime('%Y-%m-%d %H:%M:%S UTC')}"

@@ -145,7 +145,7 @@ def plan_to_dict(plan: Plan, listed: bool = True) -> dict[str, Any]:
             {
                 "pipeline_id": w.pipeline_id,
                 "dates": [d.isoformat() for d in w.dates],
-                "next_retry_at": _iso(w.next_retry_at),
+                "next_retry_at": _iso(w.next_retry_at) if w.next_retry_at else None,
                 "attempt": w.attempt,
             }
             for w in plan.waiting

@@ -8,6 +8,7 @@ from datetime import date
 
 from reconciler.core.plan import Plan
 from reconciler.render.dates import NextDate, compress, format_dates, instant, next_day
+from reconciler.render.waiting_text import upstream_detail
 
 SYMBOLS = {
     "poll": "~",
@@ -67,7 +68,10 @@ def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> 
             detail = ""
         groups.setdefault((action.pipeline_id, action.kind, detail), []).extend(action.dates)
     for waiting in plan.waiting:
-        detail = f"attempt {waiting.attempt} due {instant(waiting.next_retry_at)}"
+        if waiting.next_retry_at is not None:
+            detail = f"attempt {waiting.attempt} due {instant(waiting.next_retry_at)}"
+        else:
+            detail = upstream_detail(waiting)
         groups.setdefault((waiting.pipeline_id, "waiting", detail), []).extend(waiting.dates)
     for gap in plan.gaps:
         groups.setdefault((gap.pipeline_id, "gap", gap.reason), []).extend(gap.dates)

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.core.calendar import is_scheduled
-from reconciler.core.dependencies import Dependency, blocked, needed
+from reconciler.core.dependencies import blocked, needed
+from reconciler.core.spec import Dependency
 from reconciler.core.spec import Schedule
 
 DAY = timedelta(days=1)
