@@ -178,6 +178,7 @@ class PipelineObserved:
     ``outdated``: dates marked outdated since they last started (an upstream date they
     need re-ran successfully, or their version changed), as merged ranges; only the
     covered ones among them are outdated (a mark on a date never run means nothing).
+    ``outdated_since``: when the newest mark was written; it names the refresh runs.
     """
 
     covered: Sequence[DateRange] = DayRanges()
@@ -187,6 +188,7 @@ class PipelineObserved:
     sla_since: datetime | None = None
     sla_recorded: frozenset[date] = frozenset()
     outdated: Sequence[DateRange] = DayRanges()
+    outdated_since: datetime | None = None  # when the newest of those marks was written
 
     def __post_init__(self) -> None:
         # callers may pass plain ranges; the planner reads the compact form

@@ -164,6 +164,17 @@ class DayRanges(Sequence[DateRange]):
         inner = map(sub, starts[lo + 1 : hi], map((1).__add__, ends[lo : hi - 1]))
         return chain(before, inner, after)
 
+    def within(self, first: int, last: int) -> Iterator[tuple[int, int]]:
+        """The covered ordinal ranges of ``[first, last]`` (clipped to it), ascending."""
+        if first > last or not self.starts:
+            return iter(())
+        lo = bisect_left(self.ends, first)
+        hi = bisect_right(self.starts, last)
+        return (
+            (max(a, first), min(b, last))
+            for a, b in zip(self.starts[lo:hi], self.ends[lo:hi], strict=True)
+        )
+
     def any_of(self, days: Sequence[int]) -> bool:
         """Whether any of the ascending day ordinals ``days`` is covered, in C passes."""
         if not days or not self.starts:

@@ -28,6 +28,7 @@ from reconciler.core.compact_actions import BackfillBlock
 from reconciler.core.compact_gaps import GapRun, GapSource, ListedGaps
 from reconciler.core.coverage import Failed, PipelineObserved
 from reconciler.core.intervals import complement
+from reconciler.core.outdated import busy_dates, outdated_days, refresh_id
 from reconciler.core.plan_records import Action, Gap, GapReason, SlaBreach, Waiting
 from reconciler.core.spec import BackfillRequest, PipelineSpec, Schedule
 
@@ -118,8 +119,12 @@ def plan_in_window(
     now: datetime,
     window: tuple[date, date] | None,
     prog: tuple[int, int] | None,
+    refresh_all: bool = False,
 ) -> Pieces:
-    """``plan_pipeline`` once the due window is known (fleets share a few schedules)."""
+    """``plan_pipeline`` once the due window is known (fleets share a few schedules).
+
+    ``refresh_all``: the file changes the pipeline's version and asks for a refresh
+    (``core.outdated.version_pending``): every covered date is planned as a refresh."""
     pieces = Pieces()
     by_run: dict[str, list[date]] = {}
     for d, flight in sorted(obs.in_flight.items()):
@@ -146,6 +151,8 @@ def plan_in_window(
         _decide_dates(spec, obs, now, first, latest, claimed, pieces)
     else:
         _decide_progression(spec, obs, now, first, latest, prog, claimed, pieces)
+    if refresh_all or obs.outdated_marks:
+        _refreshes(spec, obs, window, claimed, refresh_all, pieces)
     if pieces.breaches and spec.sla_notify:
         pieces.actions.append(
             Action(
@@ -338,6 +345,24 @@ def _decide_dates(
     for batch in _batches(spec, backfill, newest_first):
         pieces.actions.append(Action(spec.id, "backfill", batch, spec.priority, 1))
     _waiting_and_gaps(spec, open_, pieces)
+
+
+def _refreshes(
+    spec: PipelineSpec,
+    obs: PipelineObserved,
+    window: tuple[date, date],
+    claimed: Mapping[date, BackfillRequest],
+    everything: bool,
+    pieces: Pieces,
+) -> None:
+    """Covered dates that are outdated, re-run as ``refresh`` actions (batched like
+    backfills, at the pipeline's priority)."""
+    days = outdated_days(spec, obs, window, busy_dates(obs, claimed), everything)
+    if not days:
+        return
+    request_id = refresh_id(spec, obs, everything)
+    for batch in _batches(spec, days, spec.order == "newest_first"):
+        pieces.actions.append(Action(spec.id, "refresh", batch, spec.priority, 1, request_id))
 
 
 def _retries(spec: PipelineSpec, open_: _Open, pieces: Pieces) -> None:

@@ -16,23 +16,27 @@ from reconciler.core.compact_actions import ActionList, ActionSource, ListedActi
 from reconciler.core.compact_gaps import GapList, GapSource
 from reconciler.core.config_diff import diff_configs
 from reconciler.core.coverage import Observed
+from reconciler.core.outdated import version_pending
 from reconciler.core.pipeline_decisions import Pieces, due_window, plan_in_window
 from reconciler.core.plan import Plan
 from reconciler.core.plan_records import ACTION_ORDER, Action, ConfigChange, SlaBreach, Waiting
+from reconciler.core.readiness import Availability, in_dependency_order, settle
 from reconciler.core.spec import PipelineSpec, Schedule
 
 OrderKey = tuple[int, int, int, str]
+TURN_KINDS = frozenset({"backfill", "refresh"})  # ordered by priority, pipelines taking turns
 
 
 def _backfills_in_order(spec: PipelineSpec, pieces: Pieces) -> dict[int, ActionSource]:
-    """One pipeline's backfills by priority, each in its ``backfill.order``."""
-    backfills = [a for a in pieces.actions if a.kind == "backfill"]
+    """One pipeline's backfills and refreshes by priority, each in its ``backfill.order``."""
+    backfills = [a for a in pieces.actions if a.kind in TURN_KINDS]
     block = pieces.block
     if block is not None and any(a.priority == block.priority for a in backfills):
-        # a request at the pipeline's own priority shares its turn, by date: list the block
+        # a request (or a refresh) at the pipeline's own priority shares its turn, by
+        # date: list the block
         backfills += list(block)
         block = None
-    if len(backfills) > 1 and spec.requests:
+    if len(backfills) > 1 and (spec.requests or spec.depends_on or spec.refresh_on_version_change):
         backfills = _in_order(spec, backfills)
     by_priority: dict[int, list[Action]] = {}
     for action in backfills:
@@ -72,18 +76,30 @@ def plan(
     gaps: list[GapSource] = []
     breaches: list[SlaBreach] = []
     windows: dict[Schedule, tuple[tuple[date, date] | None, tuple[int, int] | None]] = {}
-    for spec in pipelines:
+    linked = any(spec.depends_on for spec in pipelines)
+    decided: dict[str, Pieces] = {}
+    available: dict[str, Availability] = {}
+    users = {dep.pipeline for spec in pipelines for dep in spec.depends_on}
+    # upstreams are decided first: what they make available decides what a dependant
+    # starts; the plan then lists the pipelines in the order given
+    for spec in in_dependency_order(pipelines) if linked else pipelines:
         # fleets share a few schedules: the due window is worked out once for each
         schedule = spec.schedule
         known = windows.get(schedule)
         if known is None:
             known = windows[schedule] = due_window(schedule, now), progression(schedule)
         window, prog = known
-        pieces = plan_in_window(spec, observed.of(spec.id), now, window, prog)
+        obs = observed.of(spec.id)
+        everything = version_pending(spec, observed.applied_config)
+        pieces = decided[spec.id] = plan_in_window(spec, obs, now, window, prog, everything)
+        if linked and (spec.depends_on or spec.id in users):
+            available[spec.id] = settle(spec, obs, pieces, available)
+    for spec in pipelines:
+        pieces = decided[spec.id]
         for priority, backfills in _backfills_in_order(spec, pieces).items():
             buckets.setdefault(priority, []).append((spec.id, backfills))
         for action in pieces.actions:
-            if action.kind != "backfill":
+            if action.kind not in TURN_KINDS:
                 rank = ACTION_ORDER[action.kind]
                 others.append(((rank, 0, action.dates[0].toordinal(), spec.id), action))
         waiting += pieces.waiting

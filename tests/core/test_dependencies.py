@@ -11,8 +11,7 @@ from hypothesis import strategies as st
 
 from reconciler.core.calendar import is_scheduled
 from reconciler.core.dependencies import blocked, needed
-from reconciler.core.spec import Dependency
-from reconciler.core.spec import Schedule
+from reconciler.core.spec import Dependency, Schedule
 
 DAY = timedelta(days=1)
 BASE = date(2024, 1, 1)

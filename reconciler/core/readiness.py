@@ -1,0 +1,449 @@
+"""Readiness across pipelines: a date starts only once the upstream dates it needs are
+available (docs/dependencies.md).
+
+The fleet is planned in dependency order. Each pipeline's own decisions come first
+(``core.pipeline_decisions``); then the dates it would start are checked against what
+its upstreams make available, and those that need an unavailable date are taken out:
+
+- when an upstream date they need will not run (a gap of the upstream), they are gaps
+  with reason ``upstream_gap``;
+- otherwise they wait (reason ``upstream``) for the upstream dates named.
+
+An upstream date is available when it is covered, not outdated and not about to run
+again (in flight, or planned: a refresh or a backfill request over it). Covered dates
+whose upstream dates are about to run again are listed as waiting for a refresh: the plan
+shows the cascade a request will cause before it runs. What a pipeline makes available
+is then told to its own dependants, so all of it is transitive.
+
+Work is done on ranges: each stretch of candidate dates asks only for the upstream's
+unavailable ranges within what it needs (``core.dependencies.blocked``), so a pipeline
+with ten years of history costs what its open dates cost.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from heapq import heappop, heappush
+
+from reconciler.core.calendar import adjacency, scheduled_between
+from reconciler.core.compact_actions import BackfillBlock
+from reconciler.core.compact_gaps import ListedGaps
+from reconciler.core.coverage import PipelineObserved
+from reconciler.core.dependencies import blocked, needed
+from reconciler.core.intervals import DayRanges
+from reconciler.core.pipeline_decisions import Pieces
+from reconciler.core.plan_records import Action, Gap, UpstreamDates, Waiting
+from reconciler.core.spec import Dependency, PipelineSpec
+
+STARTS = frozenset({"run", "retry", "backfill", "refresh"})
+Follows = Callable[[date, date], bool]
+# (will never run, the upstream dates, attempt, a refresh): dates with one story
+Story = tuple[bool, tuple[UpstreamDates, ...], int, bool]
+# candidate dates closer than this share one look at the upstream (fewer, wider looks)
+JOIN_DAYS = 31
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """What the dependants of a pipeline can rely on.
+
+    ``coverage``: its covered dates; ``rerun``: covered dates that are about to change
+    (outdated, in flight, planned again, or waiting for a refresh); ``gone``: dates that
+    will not run (its gaps). Available = covered and not in ``rerun``.
+    """
+
+    spec: PipelineSpec
+    coverage: DayRanges
+    rerun: DayRanges
+    gone: DayRanges
+
+    def unavailable(self, first: int, last: int) -> list[tuple[int, int]]:
+        """Ordinal ranges of ``[first, last]`` that are not available, ascending."""
+        pieces = list(self.coverage.holes(first, last))
+        pieces += self.rerun.within(first, last)
+        return _merged(pieces)
+
+
+@dataclass(frozen=True, slots=True)
+class _Hold:
+    """Downstream ordinals ``[first, last]`` cannot start: they need ``upstream``."""
+
+    first: int
+    last: int
+    upstream: UpstreamDates
+    gone: bool
+
+
+def in_dependency_order(specs: Sequence[PipelineSpec]) -> list[PipelineSpec]:
+    """Upstreams before their dependants (Kahn), otherwise in the given order; pipelines
+    on a circle (validation refuses them) come last, in the given order."""
+    by_id = {s.id: s for s in specs}
+    waiting_on = {s.id: {d.pipeline for d in s.depends_on if d.pipeline in by_id} for s in specs}
+    users: dict[str, list[str]] = {}
+    for s in specs:
+        for up in waiting_on[s.id]:
+            users.setdefault(up, []).append(s.id)
+    ready = deque(s.id for s in specs if not waiting_on[s.id])
+    out: list[PipelineSpec] = []
+    seen: set[str] = set()
+    while ready:
+        pid = ready.popleft()
+        out.append(by_id[pid])
+        seen.add(pid)
+        for user in users.get(pid, ()):
+            waiting_on[user].discard(pid)
+            if not waiting_on[user] and user not in seen:
+                ready.append(user)
+    out += [s for s in specs if s.id not in seen]
+    return out
+
+
+def settle(
+    spec: PipelineSpec,
+    obs: PipelineObserved,
+    pieces: Pieces,
+    upstreams: Mapping[str, Availability],
+) -> Availability:
+    """Take out of ``pieces`` the dates whose inputs are not available (they become
+    waiting or gaps), add the covered dates a re-running upstream will make outdated,
+    and return what this pipeline makes available to its own dependants."""
+    holds: list[_Hold] = []
+    if spec.depends_on:
+        spans = _candidate_spans(pieces)
+        for dep in spec.depends_on:
+            up = upstreams.get(dep.pipeline)
+            for first, last in spans:
+                holds += _holds(spec, dep, up, first, last)
+    if holds:
+        _take_out(spec, pieces, holds)
+    if spec.depends_on and spec.refresh_on_upstream_change:
+        _preview_refreshes(spec, obs, pieces, upstreams)
+    return _availability(spec, obs, pieces)
+
+
+def _candidate_spans(pieces: Pieces) -> list[tuple[int, int]]:
+    """The ordinal stretches holding every date ``pieces`` would start."""
+    spans: list[tuple[int, int]] = [
+        (d.toordinal(), d.toordinal())
+        for action in pieces.actions
+        if action.kind in STARTS
+        for d in (action.dates[0], action.dates[-1])
+    ]
+    if pieces.block is not None and pieces.block.date_count:
+        spans += ((r[0], r[-1]) for r in pieces.block.day_ranges() if r)
+    spans.sort()
+    out: list[tuple[int, int]] = []
+    for a, b in spans:
+        if out and a <= out[-1][1] + JOIN_DAYS:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _shift(ordinal: int, days: int) -> int | None:
+    moved = ordinal + days
+    return moved if 1 <= moved <= date.max.toordinal() else None
+
+
+def _needed_hull(
+    spec: PipelineSpec, dep: Dependency, up: PipelineSpec, first: int, last: int
+) -> tuple[int, int] | None:
+    """Ordinals holding every upstream date some downstream date of ``[first, last]`` needs."""
+    hi = _shift(last, dep.offset)
+    if hi is None:
+        return None
+    at_first = needed(spec.schedule, dep, up.schedule, date.fromordinal(first))
+    lo = at_first[0].toordinal() if at_first else _shift(first, dep.offset)
+    if lo is None or lo > hi:
+        return None
+    return lo, hi
+
+
+def _holds(
+    spec: PipelineSpec,
+    dep: Dependency,
+    up: Availability | None,
+    first: int,
+    last: int,
+) -> list[_Hold]:
+    """The dates of ``[first, last]`` that need an unavailable date of ``dep``'s upstream."""
+    if up is None:  # not in this plan: wait for it rather than run on unknown inputs
+        lo, hi = _shift(first, dep.offset), _shift(last, dep.offset)
+        upstream = UpstreamDates(
+            dep.pipeline, date.fromordinal(lo or first), date.fromordinal(hi or last)
+        )
+        return [_Hold(first, last, upstream, gone=False)]
+    hull = _needed_hull(spec, dep, up.spec, first, last)
+    if hull is None:
+        return []
+    out: list[_Hold] = []
+    for a, b in up.unavailable(*hull):
+        for lo, hi, gone in _split(a, b, up.gone):
+            piece = [(date.fromordinal(lo), date.fromordinal(hi))]
+            for block in blocked(spec.schedule, dep, up.spec.schedule, piece):
+                s = max(block.blocked[0].toordinal(), first)
+                e = min(block.blocked[1].toordinal(), last)
+                if s > e:
+                    continue
+                waits = _waits_for(spec, dep, up.spec, s, e, block.waits_for)
+                out.append(_Hold(s, e, waits, gone))
+    return out
+
+
+def _waits_for(
+    spec: PipelineSpec,
+    dep: Dependency,
+    up: PipelineSpec,
+    first: int,
+    last: int,
+    unavailable: tuple[date, date],
+) -> UpstreamDates:
+    """The unavailable upstream dates that ``[first, last]`` needs, narrowed from the
+    upstream range to what those downstream dates read."""
+    lo, hi = unavailable
+    hull = _needed_hull(spec, dep, up, first, last)
+    if hull is not None:
+        lo = max(lo, date.fromordinal(hull[0]))
+        hi = min(hi, date.fromordinal(hull[1]))
+    if lo > hi:
+        lo, hi = unavailable
+    return UpstreamDates(up.id, lo, hi)
+
+
+def _split(first: int, last: int, gone: DayRanges) -> Iterator[tuple[int, int, bool]]:
+    """``[first, last]`` cut into pieces that are gaps of the upstream or not."""
+    cursor = first
+    for a, b in gone.within(first, last):
+        if a > cursor:
+            yield cursor, a - 1, False
+        yield a, b, True
+        cursor = b + 1
+    if cursor <= last:
+        yield cursor, last, False
+
+
+def _merged(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(pieces):
+        if out and a <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+class _Holds:
+    """The holds of one pipeline, asked day by day in ascending order (a sweep)."""
+
+    def __init__(self, holds: Sequence[_Hold]) -> None:
+        self.holds = sorted(holds, key=lambda h: h.first)
+        self.starts = [h.first for h in self.holds]
+        self.ranges = DayRanges.of(
+            (date.fromordinal(h.first), date.fromordinal(h.last)) for h in self.holds
+        )
+
+    def touches(self, first: int, last: int) -> bool:
+        return self.ranges.days_within(first, last) > 0
+
+    def of(self, days: Iterable[int]) -> Iterator[tuple[int, tuple[UpstreamDates, ...], bool]]:
+        """``(day, upstream it waits for, whether some of it will never run)`` for each
+        held day among ascending ``days``."""
+        active: list[tuple[int, int]] = []  # (last, index) of holds that have begun
+        nxt = 0
+        for day in days:
+            if not self.ranges.covers(day):
+                continue
+            while nxt < len(self.holds) and self.holds[nxt].first <= day:
+                heappush(active, (self.holds[nxt].last, nxt))
+                nxt += 1
+            while active and active[0][0] < day:
+                heappop(active)
+            here = [self.holds[i] for _, i in active if self.holds[i].first <= day]
+            if not here:
+                continue
+            gone = any(h.gone for h in here)
+            upstream = _hulls(h.upstream for h in here if h.gone or not gone)
+            yield day, upstream, gone
+
+
+def _hulls(items: Iterable[UpstreamDates]) -> tuple[UpstreamDates, ...]:
+    """One ``UpstreamDates`` per upstream pipeline, spanning what was given for it."""
+    found: dict[str, UpstreamDates] = {}
+    for u in items:
+        had = found.get(u.pipeline_id)
+        found[u.pipeline_id] = (
+            u
+            if had is None
+            else UpstreamDates(u.pipeline_id, min(had.first, u.first), max(had.last, u.last))
+        )
+    return tuple(found[k] for k in sorted(found))
+
+
+def _take_out(spec: PipelineSpec, pieces: Pieces, holds: Sequence[_Hold]) -> None:
+    """Held dates leave their actions (and the backfill block) for waiting and gaps."""
+    index = _Holds(holds)
+    follows = adjacency(spec.schedule)
+    waiting: list[tuple[Action, int, tuple[UpstreamDates, ...], bool]] = []
+    kept: list[Action] = []
+    for action in pieces.actions:
+        if action.kind not in STARTS:
+            kept.append(action)
+            continue
+        ords = [d.toordinal() for d in action.dates]
+        if not index.touches(ords[0], ords[-1]):
+            kept.append(action)
+            continue
+        held = {day: (up, gone) for day, up, gone in index.of(ords)}
+        if not held:
+            kept.append(action)
+            continue
+        rest = [d for d, o in zip(action.dates, ords, strict=True) if o not in held]
+        for run in _consecutive(rest, follows):
+            kept.append(action._replace(dates=run))
+        waiting += ((action, o, *held[o]) for o in ords if o in held)
+    pieces.actions = kept
+    block = pieces.block
+    if block is not None and index.touches(block.first, block.last):
+        days = (o for r in block.day_ranges() for o in r)
+        taken = list(index.of(days))
+        if taken:
+            plain = Action(spec.id, "backfill", (), block.priority, 1)
+            waiting += ((plain, o, up, gone) for o, up, gone in taken)
+            pieces.block = _without(block, index.ranges)
+    _record(spec, pieces, waiting, follows)
+
+
+def _without(block: BackfillBlock, held: DayRanges) -> BackfillBlock:
+    """The block less the held days: they count as covered for it (and leave
+    ``exclude``, which must hold only dates the block would otherwise list)."""
+    coverage = DayRanges.of([*block.coverage, *held])
+    exclude = tuple(o for o in block.exclude if not held.covers(o))
+    return BackfillBlock(
+        pipeline_id=block.pipeline_id,
+        priority=block.priority,
+        coverage=coverage,
+        first=block.first,
+        last=block.last,
+        origin=block.origin,
+        step=block.step,
+        batch=block.batch,
+        newest_first=block.newest_first,
+        exclude=exclude,
+    )
+
+
+def _consecutive(dates: Sequence[date], follows: Follows) -> list[tuple[date, ...]]:
+    runs: list[list[date]] = []
+    for d in dates:
+        if runs and follows(runs[-1][-1], d):
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    return [tuple(r) for r in runs]
+
+
+def _record(
+    spec: PipelineSpec,
+    pieces: Pieces,
+    held: Sequence[tuple[Action, int, tuple[UpstreamDates, ...], bool]],
+    follows: Follows,
+) -> None:
+    """Held dates as ``Waiting`` (reason ``upstream``) and ``Gap`` (``upstream_gap``)
+    entries, consecutive dates with the same story in one entry."""
+    groups: list[tuple[Story, list[date]]] = []
+    for action, o, upstream, gone in sorted(held, key=lambda item: item[1]):
+        day = date.fromordinal(o)
+        key: Story = (gone, upstream, action.attempt, action.kind == "refresh")
+        if groups and groups[-1][0] == key and follows(groups[-1][1][-1], day):
+            groups[-1][1].append(day)
+        else:
+            groups.append((key, [day]))
+    gaps: list[Gap] = []
+    for (gone, upstream, attempt, refresh), days in groups:
+        if gone and not refresh:
+            gaps.append(Gap(spec.id, tuple(days), "upstream_gap", upstream))
+        else:
+            pieces.waiting.append(
+                Waiting(
+                    pipeline_id=spec.id,
+                    dates=tuple(days),
+                    attempt=attempt,
+                    reason="upstream",
+                    upstream=upstream,
+                    refresh=refresh,
+                )
+            )
+    if gaps:
+        pieces.gaps.append(ListedGaps(tuple(gaps)))
+
+
+def _preview_refreshes(
+    spec: PipelineSpec,
+    obs: PipelineObserved,
+    pieces: Pieces,
+    upstreams: Mapping[str, Availability],
+) -> None:
+    """Covered dates that read upstream dates about to run again: they will be outdated
+    once those have re-run, and are listed as waiting for a refresh."""
+    own = _rerun_days(obs, pieces)
+    coverage = obs.coverage
+    found: list[tuple[int, UpstreamDates]] = []
+    for dep in spec.depends_on:
+        up = upstreams.get(dep.pipeline)
+        if up is None or not up.rerun:
+            continue
+        ranges = [
+            (date.fromordinal(a), date.fromordinal(b))
+            for a, b in up.rerun.within(1, date.max.toordinal())
+        ]
+        for block in blocked(spec.schedule, dep, up.spec.schedule, ranges):
+            s, e = block.blocked[0].toordinal(), block.blocked[1].toordinal()
+            for a, b in coverage.within(s, e):
+                for d in scheduled_between(spec.schedule, date.fromordinal(a), date.fromordinal(b)):
+                    o = d.toordinal()
+                    if o in own:
+                        continue
+                    found.append((o, _waits_for(spec, dep, up.spec, o, o, block.waits_for)))
+    if not found:
+        return
+    by_day: dict[int, list[UpstreamDates]] = {}
+    for o, u in found:
+        by_day.setdefault(o, []).append(u)
+    plain = Action(spec.id, "refresh", (), spec.priority, 1)
+    held = [(plain, o, _hulls(us), False) for o, us in sorted(by_day.items())]
+    _record(spec, pieces, held, adjacency(spec.schedule))
+
+
+def _rerun_days(obs: PipelineObserved, pieces: Pieces) -> set[int]:
+    """Ordinals of this pipeline's dates that already run again or wait to."""
+    days = {d.toordinal() for d in obs.in_flight}
+    for action in pieces.actions:
+        if action.kind in STARTS:
+            days.update(d.toordinal() for d in action.dates)
+    for waiting in pieces.waiting:
+        days.update(d.toordinal() for d in waiting.dates)
+    return days
+
+
+def _availability(spec: PipelineSpec, obs: PipelineObserved, pieces: Pieces) -> Availability:
+    coverage = obs.coverage
+    rerun: list[tuple[int, int]] = []
+    marks = obs.outdated_marks
+    for a, b in marks.within(1, date.max.toordinal()):
+        rerun += coverage.within(a, b)
+    rerun += ((o, o) for o in _rerun_days(obs, pieces))
+    gone: list[tuple[int, int]] = []
+    for source in pieces.gaps:
+        for group in source.groups():
+            gone += ((span[0], span[-1]) for span in group.spans if span)
+    day = date.fromordinal
+    return Availability(
+        spec=spec,
+        coverage=coverage,
+        rerun=DayRanges.of((day(a), day(b)) for a, b in _merged(rerun)),
+        gone=DayRanges.of((day(a), day(b)) for a, b in _merged(gone)),
+    )
