@@ -165,6 +165,10 @@ def _apply(
             renewed_at=locked_at,
         )
         tally = execute(pipelines, platforms, ledger, clock, options, progress, intents, adopted)
+        if options.wait and any(p.spec.depends_on for p in loaded):
+            tally = cascade(
+                store, pipelines, platforms, ledger, events, outbox, options, tally, progress
+            )
         report.started, report.started_dates = tally.started, tally.started_dates
         report.succeeded, report.failed = tally.succeeded, tally.failed
         report.still_running = tally.still_running
@@ -347,6 +351,65 @@ def execute(
     return tally
 
 
+def cascade(
+    store: Store,
+    pipelines: Mapping[str, LoadedPipeline],
+    platforms: dict[str, Platform],
+    ledger: PassLedger,
+    events: PassEvents,
+    outbox: Outbox,
+    options: ApplyOptions,
+    tally: Tally,
+    progress: Progress | None = None,
+) -> Tally:
+    """``apply --wait`` with dependencies: while runs end, plan again and start what their
+    outcomes made ready (a date whose inputs just finished, a refresh of what they made
+    outdated), until a round starts nothing. Each round is a plan of the whole fleet and
+    an executor run, so every start goes through the same intents, ledger and limits."""
+    total = tally
+    while tally.succeeded:
+        now = ledger.clock.now()
+        again = plan_now(store, pipelines, now)
+        report = ApplyReport()
+        intents = startable(again.plan.actions, pipelines, platforms, report)
+        if not intents:
+            break
+        prepare(store, again, intents, events, outbox, now)
+        ledger.observed = again.observed
+        tally = execute(pipelines, platforms, ledger, ledger.clock, options, progress, intents, [])
+        total = _sum(total, tally)
+        if not tally.started:
+            break  # (every intent was already in the log: nothing new can follow)
+    return total
+
+
+def _with_upstreams(
+    chosen: dict[str, LoadedPipeline], pipelines: Mapping[str, LoadedPipeline]
+) -> None:
+    """Add the upstreams of the chosen pipelines, transitively: a dependant's plan reads
+    what they make available."""
+    todo = list(chosen.values())
+    while todo:
+        for dep in todo.pop().spec.depends_on:
+            up = pipelines.get(dep.pipeline)
+            if up is not None and dep.pipeline not in chosen:
+                chosen[dep.pipeline] = up
+                todo.append(up)
+
+
+def _sum(a: Tally, b: Tally) -> Tally:
+    """Two rounds' counts as one pass's."""
+    return Tally(
+        started=a.started + b.started,
+        started_dates=a.started_dates + b.started_dates,
+        succeeded=a.succeeded + b.succeeded,
+        failed=a.failed + b.failed,
+        still_running=b.still_running,
+        ended_pipelines=a.ended_pipelines | b.ended_pipelines,
+        started_pipelines=a.started_pipelines | b.started_pipelines,
+    )
+
+
 def conclude(
     store: Store,
     pipelines: Mapping[str, LoadedPipeline],
@@ -367,6 +430,7 @@ def conclude(
         again = {
             pid: p for pid, p in pipelines.items() if pid in touched or p.spec.sla_time is not None
         }
+        _with_upstreams(again, pipelines)
         with collector.paused():
             after = plan_now(store, again, clock.now())
         report.after = after_pass(planned.plan, after.plan, set(again))

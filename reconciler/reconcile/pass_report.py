@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from reconciler.core.plan import Plan
 
-STARTING = ("run", "retry", "backfill")  # the action kinds a pass starts
+STARTING = ("run", "retry", "backfill", "refresh")  # the action kinds a pass starts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
