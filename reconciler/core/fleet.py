@@ -33,9 +33,11 @@ def plan_fleet(
     observed: Observed,
     now: datetime,
     desired_config: Mapping[str, Mapping[str, Any]] | None = None,
+    context: Sequence[PipelineSpec] = (),
 ) -> FleetPlan:
+    """``context``: upstreams decided for what they make available, not planned."""
     try:
-        return FleetPlan(plan(specs, observed, now, desired_config))
+        return FleetPlan(plan(specs, observed, now, desired_config, context))
     except Exception:  # (any failure: the point is to find whose it is)
         broken: dict[str, str] = {}
         for spec in specs:
@@ -46,7 +48,7 @@ def plan_fleet(
         if not broken:
             raise  # not one pipeline's doing: a real error of the whole pass
     good = [s for s in specs if s.id not in broken]
-    return FleetPlan(plan(good, observed, now, desired_config), broken)
+    return FleetPlan(plan(good, observed, now, desired_config, context), broken)
 
 
 def unplannable_lines(unplannable: Mapping[str, str]) -> list[str]:

@@ -63,8 +63,13 @@ def plan(
     observed: Observed,
     now: datetime,
     desired_config: Mapping[str, Mapping[str, Any]] | None = None,
+    context: Sequence[PipelineSpec] = (),
 ) -> Plan:
-    """The plan for ``pipelines`` given ``observed`` state, at ``now`` (aware)."""
+    """The plan for ``pipelines`` given ``observed`` state, at ``now`` (aware).
+
+    ``context``: upstreams of ``pipelines`` that are not planned themselves (a plan of
+    some pipelines only): they are decided, to know what they make available, and left
+    out of the plan."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     # Order (docs/planning.md): poll, retry, run by date; then backfills by priority, pipelines
@@ -77,6 +82,10 @@ def plan(
     breaches: list[SlaBreach] = []
     windows: dict[Schedule, tuple[tuple[date, date] | None, tuple[int, int] | None]] = {}
     linked = any(spec.depends_on for spec in pipelines)
+    listed = pipelines
+    if linked and context:
+        planned = {spec.id for spec in pipelines}
+        pipelines = [*pipelines, *(s for s in context if s.id not in planned)]
     decided: dict[str, Pieces] = {}
     available: dict[str, Availability] = {}
     users = {dep.pipeline for spec in pipelines for dep in spec.depends_on}
@@ -94,7 +103,7 @@ def plan(
         pieces = decided[spec.id] = plan_in_window(spec, obs, now, window, prog, everything)
         if linked and (spec.depends_on or spec.id in users):
             available[spec.id] = settle(spec, obs, pieces, available)
-    for spec in pipelines:
+    for spec in listed:
         pieces = decided[spec.id]
         for priority, backfills in _backfills_in_order(spec, pieces).items():
             buckets.setdefault(priority, []).append((spec.id, backfills))
@@ -118,7 +127,7 @@ def plan(
         changes = diff_configs(desired_config, observed.applied_config, observed.deleted)
     return Plan(
         now=now,
-        pipelines=len(pipelines),
+        pipelines=len(listed),
         config_changes=changes,
         actions=ActionList(head, turns, tail),
         waiting=tuple(waiting),

@@ -69,8 +69,29 @@ def make_plan(
     config_dir: Path, store: Store, now: datetime, wanted: Sequence[str] = ()
 ) -> PlanResult:
     """Load config, read state, and plan at ``now``."""
-    pipelines = select(load_config(config_dir), wanted, config_dir)
-    return plan_pipelines(pipelines, store, now, wanted)
+    loaded = load_config(config_dir)
+    pipelines = select(loaded, wanted, config_dir)
+    context = upstreams_of(pipelines, loaded) if wanted else []
+    return plan_pipelines(pipelines, store, now, wanted, context)
+
+
+def upstreams_of(
+    chosen: Sequence[LoadedPipeline], every: Sequence[LoadedPipeline]
+) -> list[LoadedPipeline]:
+    """The upstreams of ``chosen`` (transitively) that are not chosen: a plan of some
+    pipelines reads what their inputs make available."""
+    by_id = {p.id: p for p in every}
+    seen = {p.id for p in chosen}
+    out: list[LoadedPipeline] = []
+    todo = list(chosen)
+    while todo:
+        for dep in todo.pop().spec.depends_on:
+            up = by_id.get(dep.pipeline)
+            if up is not None and up.id not in seen:
+                seen.add(up.id)
+                out.append(up)
+                todo.append(up)
+    return out
 
 
 def retried(pipelines: Iterable[LoadedPipeline], notifying: bool = False) -> dict[str, int]:
@@ -86,13 +107,18 @@ def plan_pipelines(
     store: Store,
     now: datetime,
     wanted: Sequence[str] = (),
+    context: Sequence[LoadedPipeline] = (),
 ) -> PlanResult:
     """Plan loaded pipelines against the state at ``now`` (read in one snapshot, and
-    the state released before planning)."""
+    the state released before planning); ``context``: upstreams read and decided for
+    what they make available, not planned."""
     specs = tuple(p.spec for p in pipelines)
     ids = [p.id for p in pipelines]
     with store.read() as session:
-        observed, extra = session.plan_inputs(ids, retried(pipelines))
+        observed, extra = session.plan_inputs(
+            ids + [p.id for p in context], retried([*pipelines, *context])
+        )
+    around = with_adhoc([p.spec for p in context], extra) if context else []
     if extra:
         specs = tuple(with_adhoc(specs, extra))
     applied = observed.applied_config
@@ -108,7 +134,7 @@ def plan_pipelines(
     if same:
         observed = replace(observed, applied_config=applied.without(same))
     desired = {p.id: p.flat for p in pipelines if p.id not in same}
-    fleet = plan_fleet(specs, observed, now, desired)
+    fleet = plan_fleet(specs, observed, now, desired, around)
     return PlanResult(
         plan=fleet.plan, pipelines=tuple(pipelines), specs=specs, unplannable=fleet.unplannable
     )
