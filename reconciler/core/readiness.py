@@ -44,27 +44,56 @@ Follows = Callable[[date, date], bool]
 Story = tuple[bool, tuple[UpstreamDates, ...], int, bool]
 # candidate dates closer than this share one look at the upstream (fewer, wider looks)
 JOIN_DAYS = 31
+MAX_DAY = date.max.toordinal()
 
 
-@dataclass(frozen=True, slots=True)
 class Availability:
-    """What the dependants of a pipeline can rely on.
+    """What the dependants of a pipeline can rely on, worked out when first asked (a
+    pipeline whose dependants start nothing is never asked).
 
-    ``coverage``: its covered dates; ``rerun``: covered dates that are about to change
-    (outdated, in flight, planned again, or waiting for a refresh); ``gone``: dates that
-    will not run (its gaps). Available = covered and not in ``rerun``.
+    ``rerun``: covered dates that are about to change (outdated, in flight, planned
+    again, or waiting for a refresh); ``gone``: dates that will not run (its gaps).
+    Available = covered and not in ``rerun``.
     """
 
-    spec: PipelineSpec
-    coverage: DayRanges
-    rerun: DayRanges
-    gone: DayRanges
+    __slots__ = ("_gone", "_rerun", "obs", "pieces", "spec")
+
+    def __init__(self, spec: PipelineSpec, obs: PipelineObserved, pieces: Pieces) -> None:
+        self.spec, self.obs, self.pieces = spec, obs, pieces
+        self._rerun: DayRanges | None = None
+        self._gone: DayRanges | None = None
+
+    @property
+    def rerun(self) -> DayRanges:
+        if self._rerun is None:
+            coverage = self.obs.coverage
+            found: list[tuple[int, int]] = []
+            for a, b in self.obs.outdated_marks.within(1, MAX_DAY):
+                found += coverage.within(a, b)
+            found += ((o, o) for o in _rerun_days(self.obs, self.pieces))
+            self._rerun = _ranges(found)
+        return self._rerun
+
+    @property
+    def gone(self) -> DayRanges:
+        if self._gone is None:
+            found: list[tuple[int, int]] = []
+            for source in self.pieces.gaps:
+                for group in source.groups():
+                    found += ((span[0], span[-1]) for span in group.spans if span)
+            self._gone = _ranges(found)
+        return self._gone
 
     def unavailable(self, first: int, last: int) -> list[tuple[int, int]]:
         """Ordinal ranges of ``[first, last]`` that are not available, ascending."""
-        pieces = list(self.coverage.holes(first, last))
+        pieces = list(self.obs.coverage.holes(first, last))
         pieces += self.rerun.within(first, last)
         return _merged(pieces)
+
+
+def _ranges(pieces: list[tuple[int, int]]) -> DayRanges:
+    merged = _merged(pieces)
+    return DayRanges([a for a, _ in merged], [b for _, b in merged])
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +150,7 @@ def settle(
         _take_out(spec, pieces, holds)
     if spec.depends_on and spec.refresh_on_upstream_change:
         _preview_refreshes(spec, obs, pieces, upstreams)
-    return _availability(spec, obs, pieces)
+    return Availability(spec, obs, pieces)
 
 
 def _candidate_spans(pieces: Pieces) -> list[tuple[int, int]]:
@@ -397,8 +426,7 @@ def _preview_refreshes(
         if up is None or not up.rerun:
             continue
         ranges = [
-            (date.fromordinal(a), date.fromordinal(b))
-            for a, b in up.rerun.within(1, date.max.toordinal())
+            (date.fromordinal(a), date.fromordinal(b)) for a, b in up.rerun.within(1, MAX_DAY)
         ]
         for block in blocked(spec.schedule, dep, up.spec.schedule, ranges):
             s, e = block.blocked[0].toordinal(), block.blocked[1].toordinal()
@@ -427,23 +455,3 @@ def _rerun_days(obs: PipelineObserved, pieces: Pieces) -> set[int]:
     for waiting in pieces.waiting:
         days.update(d.toordinal() for d in waiting.dates)
     return days
-
-
-def _availability(spec: PipelineSpec, obs: PipelineObserved, pieces: Pieces) -> Availability:
-    coverage = obs.coverage
-    rerun: list[tuple[int, int]] = []
-    marks = obs.outdated_marks
-    for a, b in marks.within(1, date.max.toordinal()):
-        rerun += coverage.within(a, b)
-    rerun += ((o, o) for o in _rerun_days(obs, pieces))
-    gone: list[tuple[int, int]] = []
-    for source in pieces.gaps:
-        for group in source.groups():
-            gone += ((span[0], span[-1]) for span in group.spans if span)
-    day = date.fromordinal
-    return Availability(
-        spec=spec,
-        coverage=coverage,
-        rerun=DayRanges.of((day(a), day(b)) for a, b in _merged(rerun)),
-        gone=DayRanges.of((day(a), day(b)) for a, b in _merged(gone)),
-    )
