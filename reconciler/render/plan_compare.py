@@ -214,7 +214,12 @@ def render_compare_text(
     for pid in pids:
         change = comparison.change_of(pid) or "update"
         symbol = {"create": "+", "update": "~", "delete": "-"}[change]
-        out.append(f"  {symbol} {pid} ({change})")
+        note = change
+        if comparison.change_of(pid) is None and not any(
+            r.pipeline_id == pid for r in comparison.requests
+        ):
+            note = "unchanged: its upstream changes"
+        out.append(f"  {symbol} {pid} ({note})")
         for name, (old, new) in comparison.changed_fields(pid).items():
             out.append(
                 f"      {name}: {json.dumps(old, default=str)} -> {json.dumps(new, default=str)}"
