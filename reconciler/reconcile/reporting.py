@@ -216,7 +216,7 @@ def _runs_text(spec: PipelineSpec | None, days: list[date], limit: int = 4) -> s
     return text
 
 
-def _pending(plan: Plan, specs: Sequence[PipelineSpec]) -> tuple[Pending, ...]:
+def pending_entries(plan: Plan, specs: Sequence[PipelineSpec]) -> tuple[Pending, ...]:
     """Backfills and refreshes the next apply would start, retries due or waiting, dates
     waiting for their upstream: grouped, dates compressed."""
     by_id = {s.id: s for s in specs}
@@ -308,7 +308,7 @@ def gather_report(
         calendars=tuple(cals),
         statuses=statuses,
         failures=log.failures,
-        pending=_pending(result.plan, result.specs),
+        pending=pending_entries(result.plan, result.specs),
         version=__version__,
         schedules={s.id: s.schedule.type for s in result.specs},
     )

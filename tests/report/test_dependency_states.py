@@ -15,10 +15,11 @@ from report_support import write_config, write_state
 
 from reconciler.core.coverage import InFlight, PipelineObserved
 from reconciler.core.date_states import LABELS, blocked_by_pipeline, classify_dates
-from reconciler.core.plan import Gap, GapList, Plan, Waiting
+from reconciler.core.plan import Action, ActionList, Gap, GapList, Plan, Waiting
 from reconciler.core.plan_records import UpstreamDates
 from reconciler.core.spec import PipelineSpec, Schedule
 from reconciler.core.status import PipelineStatus, blocked_counts, pipeline_status
+from reconciler.reconcile.reporting import pending_entries
 from reconciler.render.calendar_grid import PipelineCalendar
 from reconciler.render.calendar_text import legend, render_calendar
 from reconciler.render.report_data import Report
@@ -173,3 +174,23 @@ def test_status_json_and_text_have_outdated_and_blocked(tmp_path: Path) -> None:
         "outdated",
         "blocked",
     ]
+
+
+def test_the_reports_pending_table_lists_refreshes_and_upstream_waits() -> None:
+    plan = Plan(
+        now=NOW,
+        pipelines=1,
+        actions=ActionList.of([Action("revenue", "refresh", days(3, 4), 2, 1, "refresh-1")]),
+        waiting=PLAN.waiting,
+    )
+    rows = {(p.kind, p.detail): (p.dates, p.count) for p in pending_entries(plan, [DAILY])}
+    assert rows[("refresh", "outdated, priority 2")] == ("2026-01-03..2026-01-04 (2 dates)", 2)
+    assert rows[("waiting", "waits for upstream orders_daily 2026-01-11..2026-01-13")] == (
+        "2026-01-11",
+        1,
+    )
+    assert rows[("refresh", "refresh after upstream orders_daily 2026-01-11..2026-01-13")] == (
+        "2026-01-16",
+        1,
+    )
+    assert ("retry", "attempt 2 at 2026-01-20 12:05:00 UTC") in rows
