@@ -120,22 +120,29 @@ def applied_line(report: ApplyReport) -> str:
     """The closing summary: what the pass did, then what the state holds after it.
 
     ``report.after`` is counted after a pass whose runs ended; a pass that recorded no
-    outcome left the state as its plan saw it, less the dates it started.
+    outcome left the state as its plan saw it, less the dates it started. Refreshes and
+    dates waiting for their upstream are named only when there are any.
     """
-    gap = waiting = due = 0
-    if report.after is not None:
-        gap, waiting, due = report.after.gap, report.after.waiting, report.after.due
-    elif report.plan is not None:
-        summary = report.plan.summary
-        gap = summary["gap"]
-        waiting = sum(len(w.dates) for w in report.plan.waiting)
-        due = max(summary["run"] + summary["retry"] + summary["backfill"] - report.started_dates, 0)
+    from dataclasses import replace
+
+    from reconciler.reconcile.pass_report import AfterPass, plan_dates
+
+    after = report.after
+    if after is None and report.plan is not None:
+        seen = plan_dates(report.plan, lambda pid: True)
+        after = replace(seen, due=max(seen.due - report.started_dates, 0))
+    if after is None:
+        after = AfterPass(gap=0, waiting=0, due=0)
+    refresh = f" ({after.refresh} of them refreshes)" if after.refresh else ""
+    upstream = (
+        f", {after.upstream} date(s) waiting for their upstream dates" if after.upstream else ""
+    )
     return (
         f"Applied: {report.started} run(s) started ({report.started_dates} dates), "
         f"{report.succeeded} succeeded, {report.failed} failed, "
         f"{report.adopted} adopted from an earlier pass, {report.still_running} still running; "
-        f"after it: {gap} gap date(s), {waiting} date(s) waiting for a retry, "
-        f"{due} date(s) due."
+        f"after it: {after.gap} gap date(s), {after.waiting} date(s) waiting for a retry, "
+        f"{after.due} date(s) due{refresh}{upstream}."
     )
 
 

@@ -123,6 +123,7 @@ def status(
     from reconciler.core.status import pipeline_status
     from reconciler.notify import failed as failed_notifications
     from reconciler.reconcile.planning import select
+    from reconciler.reconcile.reporting import blocked_dates
     from reconciler.render.dates import instant
     from reconciler.state.store import open_store
 
@@ -140,12 +141,15 @@ def status(
         return
     if date_from or date_to:
         raise click.UsageError("--from and --to go with --calendar")
-    loaded = select(load_config(config_dir), pipelines, config_dir)
+    every = load_config(config_dir)
+    loaded = select(every, pipelines, config_dir)
     specs = [p.spec for p in loaded]
-    with open_store(state).read() as session:  # (one snapshot for both)
+    store = open_store(state)
+    with store.read() as session:  # (one snapshot for both)
         observed = session.observe([s.id for s in specs])
         unsent = session.notifications("failed", [s.id for s in specs])
-    rows = [pipeline_status(s, observed.of(s.id), now) for s in specs]
+    blocked = blocked_dates(every, store, now)
+    rows = [pipeline_status(s, observed.of(s.id), now, blocked.get(s.id, 0)) for s in specs]
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -161,6 +165,8 @@ def status(
                                 "missing": r.missing,
                                 "in_flight": r.in_flight,
                                 "failed": r.failed,
+                                "outdated": r.outdated,
+                                "blocked": r.blocked,
                                 "last_covered": r.last_covered.isoformat()
                                 if r.last_covered
                                 else None,
@@ -179,7 +185,8 @@ def status(
         return
     header = (
         f"{'pipeline':<24} {'coverage':>9} {'due':>6} {'missing':>7} {'flight':>6} "
-        f"{'failed':>6} {'last covered':<12} {'next due':<17} {'SLA':>4}"
+        f"{'failed':>6} {'outdated':>8} {'blocked':>7} {'last covered':<12} {'next due':<17} "
+        f"{'SLA':>4}"
     )
     click.echo(header)
     for r in rows:
@@ -187,7 +194,8 @@ def status(
         last = r.last_covered.isoformat() if r.last_covered else "-"
         click.echo(
             f"{r.pipeline_id:<24} {r.coverage_pct:>8.1f}% {r.due:>6} {r.missing:>7} "
-            f"{r.in_flight:>6} {r.failed:>6} {last:<12} {nxt:<17} {r.sla_breaches:>4}"
+            f"{r.in_flight:>6} {r.failed:>6} {r.outdated:>8} {r.blocked:>7} {last:<12} "
+            f"{nxt:<17} {r.sla_breaches:>4}"
         )
     for line in failed_notifications.as_text(unsent):
         click.echo(line)

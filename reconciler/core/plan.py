@@ -48,7 +48,7 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
-SUMMARY_KINDS = ("run", "retry", "backfill", "poll")
+SUMMARY_KINDS = ("run", "retry", "backfill", "refresh", "poll")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,10 +97,12 @@ class Plan:
 
     @property
     def summary(self) -> dict[str, int]:
-        """Dates per kind, plus the number of pipelines (docs/plan-json.md)."""
+        """Dates per kind, plus the number of pipelines (docs/plan-json.md); ``waiting``
+        counts every waiting date, for a retry or for its upstream."""
         dates = self.dates_by_kind()
         counts = {"pipelines": self.pipelines}
         counts.update((kind, dates.get(kind, 0)) for kind in SUMMARY_KINDS)
+        counts["waiting"] = sum(len(w.dates) for w in self.waiting)
         counts["gap"] = self.gap_dates
         return counts
 

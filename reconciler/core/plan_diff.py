@@ -3,9 +3,12 @@
 ``compare_plans`` takes the plan of the base config and the plan of the changed config
 (same state, same ``now``) and says which config fields changed, which backfill
 requests were added, removed or changed, and which dates each pipeline gains or loses
-per kind. Dates to *start* (run, retry, backfill) that the base plan did not have are
-the "new dates" the mass-backfill guard counts; those served by a request that the
-change itself declares are counted apart, as deliberate.
+per kind. Dates to *start* (run, retry, backfill, refresh, and the dates that will run
+once their upstream dates have: waiting on upstream, previewed refreshes) that the base
+plan did not have are the "new dates" the mass-backfill guard counts; those served by a
+request that the change itself declares are counted apart, as deliberate. A request on
+one pipeline thus counts the refreshes it will cause in its dependants: they are not
+declared by it.
 """
 
 from __future__ import annotations
@@ -16,13 +19,31 @@ from datetime import date
 from typing import Any, Literal
 
 from reconciler.core.config_diff import diff_configs
-from reconciler.core.plan import ConfigChange, Plan
+from reconciler.core.plan import ConfigChange, Plan, Waiting
 from reconciler.core.spec import BackfillRequest
 
 RequestChangeKind = Literal["added", "removed", "changed"]
-STARTED_KINDS = ("run", "retry", "backfill")
-# the order deltas are listed in, per pipeline
-KIND_ORDER = ("run", "retry", "backfill", "poll", "notify", "waiting", "gap")
+STARTED_KINDS = ("run", "retry", "backfill", "refresh")
+# dates a pass will start later, once their upstream dates are available
+LATER_KINDS = ("waiting_upstream", "refresh_preview")
+# what --max-new-dates counts: dates started now or once their upstream dates ran
+NEW_KINDS = STARTED_KINDS + LATER_KINDS
+# the order deltas are listed in, per pipeline: ``waiting`` waits for a retry,
+# ``waiting_upstream`` for upstream dates, ``refresh_preview`` are covered dates to be
+# refreshed once their upstream dates have re-run
+KIND_ORDER = (
+    "run",
+    "retry",
+    "backfill",
+    "refresh",
+    "poll",
+    "notify",
+    "waiting",
+    "waiting_upstream",
+    "refresh_preview",
+    "gap",
+)
+DELTA_KINDS = KIND_ORDER
 # fields shown as requests, not as one long list value
 REQUESTS_FIELD = "backfill.requests"
 
@@ -31,13 +52,25 @@ DeltaKey = tuple[str, str, str | None]
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DateDelta:
-    """Dates of one pipeline and kind (and backfill request) that the change adds or removes."""
+    """Dates of one pipeline and kind (and backfill request) that the change adds or removes.
+
+    ``upstream``: the upstream pipelines the dates wait for (waiting kinds, upstream gaps);
+    ``known``: how many of ``added`` the base plan already had to start under another
+    kind (a backfill now waiting for its upstream is not a new date).
+    """
 
     pipeline_id: str
     kind: str
     request_id: str | None
     added: tuple[date, ...]
     removed: tuple[date, ...]
+    upstream: tuple[str, ...] = ()
+    known: int = 0
+
+    @property
+    def new(self) -> int:
+        """Added dates the base plan did not have to start at all."""
+        return len(self.added) - self.known if self.kind in NEW_KINDS else 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,13 +102,19 @@ class PlanComparison:
 
     @property
     def new_dates(self) -> int:
-        """Dates the change would start that the base config would not."""
-        return sum(len(d.added) for d in self.deltas if d.kind in STARTED_KINDS)
+        """Dates the change would start (now, or once their upstream dates ran) that the
+        base config would not."""
+        return sum(d.new for d in self.deltas)
 
     @property
     def declared_dates(self) -> int:
         """Of the new dates, those served by a backfill request this change adds or edits."""
-        return sum(len(d.added) for d in self.deltas if self.declared(d))
+        return sum(d.new for d in self.deltas if self.declared(d))
+
+    @property
+    def refresh_dates(self) -> int:
+        """Of the new dates, the refreshes (run now, or previewed after their upstream)."""
+        return sum(d.new for d in self.deltas if d.kind in ("refresh", "refresh_preview"))
 
     @property
     def undeclared_dates(self) -> int:
@@ -110,6 +149,12 @@ class PlanComparison:
         return not (self.config_changes or self.deltas or self.requests)
 
 
+def _waiting_kind(waiting: Waiting) -> str:
+    if waiting.reason != "upstream":
+        return "waiting"
+    return "refresh_preview" if waiting.refresh else "waiting_upstream"
+
+
 def plan_dates(plan: Plan) -> dict[tuple[str, str], dict[date, str | None]]:
     """Every date of a plan by (pipeline, kind), with the backfill request that serves it."""
     out: dict[tuple[str, str], dict[date, str | None]] = {}
@@ -119,9 +164,24 @@ def plan_dates(plan: Plan) -> dict[tuple[str, str], dict[date, str | None]]:
         for d in action.dates:
             dates[d] = request
     for waiting in plan.waiting:
-        out.setdefault((waiting.pipeline_id, "waiting"), {}).update(dict.fromkeys(waiting.dates))
+        key = (waiting.pipeline_id, _waiting_kind(waiting))
+        out.setdefault(key, {}).update(dict.fromkeys(waiting.dates))
     for gap in plan.gaps:
         out.setdefault((gap.pipeline_id, "gap"), {}).update(dict.fromkeys(gap.dates))
+    return out
+
+
+def plan_upstreams(plan: Plan) -> dict[tuple[str, str], set[str]]:
+    """The upstream pipelines named by each (pipeline, kind) of a plan's waiting and gaps."""
+    out: dict[tuple[str, str], set[str]] = {}
+    for waiting in plan.waiting:
+        if waiting.upstream:
+            names = out.setdefault((waiting.pipeline_id, _waiting_kind(waiting)), set())
+            names.update(u.pipeline_id for u in waiting.upstream)
+    for group in plan.gap_groups():
+        if group.upstream:
+            names = out.setdefault((group.pipeline_id, "gap"), set())
+            names.update(u.pipeline_id for u in group.upstream)
     return out
 
 
@@ -139,6 +199,14 @@ def date_deltas(base: Plan, head: Plan) -> tuple[DateDelta, ...]:
     removed ones to the request that served them in ``base``.
     """
     old, new = plan_dates(base), plan_dates(head)
+    ups = plan_upstreams(head)
+    for key, names in plan_upstreams(base).items():
+        ups.setdefault(key, set()).update(names)
+    # per pipeline, the dates the base plan would start now or later, whatever the kind
+    to_start: dict[str, set[date]] = {}
+    for (pid, kind), planned in old.items():
+        if kind in NEW_KINDS:
+            to_start.setdefault(pid, set()).update(planned)
     added: dict[DeltaKey, list[date]] = {}
     removed: dict[DeltaKey, list[date]] = {}
     for pid, kind in set(old) | set(new):
@@ -147,16 +215,21 @@ def date_deltas(base: Plan, head: Plan) -> tuple[DateDelta, ...]:
             added.setdefault((pid, kind, after[d]), []).append(d)
         for d in before.keys() - after.keys():
             removed.setdefault((pid, kind, before[d]), []).append(d)
-    deltas = [
-        DateDelta(
-            pipeline_id=key[0],
-            kind=key[1],
-            request_id=key[2],
-            added=tuple(sorted(added.get(key, ()))),
-            removed=tuple(sorted(removed.get(key, ()))),
+    deltas = []
+    for delta_key in sorted(set(added) | set(removed), key=_delta_order):
+        dates = tuple(sorted(added.get(delta_key, ())))
+        had = to_start.get(delta_key[0], set())
+        deltas.append(
+            DateDelta(
+                pipeline_id=delta_key[0],
+                kind=delta_key[1],
+                request_id=delta_key[2],
+                added=dates,
+                removed=tuple(sorted(removed.get(delta_key, ()))),
+                upstream=tuple(sorted(ups.get(delta_key[:2], ()))),
+                known=sum(1 for d in dates if d in had) if delta_key[1] in NEW_KINDS else 0,
+            )
         )
-        for key in sorted(set(added) | set(removed), key=_delta_order)
-    ]
     return tuple(deltas)
 
 

@@ -16,11 +16,16 @@ from reconciler.core.calendar import (
 from reconciler.core.coverage import PipelineObserved
 from reconciler.core.intervals import complement
 from reconciler.core.pipeline_decisions import due_window
+from reconciler.core.plan import Plan
 from reconciler.core.spec import PipelineSpec, Schedule
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PipelineStatus:
+    """Counts of due dates. ``outdated``: covered dates marked outdated (they will be
+    refreshed); ``blocked``: uncovered dates held back for their upstream (waiting for
+    upstream dates, or an ``upstream_gap``), among the ``missing`` and ``failed`` ones."""
+
     pipeline_id: str
     due: int
     covered: int
@@ -31,14 +36,20 @@ class PipelineStatus:
     next_date: date | None
     next_due_at: datetime | None
     sla_breaches: int
+    outdated: int = 0
+    blocked: int = 0
 
     @property
     def coverage_pct(self) -> float:
         return 100.0 if self.due == 0 else 100.0 * self.covered / self.due
 
 
-def pipeline_status(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> PipelineStatus:
-    """Counts over the due dates; cost follows the number of covered ranges."""
+def pipeline_status(
+    spec: PipelineSpec, obs: PipelineObserved, now: datetime, blocked: int = 0
+) -> PipelineStatus:
+    """Counts over the due dates; cost follows the number of covered ranges.
+
+    ``blocked``: the pipeline's entry of ``blocked_counts`` (only a plan knows it)."""
     window = due_window(spec.schedule, now)
     s = spec.schedule
     if window is None:
@@ -54,6 +65,7 @@ def pipeline_status(spec: PipelineSpec, obs: PipelineObserved, now: datetime) ->
             next_date=nxt,
             next_due_at=due_instant(s, nxt) if nxt else None,
             sla_breaches=len(obs.sla_recorded),
+            blocked=blocked,
         )
     first, latest = window
     prog = progression(s)
@@ -78,7 +90,40 @@ def pipeline_status(spec: PipelineSpec, obs: PipelineObserved, now: datetime) ->
         next_date=nxt,
         next_due_at=due_instant(s, nxt) if nxt else None,
         sla_breaches=len(obs.sla_recorded),
+        outdated=outdated_count(s, obs, first, latest),
+        blocked=blocked,
     )
+
+
+def outdated_count(s: Schedule, obs: PipelineObserved, first: date, latest: date) -> int:
+    """Covered scheduled dates of ``[first, latest]`` inside the outdated marks, counted
+    on ranges (marks times the covered ranges within them)."""
+    marks = obs.outdated_marks
+    if not marks:
+        return 0
+    coverage = obs.coverage
+    daily = (prog := progression(s)) is not None and prog[1] == 1
+    total = 0
+    for a, b in marks.within(first.toordinal(), latest.toordinal()):
+        if daily:
+            total += coverage.days_within(a, b)
+            continue
+        for lo, hi in coverage.within(a, b):
+            total += count_between(s, date.fromordinal(lo), date.fromordinal(hi))
+    return total
+
+
+def blocked_counts(plan: Plan) -> dict[str, int]:
+    """Per pipeline, the dates the plan holds back for their upstream: waiting for
+    upstream dates (not the covered ones it will refresh) and ``upstream_gap`` gaps."""
+    out: dict[str, int] = {}
+    for waiting in plan.waiting:
+        if waiting.reason == "upstream" and not waiting.refresh:
+            out[waiting.pipeline_id] = out.get(waiting.pipeline_id, 0) + len(waiting.dates)
+    for group in plan.gap_groups():
+        if group.reason == "upstream_gap":
+            out[group.pipeline_id] = out.get(group.pipeline_id, 0) + group.date_count
+    return out
 
 
 Counts = tuple[int, date | None, int, int]  # covered, last covered, due, uncovered

@@ -12,11 +12,18 @@ STARTING = ("run", "retry", "backfill", "refresh")  # the action kinds a pass st
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AfterPass:
-    """What the state holds after the pass, in dates (the closing summary)."""
+    """What the state holds after the pass, in dates (the closing summary).
+
+    ``waiting``: dates waiting for a retry; ``upstream``: dates waiting for their
+    upstream dates (covered dates to refresh after them included); ``due``: dates to
+    start, ``refresh`` of them refreshes of outdated dates.
+    """
 
     gap: int
     waiting: int
     due: int
+    upstream: int = 0
+    refresh: int = 0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -41,17 +48,31 @@ class ApplyReport:
 def after_pass(first: Plan, again: Plan, replanned: set[str]) -> AfterPass:
     """The state after the pass: the new plan of the pipelines planned again, the first
     plan of the others."""
-    kept = _dates(first, lambda pid: pid not in replanned)
-    new = _dates(again, lambda pid: True)
-    return AfterPass(gap=kept[0] + new[0], waiting=kept[1] + new[1], due=kept[2] + new[2])
+    kept = plan_dates(first, lambda pid: pid not in replanned)
+    new = plan_dates(again, lambda pid: True)
+    return AfterPass(
+        gap=kept.gap + new.gap,
+        waiting=kept.waiting + new.waiting,
+        due=kept.due + new.due,
+        upstream=kept.upstream + new.upstream,
+        refresh=kept.refresh + new.refresh,
+    )
 
 
-def _dates(plan: Plan, keep: Callable[[str], bool]) -> tuple[int, int, int]:
+def plan_dates(plan: Plan, keep: Callable[[str], bool]) -> AfterPass:
     """Gap, waiting and due dates of the pipelines ``keep`` says (counted on the plan's
     groups: ten years of backfills are one group, never listed)."""
     gap = sum(g.date_count for g in plan.gap_groups() if keep(g.pipeline_id))
-    waiting = sum(len(w.dates) for w in plan.waiting if keep(w.pipeline_id))
-    due = sum(
-        g.date_count for g in plan.action_groups() if g.kind in STARTING and keep(g.pipeline_id)
-    )
-    return gap, waiting, due
+    waiting = upstream = 0
+    for w in plan.waiting:
+        if keep(w.pipeline_id):
+            if w.reason == "upstream":
+                upstream += len(w.dates)
+            else:
+                waiting += len(w.dates)
+    due = refresh = 0
+    for g in plan.action_groups():
+        if g.kind in STARTING and keep(g.pipeline_id):
+            due += g.date_count
+            refresh += g.date_count if g.kind == "refresh" else 0
+    return AfterPass(gap=gap, waiting=waiting, due=due, upstream=upstream, refresh=refresh)

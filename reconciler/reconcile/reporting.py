@@ -15,16 +15,17 @@ from reconciler import __version__
 from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.core.calendar import adjacency
 from reconciler.core.coverage import Observed
-from reconciler.core.date_states import DateDetail, classify_dates
-from reconciler.core.plan import Plan
+from reconciler.core.date_states import DateDetail, blocked_by_pipeline, classify_dates
+from reconciler.core.plan import Plan, Waiting
 from reconciler.core.spec import PipelineSpec
-from reconciler.core.status import PipelineStatus, pipeline_status
-from reconciler.reconcile.planning import make_plan, select
+from reconciler.core.status import PipelineStatus, blocked_counts, pipeline_status
+from reconciler.reconcile.planning import make_plan, plan_pipelines, select
 from reconciler.render.calendar_grid import PipelineCalendar, calendar_window, layout_for
 from reconciler.render.calendar_text import render_calendars
 from reconciler.render.dates import DateRun, format_run
 from reconciler.render.report_data import Failure, Pending, Report
-from reconciler.state.store import open_store
+from reconciler.render.waiting_text import spanning, waits_for
+from reconciler.state.store import Store, open_store
 
 RECENT_FAILURES = 20
 MAX_CALENDARS = 200
@@ -114,6 +115,22 @@ def read_run_log(
     return RunLog(found if details else {}, late, failures)
 
 
+def _fleet_plan(every: Sequence[LoadedPipeline], store: Store, now: datetime) -> Plan | None:
+    """The whole fleet's plan when some pipeline depends on another (whether a date is
+    blocked depends on its upstreams, which a ``--pipeline`` filter may leave out);
+    None when none does, and no date can be blocked."""
+    if not any(p.spec.depends_on for p in every):
+        return None
+    return plan_pipelines(every, store, now).plan
+
+
+def blocked_dates(every: Sequence[LoadedPipeline], store: Store, now: datetime) -> dict[str, int]:
+    """Per pipeline, how many dates wait for their upstream (or will not run because an
+    upstream date will not): ``status``'s ``blocked``, from a plan of the whole fleet."""
+    plan = _fleet_plan(every, store, now)
+    return blocked_counts(plan) if plan is not None else {}
+
+
 def _calendars(
     loaded: Sequence[LoadedPipeline],
     specs: Sequence[PipelineSpec],
@@ -121,12 +138,20 @@ def _calendars(
     log_for: dict[str, tuple[date, date]],
     log: RunLog,
     now: datetime,
+    blocked: dict[str, set[date]] | None = None,
 ) -> list[PipelineCalendar]:
     out = []
+    held = blocked or {}
     for pipeline, spec in zip(loaded, specs, strict=True):
         first, last = log_for[spec.id]
         states = classify_dates(
-            spec, observed.of(spec.id), now, first, last, log.late.get(spec.id, ())
+            spec,
+            observed.of(spec.id),
+            now,
+            first,
+            last,
+            log.late.get(spec.id, ()),
+            held.get(spec.id, ()),
         )
         out.append(
             PipelineCalendar(
@@ -160,13 +185,17 @@ def render_status_calendar(
     colour: bool,
 ) -> str:
     """``reconciler status --calendar``: every selected pipeline's calendar, and a legend."""
-    loaded = select(load_config(config_dir), pipelines, config_dir)
+    every = load_config(config_dir)
+    loaded = select(every, pipelines, config_dir)
     specs = [p.spec for p in loaded]
     windows = _windows(specs, now, date_from, date_to)
-    with open_store(state).read() as session:
+    store = open_store(state)
+    with store.read() as session:
         observed = session.observe([s.id for s in specs])
     log = read_run_log(state, windows, details=False)
-    cals = _calendars(loaded, specs, observed, windows, log, now)
+    plan = _fleet_plan(every, store, now)
+    blocked = blocked_by_pipeline(plan) if plan is not None else {}
+    cals = _calendars(loaded, specs, observed, windows, log, now, blocked)
     return render_calendars(cals, now.isoformat(timespec="seconds"), colour)
 
 
@@ -187,8 +216,9 @@ def _runs_text(spec: PipelineSpec | None, days: list[date], limit: int = 4) -> s
     return text
 
 
-def _pending(plan: Plan, specs: Sequence[PipelineSpec]) -> tuple[Pending, ...]:
-    """Backfills the next apply would start, retries due or waiting: grouped, dates compressed."""
+def pending_entries(plan: Plan, specs: Sequence[PipelineSpec]) -> tuple[Pending, ...]:
+    """Backfills and refreshes the next apply would start, retries due or waiting, dates
+    waiting for their upstream: grouped, dates compressed."""
     by_id = {s.id: s for s in specs}
     groups: dict[tuple[str, str, str], list[date]] = {}
     for action in plan.actions:
@@ -199,17 +229,29 @@ def _pending(plan: Plan, specs: Sequence[PipelineSpec]) -> tuple[Pending, ...]:
                 if action.reason:
                     detail += f": {action.reason}"
             groups.setdefault((action.pipeline_id, "backfill", detail), []).extend(action.dates)
+        elif action.kind == "refresh":
+            detail = f"outdated, priority {action.priority}"
+            groups.setdefault((action.pipeline_id, "refresh", detail), []).extend(action.dates)
         elif action.kind == "retry":
             detail = f"attempt {action.attempt}, due now"
             groups.setdefault((action.pipeline_id, "retry", detail), []).extend(action.dates)
+    upstream: dict[tuple[str, bool], list[Waiting]] = {}
     for waiting in plan.waiting:
+        if waiting.reason == "upstream":
+            upstream.setdefault((waiting.pipeline_id, waiting.refresh), []).append(waiting)
+            continue
         if waiting.next_retry_at is None:
-            continue  # (waiting for upstream dates, not a retry)
+            continue
         detail = (
             f"attempt {waiting.attempt} at "
             f"{waiting.next_retry_at.strftime('%Y-%m-%d %H:%M:%S UTC')}"
         )
         groups.setdefault((waiting.pipeline_id, "retry", detail), []).extend(waiting.dates)
+    for (pid, refresh), entries in upstream.items():
+        ups = spanning(u for w in entries for u in w.upstream)
+        kind = "refresh" if refresh else "waiting"
+        days = [d for w in entries for d in w.dates]
+        groups.setdefault((pid, kind, waits_for(ups, refresh)), []).extend(days)
     return tuple(
         Pending(
             pipeline_id=pid,
@@ -246,19 +288,27 @@ def gather_report(
     result = make_plan(config_dir, store, now, pipelines)
     with store.read() as session:
         observed = session.observe([s.id for s in result.specs])
-    statuses = tuple(pipeline_status(s, observed.of(s.id), now) for s in result.specs)
+    plan = result.plan
+    if pipelines and any(s.depends_on for s in result.specs):
+        # readiness needs every upstream: the selected pipelines' view of the fleet plan
+        plan = _fleet_plan(load_config(config_dir), store, now) or plan
+    counts = blocked_counts(plan)
+    statuses = tuple(
+        pipeline_status(s, observed.of(s.id), now, counts.get(s.id, 0)) for s in result.specs
+    )
     drawn = _worst_first(statuses, max_calendars)
     pairs = [(p, s) for p, s in zip(result.pipelines, result.specs, strict=True) if s.id in drawn]
     specs = [s for _, s in pairs]
     windows = _windows(specs, now, date_from, date_to)
     log = read_run_log(state, windows, failures_of=[s.id for s in result.specs])
-    cals = _calendars([p for p, _ in pairs], specs, observed, windows, log, now)
+    held = blocked_by_pipeline(plan)
+    cals = _calendars([p for p, _ in pairs], specs, observed, windows, log, now, held)
     return Report(
         now=now,
         calendars=tuple(cals),
         statuses=statuses,
         failures=log.failures,
-        pending=_pending(result.plan, result.specs),
+        pending=pending_entries(result.plan, result.specs),
         version=__version__,
         schedules={s.id: s.schedule.type for s in result.specs},
     )

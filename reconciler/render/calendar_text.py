@@ -11,25 +11,35 @@ from collections.abc import Sequence
 
 import click
 
-from reconciler.core.date_states import LABELS, STATES, DateState, count_states
+from reconciler.core.date_states import (
+    COVERED_STATES,
+    LABELS,
+    STATES,
+    DateState,
+    count_states,
+)
 from reconciler.render.calendar_grid import Block, PipelineCalendar, blocks_for
 
 WIDTH = 80
 PLAIN: dict[DateState, str] = {
     "covered": "#",
     "covered_late": "L",
+    "outdated": "O",
     "in_flight": "~",
     "retrying": "R",
     "failed": "X",
+    "blocked": "B",
     "gap": "!",
     "not_due": ".",
 }
 GLYPHS: dict[DateState, str] = {
     "covered": "■",
     "covered_late": "▣",
+    "outdated": "◩",
     "in_flight": "◐",
     "retrying": "↻",
     "failed": "×",
+    "blocked": "⊘",
     "gap": "□",
     "not_due": "·",
 }
@@ -37,9 +47,11 @@ GLYPHS: dict[DateState, str] = {
 COLOURS: dict[DateState, tuple[str, bool]] = {
     "covered": ("green", False),
     "covered_late": ("yellow", False),
+    "outdated": ("blue", False),
     "in_flight": ("cyan", False),
     "retrying": ("magenta", False),
     "failed": ("red", True),
+    "blocked": ("bright_magenta", False),
     "gap": ("red", False),
     "not_due": ("bright_black", False),
 }
@@ -139,7 +151,7 @@ def _heading(cal: PipelineCalendar, cells: _Cells, width: int) -> list[str]:
     """``id — name``, then schedule, window and coverage of the due dates in view."""
     counts = count_states(cal.states)
     due = sum(n for s, n in counts.items() if s != "not_due")
-    done = counts["covered"] + counts["covered_late"]
+    done = sum(counts[s] for s in COVERED_STATES)
     title = cal.pipeline_id if cal.name == cal.pipeline_id else f"{cal.pipeline_id} — {cal.name}"
     if len(title) > width:
         title = title[: width - 1] + "…"

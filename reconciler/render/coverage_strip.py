@@ -22,9 +22,11 @@ WIDTH = 60
 SYMBOLS: dict[DateState, str] = {
     "covered": "█",
     "covered_late": "▓",
+    "outdated": "▞",
     "in_flight": "▒",
     "retrying": "▒",
     "failed": "░",
+    "blocked": "╳",
     "gap": "░",
     "not_due": "·",
 }
@@ -33,12 +35,19 @@ RANK: dict[DateState, int] = {
     "not_due": 0,
     "covered": 1,
     "covered_late": 2,
+    "outdated": 2,
     "in_flight": 3,
     "retrying": 3,
+    "blocked": 3,
     "gap": 4,
     "failed": 4,
 }
 LEGEND = "█ covered, ▒ in flight, retrying or re-run, ░ missing"
+# added to the legend of a strip that shows them (only fleets with dependencies have any)
+MORE_LEGEND: dict[DateState, str] = {
+    "outdated": "▞ to refresh",
+    "blocked": "╳ waits for upstream",
+}
 
 
 def strip(total: int, marks: Mapping[int, DateState], width: int = WIDTH) -> str:
@@ -72,15 +81,24 @@ def marks_by_pipeline(plan: Plan) -> dict[str, dict[date, DateState]]:
         elif action.kind == "retry" or (action.kind == "backfill" and action.request_id):
             # a requested backfill may re-run covered dates: under way, not missing
             state = "retrying"
+        elif action.kind == "refresh":
+            state = "outdated"
         elif action.kind in ("run", "backfill"):
             state = "gap"
         else:
             continue
         out.setdefault(action.pipeline_id, {}).update(dict.fromkeys(action.dates, state))
     for waiting in plan.waiting:
-        out.setdefault(waiting.pipeline_id, {}).update(dict.fromkeys(waiting.dates, "retrying"))
+        if waiting.reason != "upstream":
+            state = "retrying"
+        else:  # covered dates to refresh after their upstream, or dates held back by it
+            state = "outdated" if waiting.refresh else "blocked"
+        out.setdefault(waiting.pipeline_id, {}).update(dict.fromkeys(waiting.dates, state))
     for gap in plan.gaps:
-        state = "failed" if gap.reason == "retries_exhausted" else "gap"
+        if gap.reason == "retries_exhausted":
+            state = "failed"
+        else:
+            state = "blocked" if gap.reason == "upstream_gap" else "gap"
         out.setdefault(gap.pipeline_id, {}).update(dict.fromkeys(gap.dates, state))
     return out
 
@@ -123,7 +141,9 @@ def pipeline_strip(
     cells = strip(total, {index(d): m for d, m in found.items() if first <= d <= latest}, width)
     per = f"{total / len(cells):.1f}".rstrip("0").rstrip(".") if cells else "0"
     scale = "1 date per cell" if per == "1" else f"~{per} dates per cell"
-    return f"Coverage `{cells}` {first} → {latest} ({total} due, {scale}; {LEGEND})"
+    shown = [text for state, text in MORE_LEGEND.items() if SYMBOLS[state] in cells]
+    legend = ", ".join([LEGEND, *shown])
+    return f"Coverage `{cells}` {first} → {latest} ({total} due, {scale}; {legend})"
 
 
 def strips_for(specs: Sequence[PipelineSpec], plan: Plan) -> Callable[[str], str | None]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from reconciler.core.plan_diff import STARTED_KINDS, DateDelta, PlanComparison, RequestChange
+from reconciler.core.plan_diff import DateDelta, PlanComparison, RequestChange
 from reconciler.core.spec import BackfillRequest
 from reconciler.render.annotations import escape_data, escape_property
 from reconciler.render.dates import NextDate, format_dates, next_day
@@ -25,11 +25,26 @@ DATE_FIELDS = {
     "backfill": ("schedule.", "backfill.auto"),
     "retry": ("retry.", "schedule."),
     "waiting": ("retry.", "schedule."),
-    "gap": ("schedule.", "backfill.auto", "retry."),
+    "refresh": ("version", "refresh_on_", "depends_on"),
+    "waiting_upstream": ("schedule.", "depends_on"),
+    "refresh_preview": ("depends_on", "refresh_on_"),
+    "gap": ("schedule.", "backfill.auto", "retry.", "depends_on"),
     "notify": ("sla.", "schedule."),
     "poll": (),
 }
 MOVED_FIELDS = ("schedule.start", "schedule.end")
+# how each kind is named in sentences ("+7 refresh-after-upstream dates for revenue")
+KIND_WORDS = {
+    "waiting": "waiting-for-retry",
+    "waiting_upstream": "waiting-for-upstream",
+    "refresh_preview": "refresh-after-upstream",
+}
+# why dates of a pipeline whose own config did not change moved: its upstreams did
+UPSTREAM_REASONS = {
+    "refresh_preview": "once upstream {} re-runs",
+    "waiting_upstream": "waiting for upstream {}",
+    "gap": "because upstream {} will not run them",
+}
 HALF = 2  # the comparison may take at most 1/HALF of a markdown budget
 
 
@@ -91,6 +106,9 @@ def reason(comparison: PlanComparison, delta: DateDelta) -> str:
         return "because " + " and ".join(parts)
     if fields or any(r.pipeline_id == delta.pipeline_id for r in comparison.requests):
         return "because of this pipeline's config change"
+    told = UPSTREAM_REASONS.get(delta.kind)
+    if told and delta.upstream:
+        return told.format(", ".join(delta.upstream))
     return ""
 
 
@@ -132,7 +150,7 @@ class Change:
 
 def sentence(comparison: PlanComparison, delta: DateDelta) -> list[Change]:
     """The added and the removed dates of ``delta``, each as a ``Change`` (if any)."""
-    kind = "waiting-for-retry" if delta.kind == "waiting" else delta.kind
+    kind = KIND_WORDS.get(delta.kind, delta.kind)
     why = reason(comparison, delta)
     return [
         Change(sign=sign, kind=kind, pipeline_id=delta.pipeline_id, dates=tuple(dates), why=why)
@@ -142,24 +160,25 @@ def sentence(comparison: PlanComparison, delta: DateDelta) -> list[Change]:
 
 
 def headline(comparison: PlanComparison) -> str:
-    """``+365 / -0 dates; 365 new dates to start, 0 of them declared by a backfill request.``"""
+    """``+365 / -0 dates; 365 new dates to start, 0 of them declared by a backfill request.``
+
+    Refreshes (due now, or once their upstream dates have re-run) are named: a request on
+    one pipeline can refresh years of its dependants."""
     if comparison.is_empty:
         return "No difference: the plan is the same with and without this change."
+    refresh = comparison.refresh_dates
+    refreshes = f" ({refresh} of them refreshes of covered dates)" if refresh else ""
     return (
         f"+{comparison.added} / -{comparison.removed} dates in the plan; "
-        f"{_plural(comparison.new_dates, 'new date')} to start, "
+        f"{_plural(comparison.new_dates, 'new date')} to start{refreshes}, "
         f"{comparison.declared_dates} of them declared by a backfill request in this change."
     )
 
 
 def undeclared(comparison: PlanComparison) -> list[DateDelta]:
     """Deltas that add dates to start without a request of this change, largest first."""
-    deltas = [
-        d
-        for d in comparison.deltas
-        if d.added and d.kind in STARTED_KINDS and not comparison.declared(d)
-    ]
-    return sorted(deltas, key=lambda d: -len(d.added))
+    deltas = [d for d in comparison.deltas if d.new and not comparison.declared(d)]
+    return sorted(deltas, key=lambda d: -d.new)
 
 
 def guard_message(comparison: PlanComparison, guard: Guard) -> str:
@@ -195,7 +214,12 @@ def render_compare_text(
     for pid in pids:
         change = comparison.change_of(pid) or "update"
         symbol = {"create": "+", "update": "~", "delete": "-"}[change]
-        out.append(f"  {symbol} {pid} ({change})")
+        note = change
+        if comparison.change_of(pid) is None and not any(
+            r.pipeline_id == pid for r in comparison.requests
+        ):
+            note = "unchanged: its upstream changes"
+        out.append(f"  {symbol} {pid} ({note})")
         for name, (old, new) in comparison.changed_fields(pid).items():
             out.append(
                 f"      {name}: {json.dumps(old, default=str)} -> {json.dumps(new, default=str)}"

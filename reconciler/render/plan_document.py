@@ -1,8 +1,8 @@
 """The JSON plan document with its optional parts: ``compare`` and a saved plan's ``fingerprint``.
 
-The ``format_version`` 1 keys come from ``plan_json`` unchanged; ``compare`` (with
-``plan --compare-to``) and ``fingerprint`` (in files written by ``plan --out``) follow
-them, so a reader of version 1 that ignores unknown keys reads every document.
+The versioned keys come from ``plan_json`` unchanged; ``compare`` (with ``plan
+--compare-to``) and ``fingerprint`` (in files written by ``plan --out``) follow them, so
+a reader that ignores unknown keys reads every document.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ def compare_to_dict(comparison: PlanComparison, base: str) -> dict[str, Any]:
                 "pipeline_id": d.pipeline_id,
                 "kind": d.kind,
                 "request_id": d.request_id,
+                "upstream": list(d.upstream),
                 "added": [x.isoformat() for x in d.added],
                 "removed": [x.isoformat() for x in d.removed],
                 "declared": comparison.declared(d),
@@ -63,5 +64,6 @@ def compare_to_dict(comparison: PlanComparison, base: str) -> dict[str, Any]:
             "new_dates": comparison.new_dates,
             "declared": comparison.declared_dates,
             "undeclared": comparison.undeclared_dates,
+            "refresh": comparison.refresh_dates,
         },
     }

@@ -1,4 +1,8 @@
-"""A plan as JSON (``format_version`` 1, docs/plan-json.md), and back for saved plans."""
+"""A plan as JSON (``format_version`` 2, docs/plan-json.md), and back for saved plans.
+
+Version 2 added refresh actions, waiting on upstream dates and ``upstream_gap`` gaps; a
+version 1 file (saved before) is refused: its plan says nothing of dependencies.
+"""
 
 from __future__ import annotations
 
@@ -25,8 +29,9 @@ from reconciler.core.plan import (
     SlaBreach,
     Waiting,
 )
+from reconciler.core.plan_records import UpstreamDates
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def _iso(value: datetime) -> str:
@@ -65,10 +70,19 @@ class _ActionDoc(msgspec.Struct, omit_defaults=True):
     event: str | msgspec.UnsetType = msgspec.UNSET
 
 
-class _GapDoc(msgspec.Struct):
+class _UpstreamDoc(msgspec.Struct):
+    pipeline_id: str
+    first: date
+    last: date
+
+
+class _GapDoc(msgspec.Struct, omit_defaults=True):
+    """A gap's JSON object; ``upstream`` only for an ``upstream_gap``."""
+
     pipeline_id: str
     dates: tuple[date, ...]
     reason: str
+    upstream: tuple[_UpstreamDoc, ...] | msgspec.UnsetType = msgspec.UNSET
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -119,11 +133,46 @@ def _action_lines(group: ActionGroup) -> Iterable[str]:
     return _lines(docs)
 
 
+def _upstream(upstream: tuple[UpstreamDates, ...]) -> list[dict[str, str]]:
+    return [
+        {"pipeline_id": u.pipeline_id, "first": u.first.isoformat(), "last": u.last.isoformat()}
+        for u in upstream
+    ]
+
+
+def _gap(gap: Gap) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "pipeline_id": gap.pipeline_id,
+        "dates": [d.isoformat() for d in gap.dates],
+        "reason": gap.reason,
+    }
+    if gap.upstream:
+        out["upstream"] = _upstream(gap.upstream)
+    return out
+
+
 def _gap_lines(group: GapGroup) -> Iterable[str]:
     """A group's gaps (one per span) as JSON lines."""
     dates = map(tuple, map(partial(map, date.fromordinal), group.spans))
-    docs = list(map(_GapDoc, repeat(group.pipeline_id), dates, repeat(group.reason)))
+    upstream: tuple[_UpstreamDoc, ...] | msgspec.UnsetType = msgspec.UNSET
+    if group.upstream:
+        upstream = tuple(_UpstreamDoc(*u) for u in group.upstream)
+    docs = list(
+        map(_GapDoc, repeat(group.pipeline_id), dates, repeat(group.reason), repeat(upstream))
+    )
     return _lines(docs)
+
+
+def _waiting(w: Waiting) -> dict[str, Any]:
+    return {
+        "pipeline_id": w.pipeline_id,
+        "dates": [d.isoformat() for d in w.dates],
+        "reason": w.reason,
+        "next_retry_at": _iso(w.next_retry_at) if w.next_retry_at else None,
+        "attempt": w.attempt,
+        "upstream": _upstream(w.upstream),
+        "refresh": w.refresh,
+    }
 
 
 def plan_to_dict(plan: Plan, listed: bool = True) -> dict[str, Any]:
@@ -141,23 +190,8 @@ def plan_to_dict(plan: Plan, listed: bool = True) -> dict[str, Any]:
             for c in plan.config_changes
         ],
         "actions": [_action(a) for a in plan.actions] if listed else [],
-        "waiting": [
-            {
-                "pipeline_id": w.pipeline_id,
-                "dates": [d.isoformat() for d in w.dates],
-                "next_retry_at": _iso(w.next_retry_at) if w.next_retry_at else None,
-                "attempt": w.attempt,
-            }
-            for w in plan.waiting
-        ],
-        "gaps": [
-            {
-                "pipeline_id": g.pipeline_id,
-                "dates": [d.isoformat() for d in g.dates],
-                "reason": g.reason,
-            }
-            for g in (plan.gaps if listed else ())
-        ],
+        "waiting": [_waiting(w) for w in plan.waiting],
+        "gaps": [_gap(g) for g in plan.gaps] if listed else [],
         "sla_breaches": [
             {"pipeline_id": b.pipeline_id, "date": b.date.isoformat(), "deadline": _iso(b.deadline)}
             for b in plan.sla_breaches
@@ -181,7 +215,7 @@ def plan_to_json(plan: Plan, extra: Mapping[str, Any] | None = None) -> str:
     are encoded by msgspec from their groups, a group's items in one call, without
     building ``Action`` objects; the rest (free-form config values, whose number and
     date texts are part of the contract) by ``json.dumps``. ``extra``: more top-level
-    keys after the version 1 ones (``compare``, a saved plan's ``fingerprint``).
+    keys after the versioned ones (``compare``, a saved plan's ``fingerprint``).
     """
     doc = plan_to_dict(plan, listed=False)
     doc.update(extra or {})
@@ -210,10 +244,29 @@ def _dates(values: list[str]) -> tuple[date, ...]:
     return tuple(date.fromisoformat(v) for v in values)
 
 
+def _upstream_dates(values: list[dict[str, str]]) -> tuple[UpstreamDates, ...]:
+    return tuple(
+        UpstreamDates(
+            u["pipeline_id"], date.fromisoformat(u["first"]), date.fromisoformat(u["last"])
+        )
+        for u in values
+    )
+
+
+def _instant(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
 def plan_from_dict(data: dict[str, Any]) -> Plan:
     """Read a saved plan back; ``ValueError`` when it is not one this version wrote."""
-    if data.get("format_version") != FORMAT_VERSION:
-        raise ValueError(f"unsupported plan format_version {data.get('format_version')!r}")
+    version = data.get("format_version")
+    if version == 1:
+        raise ValueError(
+            "it was saved in plan format_version 1, before dependencies were planned; "
+            "re-run `reconciler plan --out FILE` and review the new plan"
+        )
+    if version != FORMAT_VERSION:
+        raise ValueError(f"unsupported plan format_version {version!r}")
     return Plan(
         now=datetime.fromisoformat(data["now"]),
         pipelines=int(data["summary"]["pipelines"]),
@@ -241,13 +294,22 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
             Waiting(
                 pipeline_id=w["pipeline_id"],
                 dates=_dates(w["dates"]),
-                next_retry_at=datetime.fromisoformat(w["next_retry_at"]),
-                attempt=int(w.get("attempt", 0)),
+                next_retry_at=_instant(w["next_retry_at"]),
+                attempt=int(w["attempt"]),
+                reason=w["reason"],
+                upstream=_upstream_dates(w["upstream"]),
+                refresh=bool(w["refresh"]),
             )
             for w in data["waiting"]
         ),
         gaps=GapList.of(
-            Gap(g["pipeline_id"], _dates(g["dates"]), g["reason"]) for g in data["gaps"]
+            Gap(
+                g["pipeline_id"],
+                _dates(g["dates"]),
+                g["reason"],
+                _upstream_dates(g.get("upstream", [])),
+            )
+            for g in data["gaps"]
         ),
         sla_breaches=tuple(
             SlaBreach(

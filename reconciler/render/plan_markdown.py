@@ -14,7 +14,7 @@ from reconciler.render.plan_view import SYMBOLS, PipelineView, build_views, summ
 MARKER = "<!-- reconciler-plan -->"
 LIMIT = 60_000  # GitHub refuses comments over 65,536 characters; keep a margin
 RESERVE = 1_000  # room kept for the "Cut to fit" note
-COLUMNS = ("run", "retry", "backfill", "poll", "waiting", "gap", "sla")
+COLUMNS = ("run", "retry", "backfill", "refresh", "poll", "waiting", "gap", "sla")
 LABELS = {"sla": "SLA breach"}
 
 
@@ -101,7 +101,7 @@ def render_markdown(
         share = budget // 2 if views else budget
         section(header, _config_rows(plan), "config change row(s)", share)
     if views:
-        header = ["| pipeline | run | retry | backfill | poll | waiting | gap | SLA breach |"]
+        header = ["| pipeline | " + " | ".join(LABELS.get(c, c) for c in COLUMNS) + " |"]
         header.append("| --- |" + " ---: |" * len(COLUMNS))
         rows = [
             f"| `{v.pipeline_id}` | " + " | ".join(str(v.counts.get(c, 0)) for c in COLUMNS) + " |"

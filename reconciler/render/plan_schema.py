@@ -1,17 +1,19 @@
 """JSON Schema (draft-07) of ``plan --format json``, published as ``schemas/plan.schema.json``.
 
 Written by hand from docs/plan-json.md, plus the keys the renderer adds: ``run_id`` (the
-run a ``poll`` follows), ``event`` (what a ``notify`` is about) and ``attempt`` in
-``waiting``, and two optional top-level keys: ``compare`` (``plan --compare-to``) and
-``fingerprint`` (plans saved with ``plan --out``, checked by ``apply --plan``). Objects
-forbid unknown keys so the schema and the renderer cannot drift apart silently: a test
-validates every plan the test suite renders.
+run a ``poll`` follows), ``event`` (what a ``notify`` is about), and two optional
+top-level keys: ``compare`` (``plan --compare-to``) and ``fingerprint`` (plans saved
+with ``plan --out``, checked by ``apply --plan``). Objects forbid unknown keys so the
+schema and the renderer cannot drift apart silently: a test validates every plan the
+test suite renders.
 """
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+from reconciler.core.plan_diff import DELTA_KINDS
 
 SCHEMA_FILE = "plan.schema.json"
 SCHEMA_ID = "https://github.com/backfill-reconciler/reconciler/schemas/plan.schema.json"
@@ -51,7 +53,7 @@ _ACTION = _object(
     ["pipeline_id", "kind", "dates", "priority", "attempt", "request_id", "reason"],
     {
         "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
-        "kind": {"enum": ["run", "retry", "backfill", "poll", "notify"]},
+        "kind": {"enum": ["run", "retry", "backfill", "refresh", "poll", "notify"]},
         "dates": _dates("consecutive scheduled dates of one run (one date unless multi_date)"),
         "priority": {"type": "integer"},
         "attempt": {
@@ -61,7 +63,8 @@ _ACTION = _object(
         },
         "request_id": {
             "type": ["string", "null"],
-            "description": "the backfill request this run serves, if any",
+            "description": "the backfill request this run serves, if any (a refresh: its "
+            "own id, refresh-...)",
         },
         "reason": {"type": ["string", "null"], "description": "the backfill request's reason"},
         "run_id": {"type": "string", "description": "poll: the in-flight run it follows"},
@@ -84,15 +87,43 @@ _CONFIG_CHANGE = _object(
     "A pipeline whose YAML differs from the last applied config.",
 )
 
-_WAITING = _object(
-    ["pipeline_id", "dates", "next_retry_at"],
+_UPSTREAM = _object(
+    ["pipeline_id", "first", "last"],
     {
         "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
-        "dates": _dates("failed dates whose next retry is not due yet"),
-        "next_retry_at": {"$ref": "#/definitions/instant"},
-        "attempt": {"type": "integer", "minimum": 2, "description": "attempt the retry will be"},
+        "first": {"$ref": "#/definitions/date"},
+        "last": {"$ref": "#/definitions/date"},
     },
-    "Failed dates waiting for their retry delay.",
+    "Scheduled dates of an upstream pipeline, from first to last.",
+)
+
+_WAITING = _object(
+    ["pipeline_id", "dates", "reason", "next_retry_at", "attempt", "upstream", "refresh"],
+    {
+        "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
+        "dates": _dates("dates that will run later"),
+        "reason": {
+            "enum": ["retry", "upstream"],
+            "description": "retry: failed dates whose retry delay runs; upstream: dates "
+            "whose upstream dates are not available yet",
+        },
+        "next_retry_at": {
+            "oneOf": [{"$ref": "#/definitions/instant"}, {"type": "null"}],
+            "description": "when the retry is due (null when waiting for upstream dates)",
+        },
+        "attempt": {"type": "integer", "minimum": 1, "description": "attempt the run will be"},
+        "upstream": {
+            "type": "array",
+            "items": {"$ref": "#/definitions/upstream"},
+            "description": "the upstream dates waited for (empty for a retry)",
+        },
+        "refresh": {
+            "type": "boolean",
+            "description": "covered dates that will be refreshed once the upstream dates "
+            "have re-run (the cascade a backfill causes, shown before it runs)",
+        },
+    },
+    "Dates waiting for their retry delay or for their upstream dates.",
 )
 
 _GAP = _object(
@@ -100,10 +131,20 @@ _GAP = _object(
     {
         "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
         "dates": _dates("due dates nothing will run"),
-        "reason": {"enum": ["retries_exhausted", "auto_backfill_disabled"]},
+        "reason": {"enum": ["retries_exhausted", "auto_backfill_disabled", "upstream_gap"]},
+        "upstream": {
+            "type": "array",
+            "items": {"$ref": "#/definitions/upstream"},
+            "minItems": 1,
+            "description": "upstream_gap only: the upstream dates that will not run either",
+        },
     },
     "Due, uncovered dates the plan will not run, and why.",
 )
+# an upstream_gap names its upstream dates; no other gap has any
+_GAP["if"] = {"properties": {"reason": {"const": "upstream_gap"}}}
+_GAP["then"] = {"required": ["upstream"]}
+_GAP["else"] = {"not": {"required": ["upstream"]}}
 
 _SLA_BREACH = _object(
     ["pipeline_id", "date", "deadline"],
@@ -115,11 +156,11 @@ _SLA_BREACH = _object(
     "A date whose SLA deadline passed without a successful run.",
 )
 
-_SUMMARY_KEYS = ["pipelines", "run", "retry", "backfill", "poll", "gap"]
+_SUMMARY_KEYS = ["pipelines", "run", "retry", "backfill", "refresh", "poll", "waiting", "gap"]
 _SUMMARY = _object(
     _SUMMARY_KEYS,
     {key: {"$ref": "#/definitions/count"} for key in _SUMMARY_KEYS},
-    "Number of pipelines planned, and of dates per kind.",
+    "Number of pipelines planned, and of dates per kind (waiting: for a retry or upstream).",
 )
 
 
@@ -135,7 +176,7 @@ _REQUEST = {
     "additionalProperties": False,
 }
 
-_COMPARE_SUMMARY_KEYS = ["added", "removed", "new_dates", "declared", "undeclared"]
+_COMPARE_SUMMARY_KEYS = ["added", "removed", "new_dates", "declared", "undeclared", "refresh"]
 _COMPARE = _object(
     ["base", "config_changes", "dates", "requests", "summary"],
     {
@@ -148,13 +189,21 @@ _COMPARE = _object(
         "dates": {
             "type": "array",
             "items": _object(
-                ["pipeline_id", "kind", "request_id", "added", "removed", "declared"],
+                ["pipeline_id", "kind", "request_id", "upstream", "added", "removed", "declared"],
                 {
                     "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
                     "kind": {
-                        "enum": ["run", "retry", "backfill", "poll", "notify", "waiting", "gap"]
+                        "enum": list(DELTA_KINDS),
+                        "description": "waiting: for a retry; waiting_upstream: for upstream "
+                        "dates; refresh_preview: covered dates refreshed once their upstream "
+                        "dates have re-run",
                     },
                     "request_id": {"type": ["string", "null"]},
+                    "upstream": {
+                        "type": "array",
+                        "items": {"$ref": "#/definitions/pipeline_id"},
+                        "description": "the upstream pipelines the dates wait for",
+                    },
                     "added": {"type": "array", "items": {"$ref": "#/definitions/date"}},
                     "removed": {"type": "array", "items": {"$ref": "#/definitions/date"}},
                     "declared": {
@@ -182,8 +231,9 @@ _COMPARE = _object(
         "summary": _object(
             _COMPARE_SUMMARY_KEYS,
             {key: {"$ref": "#/definitions/count"} for key in _COMPARE_SUMMARY_KEYS},
-            "Dates added and removed; new dates to start, declared by a request or not "
-            "(--max-new-dates counts the undeclared ones).",
+            "Dates added and removed; new dates to start (refreshes and previewed "
+            "refreshes included), declared by a request or not (--max-new-dates counts the "
+            "undeclared ones).",
         ),
     },
     "plan --compare-to: what the change does against the base config, same state and now.",
@@ -224,7 +274,7 @@ PLAN_SCHEMA: dict[str, Any] = {
         "summary",
     ],
     "properties": {
-        "format_version": {"const": 1},
+        "format_version": {"const": 2},
         "now": {"$ref": "#/definitions/instant"},
         "config_changes": _list("config_change"),
         "actions": _list("action"),
@@ -243,6 +293,7 @@ PLAN_SCHEMA: dict[str, Any] = {
         "count": _COUNT,
         "config_change": _CONFIG_CHANGE,
         "action": _ACTION,
+        "upstream": _UPSTREAM,
         "waiting": _WAITING,
         "gap": _GAP,
         "sla_breach": _SLA_BREACH,

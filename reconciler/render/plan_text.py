@@ -17,6 +17,7 @@ COLOURS = {
     "retry": "yellow",
     "run": "green",
     "backfill": "green",
+    "refresh": "blue",
     "notify": "magenta",
     "waiting": "yellow",
     "gap": "red",

@@ -7,14 +7,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from reconciler.core.plan import Plan
+from reconciler.core.plan_records import UpstreamDates
 from reconciler.render.dates import NextDate, compress, format_dates, instant, next_day
-from reconciler.render.waiting_text import upstream_detail
+from reconciler.render.waiting_text import gap_detail, spanning, waits_for
 
 SYMBOLS = {
     "poll": "~",
     "retry": "↻",
     "run": "+",
     "backfill": "+",
+    "refresh": "±",
     "notify": "✉",
     "waiting": "…",
     "gap": "!",
@@ -43,10 +45,46 @@ def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
+# waiting for the same upstream pipelines, as a refresh or not: (pipeline, refresh, upstreams)
+UpstreamKey = tuple[str, bool, tuple[str, ...]]
+# runs of waiting dates told together beyond this many: one line, the upstream spanned
+UPSTREAM_RUNS = 6
+
+
+def _upstream_lines(
+    found: Mapping[UpstreamKey, list[tuple[date, tuple[UpstreamDates, ...]]]],
+    following: Callable[[str], NextDate],
+) -> dict[tuple[str, str, str], list[date]]:
+    """Dates waiting for upstream dates, a line per run of consecutive dates, each naming
+    the upstream dates its run waits for (``waits for upstream orders_daily
+    2026-03-01..2026-03-07``); a pipeline waiting in many runs gets one line."""
+    out: dict[tuple[str, str, str], list[date]] = {}
+    for (pid, refresh, _names), items in found.items():
+        items = sorted(items, key=lambda item: item[0])
+        nxt = following(pid)
+        runs: list[tuple[list[date], list[UpstreamDates]]] = []
+        for day, upstream in items:
+            if runs and nxt(runs[-1][0][-1]) == day:
+                runs[-1][0].append(day)
+                runs[-1][1].extend(upstream)
+            else:
+                runs.append(([day], list(upstream)))
+        if len(runs) > UPSTREAM_RUNS:
+            runs = [([d for r in runs for d in r[0]], [u for r in runs for u in r[1]])]
+        for days, ups in runs:
+            detail = waits_for(spanning(ups), refresh)
+            out.setdefault((pid, "waiting", detail), []).extend(days)
+    return out
+
+
 def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> list[PipelineView]:
     """Group the plan's entries by pipeline; each group's dates compressed into runs."""
     views: dict[str, PipelineView] = {}
     groups: dict[tuple[str, str, str], list[date]] = {}
+    upstream: dict[UpstreamKey, list[tuple[date, tuple[UpstreamDates, ...]]]] = {}
+
+    def following(pid: str) -> NextDate:
+        return (adjacency or {}).get(pid, next_day)
 
     def view(pid: str) -> PipelineView:
         return views.setdefault(pid, PipelineView(pid))
@@ -62,28 +100,33 @@ def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> 
                 detail += f": {action.reason}"
         elif action.kind == "backfill":
             detail = f"priority {action.priority}"
+        elif action.kind == "refresh":
+            detail = "outdated: an upstream date re-ran or the version changed"
         elif action.kind == "notify":
             detail = str(action.event)
         else:
             detail = ""
         groups.setdefault((action.pipeline_id, action.kind, detail), []).extend(action.dates)
     for waiting in plan.waiting:
-        if waiting.next_retry_at is not None:
-            detail = f"attempt {waiting.attempt} due {instant(waiting.next_retry_at)}"
-        else:
-            detail = upstream_detail(waiting)
+        if waiting.reason == "upstream":
+            names = tuple(u.pipeline_id for u in waiting.upstream)
+            story = (waiting.pipeline_id, waiting.refresh, names)
+            upstream.setdefault(story, []).extend((d, waiting.upstream) for d in waiting.dates)
+            continue
+        when = instant(waiting.next_retry_at) if waiting.next_retry_at else "later"
+        detail = f"attempt {waiting.attempt} due {when}"
         groups.setdefault((waiting.pipeline_id, "waiting", detail), []).extend(waiting.dates)
+    for line, days in _upstream_lines(upstream, following).items():
+        groups.setdefault(line, []).extend(days)
     for gap in plan.gaps:
-        groups.setdefault((gap.pipeline_id, "gap", gap.reason), []).extend(gap.dates)
+        groups.setdefault((gap.pipeline_id, "gap", gap_detail(gap)), []).extend(gap.dates)
     for breach in plan.sla_breaches:
         detail = f"deadline {instant(breach.deadline)}"
         groups.setdefault((breach.pipeline_id, "sla", detail), []).append(breach.date)
     for (pid, kind, detail), dates in groups.items():
-        following = (adjacency or {}).get(pid, next_day)
         v = view(pid)
-        v.lines.append(
-            Line(kind=kind, dates=format_dates(dates, following), count=len(dates), detail=detail)
-        )
+        shown = format_dates(dates, following(pid))
+        v.lines.append(Line(kind=kind, dates=shown, count=len(dates), detail=detail))
         v.counts[kind] = v.counts.get(kind, 0) + len(dates)
     for change in plan.config_changes:
         view(change.pipeline_id)
@@ -100,6 +143,8 @@ def summary_line(plan: Plan) -> str:
         _plural(s["backfill"], "backfill date"),
         _plural(s["retry"], "retry", "retries"),
     ]
+    if s["refresh"]:
+        parts.append(_plural(s["refresh"], "refresh date"))
     if s["poll"]:
         parts.append(_plural(s["poll"], "poll"))
     parts.append(_plural(s["gap"], "gap"))
@@ -107,9 +152,20 @@ def summary_line(plan: Plan) -> str:
     notify = sum(g.run_count for g in plan.action_groups() if g.kind == "notify")
     if notify:
         parts.append(_plural(notify, "notification"))
-    waiting = sum(len(w.dates) for w in plan.waiting)
-    if waiting:
-        parts.append(f"{waiting} waiting for a retry")
+    retrying = upstream = previewed = 0
+    for w in plan.waiting:
+        if w.reason != "upstream":
+            retrying += len(w.dates)
+        elif w.refresh:
+            previewed += len(w.dates)
+        else:
+            upstream += len(w.dates)
+    if retrying:
+        parts.append(f"{retrying} waiting for a retry")
+    if upstream:
+        parts.append(f"{upstream} waiting for upstream dates")
+    if previewed:
+        parts.append(f"{previewed} to refresh after their upstream re-runs")
     text = "Plan: " + ", ".join(parts)
     if plan.config_changes:
         kinds = [c.change for c in plan.config_changes]

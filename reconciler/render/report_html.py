@@ -52,6 +52,10 @@ footer{color:var(--muted);font-size:12px;margin-top:28px;border-top:1px solid va
 padding-top:8px}
 .c-covered rect,.c-covered_late rect{fill:#0072B2}
 .c-covered_late path{fill:#E69F00}
+.c-outdated rect{fill:#0072B2}.c-outdated path{fill:none;stroke:#fff;stroke-width:1.6}
+.c-blocked rect{fill:#fff;stroke:#CC79A7;stroke-width:1.4}
+.c-blocked circle{fill:none;stroke:#CC79A7;stroke-width:1.2}
+.c-blocked path{stroke:#CC79A7;stroke-width:1.2}
 .c-in_flight rect{fill:#56B4E9}.c-in_flight path{fill:#fff}
 .c-retrying rect{fill:#E69F00}.c-retrying circle{fill:none;stroke:#fff;stroke-width:1.6}
 .c-failed rect{fill:#D55E00}.c-failed path{stroke:#fff;stroke-width:1.8}
@@ -74,6 +78,14 @@ def _shape(state: DateState, x: float, y: float) -> str:
         mark = f'<path d="M{x + 3} {y + 3}L{x + 8} {y + 8}M{x + 8} {y + 3}L{x + 3} {y + 8}"/>'
     elif state == "gap":
         mark = f'<path d="M{x + 2.5} {y + 8.5}L{x + 8.5} {y + 2.5}"/>'
+    elif state == "outdated":  # covered, with a refresh arrow: a "<" over the square
+        mark = f'<path d="M{x + 8} {y + 3}L{x + 4} {y + 6}L{x + 8} {y + 9}"/>'
+    elif state == "blocked":  # a "no entry" sign: waits for its upstream
+        c = s / 2
+        mark = (
+            f'<circle cx="{x + c}" cy="{y + c}" r="3.2"/>'
+            f'<path d="M{x + c - 2.2} {y + c + 2.2}L{x + c + 2.2} {y + c - 2.2}"/>'
+        )
     else:
         mark = ""
     return rect + mark
@@ -93,6 +105,10 @@ def _tooltip(cal: PipelineCalendar, d: date) -> str:
             lines.append(f"error: {detail.error.strip().splitlines()[-1][:300]}")
     elif state == "gap":
         lines.append("never attempted")
+    elif state == "blocked":
+        lines.append("waits for its upstream dates")
+    if state == "outdated":
+        lines.append("an upstream date it read re-ran, or its version changed")
     return escape("\n".join(lines))
 
 
@@ -181,6 +197,12 @@ def _tiles(report: Report) -> str:
         (str(sum(s.in_flight for s in st)), "in flight"),
         (str(sum(s.sla_breaches for s in st)), "SLA breaches"),
     ]
+    outdated, blocked = sum(s.outdated for s in st), sum(s.blocked for s in st)
+    if outdated or blocked:  # (only fleets with dependencies have any)
+        tiles += [
+            (str(outdated), "outdated dates (to refresh)"),
+            (str(blocked), "blocked dates (wait for upstream)"),
+        ]
     body = "".join(f'<div class="tile"><b>{v}</b><span>{escape(t)}</span></div>' for v, t in tiles)
     return f'<div class="tiles">{body}</div>'
 
@@ -190,7 +212,8 @@ def _fleet_table(report: Report) -> str:
     head = (
         "<tr><th>pipeline</th><th>schedule</th><th>coverage</th><th class=n>due</th>"
         "<th class=n>gaps</th><th class=n>failed</th><th class=n>in flight</th>"
-        "<th class=n>SLA breaches</th><th>last covered</th><th>next due (UTC)</th></tr>"
+        "<th class=n>outdated</th><th class=n>blocked</th><th class=n>SLA breaches</th>"
+        "<th>last covered</th><th>next due (UTC)</th></tr>"
     )
     rows = []
     for s in report.statuses:
@@ -203,6 +226,7 @@ def _fleet_table(report: Report) -> str:
             f'<td><span class="bar"><i style="width:{width:.1f}%"></i></span>'
             f"{_pct(s.covered, s.due)}</td><td class=n>{s.due}</td><td class=n>{s.missing}</td>"
             f"<td class=n>{s.failed}</td><td class=n>{s.in_flight}</td>"
+            f"<td class=n>{s.outdated}</td><td class=n>{s.blocked}</td>"
             f"<td class=n>{s.sla_breaches}</td><td>{s.last_covered or '–'}</td><td>{nxt}</td></tr>"
         )
     return f"<table>{head}{''.join(rows)}</table>"
@@ -239,7 +263,7 @@ def _failures(report: Report) -> str:
 
 def _pending(report: Report) -> str:
     if not report.pending:
-        return "<p>Nothing to backfill or retry.</p>"
+        return "<p>Nothing to backfill, refresh or retry.</p>"
     head = (
         "<tr><th>pipeline</th><th>kind</th><th>dates</th><th class=n>count</th><th>detail</th></tr>"
     )
@@ -275,7 +299,8 @@ def render_report(report: Report) -> str:
         f"run id and error.</p>{_legend()}{articles}</section>"
         f'<section aria-labelledby="fails"><h2 id="fails">Recent failures</h2>'
         f"{_failures(report)}</section>"
-        f'<section aria-labelledby="pend"><h2 id="pend">Pending backfills and retries</h2>'
+        '<section aria-labelledby="pend">'
+        '<h2 id="pend">Pending backfills, refreshes and retries</h2>'
         f"{_pending(report)}</section>"
         f"<footer>Made by reconciler {escape(report.version)} (<code>reconciler report</code>)"
         " · one self-contained file: no scripts, no external resources.</footer>"

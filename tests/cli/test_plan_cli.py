@@ -121,7 +121,9 @@ def test_json_plan_end_to_end_validates(config: Path) -> None:
         "run": 1,
         "retry": 0,
         "backfill": 31,
+        "refresh": 0,
         "poll": 0,
+        "waiting": 0,
         "gap": 0,
     }
     assert data["config_changes"] == [{"pipeline_id": "orders", "change": "create", "fields": {}}]

@@ -789,7 +789,9 @@ def test_summary_counts_dates_and_has_changes() -> None:
         "run": 1,
         "retry": 0,
         "backfill": 0,
+        "refresh": 0,
         "poll": 2,
+        "waiting": 0,
         "gap": 5,
     }
     assert result.has_changes

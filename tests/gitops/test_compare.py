@@ -83,8 +83,9 @@ def test_moving_start_back_adds_a_year_of_backfill(dirs: tuple[Path, Path, Path]
         "new_dates": 365,
         "declared": 0,
         "undeclared": 365,
+        "refresh": 0,
     }
-    # the format_version 1 document is intact: the same keys as without --compare-to
+    # the plan document is intact: the same keys as without --compare-to
     plain = invoke(["plan", "--config-dir", str(head), "--state", str(state), "--now", NOW])
     plain_doc = document(
         invoke(
@@ -233,7 +234,7 @@ def test_markdown_shows_the_change_under_the_headline(dirs: tuple[Path, Path, Pa
     assert lines[0] == "<!-- reconciler-plan -->"
     section = lines.index("#### What this change does (against `main`)")
     assert section < lines.index(
-        "| pipeline | run | retry | backfill | poll | waiting | gap | SLA breach |"
+        "| pipeline | run | retry | backfill | refresh | poll | waiting | gap | SLA breach |"
     )
     assert (
         "- **+365** backfill dates for `orders_daily` because schedule.start moved from "

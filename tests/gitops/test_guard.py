@@ -72,6 +72,7 @@ def test_dates_declared_as_a_request_pass(dirs: tuple[Path, Path, Path]) -> None
         "new_dates": 365,
         "declared": 365,
         "undeclared": 0,
+        "refresh": 0,
     }
 
 

@@ -217,8 +217,11 @@ def test_json_has_exactly_the_spec_shape() -> None:
         {
             "pipeline_id": "events",
             "dates": ["2024-03-27"],
+            "reason": "retry",
             "next_retry_at": "2024-04-02T06:05:00+00:00",
             "attempt": 2,
+            "upstream": [],
+            "refresh": False,
         }
     ]
     assert document["sla_breaches"] == [
@@ -233,15 +236,19 @@ def test_json_has_exactly_the_spec_shape() -> None:
         "run": 1,
         "retry": 2,
         "backfill": 30,
+        "refresh": 0,
         "poll": 1,
+        "waiting": 1,
         "gap": 3,
     }
 
 
 def test_json_round_trips_and_refuses_other_versions() -> None:
     assert plan_from_dict(plan_to_dict(EXAMPLE)) == EXAMPLE
-    with pytest.raises(ValueError, match="format_version"):
-        plan_from_dict({**plan_to_dict(EXAMPLE), "format_version": 2})
+    with pytest.raises(ValueError, match="format_version 3"):
+        plan_from_dict({**plan_to_dict(EXAMPLE), "format_version": 3})
+    with pytest.raises(ValueError, match=r"format_version 1.*re-run `reconciler plan --out"):
+        plan_from_dict({**plan_to_dict(EXAMPLE), "format_version": 1})
 
 
 def test_json_writes_dates_of_config_values_as_text() -> None:
@@ -272,7 +279,11 @@ def test_schema_is_draft7_and_committed() -> None:
         (("actions", 0, "surprise"), 1),
         (("gaps", 0, "reason"), "because"),
         (("summary", "run"), -1),
-        (("format_version",), 2),
+        (("format_version",), 1),
+        (("waiting", 0, "reason"), "later"),
+        (("waiting", 0, "upstream"), [{"pipeline_id": "up", "first": "2024-03-01"}]),
+        (("gaps", 0, "upstream"), [{"pipeline_id": "up", "first": "x", "last": "x"}]),
+        (("gaps", 0, "reason"), "upstream_gap"),
         (("now",), "yesterday"),
         (("config_changes", 0, "fields", "x"), [1]),
     ],
@@ -295,9 +306,10 @@ def test_markdown_has_summary_table_and_collapsible_details() -> None:
     text = render_markdown(EXAMPLE)
     assert text.startswith("<!-- reconciler-plan -->\n### Reconciler plan\n")
     assert "| `orders_daily` | update | `retry.max_retries` | `3` | `5` |" in text
-    assert "| pipeline | run | retry | backfill | poll | waiting | gap | SLA breach |" in text
-    assert "| `events` | 0 | 1 | 0 | 0 | 1 | 3 | 0 |" in text
-    assert "| `orders_daily` | 1 | 1 | 30 | 1 | 0 | 0 | 1 |" in text
+    header = "| pipeline | run | retry | backfill | refresh | poll | waiting | gap | SLA breach |"
+    assert header in text
+    assert "| `events` | 0 | 1 | 0 | 0 | 0 | 1 | 3 | 0 |" in text
+    assert "| `orders_daily` | 1 | 1 | 30 | 0 | 1 | 0 | 0 | 1 |" in text
     assert text.count("<details>") == text.count("</details>") == 2
     assert "Cut to fit" not in text
 

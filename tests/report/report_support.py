@@ -63,7 +63,10 @@ WEEKLY = PipelineSpec(
 WEEKLY_OBS = PipelineObserved(
     covered=((d("2026-01-05"), d("2026-02-20")),),
     failed={d("2026-02-23"): Failed(attempt=1, ended_at=ENDED, run_id="w-1")},
+    outdated=((d("2026-02-02"), d("2026-02-06")),),  # an upstream date they read re-ran
 )
+# held back by the plan: their upstream dates are not there yet
+WEEKLY_BLOCKED = frozenset({d("2026-03-02"), d("2026-03-04")})
 
 MONTHLY = PipelineSpec(
     id="month_end_report",
@@ -75,7 +78,11 @@ MONTHLY_OBS = PipelineObserved(
     failed={d("2026-01-31"): Failed(attempt=1, ended_at=ENDED, run_id="m-1")},
 )
 
-CASES = ((DAILY, DAILY_OBS, DAILY_LATE), (WEEKLY, WEEKLY_OBS, ()), (MONTHLY, MONTHLY_OBS, ()))
+CASES = (
+    (DAILY, DAILY_OBS, DAILY_LATE, ()),
+    (WEEKLY, WEEKLY_OBS, (), WEEKLY_BLOCKED),
+    (MONTHLY, MONTHLY_OBS, (), ()),
+)
 
 
 def calendar(
@@ -85,10 +92,11 @@ def calendar(
     name: str | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    blocked: frozenset[date] | tuple[()] = (),
 ) -> PipelineCalendar:
     layout = layout_for(spec.schedule)
     first, last = calendar_window(spec.schedule, NOW, layout, date_from, date_to)
-    states = classify_dates(spec, obs, NOW, first, last, late)
+    states = classify_dates(spec, obs, NOW, first, last, late, blocked)
     return PipelineCalendar(
         pipeline_id=spec.id,
         name=name or spec.id,
@@ -102,7 +110,7 @@ def calendar(
 
 def fixed_calendars() -> list[PipelineCalendar]:
     names = {"orders_daily": "Orders daily (synthetic)"}
-    return [calendar(s, o, late, names.get(s.id)) for s, o, late in CASES]
+    return [calendar(s, o, late, names.get(s.id), blocked=blocked) for s, o, late, blocked in CASES]
 
 
 # --- a real config dir and state file ------------------------------------------------------
