@@ -108,3 +108,13 @@ def test_the_applied_version_is_read_as_text() -> None:
     spec = replace(loaded("3").spec, refresh_on_version_change=True)
     assert version_marks([spec], {"p": json.dumps({"version": 3})}) == []
     assert version_marks([spec], {}) == []
+
+
+def test_a_started_intent_carries_the_pipelines_version() -> None:
+    from reconciler.core.plan_records import Action
+
+    pipeline = loaded("5")
+    actions = [Action("p", "run", (START,)), Action("p", "poll", (START,), run_id="x")]
+    platforms: dict[str, Any] = {"local": None}  # (only its name is looked at)
+    [intent] = apply_pass.startable(actions, {"p": pipeline}, platforms, ApplyReport())
+    assert (intent.pipeline_id, intent.dates, intent.version) == ("p", (START,), "5")
