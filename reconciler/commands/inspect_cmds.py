@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,6 +18,9 @@ from reconciler.commands.options import (
 )
 from reconciler.commands.report import DATE, check_window
 from reconciler.masking import mask_data
+
+if TYPE_CHECKING:
+    from reconciler.state.outdated_marks import OutdatedMark
 
 
 @click.command()
@@ -33,6 +37,10 @@ def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str
 
     with open_store(state).read() as session:
         rows = session.history(pipeline_id, limit)
+        # the newest attempt of each date listed speaks for it: outdated, and by what
+        newest = {r.run_date: r.run_id for r in reversed(rows)}
+        causes = session.outdated_causes(pipeline_id, newest)
+    outdated = {newest[day]: marks for day, marks in causes.items()}
     if not rows:
         # an unknown id is an error (as for plan --pipeline and backfill), not an empty list
         from reconciler.config.loading import config_files, load_files
@@ -64,6 +72,8 @@ def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str
                             "end_time": instant(r.end_time) if r.end_time else None,
                             "error_message": r.error_message,
                             "sla_met": r.sla_met,
+                            "version": r.version,
+                            "outdated_by": [_cause_json(m) for m in outdated.get(r.run_id, ())],
                         }
                         for r in rows
                     ]
@@ -88,6 +98,33 @@ def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str
         )
         if r.error_message:
             click.echo(f"            error: {r.error_message.splitlines()[-1][:200]}")
+        for mark in outdated.get(r.run_id, ()):
+            click.echo(f"            outdated: {_cause_text(mark)}")
+
+
+def _cause_text(mark: OutdatedMark) -> str:
+    """What made a date outdated, in a line: the upstream re-run, or the version change."""
+    at = mark.marked_at.isoformat(timespec="seconds")[:19] if mark.marked_at else "?"
+    if mark.cause_dates is None:
+        return f"version changed to {mark.cause_version or '(none)'} at {at}"
+    first, last = mark.cause_dates
+    dates = first.isoformat() if first == last else f"{first.isoformat()}..{last.isoformat()}"
+    batch = f" (batch {mark.cause_batch_id})" if mark.cause_batch_id else ""
+    return f"{mark.cause_pipeline} {dates} re-ran at {at}{batch}"
+
+
+def _cause_json(mark: OutdatedMark) -> dict[str, object]:
+    from reconciler.render.dates import instant
+
+    cause = mark.cause_dates
+    return {
+        "cause_pipeline": mark.cause_pipeline,
+        "cause_from": cause[0].isoformat() if cause else None,
+        "cause_to": cause[1].isoformat() if cause else None,
+        "cause_batch_id": mark.cause_batch_id,
+        "cause_version": mark.cause_version,
+        "marked_at": instant(mark.marked_at) if mark.marked_at else None,
+    }
 
 
 @click.command()

@@ -49,6 +49,7 @@ class RunIntent:
     priority: int
     retry_schedule: str
     platform: str
+    version: str | None = None  # the pipeline's version it runs with (recorded per run)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

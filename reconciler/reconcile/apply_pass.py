@@ -7,7 +7,8 @@ The steps, in order (docs/architecture.md draws them); each is a function below:
    A saved plan (``apply --plan``) is checked against the loaded config before it; under
    it, before anything is written, against the state and against the plan of that state,
    which is then the plan applied (steps 3 and 4 follow step 5).
-3. ``sync_config``: the config written to the state, the batches in flight read with it.
+3. ``sync_config``: the config written to the state (a pipeline whose version changed has
+   its dates marked outdated), the batches in flight read with it.
 4. ``adopt``: the in-flight batches this pass can claim, to be followed.
 5. ``plan_now``: the state read and the fleet planned at ``now``, once.
 6. ``startable``: the intents of the plan's runs, retries and backfills whose platform
@@ -55,6 +56,7 @@ from reconciler.reconcile.pass_ledger import PassLedger, transact
 from reconciler.reconcile.pass_report import STARTING, ApplyReport, after_pass
 from reconciler.reconcile.planning import retried
 from reconciler.reconcile.saved_plans import SavedPlanCheck
+from reconciler.reconcile.version_marks import version_marks
 from reconciler.state.locking import Holder
 from reconciler.state.notification_rows import NotificationRow
 from reconciler.state.pg_outage import retrying
@@ -226,6 +228,8 @@ def sync_config(
                 ]
             )
         stale = [p for p in loaded if applied.get(p.id) != p.config_json]
+        # (read before the sync replaces it: the applied config holds the old version)
+        session.add_outdated_marks(version_marks([p.spec for p in stale], applied), now)
         changes = session.sync_pipelines(
             [(pipeline_row(p.model), dict(p.model.parameters)) for p in stale], now
         )
@@ -292,6 +296,7 @@ def startable(
                 priority=action.priority,
                 retry_schedule=model.retry.schedule,
                 platform=model.platform,
+                version=pipelines[action.pipeline_id].spec.version,
             )
         )
     return out

@@ -2,7 +2,8 @@
 
 One write confirms the pass still holds the state lock (and renews its lease when due),
 writes the run ids of batches just started, the outcomes of batches that ended together
-with their events (check results, notifications), the new intents with their owners and
+with their events (check results, notifications) and the outdated marks successes write
+on the dates of the pipelines that read them, the new intents with their owners and
 claims, and exchanges notifications with the outbox. A write broken by a PostgreSQL
 outage rolled back, and is written again once the server is back.
 """
@@ -10,7 +11,7 @@ outage rolled back, and is written again once the server is back.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TypeVar
 
@@ -18,6 +19,8 @@ from reconciler.clock import Clock
 from reconciler.core.batches import Outcome
 from reconciler.core.calendar import sla_deadline
 from reconciler.core.coverage import Observed
+from reconciler.core.dependencies import outdated_by, users_of
+from reconciler.core.intervals import from_dates
 from reconciler.core.lifecycle import BatchState
 from reconciler.core.spec import PipelineSpec
 from reconciler.notify.outbox import Outbox
@@ -27,8 +30,9 @@ from reconciler.reconcile.executor import Changes
 from reconciler.reconcile.pass_events import PassEvents
 from reconciler.state.locking import Holder
 from reconciler.state.notification_rows import NotificationRow
+from reconciler.state.outdated_marks import OutdatedMark
 from reconciler.state.pg_outage import retrying
-from reconciler.state.sessions import WriteSession
+from reconciler.state.sessions import Finished, WriteSession
 from reconciler.state.store import Store
 
 T = TypeVar("T")
@@ -72,6 +76,7 @@ class PassLedger:
         self.outbox = outbox
         self.observed = observed
         self._renewed = renewed_at  # (monotonic) the lease was last taken or renewed
+        self._users = users_of(specs.values())  # per upstream, who reads it
 
     def renewal_due(self) -> bool:
         return time.monotonic() - self._renewed > RENEW_EVERY
@@ -105,12 +110,26 @@ class PassLedger:
                 self.observed,
                 now,
             )
+            session.add_outdated_marks(
+                self._outdated_by([f for f in finished if f[0].batch_id in live]), now
+            )
         written = set(session.record_intents(changes.intents, now))
         record_owners(
             self.platforms, session, [i for i in changes.intents if i.batch_id in written], now
         )
         session.claim(self.lock, written, now)
         return written, self.outbox.exchange(session, final=False), extend
+
+    def _outdated_by(self, finished: Sequence[Finished]) -> list[OutdatedMark]:
+        """The marks the successful runs just recorded write on their users' dates."""
+        out: list[OutdatedMark] = []
+        for batch, outcome, _ in finished:
+            up = self.specs.get(batch.pipeline_id)
+            if not outcome.success or up is None or batch.pipeline_id not in self._users:
+                continue
+            marks = outdated_by(up, from_dates(batch.dates), self._users)
+            out += [OutdatedMark.from_upstream(m, batch.batch_id) for m in marks]
+        return out
 
     def _deadlines(self, state: BatchState) -> dict[date, datetime]:
         spec = self.specs.get(state.pipeline_id)

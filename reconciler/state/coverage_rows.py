@@ -11,7 +11,7 @@ from reconciler.state.connection import Connection
 ONE_DAY = timedelta(days=1)
 
 
-def _subtract(ranges: tuple[DateRange, ...], days: set[date]) -> list[DateRange]:
+def subtract(ranges: tuple[DateRange, ...], days: set[date]) -> list[DateRange]:
     out: list[DateRange] = []
     for start, end in ranges:
         cut = sorted(d for d in days if start <= d <= end)
@@ -46,7 +46,7 @@ def set_coverage(
     ).fetchall()
     touched = tuple((r[0], r[1]) for r in rows)
     merged = merge([*touched, *((d, d) for d in added)])
-    result = _subtract(merged, removed) if removed else list(merged)
+    result = subtract(merged, removed) if removed else list(merged)
     if tuple(result) == touched:
         return
     if touched:

@@ -130,6 +130,12 @@ def create_clean(conn: Connection, columns: set[str], now: datetime) -> None:
     end = "TRY_CAST(end_time AS TIMESTAMP)" if "end_time" in columns else "NULL"
     raw_start = "CAST(start_time AS VARCHAR)" if "start_time" in columns else "NULL"
     raw_end = "CAST(end_time AS VARCHAR)" if "end_time" in columns else "NULL"
+    # the pipeline version a run ran with, as text (optional; empty is none)
+    version = (
+        "NULLIF(trim(CAST(version AS VARCHAR)), '')"
+        if "version" in columns
+        else "CAST(NULL AS VARCHAR)"
+    )
     conn.execute(
         f"""CREATE TEMP TABLE clean AS
             SELECT c.* EXCLUDE (raw_date, raw_status, raw_start, raw_end),
@@ -141,7 +147,7 @@ def create_clean(conn: Connection, columns: set[str], now: datetime) -> None:
                          CAST(pipeline_id AS VARCHAR) AS pipeline_id,
                          TRY_CAST(run_date AS DATE) AS run_date,
                          lower(trim(CAST(status AS VARCHAR))) AS status,
-                         {start} AS start_time, {end} AS end_time,
+                         {start} AS start_time, {end} AS end_time, {version} AS version,
                          CAST(run_date AS VARCHAR) AS raw_date,
                          CAST(status AS VARCHAR) AS raw_status,
                          {raw_start} AS raw_start, {raw_end} AS raw_end

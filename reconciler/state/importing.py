@@ -95,7 +95,7 @@ def import_history(
         if missing:
             raise StateError(
                 f"{file} lacks column(s) {', '.join(missing)}; expected pipeline_id, run_date, "
-                "status and optional start_time, end_time"
+                "status and optional start_time, end_time, version"
             )
         create_calendar(conn, schedules, now)
         create_clean(conn, columns, now)
@@ -125,7 +125,9 @@ def import_history(
                SELECT pipeline_id, run_date,
                       arg_max(status, coalesce(end_time, start_time, TIMESTAMP '1970-01-01'))
                         AS status,
-                      max(start_time) AS start_time, max(end_time) AS end_time
+                      max(start_time) AS start_time, max(end_time) AS end_time,
+                      arg_max(version, coalesce(end_time, start_time, TIMESTAMP '1970-01-01'))
+                        AS version
                FROM clean
                WHERE reason IS NULL AND pipeline_id IN (SELECT pipeline_id FROM calendar)
                GROUP BY pipeline_id, run_date"""
@@ -140,11 +142,11 @@ def import_history(
         conn.execute(
             """INSERT INTO pipeline_run_log (run_id, pipeline_id, run_date, status, start_time,
                    end_time, retry_attempts, is_backfill, batch_id, attempt, kind, platform,
-                   created_at, error_message)
+                   created_at, error_message, version)
                SELECT 'import:' || pipeline_id || ':' || strftime(run_date, '%Y-%m-%d'),
                       pipeline_id, run_date, status, start_time, end_time, 0, false,
                       'import:' || pipeline_id, 1, 'import', 'import', ?,
-                      CASE WHEN status = 'failed' THEN 'imported as failed' END
+                      CASE WHEN status = 'failed' THEN 'imported as failed' END, version
                FROM chosen""",
             [stamp],
         )

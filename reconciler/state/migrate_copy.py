@@ -4,7 +4,7 @@ The target must be new or empty (a file that does not exist, an empty schema, or
 that was only migrated); it is brought to this reconciler's schema version, every
 table is copied in one transaction, column by column as array parameters, and the
 copy is checked before it is committed: the same number of rows in every table and
-the same coverage ranges and open dates. ``schema_version`` is the target's own, and
+the same coverage ranges, open dates and outdated marks. ``schema_version`` is the target's own, and
 ``locks`` is not copied (a lease means nothing to another store).
 """
 
@@ -32,6 +32,10 @@ CHECKED = {
     "ORDER BY pipeline_id, range_start",
     "open_dates": "SELECT pipeline_id, run_date, status, attempt, batch_id FROM open_dates "
     "ORDER BY pipeline_id, run_date",
+    "outdated_marks": "SELECT pipeline_id, range_start, range_end, cause_pipeline, cause_start, "
+    "cause_end, cause_batch_id, cause_version FROM outdated_marks ORDER BY pipeline_id, "
+    "range_start, range_end, cause_pipeline, cause_start NULLS FIRST, cause_end NULLS FIRST, "
+    "cause_batch_id NULLS FIRST, cause_version NULLS FIRST",
 }
 
 

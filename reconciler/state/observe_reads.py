@@ -2,8 +2,8 @@
 
 ``observe`` builds the list of pipelines asked for once (see ``Dialect.pipeline_list``)
 and each read below joins it: coverage, failed dates (``failed_reads``), dates in
-flight, progress of backfill requests, SLA breaches recorded, and every stored
-pipeline's applied config.
+flight, progress of backfill requests, SLA breaches recorded, outdated marks, and every
+stored pipeline's applied config.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from reconciler.core.coverage import (
     Retried,
 )
 from reconciler.core.intervals import DateRange, DayRanges, merge
-from reconciler.state import sla_breaches
+from reconciler.state import outdated_marks, sla_breaches
 from reconciler.state.connection import Connection, utc
 from reconciler.state.dialects import dialect_of
 from reconciler.state.failed_reads import failed_dates
@@ -44,6 +44,7 @@ def observe(conn: Connection, ids: list[str], retried: Retried = None) -> Observ
     flying = in_flight_dates(conn, wanted, params)
     done = request_progress(conn, wanted, params)
     breached = sla_breaches.recorded(conn, wanted, params)
+    marked = outdated_marks.marked(conn, wanted, params)
     pipelines = {
         pid: PipelineObserved(
             covered=covered.get(pid, NOTHING_COVERED),
@@ -52,6 +53,7 @@ def observe(conn: Connection, ids: list[str], retried: Retried = None) -> Observ
             request_done={r: merge(v) for r, v in done.get(pid, {}).items()},
             sla_since=applied.sla_since.get(pid) if pid not in applied.deleted else None,
             sla_recorded=frozenset(breached.get(pid, ())),
+            outdated=marked.get(pid, NOTHING_COVERED),
         )
         for pid in ids
     }

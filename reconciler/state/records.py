@@ -20,6 +20,7 @@ class HistoryRow:
     error_message: str | None
     sla_met: bool | None
     platform_run_id: str | None = None
+    version: str | None = None  # the pipeline's version the run ran with
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -34,7 +34,7 @@ def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
     """The runs of a pipeline, newest first (one row per date per attempt)."""
     rows = conn.execute(
         """SELECT run_id, batch_id, run_date, status, attempt, kind, request_id,
-                  start_time, end_time, error_message, sla_met, platform_run_id
+                  start_time, end_time, error_message, sla_met, platform_run_id, version
            FROM pipeline_run_log WHERE pipeline_id = ?
            ORDER BY coalesce(start_time, created_at) DESC, run_date DESC, attempt DESC
            LIMIT ?""",
@@ -54,6 +54,7 @@ def history(conn: Connection, pipeline_id: str, limit: int) -> list[HistoryRow]:
             error_message=r[9],
             sla_met=r[10],
             platform_run_id=r[11],
+            version=r[12],
         )
         for r in rows
     ]

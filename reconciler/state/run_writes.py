@@ -12,6 +12,7 @@ from typing import Any
 
 from reconciler.core.batches import Batch, Outcome, RunIntent, run_row_id
 from reconciler.masking import mask_opt
+from reconciler.state import outdated_marks
 from reconciler.state.connection import Connection, naive
 from reconciler.state.coverage_rows import set_coverage
 from reconciler.state.dialects import dialect_of
@@ -147,6 +148,7 @@ def record_intents(conn: Connection, intents: Sequence[RunIntent], now: datetime
                     intent.kind,
                     intent.request_id,
                     intent.platform,
+                    intent.version,
                 )
             )
     if queue:
@@ -166,11 +168,12 @@ def record_intents(conn: Connection, intents: Sequence[RunIntent], now: datetime
     conn.execute(
         """INSERT INTO pipeline_run_log (run_id, pipeline_id, run_date, status, retry_attempts,
                retry_schedule_used, is_backfill, backfill_id, batch_id, attempt, kind,
-               request_id, platform, created_at)
+               request_id, platform, version, created_at)
            SELECT unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::DATE[]), 'pending',
                   unnest(?::INTEGER[]), unnest(?::VARCHAR[]), unnest(?::BOOLEAN[]),
                   unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::INTEGER[]),
-                  unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), ?""",
+                  unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]),
+                  unnest(?::VARCHAR[]), ?""",
         [*columns, stamp],
     )
     # the newest attempt of each date decides: these dates are now in flight
@@ -191,6 +194,11 @@ def record_intents(conn: Connection, intents: Sequence[RunIntent], now: datetime
                request_id = excluded.request_id, started_at = NULL, ended_at = NULL""",
         [pids, days, attempts, batches, requests],
     )
+    # these dates start again: what made them outdated is read by the run about to start
+    started: dict[str, list[date]] = {}
+    for intent in fresh:
+        started.setdefault(intent.pipeline_id, []).extend(intent.dates)
+    outdated_marks.cut(conn, started)
     return [i.batch_id for i in fresh]
 
 

@@ -223,7 +223,27 @@ V5 = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5]
+# Version 6: dependencies between pipelines. Each run records the pipeline version it ran
+# with; ``outdated_marks`` holds ranges of a pipeline's dates made outdated since they
+# last started (an upstream date they read re-ran successfully, or their version changed),
+# with what caused each: written when that happens, cut when the dates start again.
+V6 = [
+    "ALTER TABLE pipeline_run_log ADD COLUMN version VARCHAR",
+    """CREATE TABLE outdated_marks (
+        pipeline_id VARCHAR NOT NULL,
+        range_start DATE NOT NULL,
+        range_end DATE NOT NULL,
+        cause_pipeline VARCHAR NOT NULL,
+        cause_start DATE,
+        cause_end DATE,
+        cause_batch_id VARCHAR,
+        cause_version VARCHAR,
+        marked_at TIMESTAMP NOT NULL
+    )""",
+    "CREATE INDEX outdated_marks_pipeline ON outdated_marks (pipeline_id, range_start)",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
 
 # PostgreSQL has no arg_max over structs; DISTINCT ON picks the newest attempt instead.
 _NEWEST_PG = """CREATE TEMP TABLE newest AS

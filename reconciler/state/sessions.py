@@ -8,7 +8,7 @@ SQL both engines run; what differs is asked of the connection's dialect.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,7 @@ from reconciler.state import (
     locking,
     notification_rows,
     observe_reads,
+    outdated_marks,
     quality_rows,
     run_log_reads,
     run_reads,
@@ -39,6 +40,7 @@ from reconciler.state.notification_rows import (
     NotificationStatus,
     SendResult,
 )
+from reconciler.state.outdated_marks import OutdatedMark
 from reconciler.state.records import HistoryRow, QueueRow
 
 if TYPE_CHECKING:
@@ -105,6 +107,19 @@ class ReadSession:
 
     def backfill_queue(self, pipeline_id: str) -> list[QueueRow]:
         return [] if self.empty else run_reads.backfill_queue(self.conn, pipeline_id)
+
+    def outdated_marks(self, pipeline_id: str, first: date, last: date) -> list[OutdatedMark]:
+        """The outdated marks of a pipeline touching ``first..last``, with their causes
+        (which upstream re-run, or which version change, made those dates outdated)."""
+        if self.empty:
+            return []
+        return outdated_marks.covering(self.conn, pipeline_id, first, last)
+
+    def outdated_causes(
+        self, pipeline_id: str, days: Iterable[date]
+    ) -> dict[date, list[OutdatedMark]]:
+        """Of ``days``, the outdated ones (covered and marked) with the marks on each."""
+        return {} if self.empty else outdated_marks.causes(self.conn, pipeline_id, days)
 
     def newest_attempts(
         self, pipeline_ids: Sequence[str], lo: date, hi: date, *, late_only: bool = False
@@ -215,8 +230,18 @@ class WriteSession(ReadSession):
         return run_writes.enqueue_backfills(self.conn, intents, now)
 
     def record_intents(self, intents: Sequence[RunIntent], now: datetime) -> list[str]:
-        """Record runs as ``pending``; returns the batch ids written (not known before)."""
+        """Record runs as ``pending``; returns the batch ids written (not known before).
+        Their dates are cut out of the outdated marks: the runs read what is there now."""
         return run_writes.record_intents(self.conn, intents, now)
+
+    def add_outdated_marks(self, marks: Iterable[OutdatedMark], now: datetime) -> int:
+        """Mark dates outdated (an upstream re-ran, a version changed); returns how many."""
+        return outdated_marks.add(self.conn, marks, now)
+
+    def cut_outdated_marks(self, started: Mapping[str, Iterable[date]]) -> None:
+        """Dates that start again are no longer outdated (``record_intents`` does this for
+        the runs it records)."""
+        outdated_marks.cut(self.conn, started)
 
     def mark_running(self, items: Sequence[tuple[str, str | None, datetime]]) -> None:
         """(batch id, platform run id, started at) of runs started."""

@@ -179,3 +179,28 @@ def test_the_sql_calendar_matches_the_planners(schedule: Schedule) -> None:
         f"SELECT c.run_date FROM c, calendar k WHERE {ON_SCHEDULE} ORDER BY 1"
     ).fetchall()
     assert [r[0] for r in found] == [d for d in days if is_scheduled(schedule, d)]
+
+
+def test_a_version_column_is_imported_and_marks_are_kept(dirs: tuple[Path, Path]) -> None:
+    """The version each imported run ran with is kept (empty: none); the outdated marks
+    already in the state are left as they are."""
+    from reconciler.state.outdated_marks import OutdatedMark
+    from reconciler.state.store import open_store
+
+    config, state = dirs
+    mark = OutdatedMark.from_version("orders_daily", (date(2026, 1, 1), date.max), "3")
+    with open_store(str(state)).write() as session:
+        session.add_outdated_marks([mark], datetime(2026, 12, 1, tzinfo=UTC))
+    csv = state.parent / "history.csv"
+    csv.write_text(
+        "pipeline_id,run_date,status,version\n"
+        "orders_daily,2026-06-01,success,2\n"
+        "orders_daily,2026-06-02,failed,\n"
+    )
+    code, out = run(config, state, csv)
+    assert code == 0, out
+    with open_store(str(state)).read() as session:
+        versions = {r.run_date: r.version for r in session.history("orders_daily", 10)}
+        marks = session.outdated_marks("orders_daily", date(2026, 6, 1), date(2026, 6, 2))
+    assert versions == {date(2026, 6, 1): "2", date(2026, 6, 2): None}
+    assert [(m.dates, m.cause_version) for m in marks] == [(mark.dates, "3")]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,8 @@ def rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 @pytest.fixture(scope="module")
 def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A state with history in every table: runs, a failure and its retry, quality results,
-    notifications, parameters, an ad-hoc request and SLA breaches."""
+    notifications, parameters, an ad-hoc request, SLA breaches, outdated marks (on dates
+    never run, so they change no plan) and the version runs ran with."""
     root = tmp_path_factory.mktemp("source")
     config = root / "pipelines.d"
     _pipeline(config)
@@ -83,7 +85,34 @@ def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ]
     )
     assert result.exit_code == 0, result.output
+    _mark_and_version(state)
     return state
+
+
+def _mark_and_version(state: Path) -> None:
+    """Outdated marks (an upstream re-run, a version change) and run versions."""
+    from reconciler.state.outdated_marks import OutdatedMark
+    from reconciler.state.store import open_store
+
+    later = (date(2030, 1, 1), date(2030, 1, 31))
+    with open_store(str(state)).write() as session:
+        session.add_outdated_marks(
+            [
+                OutdatedMark(
+                    pipeline_id="orders_daily",
+                    dates=later,
+                    cause_pipeline="orders_raw",
+                    cause_dates=later,
+                    cause_batch_id="b-upstream",
+                ),
+                OutdatedMark.from_version("orders_daily", (date(2030, 2, 1), date.max), "7"),
+            ],
+            datetime(2024, 4, 2, 6, 5, tzinfo=UTC),
+        )
+        assert session.conn is not None
+        session.conn.execute(
+            "UPDATE pipeline_run_log SET version = '6' WHERE run_date < DATE '2024-03-25'"
+        )
 
 
 def test_round_trip_equals_the_original(state: Path, tmp_path: Path) -> None:
@@ -100,9 +129,11 @@ def test_round_trip_equals_the_original(state: Path, tmp_path: Path) -> None:
         "coverage",
         "open_dates",
         "sla_breaches",
+        "outdated_marks",
         "schema_version",
     ):
         assert original[table], f"{table} is empty in the fixture"
+    assert {r[-1] for r in original["pipeline_run_log"]} == {"6", None}  # (version is last)
     export = tmp_path / "export"
     result = invoke(["state", "export", str(export), "--state", str(state)])
     assert result.exit_code == 0, result.output

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from pg_helpers import FAIL, OK, snapshot, write_pipeline
 
 from reconciler.state.migrate_copy import copy_state
+from reconciler.state.outdated_marks import OutdatedMark
 from reconciler.state.postgres_store import PostgresStore
+from reconciler.state.store import open_store
 from tests import store_reads as reads
 
 NOW = "2026-01-10T06:00:00"
@@ -52,6 +54,24 @@ def test_migrate_duckdb_to_postgres_to_duckdb_round_trip(tmp_path: Path, cli, pg
     done = cli("apply", "--wait", "--now", NOW)
     assert done.returncode == 0, done.stdout + done.stderr
     source = str(tmp_path / ".reconciler" / "state.duckdb")
+    with open_store(source).write() as session:  # outdated marks, and the version of runs
+        session.add_outdated_marks(
+            [
+                OutdatedMark(
+                    pipeline_id="daily_ok",
+                    dates=(date(2030, 1, 2), date(2030, 1, 3)),  # (never run: no refresh)
+                    cause_pipeline="upstream",
+                    cause_dates=(date(2030, 1, 1), date(2030, 1, 31)),
+                    cause_batch_id="b1",
+                ),
+                OutdatedMark.from_version("daily_bad", (date(2030, 2, 1), date.max), "2"),
+            ],
+            datetime(2026, 1, 8, 7, 0, tzinfo=UTC),
+        )
+        assert session.conn is not None
+        session.conn.execute(
+            "UPDATE pipeline_run_log SET version = 'v1' WHERE pipeline_id = ?", ["daily_ok"]
+        )
     there = copy_state(source, pg_url)
     assert there.rows["pipeline_run_log"] == 20
     back = str(tmp_path / "back.duckdb")
@@ -59,6 +79,8 @@ def test_migrate_duckdb_to_postgres_to_duckdb_round_trip(tmp_path: Path, cli, pg
     original = snapshot(source)
     assert snapshot(pg_url) == original
     assert snapshot(back) == original
+    assert len(original["outdated_marks"]) == 2
+    assert {r[-1] for r in original["pipeline_run_log"]} == {"v1", None}  # (version is last)
     # the copy is a working state: a pass on it has nothing left to run
     plan = cli("plan", "--now", NOW, "--state", pg_url, "--format", "json")
     assert json.loads(plan.stdout)["actions"] == [], plan.stdout
