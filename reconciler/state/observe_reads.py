@@ -53,7 +53,8 @@ def observe(conn: Connection, ids: list[str], retried: Retried = None) -> Observ
             request_done={r: merge(v) for r, v in done.get(pid, {}).items()},
             sla_since=applied.sla_since.get(pid) if pid not in applied.deleted else None,
             sla_recorded=frozenset(breached.get(pid, ())),
-            outdated=marked.get(pid, NOTHING_COVERED),
+            outdated=marks.ranges if (marks := marked.get(pid)) else NOTHING_COVERED,
+            outdated_since=marks.newest if marks else None,
         )
         for pid in ids
     }

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from reconciler.core.dependencies import Mark
@@ -157,16 +157,29 @@ def cut(conn: Connection, started: Mapping[str, Iterable[date]]) -> None:
             )
 
 
-def marked(conn: Connection, wanted: str, params: list[object]) -> dict[str, DayRanges]:
+@dataclass(frozen=True, slots=True)
+class Marked:
+    """A pipeline's marks as the planner reads them: merged ranges, and when the newest
+    was written (it names the round of refreshes they cause)."""
+
+    ranges: DayRanges
+    newest: datetime
+
+
+def marked(conn: Connection, wanted: str, params: list[object]) -> dict[str, Marked]:
     """The merged marked ranges per pipeline of ``wanted`` (a relation ``params`` complete)."""
     found: dict[str, list[DateRange]] = {}
-    for pid, first, last in conn.execute(
-        f"""SELECT m.pipeline_id, range_start, range_end
+    newest: dict[str, datetime] = {}
+    for pid, first, last, at in conn.execute(
+        f"""SELECT m.pipeline_id, range_start, range_end, marked_at
             FROM outdated_marks m JOIN {wanted} USING (pipeline_id)""",
         params,
     ).fetchall():
         found.setdefault(pid, []).append((first, last))
-    return {pid: DayRanges.of(merge(ranges)) for pid, ranges in found.items()}
+        stamp = at.replace(tzinfo=UTC)  # (stored naive, in UTC)
+        if pid not in newest or stamp > newest[pid]:
+            newest[pid] = stamp
+    return {pid: Marked(DayRanges.of(merge(ranges)), newest[pid]) for pid, ranges in found.items()}
 
 
 def covering(conn: Connection, pipeline_id: str, first: date, last: date) -> list[OutdatedMark]:
