@@ -130,11 +130,11 @@ def settle(
 
 def _candidate_spans(pieces: Pieces) -> list[tuple[int, int]]:
     """The ordinal stretches holding every date ``pieces`` would start."""
+    # an action's whole stretch: a batch of monthly dates spans months
     spans: list[tuple[int, int]] = [
-        (d.toordinal(), d.toordinal())
+        (action.dates[0].toordinal(), action.dates[-1].toordinal())
         for action in pieces.actions
         if action.kind in STARTS
-        for d in (action.dates[0], action.dates[-1])
     ]
     if pieces.block is not None and pieces.block.date_count:
         spans += ((r[0], r[-1]) for r in pieces.block.day_ranges() if r)
