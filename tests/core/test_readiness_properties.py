@@ -48,8 +48,28 @@ MAPPINGS: tuple[DateMapping, ...] = ("period", "same", "latest")
 # -- random fleets ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Window:
+    """Where random fleets live: schedules start within ``starts`` days of ``BASE``,
+    ``now`` is within ``now`` days of it; each date is covered with one of ``coverage``.
+    ``sparse_batches``: dependants run batches of dates weeks or months apart."""
+
+    starts: int
+    now: int
+    coverage: tuple[float, ...]
+    sparse_batches: bool = False
+
+
+SHORT = Window(starts=60, now=90, coverage=(0.3, 0.6, 0.9))
+# long histories, mostly covered: the planner looks at the upstreams stretch by stretch
+LONG = Window(starts=400, now=800, coverage=(0.3, 0.9, 0.97))
+# monthly dependants with a backlog of months to backfill in batches, over upstreams
+# that have most of their dates
+SPARSE = Window(starts=60, now=700, coverage=(0.9, 0.97), sparse_batches=True)
+
+
 @st.composite
-def schedules(draw: st.DrawFn) -> Schedule:
+def schedules(draw: st.DrawFn, starts: int) -> Schedule:
     kind = draw(st.sampled_from(KINDS))
     days: tuple[int, ...] = ()
     if kind == "weekly":
@@ -59,10 +79,22 @@ def schedules(draw: st.DrawFn) -> Schedule:
         days = tuple(sorted(draw(st.sets(choice, max_size=2))))
     return Schedule(
         type=kind,
-        start=BASE + timedelta(days=draw(st.integers(0, 60))),
+        start=BASE + timedelta(days=draw(st.integers(0, starts))),
         every=draw(st.integers(1, 3)),
         days=days,
         offset=draw(st.integers(0, 3)),  # (a schedule's offset is never negative)
+    )
+
+
+@st.composite
+def sparse_schedules(draw: st.DrawFn, starts: int) -> Schedule:
+    """Monthly dates, listed one by one: a batch of three spans over a month."""
+    return Schedule(
+        type="monthly",
+        start=BASE + timedelta(days=draw(st.integers(0, starts))),
+        every=draw(st.integers(1, 2)),
+        days=(draw(st.sampled_from([1, 15, 31, -1])),),
+        offset=draw(st.integers(0, 3)),
     )
 
 
@@ -90,20 +122,17 @@ def due_dates(s: Schedule, now: datetime) -> list[date]:
     return [] if last is None else scheduled_between(s, s.start, last)
 
 
-def spread(rng: random.Random, days: list[date], share: float) -> list[date]:
-    return [d for d in days if rng.random() < share]
-
-
 @st.composite
 def pipelines(
-    draw: st.DrawFn, pid: str, now: datetime, ups: list[str]
+    draw: st.DrawFn, pid: str, now: datetime, ups: list[str], window: Window
 ) -> tuple[PipelineSpec, PipelineObserved]:
     """One pipeline and a random state of its due dates: covered (some outdated, some
     re-running), failed (retryable or exhausted), in flight, never run."""
-    schedule = draw(schedules())
+    sparse = window.sparse_batches and bool(ups)
+    schedule = draw(sparse_schedules(window.starts) if sparse else schedules(window.starts))
     rng = random.Random(draw(st.integers(0, 2**32)))
     due = due_dates(schedule, now)
-    coverage = rng.choice([0.3, 0.6, 0.9])
+    coverage = rng.choice((0.1, 0.3) if sparse else window.coverage)
     covered, failed, flying = [], {}, {}
     for d in due:
         roll = rng.random()
@@ -142,9 +171,9 @@ def pipelines(
         id=pid,
         schedule=schedule,
         retry=RetryPolicy(max_retries=draw(st.integers(0, 2)), base_seconds=300),
-        multi_date=draw(st.booleans()),
-        max_dates=draw(st.integers(1, 4)),
-        auto_backfill=draw(st.booleans()),
+        multi_date=sparse or rng.random() < 0.5,
+        max_dates=rng.randint(3, 6) if sparse else rng.randint(1, 6),
+        auto_backfill=sparse or draw(st.booleans()),
         priority=draw(st.integers(-1, 2)),
         order=draw(st.sampled_from(["oldest_first", "newest_first"])),
         requests=tuple(requests),
@@ -197,12 +226,14 @@ class Fleet:
 
 
 @st.composite
-def fleets(draw: st.DrawFn) -> Fleet:
-    now = datetime.combine(BASE + timedelta(days=draw(st.integers(0, 90))), time(), UTC)
+def fleets(draw: st.DrawFn, window: Window) -> Fleet:
+    now = datetime.combine(BASE + timedelta(days=draw(st.integers(0, window.now))), time(), UTC)
     now += timedelta(hours=draw(st.integers(0, 23)))
     shape = draw(shapes())
     ids = [f"p{i}" for i in range(len(shape))]
-    drawn = [draw(pipelines(ids[i], now, [ids[u] for u in ups])) for i, ups in enumerate(shape)]
+    drawn = [
+        draw(pipelines(ids[i], now, [ids[u] for u in ups], window)) for i, ups in enumerate(shape)
+    ]
     specs = draw(st.permutations([spec for spec, _ in drawn]))
     observed = Observed({spec.id: obs for spec, obs in drawn})
     return Fleet(list(specs), observed, now, ids)
@@ -390,8 +421,20 @@ def check_batches(spec: PipelineSpec, result: Plan) -> None:
 
 
 @PROPERTY
-@given(fleets())
+@given(fleets(SHORT))
 def test_dates_start_only_once_the_upstream_dates_they_need_are_available(fleet: Fleet) -> None:
+    check_fleet(fleet)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fleets(LONG))
+def test_readiness_holds_over_long_histories(fleet: Fleet) -> None:
+    check_fleet(fleet)
+
+
+@settings(max_examples=60, deadline=None)
+@given(fleets(SPARSE))
+def test_each_date_of_a_batch_spanning_months_waits_for_its_own_inputs(fleet: Fleet) -> None:
     check_fleet(fleet)
 
 
@@ -638,3 +681,23 @@ def test_only_upstream_dates_that_run_again_preview_a_refresh() -> None:
         result = plan([load, report], state, at(date(2026, 3, 9)))
         assert kinds(result, "load") == {kind: [date(2026, 3, 5)]}
         assert mine(result, "report") == ([], [])
+
+
+def test_the_middle_month_of_a_batch_waits_for_its_own_inputs() -> None:
+    load = daily("load", date(2026, 1, 1))
+    firsts = Schedule(type="monthly", start=date(2026, 1, 1), days=(1,))
+    report = PipelineSpec(
+        id="report", schedule=firsts, multi_date=True, max_dates=3, depends_on=on("load")
+    )
+    # February 1st reads January 2nd to February 1st; the 15th waits for a retry
+    failed = {date(2026, 1, 15): Failed(attempt=1, ended_at=at(date(2026, 4, 1)))}
+    holes = ((date(2026, 1, 1), date(2026, 1, 14)), (date(2026, 1, 16), date(2026, 4, 1)))
+    state = Observed({"load": covered(*holes, failed=failed)})
+    result = plan([load, report], state, at(date(2026, 4, 1)))
+    assert kinds(result, "report") == {
+        "run": [date(2026, 4, 1)],
+        "backfill": [date(2026, 1, 1), date(2026, 3, 1)],
+    }
+    [waiting], [] = mine(result, "report")
+    assert waiting.dates == (date(2026, 2, 1),)
+    assert waiting.upstream == (UpstreamDates("load", date(2026, 1, 15), date(2026, 1, 15)),)
