@@ -20,12 +20,13 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.core.applied import AppliedConfigs
 from reconciler.core.calendar import last_due_day, next_scheduled, scheduled_between
 from reconciler.core.coverage import Failed, InFlight, Observed, PipelineObserved
 from reconciler.core.dependencies import needed
 from reconciler.core.intervals import from_dates
 from reconciler.core.plan import Plan
-from reconciler.core.plan_records import Gap, UpstreamDates, Waiting
+from reconciler.core.plan_records import ACTION_ORDER, Gap, UpstreamDates, Waiting
 from reconciler.core.planner import plan
 from reconciler.core.spec import (
     BackfillRequest,
@@ -77,11 +78,14 @@ def schedules(draw: st.DrawFn, starts: int) -> Schedule:
     elif kind == "monthly":
         choice = st.sampled_from([1, 5, 15, 28, 31, -1, -2])
         days = tuple(sorted(draw(st.sets(choice, max_size=2))))
+    start = BASE + timedelta(days=draw(st.integers(0, starts)))
+    ends = st.integers(10, 200).map(lambda n: start + timedelta(days=n))
     return Schedule(
         type=kind,
-        start=BASE + timedelta(days=draw(st.integers(0, starts))),
+        start=start,
         every=draw(st.integers(1, 3)),
         days=days,
+        end=draw(st.none() | ends),
         offset=draw(st.integers(0, 3)),  # (a schedule's offset is never negative)
     )
 
@@ -151,17 +155,17 @@ def pipelines(
         for _ in range(rng.randint(1, 2)):
             a = rng.choice(due)
             outdated.append((a, a + timedelta(days=rng.randint(0, 20))))
-    requests = []
+    requests, done = [], {}
     if due and rng.random() < 0.3:
         a = rng.choice(due)
-        requests.append(
-            BackfillRequest(
-                id=f"{pid}-req",
-                start=a,
-                end=a + timedelta(days=rng.randint(0, 25)),
-                priority=rng.randint(-1, 2),
-            )
+        request = BackfillRequest(
+            id=f"{pid}-req",
+            start=a,
+            end=a + timedelta(days=rng.randint(0, 25)),
+            priority=rng.randint(-1, 2),
         )
+        requests.append(request)
+        done[request.id] = from_dates(d for d in due if a <= d and rng.random() < 0.3)
     deps = tuple(
         Dependency(pipeline=up, dates=mapping, offset=offset)
         for up in ups
@@ -179,11 +183,15 @@ def pipelines(
         requests=tuple(requests),
         depends_on=deps,
         refresh_on_upstream_change=draw(st.booleans()),
+        # a new version to refresh everything with (the applied one is "1")
+        version=draw(st.sampled_from(["1", "1", "1", "2"])),
+        refresh_on_version_change=draw(st.booleans()),
     )
     observed = PipelineObserved(
         covered=from_dates(covered),
         failed=failed,
         in_flight=flying,
+        request_done=done,
         outdated=tuple(outdated),
         outdated_since=now - timedelta(hours=1) if outdated else None,
     )
@@ -213,6 +221,7 @@ class Fleet:
                 f" auto={spec.auto_backfill} multi={spec.multi_date}/{spec.max_dates}"
                 f" retries={spec.retry.max_retries} prio={spec.priority} {spec.order}"
                 f" refresh_on_upstream={spec.refresh_on_upstream_change}"
+                f" version={spec.version}/{spec.refresh_on_version_change} end={s.end}"
                 f" requests {spans((r.start, r.end) for r in spec.requests)}"
             )
             lines.append(f"    covered {spans(obs.coverage)} outdated {spans(obs.outdated_marks)}")
@@ -235,7 +244,8 @@ def fleets(draw: st.DrawFn, window: Window) -> Fleet:
         draw(pipelines(ids[i], now, [ids[u] for u in ups], window)) for i, ups in enumerate(shape)
     ]
     specs = draw(st.permutations([spec for spec, _ in drawn]))
-    observed = Observed({spec.id: obs for spec, obs in drawn})
+    applied = AppliedConfigs.parsed({pid: {"version": "1"} for pid in ids})
+    observed = Observed({spec.id: obs for spec, obs in drawn}, applied_config=applied)
     return Fleet(list(specs), observed, now, ids)
 
 
@@ -403,7 +413,26 @@ def check_fleet(fleet: Fleet) -> Plan:
             assert isinstance(entry, Waiting)
             check_listed(entry.upstream, changing)
         check_batches(spec, result)
+    check_views(result)
     return result
+
+
+def check_views(result: Plan) -> None:
+    """The plan's grouped views and counts tell what its listings tell, and its actions
+    are in start order (backfills and refreshes by priority, higher first)."""
+    grouped = [a for g in result.action_groups() for a in g.actions()]
+    assert sorted(grouped) == sorted(result.actions)
+    assert sum(g.run_count for g in result.action_groups()) == result.action_count
+    by_kind: dict[str, int] = {}
+    for action in result.actions:
+        by_kind[action.kind] = by_kind.get(action.kind, 0) + len(action.dates)
+    assert result.dates_by_kind() == by_kind
+    assert [gap for g in result.gap_groups() for gap in g.gaps()] == list(result.gaps)
+    assert result.gap_dates == sum(len(g.dates) for g in result.gaps)
+    ranks = [ACTION_ORDER[a.kind] for a in result.actions]
+    assert ranks == sorted(ranks)
+    turns = [a.priority for a in result.actions if a.kind in ("backfill", "refresh")]
+    assert turns == sorted(turns, reverse=True)
 
 
 def check_batches(spec: PipelineSpec, result: Plan) -> None:
