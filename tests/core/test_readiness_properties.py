@@ -730,3 +730,39 @@ def test_the_middle_month_of_a_batch_waits_for_its_own_inputs() -> None:
     [waiting], [] = mine(result, "report")
     assert waiting.dates == (date(2026, 2, 1),)
     assert waiting.upstream == (UpstreamDates("load", date(2026, 1, 15), date(2026, 1, 15)),)
+
+
+def test_a_refresh_that_cannot_run_yet_names_everything_it_lacks() -> None:
+    orders = daily("orders", MAR, auto_backfill=False)
+    prices = daily("prices", MAR)
+    report = daily(
+        "report",
+        MAR,
+        depends_on=(Dependency(pipeline="orders", dates="same"), *on("prices", "same")),
+    )
+    day = date(2026, 3, 10)
+    state = Observed(
+        {
+            # the orders' 10th never ran and will not; the prices' 10th runs again
+            "orders": covered((MAR, date(2026, 3, 9)), (date(2026, 3, 11), date(2026, 3, 16))),
+            "prices": covered((MAR, date(2026, 3, 16)), in_flight={day: InFlight(run_id="p")}),
+            "report": covered((MAR, date(2026, 3, 16)), outdated=((day, day),)),
+        }
+    )
+    result = plan([orders, prices, report], state, at(date(2026, 3, 16)))
+    # a covered date stays covered: its refresh waits (it is no gap), for both
+    [waiting], [] = mine(result, "report")
+    assert waiting.dates == (day,) and waiting.refresh
+    assert waiting.upstream == (
+        UpstreamDates("orders", day, day),
+        UpstreamDates("prices", day, day),
+    )
+
+
+def test_a_date_whose_upstream_is_not_in_the_plan_waits_for_it() -> None:
+    report = daily("report", MAR, depends_on=on("elsewhere", "same", -1))
+    result = plan([report], Observed(), at(date(2026, 3, 3)))
+    assert kinds(result, "report") == {}
+    [waiting], [] = mine(result, "report")
+    assert waiting.dates == (MAR, date(2026, 3, 2), date(2026, 3, 3))
+    assert waiting.upstream == (UpstreamDates("elsewhere", date(2026, 2, 28), date(2026, 3, 2)),)
