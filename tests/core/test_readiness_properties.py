@@ -15,6 +15,7 @@ import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from typing import Any
 
 from hypothesis import given, settings
@@ -436,13 +437,16 @@ def check_views(result: Plan) -> None:
 
 
 def check_batches(spec: PipelineSpec, result: Plan) -> None:
-    """Actions left after dates were taken out are still consecutive and within size."""
+    """Actions left after dates were taken out are still consecutive and within size;
+    the dates of each waiting or gap entry for upstreams are consecutive too."""
     size = spec.max_dates if spec.multi_date else 1
-    for a in result.actions:
-        if a.pipeline_id != spec.id or a.kind not in STARTS:
-            continue
-        assert 1 <= len(a.dates) <= size
-        for x, y in zip(a.dates, a.dates[1:], strict=False):
+    runs = [a.dates for a in result.actions if a.pipeline_id == spec.id and a.kind in STARTS]
+    assert all(1 <= len(dates) <= size for dates in runs)
+    runs += [w.dates for w in result.waiting if w.pipeline_id == spec.id and w.upstream]
+    runs += [g.dates for g in result.gaps if g.pipeline_id == spec.id and g.upstream]
+    for dates in runs:
+        assert dates
+        for x, y in pairwise(dates):
             assert next_scheduled(spec.schedule, x) == y
 
 
