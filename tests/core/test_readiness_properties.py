@@ -5,8 +5,9 @@ fleet once without ``depends_on`` (each pipeline's own decisions) and then, upst
 first, says what each date of a dependant must become given what the plan makes of its
 upstreams' dates: a date the planner would start runs only when every upstream date it
 needs is available; otherwise it waits for them (reason ``upstream``) or, when one of
-them will never run, is a gap ``upstream_gap``. Covered dates reading upstream dates that
-are about to run again are listed as waiting for a refresh.
+them will never run, is a gap ``upstream_gap`` (a refresh waits instead). Covered dates
+reading covered upstream dates that run again (outdated, in flight, planned, or waiting
+for a refresh themselves) are listed as waiting for a refresh.
 """
 
 from __future__ import annotations
