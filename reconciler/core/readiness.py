@@ -41,7 +41,10 @@ from reconciler.core.spec import Dependency, PipelineSpec
 STARTS = frozenset({"run", "retry", "backfill", "refresh"})
 Follows = Callable[[date, date], bool]
 # (will never run, the upstream dates, attempt, a refresh): dates with one story
-Story = tuple[bool, tuple[UpstreamDates, ...], int, bool]
+Upstreams = tuple[UpstreamDates, ...]
+Story = tuple[bool, Upstreams, int, bool]
+# a held date: the action it leaves, its ordinal, what it waits for, what will never run
+Held = tuple[Action, int, Upstreams, Upstreams]
 # candidate dates closer than this share one look at the upstream (fewer, wider looks)
 JOIN_DAYS = 31
 MAX_DAY = date.max.toordinal()
@@ -70,7 +73,9 @@ class Availability:
             found: list[tuple[int, int]] = []
             for a, b in self.obs.outdated_marks.within(1, MAX_DAY):
                 found += coverage.within(a, b)
-            found += ((o, o) for o in _rerun_days(self.obs, self.pieces))
+            # re-runs only: a date running for the first time is a hole already, and
+            # the refresh preview is for covered dates that run again
+            found += ((o, o) for o in _rerun_days(self.obs, self.pieces) if coverage.covers(o))
             self._rerun = _ranges(found)
         return self._rerun
 
@@ -140,6 +145,7 @@ def settle(
     waiting or gaps), add the covered dates a re-running upstream will make outdated,
     and return what this pipeline makes available to its own dependants."""
     holds: list[_Hold] = []
+    held_gaps: set[int] = set()
     if spec.depends_on:
         spans = _candidate_spans(pieces)
         for dep in spec.depends_on:
@@ -147,19 +153,19 @@ def settle(
             for first, last in spans:
                 holds += _holds(spec, dep, up, first, last)
     if holds:
-        _take_out(spec, pieces, holds)
+        held_gaps = _take_out(spec, pieces, holds)
     if spec.depends_on and spec.refresh_on_upstream_change:
-        _preview_refreshes(spec, obs, pieces, upstreams)
+        _preview_refreshes(spec, obs, pieces, upstreams, held_gaps)
     return Availability(spec, obs, pieces)
 
 
 def _candidate_spans(pieces: Pieces) -> list[tuple[int, int]]:
     """The ordinal stretches holding every date ``pieces`` would start."""
+    # an action's whole stretch: a batch of monthly dates spans months
     spans: list[tuple[int, int]] = [
-        (d.toordinal(), d.toordinal())
+        (action.dates[0].toordinal(), action.dates[-1].toordinal())
         for action in pieces.actions
         if action.kind in STARTS
-        for d in (action.dates[0], action.dates[-1])
     ]
     if pieces.block is not None and pieces.block.date_count:
         spans += ((r[0], r[-1]) for r in pieces.block.day_ranges() if r)
@@ -278,9 +284,9 @@ class _Holds:
     def touches(self, first: int, last: int) -> bool:
         return self.ranges.days_within(first, last) > 0
 
-    def of(self, days: Iterable[int]) -> Iterator[tuple[int, tuple[UpstreamDates, ...], bool]]:
-        """``(day, upstream it waits for, whether some of it will never run)`` for each
-        held day among ascending ``days``."""
+    def of(self, days: Iterable[int]) -> Iterator[tuple[int, Upstreams, Upstreams]]:
+        """``(day, upstream dates it waits for, those of them that will never run)`` for
+        each held day among ascending ``days``."""
         active: list[tuple[int, int]] = []  # (last, index) of holds that have begun
         nxt = 0
         for day in days:
@@ -294,9 +300,8 @@ class _Holds:
             here = [self.holds[i] for _, i in active if self.holds[i].first <= day]
             if not here:
                 continue
-            gone = any(h.gone for h in here)
-            upstream = _hulls(h.upstream for h in here if h.gone or not gone)
-            yield day, upstream, gone
+            lost = _hulls(h.upstream for h in here if h.gone)
+            yield day, _hulls(h.upstream for h in here), lost
 
 
 def _hulls(items: Iterable[UpstreamDates]) -> tuple[UpstreamDates, ...]:
@@ -312,11 +317,12 @@ def _hulls(items: Iterable[UpstreamDates]) -> tuple[UpstreamDates, ...]:
     return tuple(found[k] for k in sorted(found))
 
 
-def _take_out(spec: PipelineSpec, pieces: Pieces, holds: Sequence[_Hold]) -> None:
-    """Held dates leave their actions (and the backfill block) for waiting and gaps."""
+def _take_out(spec: PipelineSpec, pieces: Pieces, holds: Sequence[_Hold]) -> set[int]:
+    """Held dates leave their actions (and the backfill block) for waiting and gaps;
+    returns the ordinals that became gaps."""
     index = _Holds(holds)
     follows = adjacency(spec.schedule)
-    waiting: list[tuple[Action, int, tuple[UpstreamDates, ...], bool]] = []
+    waiting: list[Held] = []
     kept: list[Action] = []
     for action in pieces.actions:
         if action.kind not in STARTS:
@@ -326,7 +332,7 @@ def _take_out(spec: PipelineSpec, pieces: Pieces, holds: Sequence[_Hold]) -> Non
         if not index.touches(ords[0], ords[-1]):
             kept.append(action)
             continue
-        held = {day: (up, gone) for day, up, gone in index.of(ords)}
+        held = {day: (up, lost) for day, up, lost in index.of(ords)}
         if not held:
             kept.append(action)
             continue
@@ -341,9 +347,9 @@ def _take_out(spec: PipelineSpec, pieces: Pieces, holds: Sequence[_Hold]) -> Non
         taken = list(index.of(days))
         if taken:
             plain = Action(spec.id, "backfill", (), block.priority, 1)
-            waiting += ((plain, o, up, gone) for o, up, gone in taken)
+            waiting += ((plain, o, up, lost) for o, up, lost in taken)
             pieces.block = _without(block, index.ranges)
-    _record(spec, pieces, waiting, follows)
+    return _record(spec, pieces, waiting, follows)
 
 
 def _without(block: BackfillBlock, held: DayRanges) -> BackfillBlock:
@@ -378,22 +384,28 @@ def _consecutive(dates: Sequence[date], follows: Follows) -> list[tuple[date, ..
 def _record(
     spec: PipelineSpec,
     pieces: Pieces,
-    held: Sequence[tuple[Action, int, tuple[UpstreamDates, ...], bool]],
+    held: Sequence[Held],
     follows: Follows,
-) -> None:
+) -> set[int]:
     """Held dates as ``Waiting`` (reason ``upstream``) and ``Gap`` (``upstream_gap``)
-    entries, consecutive dates with the same story in one entry."""
+    entries, consecutive dates with the same story in one entry; returns the ordinals
+    listed as gaps.
+
+    A date some of whose upstream dates will never run is a gap naming those; a refresh
+    is not (its date stays covered): it waits, like any other, for all it lacks."""
     groups: list[tuple[Story, list[date]]] = []
-    for action, o, upstream, gone in sorted(held, key=lambda item: item[1]):
+    for action, o, upstream, lost in sorted(held, key=lambda item: item[1]):
         day = date.fromordinal(o)
-        key: Story = (gone, upstream, action.attempt, action.kind == "refresh")
+        refresh = action.kind == "refresh"
+        gone = bool(lost) and not refresh
+        key: Story = (gone, lost if gone else upstream, action.attempt, refresh)
         if groups and groups[-1][0] == key and follows(groups[-1][1][-1], day):
             groups[-1][1].append(day)
         else:
             groups.append((key, [day]))
     gaps: list[Gap] = []
     for (gone, upstream, attempt, refresh), days in groups:
-        if gone and not refresh:
+        if gone:
             gaps.append(Gap(spec.id, tuple(days), "upstream_gap", upstream))
         else:
             pieces.waiting.append(
@@ -406,8 +418,10 @@ def _record(
                     refresh=refresh,
                 )
             )
-    if gaps:
-        pieces.gaps.append(ListedGaps(tuple(gaps)))
+    if not gaps:
+        return set()
+    pieces.gaps.append(ListedGaps(tuple(gaps)))
+    return {d.toordinal() for gap in gaps for d in gap.dates}
 
 
 def _preview_refreshes(
@@ -415,10 +429,13 @@ def _preview_refreshes(
     obs: PipelineObserved,
     pieces: Pieces,
     upstreams: Mapping[str, Availability],
+    decided: set[int],
 ) -> None:
     """Covered dates that read upstream dates about to run again: they will be outdated
-    once those have re-run, and are listed as waiting for a refresh."""
-    own = _rerun_days(obs, pieces)
+    once those have re-run, and are listed as waiting for a refresh; except those that
+    already run again or wait to, and the ``decided`` ones (covered dates a request
+    would re-run, now gaps ``upstream_gap``)."""
+    own = _rerun_days(obs, pieces) | decided
     coverage = obs.coverage
     found: list[tuple[int, UpstreamDates]] = []
     for dep in spec.depends_on:
@@ -442,7 +459,7 @@ def _preview_refreshes(
     for o, u in found:
         by_day.setdefault(o, []).append(u)
     plain = Action(spec.id, "refresh", (), spec.priority, 1)
-    held = [(plain, o, _hulls(us), False) for o, us in sorted(by_day.items())]
+    held: list[Held] = [(plain, o, _hulls(us), ()) for o, us in sorted(by_day.items())]
     _record(spec, pieces, held, adjacency(spec.schedule))
 
 
