@@ -78,7 +78,8 @@ def _unknown(
     where: str,
     complete: bool,
 ) -> Problem:
-    close = difflib.get_close_matches(upstream, sorted(known), n=1)
+    others = sorted(known.keys() - {pipeline.id})
+    close = difflib.get_close_matches(upstream, others, n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
     which = "no file" if complete else "no valid file"
     return _problem(
