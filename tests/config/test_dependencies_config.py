@@ -332,3 +332,14 @@ def test_one_circle_each_starts_at_the_first_member_and_skips_acyclic_parts() ->
         ["c", "a", "b", "c"],
         ["e", "e"],
     ]
+
+
+def test_the_reference_documents_every_dependency_key() -> None:
+    from reconciler.config.dependency_models import DependencyModel
+    from reconciler.config.models import BackfillModel
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "configuration.md").read_text()
+    keys = [f"depends_on[].{name}" for name in DependencyModel.model_fields]
+    keys += [f"backfill.{n}" for n in BackfillModel.model_fields if n.startswith("refresh_on")]
+    for key in ["depends_on", "version", *keys]:
+        assert f"| `{key}` |" in text, key
