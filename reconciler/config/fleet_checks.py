@@ -38,18 +38,21 @@ def dependency_problems(
     one of them, and the message says so.
     """
     known = {p.id: p for p in (*pipelines, *context)}
-    problems = [
-        _unknown(pipeline, index, upstream, known, where, complete)
-        for pipeline in pipelines
-        for index, upstream in enumerate(d.pipeline for d in pipeline.spec.depends_on)
-        if upstream not in known
-    ]
+    problems: list[Problem] = []
+    for pipeline in pipelines:
+        for index, dependency in enumerate(pipeline.spec.depends_on):
+            if dependency.pipeline not in known:
+                problems.append(
+                    _unknown(pipeline, index, dependency.pipeline, known, where, complete)
+                )
+    # only pipelines with upstreams can be on a cycle: a fleet without any costs nothing
     refs = {
         pid: [d.pipeline for d in p.spec.depends_on if d.pipeline in known]
         for pid, p in known.items()
+        if p.spec.depends_on
     }
-    reported = {p.id for p in pipelines}
-    for circle in one_circle_each(list(known), refs):
+    reported = {p.id for p in pipelines} if context else known.keys()
+    for circle in one_circle_each(list(refs), refs):
         if circle[0] in reported:
             problems.append(_cycle(circle, known))
     return problems
