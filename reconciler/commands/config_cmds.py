@@ -18,14 +18,17 @@ from reconciler.commands.options import (
 @common_options
 def validate(files: tuple[Path, ...], config_dir: Path, state: str) -> None:
     """Check pipeline files (all of --config-dir, or FILES); exit 1 on any problem."""
-    from reconciler.config.loading import config_files, load_files
+    from reconciler.config.loading import config_files, load_files, load_some_files
     from reconciler.render.annotations import error_annotation
 
     paths = list(files) if files else config_files(config_dir)
     if not paths:
         # an empty or mistyped directory must not pass CI as "valid"
         fail(f"no pipeline files (*.yaml, *.yml) in {config_dir}")
-    loaded, problems = load_files(paths)
+    if files:
+        loaded, problems = load_some_files(paths, config_dir)
+    else:
+        loaded, problems = load_files(paths, where=str(config_dir))
     for problem in problems:
         click.echo(str(problem), err=True)
     if problems and on_github():

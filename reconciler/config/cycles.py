@@ -1,4 +1,5 @@
-"""Circles in a reference graph (parameters that use each other), found in linear time.
+"""Circles in a reference graph (parameters that use each other, pipelines that depend on
+each other), found in linear time.
 
 A depth-first search from every name, as a naive check does, follows every path of
 a graph whose references fan out: 36 parameters that each use the two before them
@@ -96,3 +97,16 @@ def circles(nodes: Sequence[str], refs: Mapping[str, Sequence[str]]) -> list[tup
                     f"(one of {len(component)} parameters that refer to each other)"
                 )
     return [(name, text[name]) for name in nodes if name in text]
+
+
+def one_circle_each(nodes: Sequence[str], refs: Mapping[str, Sequence[str]]) -> list[list[str]]:
+    """One shortest circle per component that has one, ``[a, b, a]``, starting at the
+    member that comes first in ``nodes``; components in the order of their first members."""
+    order = {name: i for i, name in enumerate(nodes)}
+    found: list[list[str]] = []
+    for component in components(nodes, refs):
+        if len(component) == 1 and component[0] not in refs.get(component[0], ()):
+            continue
+        first = min(component, key=lambda name: order.get(name, len(order)))
+        found.append(_shortest_circle(first, set(component), refs))
+    return sorted(found, key=lambda circle: order.get(circle[0], len(order)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -15,6 +15,7 @@ import yaml
 
 from reconciler.config.cache import ConfigCache, stat_key
 from reconciler.config.file_checks import checked, read_checked
+from reconciler.config.fleet_checks import dependency_problems
 from reconciler.config.secret_shapes import mask
 from reconciler.config.yaml_source import SourceMap, parse_yaml
 from reconciler.core.spec import PipelineSpec
@@ -201,16 +202,24 @@ def _cached_file(path: Path, cache: ConfigCache) -> tuple[LoadedPipeline | None,
 
 
 def load_files(
-    paths: Iterable[Path], cache: ConfigCache | None = None
+    paths: Iterable[Path], cache: ConfigCache | None = None, *, where: str | None = None
 ) -> tuple[list[LoadedPipeline], list[Problem]]:
-    """Load many files; every problem of every file, plus duplicate ids across files."""
+    """Load many files; every problem of every file, plus duplicate ids across files.
+
+    With ``where`` (the directory, as messages name it) the files are a whole fleet, and
+    the dependencies between them are checked too (``fleet_checks``): then every
+    ``depends_on`` of the pipelines returned without problems names one of them, and
+    none depend on each other in a cycle.
+    """
     loaded: list[LoadedPipeline] = []
     problems: list[Problem] = []
     first_file: dict[str, LoadedPipeline] = {}
+    failed = 0
     for path in paths:
         pipeline, found = load_file(path) if cache is None else _cached_file(path, cache)
         problems += found
         if pipeline is None:
+            failed += 1
             continue
         earlier = first_file.get(pipeline.id)
         if earlier is not None:
@@ -229,7 +238,30 @@ def load_files(
             continue
         first_file[pipeline.id] = pipeline
         loaded.append(pipeline)
+    if where is not None:
+        problems += dependency_problems(loaded, where, complete=failed == 0)
     return loaded, problems
+
+
+def load_some_files(
+    paths: Sequence[Path], config_dir: Path
+) -> tuple[list[LoadedPipeline], list[Problem]]:
+    """``load_files`` for some files of a fleet (``validate FILES``): their upstreams
+    may be defined in ``config_dir``, whose other files are read (from the cache) only
+    when some upstream is not among the files given, and never reported on."""
+    loaded, problems = load_files(paths)
+    ids = {p.id for p in loaded}
+    wanted = any(d.pipeline not in ids for p in loaded for d in p.spec.depends_on)
+    context: list[LoadedPipeline] = []
+    if wanted and config_dir.is_dir():
+        given = {path.resolve() for path in paths}
+        others = [f for f in config_files(config_dir) if f.resolve() not in given]
+        found = load_files(others, ConfigCache.open(config_dir))[0]
+        context = [p for p in found if p.id not in ids]
+    where = f"{config_dir} or the files given" if wanted else "the files given"
+    return loaded, problems + dependency_problems(
+        loaded, where, context=context, complete=not problems
+    )
 
 
 def load_config(config_dir: Path) -> list[LoadedPipeline]:
@@ -239,7 +271,7 @@ def load_config(config_dir: Path) -> list[LoadedPipeline]:
     """
     files = config_files(config_dir)
     cache = ConfigCache.open(config_dir)
-    loaded, problems = load_files(files, cache)
+    loaded, problems = load_files(files, cache, where=str(config_dir))
     if problems:
         raise ConfigError(problems)
     cache.save()

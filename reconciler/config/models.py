@@ -22,6 +22,7 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from reconciler.config.bounds import MAX_RETRY_DELAY_SECONDS
+from reconciler.config.dependency_models import DependsOn, Version, self_dependency
 from reconciler.config.quality_models import (  # re-exported: imported from here too
     QualityCheckModel as QualityCheckModel,
 )
@@ -220,6 +221,12 @@ class BackfillModel(Strict):
     order: Literal["oldest_first", "newest_first"] = "oldest_first"
     max_active_runs: ActiveRuns = 4
     requests: list[BackfillRequestModel] = Field(default_factory=list)
+    refresh_on_upstream_change: StrictBool = Field(
+        True, description="re-run a covered date when an upstream date it needs re-runs"
+    )
+    refresh_on_version_change: StrictBool = Field(
+        False, description="re-run every covered date when version changes"
+    )
 
     @field_validator("requests")
     @classmethod
@@ -304,6 +311,8 @@ class _PipelineBase(Strict):
     id: str = Field(pattern=PIPELINE_ID_PATTERN)
     name: OneLine | None = Field(None, description="default: the id")
     schedule: ScheduleModel
+    depends_on: DependsOn = Field(default_factory=list)
+    version: Version = None
     batch: BatchModel = _section(BatchModel)
     retry: RetryModel = _section(RetryModel)
     backfill: BackfillModel = _section(BackfillModel)
@@ -328,6 +337,13 @@ class _PipelineBase(Strict):
                 for k, v in value.items()
             }
         return value
+
+    @model_validator(mode="after")
+    def _not_own_upstream(self) -> _PipelineBase:
+        problem = self_dependency(self.id, self.depends_on)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
     @property
     def display_name(self) -> str:

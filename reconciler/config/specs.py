@@ -8,7 +8,7 @@ from typing import Any
 from reconciler.config.models import WEEKDAYS, AnyPipeline
 from reconciler.core.config_diff import flatten
 from reconciler.core.durations import parse_retry_schedule
-from reconciler.core.spec import BackfillRequest, PipelineSpec, Schedule
+from reconciler.core.spec import BackfillRequest, Dependency, PipelineSpec, Schedule
 
 
 def _time(text: str) -> time:
@@ -56,12 +56,34 @@ def to_spec(model: AnyPipeline) -> PipelineSpec:
         requests=requests,
         sla_time=_time(model.sla.time) if model.sla is not None else None,
         sla_notify=model.sla.notify if model.sla is not None else False,
+        depends_on=tuple(
+            Dependency(pipeline=d.pipeline, dates=d.dates, offset=d.offset)
+            for d in model.depends_on
+        ),
+        version=None if model.version is None else str(model.version),
+        refresh_on_upstream_change=model.backfill.refresh_on_upstream_change,
+        refresh_on_version_change=model.backfill.refresh_on_version_change,
     )
 
 
+# Keys added after states were first written, left out of the flat config while they
+# hold their defaults: a state synced before they existed then sees no change.
+_ADDED_DEFAULTS: dict[str, Any] = {
+    "depends_on": [],
+    "version": None,
+    "backfill.refresh_on_upstream_change": True,
+    "backfill.refresh_on_version_change": False,
+}
+
+
 def flat_config(model: AnyPipeline) -> dict[str, Any]:
-    """Every key of the pipeline (defaults included) as ``{"retry.max_retries": 2}``."""
+    """Every key of the pipeline (defaults included, but see ``_ADDED_DEFAULTS``) as
+    ``{"retry.max_retries": 2}``."""
     data = model.model_dump(mode="json", by_alias=True)
     if data.get("name") is None:
         data["name"] = model.id
-    return flatten(data)
+    flat = flatten(data)
+    for key, default in _ADDED_DEFAULTS.items():
+        if key in flat and flat[key] == default:
+            del flat[key]
+    return flat

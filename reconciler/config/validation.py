@@ -8,6 +8,7 @@ imports pydantic or the models.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from functools import cache
 from typing import Any
 
@@ -76,6 +77,14 @@ def _with_parameter_texts(raw: dict[str, Any], source: SourceMap) -> dict[str, A
         and ("parameters", key) in source.texts
     }
     return {**raw, "parameters": {**params, **texts}} if texts else raw
+
+
+def _with_version_text(raw: dict[str, Any], source: SourceMap) -> dict[str, Any]:
+    """``version`` as written: ``version: 1.10`` is "1.10", ``2024-06-01`` a text too."""
+    value = raw.get("version")
+    if isinstance(value, float | date) and ("version",) in source.texts:
+        return {**raw, "version": source.texts[("version",)]}
+    return raw
 
 
 def _error_problems(
@@ -166,7 +175,7 @@ def validate_document(
         message = f"expected a mapping of pipeline keys (id, platform, ...), found {kind}"
         problems.append(_problem(file, doc.source, (), message))
         return None, problems
-    raw = _with_parameter_texts(raw, doc.source)
+    raw = _with_version_text(_with_parameter_texts(raw, doc.source), doc.source)
     secret_paths: set[DocPath] = set()
     for path, message in secret_problems(raw) if text is None or may_hold_secrets(text) else []:
         secret_paths.add(path)

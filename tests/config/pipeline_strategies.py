@@ -198,6 +198,19 @@ def pipelines(draw: st.DrawFn) -> dict[str, Any]:
     if draw(st.booleans()):
         out["name"] = draw(one_line_text)
     if draw(st.booleans()):
+        upstreams = draw(st.lists(word(LOWER, LOWER + DIGITS + "_", 20), max_size=3, unique=True))
+        out["depends_on"] = [
+            {
+                "pipeline": upstream,
+                "dates": draw(st.sampled_from(["period", "same", "latest"])),
+                "offset": draw(st.integers(-366, 366)),
+            }
+            for upstream in upstreams
+            if upstream != out["id"]
+        ]
+    if draw(st.booleans()):
+        out["version"] = draw(st.one_of(one_line_text, st.integers(-(2**40), 2**40)))
+    if draw(st.booleans()):
         out["batch"] = {"multi_date": draw(st.booleans()), "max_dates": draw(st.integers(1, 99))}
     if draw(st.booleans()):
         out["retry"] = {
@@ -226,6 +239,8 @@ def pipelines(draw: st.DrawFn) -> dict[str, Any]:
             "order": draw(st.sampled_from(["oldest_first", "newest_first"])),
             "max_active_runs": draw(st.integers(1, 50)),
             "requests": requests,
+            "refresh_on_upstream_change": draw(st.booleans()),
+            "refresh_on_version_change": draw(st.booleans()),
         }
     if draw(st.booleans()):
         check_names = draw(st.lists(word(LOWER + "_", LOWER + DIGITS + "_.-", 20), unique=True))

@@ -439,6 +439,59 @@ CASES: dict[str, tuple[str, list[Expect]]] = {
         VALID + "parameters:\n  dirs: [a, b]\n",
         [(9, 9, "parameters.dirs", "expected text, found a list")],
     ),
+    # --- depends_on and version --------------------------------------------------------
+    "dependency dates not one of the mappings": (
+        VALID + "depends_on:\n  - pipeline: up\n    dates: weekly\n",
+        [(10, 12, "depends_on[0].dates", "expected 'period', 'same' or 'latest', found 'weekly'")],
+    ),
+    "dependency offset too large": (
+        VALID + "depends_on:\n  - {pipeline: up, offset: 400}\n",
+        [(9, 28, "depends_on[0].offset", "expected a number <= 366, found 400")],
+    ),
+    "dependency offset too small": (
+        VALID + "depends_on:\n  - {pipeline: up, offset: -367}\n",
+        [(9, 28, "depends_on[0].offset", "expected a number >= -366, found -367")],
+    ),
+    "dependency offset not a whole number": (
+        VALID + "depends_on:\n  - {pipeline: up, offset: '1'}\n",
+        [(9, 28, "depends_on[0].offset", "expected a whole number, found '1'")],
+    ),
+    "dependency without its pipeline": (
+        VALID + "depends_on:\n  - dates: same\n",
+        [(9, 5, "depends_on[0].pipeline", "required key 'pipeline' is missing")],
+    ),
+    "dependency key misspelt": (
+        VALID + "depends_on:\n  - pipeline: up\n    offest: 1\n",
+        [(10, 5, "depends_on[0].offest", "unknown key 'offest'; did you mean 'offset'?")],
+    ),
+    "dependency on a pipeline id that cannot exist": (
+        VALID + "depends_on:\n  - pipeline: Orders-Daily\n",
+        [(9, 15, "depends_on[0].pipeline", "expected an id of lowercase letters")],
+    ),
+    "depends_on not a list": (
+        VALID + "depends_on: orders_daily\n",
+        [(8, 13, "depends_on", "expected a list, found 'orders_daily'")],
+    ),
+    "depends_on on itself": (
+        VALID + "depends_on:\n  - pipeline: up\n  - pipeline: orders\n",
+        [(10, 15, "depends_on[1].pipeline", "pipeline 'orders' cannot depend on itself")],
+    ),
+    "the same upstream twice": (
+        VALID + "depends_on:\n  - pipeline: up\n  - {pipeline: up, dates: same}\n",
+        [(10, 16, "depends_on[1].pipeline", "'up' is already listed in depends_on[0]")],
+    ),
+    "version neither text nor a whole number": (
+        VALID + "version: true\n",
+        [(8, 10, "version", "expected text or a whole number, found true")],
+    ),
+    "version on two lines": (
+        VALID + 'version: "a\\nb"\n',
+        [(8, 10, "version", "one line of text without control characters")],
+    ),
+    "refresh flag not a boolean": (
+        VALID + "backfill:\n  refresh_on_version_change: yes\n",
+        [(9, 30, "backfill.refresh_on_version_change", "expected true or false, found 'yes'")],
+    ),
     # --- literal secrets ---------------------------------------------------------------
     "token in a trigger": (
         "id: dbx\nplatform: databricks\ntrigger:\n  host: https://x.cloud.databricks.com\n"
