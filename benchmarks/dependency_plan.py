@@ -44,7 +44,7 @@ CHAIN = [
 
 def _file(pid: str, start: date, schedule: str, upstream: str | None, dates: str) -> str:
     text = (
-        f"id: {pid}\nplatform: local\ntrigger:\n  command: [\"true\"]\n"
+        f'id: {pid}\nplatform: local\ntrigger:\n  command: ["true"]\n'
         f"schedule:\n  {schedule}\n  start: {start}\nretry:\n  enabled: false\n"
     )
     if upstream is not None:
@@ -143,8 +143,10 @@ def main() -> None:
                 best = results.get((fmt, name))
                 if best is None or seconds < best[0]:
                     results[(fmt, name)] = (seconds, rss)
-    print(f"## plan with and without dependencies ({args.pipelines:,} pipelines x "
-          f"{args.years} years, {rows:,} history rows; import {imported[0]:.0f} s)\n")
+    print(
+        f"## plan with and without dependencies ({args.pipelines:,} pipelines x "
+        f"{args.years} years, {rows:,} history rows; import {imported[0]:.0f} s)\n"
+    )
     print("| plan | without depends_on (s) | with (s) | ratio | peak RSS without / with (MB) |")
     print("|---|---:|---:|---:|---:|")
     for fmt in ("json", "text"):
