@@ -388,6 +388,23 @@ def cascade(
     return total
 
 
+def _with_dependants(
+    chosen: dict[str, LoadedPipeline], pipelines: Mapping[str, LoadedPipeline]
+) -> None:
+    """Add the pipelines that depend on the chosen ones, transitively: what a run's
+    outcome changed upstream changes what they wait for."""
+    users: dict[str, list[LoadedPipeline]] = {}
+    for p in pipelines.values():
+        for dep in p.spec.depends_on:
+            users.setdefault(dep.pipeline, []).append(p)
+    todo = list(chosen)
+    while todo:
+        for user in users.get(todo.pop(), ()):
+            if user.id not in chosen:
+                chosen[user.id] = user
+                todo.append(user.id)
+
+
 def _with_upstreams(
     chosen: dict[str, LoadedPipeline], pipelines: Mapping[str, LoadedPipeline]
 ) -> None:
@@ -435,6 +452,7 @@ def conclude(
         again = {
             pid: p for pid, p in pipelines.items() if pid in touched or p.spec.sla_time is not None
         }
+        _with_dependants(again, pipelines)
         _with_upstreams(again, pipelines)
         with collector.paused():
             after = plan_now(store, again, clock.now())
