@@ -43,21 +43,24 @@ class DependencyModel(Strict):
     offset: DependencyOffset = 0
 
 
-def _each_upstream_once(value: list[DependencyModel]) -> list[DependencyModel]:
-    first: dict[str, int] = {}
+def _each_entry_once(value: list[DependencyModel]) -> list[DependencyModel]:
+    """An entry repeated word for word is a slip; the same upstream read two ways (its
+    period and its latest date, or the same date and the day before) is not."""
+    first: dict[tuple[str, str, int], int] = {}
     for index, dependency in enumerate(value):
-        if dependency.pipeline in first:
+        key = (dependency.pipeline, dependency.dates, dependency.offset)
+        if key in first:
             raise ValueError(
-                f"[{index}].pipeline: {dependency.pipeline!r} is already listed in "
-                f"depends_on[{first[dependency.pipeline]}]; list each upstream once"
+                f"[{index}].pipeline: repeats depends_on[{first[key]}] ({dependency.pipeline!r}, "
+                f"dates {dependency.dates}, offset {dependency.offset}); list each entry once"
             )
-        first[dependency.pipeline] = index
+        first[key] = index
     return value
 
 
 DependsOn = Annotated[
     list[DependencyModel],
-    AfterValidator(_each_upstream_once),
+    AfterValidator(_each_entry_once),
     Field(
         description="pipelines whose dates must be covered (and not outdated) before a "
         "date of this one runs; see docs/configuration.md"

@@ -476,9 +476,9 @@ CASES: dict[str, tuple[str, list[Expect]]] = {
         VALID + "depends_on:\n  - pipeline: up\n  - pipeline: orders\n",
         [(10, 15, "depends_on[1].pipeline", "pipeline 'orders' cannot depend on itself")],
     ),
-    "the same upstream twice": (
-        VALID + "depends_on:\n  - pipeline: up\n  - {pipeline: up, dates: same}\n",
-        [(10, 16, "depends_on[1].pipeline", "'up' is already listed in depends_on[0]")],
+    "the same entry twice": (
+        VALID + "depends_on:\n  - pipeline: up\n  - {pipeline: up, dates: period}\n",
+        [(10, 16, "depends_on[1].pipeline", "repeats depends_on[0] ('up', dates period")],
     ),
     "version neither text nor a whole number": (
         VALID + "version: true\n",

@@ -235,16 +235,27 @@ def test_self_dependency(fleet: Path, tmp_path: Path) -> None:
     )
 
 
-def test_an_upstream_listed_twice(fleet: Path, tmp_path: Path) -> None:
+def test_an_entry_repeated_word_for_word(fleet: Path, tmp_path: Path) -> None:
     write(fleet, "up", pipeline("up"))
-    write(fleet, "down", pipeline("down", *deps("up"), "  - {pipeline: up, dates: latest}"))
+    write(fleet, "down", pipeline("down", *deps("up"), "  - {pipeline: up, dates: period}"))
     assert_refused_everywhere(
         tmp_path,
         [
-            f"{CONFIG}/down.yaml:7:16: depends_on[1].pipeline: 'up' is already listed in "
-            "depends_on[0]; list each upstream once"
+            f"{CONFIG}/down.yaml:7:16: depends_on[1].pipeline: repeats depends_on[0] ('up', "
+            "dates period, offset 0); list each entry once"
         ],
     )
+
+
+def test_one_upstream_read_two_ways_is_valid(fleet: Path) -> None:
+    write(fleet, "up", pipeline("up"))
+    write(
+        fleet,
+        "down",
+        pipeline("down", *deps("up"), "  - {pipeline: up, dates: same, offset: -1}"),
+    )
+    done = run("validate", "--config-dir", CONFIG)
+    assert done.exit_code == 0, done.stderr
 
 
 def test_a_cycle_of_three_files_names_each_file_and_line(fleet: Path, tmp_path: Path) -> None:
