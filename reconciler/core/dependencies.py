@@ -222,12 +222,28 @@ def outdated_by(up: PipelineSpec, succeeded: Iterable[DateRange], users: Users) 
         if not down.refresh_on_upstream_change:
             continue
         for block in blocked(down.schedule, dep, up.schedule, ranges):
-            out.append(
-                Mark(
-                    pipeline=down.id,
-                    dates=block.blocked,
-                    cause_pipeline=up.id,
-                    cause_dates=block.waits_for,
+            for dates in _scheduled_runs(down.schedule, block.blocked):
+                out.append(
+                    Mark(
+                        pipeline=down.id,
+                        dates=dates,
+                        cause_pipeline=up.id,
+                        cause_dates=block.waits_for,
+                    )
                 )
-            )
     return out
+
+
+def _scheduled_runs(s: Schedule, span: DateRange) -> list[DateRange]:
+    """``span`` as runs of consecutive calendar days that the schedule holds: a mark
+    then never holds an unscheduled day, which no run would ever cut out of it."""
+    if _gaps(s) == [1]:
+        return [span]
+    days = scheduled_between(s, *span)
+    runs: list[DateRange] = []
+    for day in days:
+        if runs and runs[-1][1] + ONE_DAY == day:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs

@@ -17,7 +17,7 @@ def merge(ranges: Iterable[DateRange]) -> tuple[DateRange, ...]:
     """Sorted, disjoint, non-adjacent ranges covering the same days as ``ranges``."""
     out: list[DateRange] = []
     for start, end in sorted(ranges):
-        if out and start <= out[-1][1] + ONE_DAY:
+        if out and (out[-1][1] == date.max or start <= out[-1][1] + ONE_DAY):
             if end > out[-1][1]:
                 out[-1] = (out[-1][0], end)
         else:
@@ -208,9 +208,9 @@ def complement(ranges: Sequence[DateRange], first: date, last: date) -> Iterator
             break
         if start > cursor:
             yield cursor, min(start - ONE_DAY, last)
-        cursor = end + ONE_DAY
-        if cursor > last:
+        if end >= last:  # (also keeps ``end + 1 day`` from passing date.max)
             return
+        cursor = end + ONE_DAY
     if cursor <= last:
         yield cursor, last
 

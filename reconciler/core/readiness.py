@@ -74,8 +74,11 @@ class Availability:
             for a, b in self.obs.outdated_marks.within(1, MAX_DAY):
                 found += coverage.within(a, b)
             # re-runs only: a date running for the first time is a hole already, and
-            # the refresh preview is for covered dates that run again
+            # the refresh preview is for covered dates that run again ...
             found += ((o, o) for o in _rerun_days(self.obs, self.pieces) if coverage.covers(o))
+            # ... or that a request runs (a retry of a failed re-run, say): its success
+            # marks the dates that read it, as the pass ledger does
+            found += ((o, o) for o in _request_days(self.obs, self.pieces))
             self._rerun = _ranges(found)
         return self._rerun
 
@@ -471,4 +474,20 @@ def _rerun_days(obs: PipelineObserved, pieces: Pieces) -> set[int]:
             days.update(d.toordinal() for d in action.dates)
     for waiting in pieces.waiting:
         days.update(d.toordinal() for d in waiting.dates)
+    return days
+
+
+def _request_days(obs: PipelineObserved, pieces: Pieces) -> set[int]:
+    """Ordinals of this pipeline's dates that run, or wait to run, for a request (a
+    backfill request or a refresh): in flight, planned, or waiting for a retry."""
+    days = {d.toordinal() for d, flight in obs.in_flight.items() if flight.request_id}
+    for action in pieces.actions:
+        if action.kind in STARTS and action.request_id is not None:
+            days.update(d.toordinal() for d in action.dates)
+    failed = obs.failed
+    for waiting in pieces.waiting:
+        if waiting.reason == "retry":
+            days.update(
+                d.toordinal() for d in waiting.dates if d in failed and failed[d].request_id
+            )
     return days

@@ -121,13 +121,25 @@ class PassLedger:
         return written, self.outbox.exchange(session, final=False), extend
 
     def _outdated_by(self, finished: Sequence[Finished]) -> list[OutdatedMark]:
-        """The marks the successful runs just recorded write on their users' dates."""
+        """The marks the successful runs just recorded write on their users' dates.
+
+        Only re-runs mark: dates that were covered when the pass planned them, and runs
+        for a request (a backfill request or a refresh, and their retries). A date's
+        first plain run marks nothing: a user never read it (it waited for it), which is
+        also what the plan shows beforehand (``core.readiness``)."""
         out: list[OutdatedMark] = []
         for batch, outcome, _ in finished:
             up = self.specs.get(batch.pipeline_id)
             if not outcome.success or up is None or batch.pipeline_id not in self._users:
                 continue
-            marks = outdated_by(up, from_dates(batch.dates), self._users)
+            if batch.request_id is None:
+                covered = self.observed.of(batch.pipeline_id).coverage.covers
+                changed = [d for d in batch.dates if covered(d.toordinal())]
+            else:
+                changed = list(batch.dates)
+            if not changed:
+                continue
+            marks = outdated_by(up, from_dates(changed), self._users)
             out += [OutdatedMark.from_upstream(m, batch.batch_id) for m in marks]
         return out
 

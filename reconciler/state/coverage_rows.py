@@ -19,9 +19,12 @@ def subtract(ranges: tuple[DateRange, ...], days: set[date]) -> list[DateRange]:
         for day in cut:
             if day > cursor:
                 out.append((cursor, day - ONE_DAY))
+            if day == date.max:
+                break
             cursor = day + ONE_DAY
-        if cursor <= end:
-            out.append((cursor, end))
+        else:
+            if cursor <= end:
+                out.append((cursor, end))
     return out
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from reconciler.clock import FixedClock
 from reconciler.core.batches import Batch, Outcome, RunIntent, batch_key, short_id
-from reconciler.core.coverage import Observed
+from reconciler.core.coverage import Observed, PipelineObserved
 from reconciler.core.lifecycle import BatchState
 from reconciler.core.spec import Dependency, PipelineSpec, Schedule
 from reconciler.notify.outbox import Outbox
@@ -72,7 +72,12 @@ def ended(i: RunIntent, ok: bool) -> BatchState:
     return BatchState(batch=batch, phase="ended", marked=True, outcome=outcome)
 
 
-def ledger(store: Store) -> PassLedger:
+# what the pass planned from: February of orders_daily covered, so running it again is a
+# re-run (a date's first plain run marks nothing: nobody read it)
+COVERED = Observed({"orders_daily": PipelineObserved(covered=[(FEB[0], FEB[-1])])})
+
+
+def ledger(store: Store, observed: Observed = COVERED) -> PassLedger:
     clock = FixedClock(NOW)
     outbox = Outbox({}, SPECS, clock, {}, store=store)
     return PassLedger(
@@ -83,7 +88,7 @@ def ledger(store: Store) -> PassLedger:
         platforms={},
         events=PassEvents({}, SPECS, outbox),
         outbox=outbox,
-        observed=Observed(),
+        observed=observed,
         renewed_at=time.monotonic(),
     )
 
@@ -115,6 +120,20 @@ def test_a_successful_upstream_run_marks_the_dates_of_its_users(tmp_path: Path) 
     assert (mark.cause_pipeline, mark.cause_dates) == ("orders_daily", (FEB[9], FEB[11]))
     assert (mark.cause_batch_id, mark.marked_at) == (rerun.batch_id, NOW)
     assert row.version == "v1"
+
+
+def test_a_first_plain_run_marks_nothing_and_a_request_run_marks(tmp_path: Path) -> None:
+    store = open_store(str(tmp_path / "state.duckdb"))
+    book = ledger(store, Observed())  # nothing covered yet
+    first = intent("orders_daily", (FEB[3],))
+    write(book, intents=[first])
+    write(book, ended_=(ended(first, ok=True),))
+    assert marked(store, "orders_clean") == []
+    asked = replace(intent("orders_daily", (FEB[4],)), request_id="fix-feb")
+    write(book, intents=[asked])
+    state = ended(asked, ok=True)
+    write(book, ended_=(replace(state, batch=replace(state.batch, request_id="fix-feb")),))
+    assert marked(store, "orders_clean") == [(FEB[4], FEB[4])]
 
 
 def test_a_failed_upstream_run_marks_nothing(tmp_path: Path) -> None:
