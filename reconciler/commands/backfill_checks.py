@@ -12,11 +12,18 @@ from datetime import date, datetime, timedelta
 
 from reconciler.config.loading import LoadedPipeline
 from reconciler.core.calendar import count_between, last_due_day
+from reconciler.core.outdated import REFRESH_PREFIX
 from reconciler.core.spec import Schedule
 
 
 def declared_id_problem(pipeline: LoadedPipeline, request_id: str) -> str | None:
-    """``file:line:col: ...`` when the pipeline's file declares a request with this id."""
+    """``file:line:col: ...`` when the pipeline's file declares a request with this id,
+    or why the id is not a user's to take."""
+    if request_id.startswith(REFRESH_PREFIX):
+        return (
+            f"--id {request_id!r} starts with {REFRESH_PREFIX!r}, which the reconciler keeps "
+            "for its own refreshes of outdated dates; choose another id"
+        )
     for index, request in enumerate(pipeline.spec.requests):
         if request.id == request_id:
             mark = pipeline.source.locate(("backfill", "requests", index, "id"))

@@ -54,6 +54,7 @@ from reconciler.config.value_types import (
     WEEKDAYS as WEEKDAYS,  # re-exported: specs.py reads it from here
 )
 from reconciler.core.durations import RETRY_GRAMMAR, parse_retry_schedule
+from reconciler.core.outdated import REFRESH_PREFIX
 
 _M = TypeVar("_M", bound=Strict)
 
@@ -210,6 +211,11 @@ class BackfillRequestModel(Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> BackfillRequestModel:
+        if self.id.startswith(REFRESH_PREFIX):
+            raise ValueError(
+                f"id: {self.id!r} starts with {REFRESH_PREFIX!r}, which the reconciler keeps "
+                "for its own refreshes of outdated dates; choose another id"
+            )
         if self.to < self.from_:
             raise ValueError(f"to: {self.to} is before from ({self.from_})")
         return self

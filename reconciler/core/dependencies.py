@@ -97,6 +97,10 @@ def _image(down: Schedule, dep: Dependency, up: Schedule, lo: date, hi: date) ->
         last = _shift(after, -dep.offset - 1) if after is not None else date.max
         return _clipped(down, first, last, (lo, hi))
     if dep.dates == "same":
+        if _gaps(up) == [1]:
+            # a daily upstream schedules every D' of [lo, hi]: one stretch of D
+            first, last = _shift(lo, -dep.offset), _shift(hi, -dep.offset)
+            return _clipped(down, first, last, (lo, hi))
         return [
             Block(blocked=(d, d), waits_for=(u, u)) for d, u in _same_dates(down, dep, up, lo, hi)
         ]

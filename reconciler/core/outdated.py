@@ -50,14 +50,19 @@ def outdated_days(
     ]
 
 
+# request ids that start so are the reconciler's own (refresh rounds): a user's request
+# may not take one, or its progress would be read from a refresh's runs
+REFRESH_PREFIX = "refresh-"
+
+
 def refresh_id(spec: PipelineSpec, obs: PipelineObserved, everything: bool) -> str:
     """The request id refresh runs carry: it tells one round of refreshes from the next
     (the same date refreshed again is a new run) and keeps their retries apart."""
     if everything:
-        return f"refresh-version-{spec.version}"
+        return f"{REFRESH_PREFIX}version-{spec.version}"
     if obs.outdated_since is not None:
-        return f"refresh-{obs.outdated_since:%Y%m%dT%H%M%S%f}"
-    return "refresh"
+        return f"{REFRESH_PREFIX}{obs.outdated_since:%Y%m%dT%H%M%S%f}"
+    return f"{REFRESH_PREFIX}marked"
 
 
 def busy_dates(obs: PipelineObserved, claimed: Mapping[date, object]) -> set[date]:

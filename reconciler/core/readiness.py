@@ -22,11 +22,12 @@ with ten years of history costs what its open dates cost.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from heapq import heappop, heappush
+from itertools import chain, pairwise
 
 from reconciler.core.calendar import adjacency, scheduled_between
 from reconciler.core.compact_actions import BackfillBlock
@@ -43,8 +44,9 @@ Follows = Callable[[date, date], bool]
 # (will never run, the upstream dates, attempt, a refresh): dates with one story
 Upstreams = tuple[UpstreamDates, ...]
 Story = tuple[bool, Upstreams, int, bool]
-# a held date: the action it leaves, its ordinal, what it waits for, what will never run
-Held = tuple[Action, int, Upstreams, Upstreams]
+# held dates: the action they leave, their ordinals (consecutive dates), what they wait
+# for, what of it will never run
+Held = tuple[Action, Sequence[int], Upstreams, Upstreams]
 # candidate dates closer than this share one look at the upstream (fewer, wider looks)
 JOIN_DAYS = 31
 MAX_DAY = date.max.toordinal()
@@ -275,36 +277,58 @@ def _merged(pieces: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
 
 
 class _Holds:
-    """The holds of one pipeline, asked day by day in ascending order (a sweep)."""
+    """The holds of one pipeline as segments: stretches of days over which the same holds
+    apply, so a stretch of held days is looked up once, not day by day."""
 
     def __init__(self, holds: Sequence[_Hold]) -> None:
-        self.holds = sorted(holds, key=lambda h: h.first)
-        self.starts = [h.first for h in self.holds]
         self.ranges = DayRanges.of(
-            (date.fromordinal(h.first), date.fromordinal(h.last)) for h in self.holds
+            (date.fromordinal(h.first), date.fromordinal(h.last)) for h in holds
         )
+        self.segments = _segments(holds)
+        self.starts = [seg[0] for seg in self.segments]
 
     def touches(self, first: int, last: int) -> bool:
         return self.ranges.days_within(first, last) > 0
 
-    def of(self, days: Iterable[int]) -> Iterator[tuple[int, Upstreams, Upstreams]]:
-        """``(day, upstream dates it waits for, those of them that will never run)`` for
-        each held day among ascending ``days``."""
-        active: list[tuple[int, int]] = []  # (last, index) of holds that have begun
-        nxt = 0
-        for day in days:
-            if not self.ranges.covers(day):
+    def of(self, days: range) -> Iterator[tuple[range, Upstreams, Upstreams]]:
+        """``(held days, upstream dates they wait for, those that will never run)`` for
+        the held stretches of ``days`` (ascending ordinals with one step), in order."""
+        if not days:
+            return
+        step, first, last = days.step, days[0], days[-1]
+        i = max(bisect_right(self.starts, first) - 1, 0)
+        for lo, hi, upstream, lost in self.segments[i:]:
+            if lo > last:
+                break
+            if hi < first:
                 continue
-            while nxt < len(self.holds) and self.holds[nxt].first <= day:
-                heappush(active, (self.holds[nxt].last, nxt))
-                nxt += 1
-            while active and active[0][0] < day:
-                heappop(active)
-            here = [self.holds[i] for _, i in active if self.holds[i].first <= day]
-            if not here:
-                continue
-            lost = _hulls(h.upstream for h in here if h.gone)
-            yield day, _hulls(h.upstream for h in here), lost
+            a = max(0, -(-(lo - first) // step))
+            b = min(len(days) - 1, (hi - first) // step)
+            if a <= b:
+                yield days[a : b + 1], upstream, lost
+
+
+def _segments(holds: Sequence[_Hold]) -> list[tuple[int, int, Upstreams, Upstreams]]:
+    """``(first, last, upstream, lost)`` for each stretch over which one set of holds
+    applies, ascending (a sweep over where holds begin and end)."""
+    bounds = sorted({h.first for h in holds} | {h.last + 1 for h in holds})
+    by_first = sorted(range(len(holds)), key=lambda k: holds[k].first)
+    by_last = sorted(range(len(holds)), key=lambda k: holds[k].last)
+    active: dict[int, _Hold] = {}
+    out: list[tuple[int, int, Upstreams, Upstreams]] = []
+    i = j = 0
+    for here, after in pairwise(bounds):
+        while i < len(by_first) and holds[by_first[i]].first <= here:
+            active[by_first[i]] = holds[by_first[i]]
+            i += 1
+        while j < len(by_last) and holds[by_last[j]].last < here:
+            active.pop(by_last[j], None)
+            j += 1
+        if active:
+            found = active.values()
+            lost = _hulls(h.upstream for h in found if h.gone)
+            out.append((here, after - 1, _hulls(h.upstream for h in found), lost))
+    return out
 
 
 def _hulls(items: Iterable[UpstreamDates]) -> tuple[UpstreamDates, ...]:
@@ -328,29 +352,30 @@ def _take_out(spec: PipelineSpec, pieces: Pieces, holds: Sequence[_Hold]) -> set
     waiting: list[Held] = []
     kept: list[Action] = []
     for action in pieces.actions:
-        if action.kind not in STARTS:
-            kept.append(action)
-            continue
         ords = [d.toordinal() for d in action.dates]
-        if not index.touches(ords[0], ords[-1]):
+        if action.kind not in STARTS or not index.touches(ords[0], ords[-1]):
             kept.append(action)
             continue
-        held = {day: (up, lost) for day, up, lost in index.of(ords)}
+        held: dict[int, tuple[Upstreams, Upstreams]] = {}
+        for o in ords:
+            for days, up, lost in index.of(range(o, o + 1)):
+                held[days[0]] = (up, lost)
         if not held:
             kept.append(action)
             continue
         rest = [d for d, o in zip(action.dates, ords, strict=True) if o not in held]
         for run in _consecutive(rest, follows):
             kept.append(action._replace(dates=run))
-        waiting += ((action, o, *held[o]) for o in ords if o in held)
+        waiting += ((action, (o,), *held[o]) for o in ords if o in held)
     pieces.actions = kept
     block = pieces.block
     if block is not None and index.touches(block.first, block.last):
-        days = (o for r in block.day_ranges() for o in r)
-        taken = list(index.of(days))
+        plain = Action(spec.id, "backfill", (), block.priority, 1)
+        taken = [
+            (plain, days, up, lost) for r in block.day_ranges() for days, up, lost in index.of(r)
+        ]
         if taken:
-            plain = Action(spec.id, "backfill", (), block.priority, 1)
-            waiting += ((plain, o, up, lost) for o, up, lost in taken)
+            waiting += taken
             pieces.block = _without(block, index.ranges)
     return _record(spec, pieces, waiting, follows)
 
@@ -394,27 +419,29 @@ def _record(
     entries, consecutive dates with the same story in one entry; returns the ordinals
     listed as gaps.
 
-    A date some of whose upstream dates will never run is a gap naming those; a refresh
-    is not (its date stays covered): it waits, like any other, for all it lacks."""
-    groups: list[tuple[Story, list[date]]] = []
-    for action, o, upstream, lost in sorted(held, key=lambda item: item[1]):
-        day = date.fromordinal(o)
+    A date some of whose upstream dates will never run is a gap naming those, a refresh
+    too (its date stays covered, but outdated for good until the upstream is mended):
+    waiting would never end, and its own dependants would wait on it for ever."""
+    groups: list[tuple[Story, list[Sequence[int]]]] = []
+    for action, days, upstream, lost in sorted(held, key=lambda item: item[1][0]):
         refresh = action.kind == "refresh"
-        gone = bool(lost) and not refresh
+        gone = bool(lost)
         key: Story = (gone, lost if gone else upstream, action.attempt, refresh)
-        if groups and groups[-1][0] == key and follows(groups[-1][1][-1], day):
-            groups[-1][1].append(day)
+        day = date.fromordinal
+        if groups and groups[-1][0] == key and follows(day(groups[-1][1][-1][-1]), day(days[0])):
+            groups[-1][1].append(days)
         else:
-            groups.append((key, [day]))
+            groups.append((key, [days]))
     gaps: list[Gap] = []
-    for (gone, upstream, attempt, refresh), days in groups:
+    for (gone, upstream, attempt, refresh), parts in groups:
+        dates = tuple(map(date.fromordinal, chain.from_iterable(parts)))
         if gone:
-            gaps.append(Gap(spec.id, tuple(days), "upstream_gap", upstream))
+            gaps.append(Gap(spec.id, dates, "upstream_gap", upstream))
         else:
             pieces.waiting.append(
                 Waiting(
                     pipeline_id=spec.id,
-                    dates=tuple(days),
+                    dates=dates,
                     attempt=attempt,
                     reason="upstream",
                     upstream=upstream,
@@ -462,7 +489,7 @@ def _preview_refreshes(
     for o, u in found:
         by_day.setdefault(o, []).append(u)
     plain = Action(spec.id, "refresh", (), spec.priority, 1)
-    held: list[Held] = [(plain, o, _hulls(us), ()) for o, us in sorted(by_day.items())]
+    held: list[Held] = [(plain, (o,), _hulls(us), ()) for o, us in sorted(by_day.items())]
     _record(spec, pieces, held, adjacency(spec.schedule))
 
 

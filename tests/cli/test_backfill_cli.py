@@ -51,6 +51,20 @@ def test_a_declared_request_id_is_refused(tmp_path: Path, cli) -> None:
     assert _requests(cli) == {"regenerate-02": ["2026-02-01", "2026-02-02", "2026-02-03"]}
 
 
+def test_an_id_of_the_reconcilers_own_refreshes_is_refused(tmp_path: Path, cli) -> None:
+    _pipeline(tmp_path / "pipelines.d")
+    done = cli(
+        "backfill", "orders", "--from", "2026-01-05", "--to", "2026-01-06",
+        "--id", "refresh-20261125T130000711652", "--now", NOW,
+    )  # fmt: skip
+    _one_line_error(done, "'refresh-'", "its own refreshes")
+    declared = "  requests:\n    - {id: refresh-02, from: 2026-02-01, to: 2026-02-03}\n"
+    _pipeline(tmp_path / "pipelines.d", backfill=declared)
+    bad = cli("validate")
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert "orders.yaml:" in bad.stderr and "keeps for its own refreshes" in bad.stderr
+
+
 def test_a_range_outside_the_schedule_is_refused(tmp_path: Path, cli) -> None:
     _pipeline(tmp_path / "pipelines.d", schedule="  end: 2026-06-30\n")
     before = cli("backfill", "orders", "--from", "2025-12-01", "--to", "2025-12-31", "--now", NOW)

@@ -5,7 +5,7 @@ fleet once without ``depends_on`` (each pipeline's own decisions) and then, upst
 first, says what each date of a dependant must become given what the plan makes of its
 upstreams' dates: a date the planner would start runs only when every upstream date it
 needs is available; otherwise it waits for them (reason ``upstream``) or, when one of
-them will never run, is a gap ``upstream_gap`` (a refresh waits instead). Covered dates
+them will never run, is a gap ``upstream_gap`` (a refresh too). Covered dates
 reading covered upstream dates that run again (outdated, in flight, planned, or waiting
 for a refresh themselves) are listed as waiting for a refresh.
 """
@@ -297,7 +297,8 @@ class Upstream:
     """One upstream pipeline's dates as the plan leaves them, date by date."""
 
     covered: set[date]
-    rerun: set[date]  # covered dates about to change: outdated, in flight, planned, waiting
+    rerun: set[date]  # dates about to change: covered ones outdated, in flight, planned or
+    # waiting, and any run for a request
     gone: set[date]  # dates in its gaps: they will not run
 
     def available(self, d: date) -> bool:
@@ -314,7 +315,15 @@ class Upstream:
             if w.pipeline_id == pid:
                 planned.update(w.dates)
         gone = {d for g in result.gaps if g.pipeline_id == pid for d in g.dates}
-        return cls(covered, covered & planned, gone)
+        # dates run for a request (or a refresh) change what read them, covered or not
+        asked = {d for d, f in obs.in_flight.items() if f.request_id}
+        for a in result.actions:
+            if a.pipeline_id == pid and a.kind in STARTS and a.request_id is not None:
+                asked.update(a.dates)
+        for w in result.waiting:
+            if w.pipeline_id == pid and w.reason == "retry":
+                asked.update(d for d in w.dates if d in obs.failed and obs.failed[d].request_id)
+        return cls(covered, (covered & planned) | asked, gone)
 
 
 def needs(spec: PipelineSpec, by_id: Mapping[str, PipelineSpec], d: date) -> dict[str, set[date]]:
@@ -358,7 +367,7 @@ def expected_of(
         lost = {p: xs & ups[p].gone for p, xs in missing.items()}
         if not any(missing.values()):
             expected[d] = what
-        elif any(lost.values()) and what[0] != "refresh":
+        elif any(lost.values()):
             expected[d] = ("gap", "upstream_gap")
             held[d] = ("gap", lost)
         else:
@@ -737,7 +746,7 @@ def test_the_middle_month_of_a_batch_waits_for_its_own_inputs() -> None:
     assert waiting.upstream == (UpstreamDates("load", date(2026, 1, 15), date(2026, 1, 15)),)
 
 
-def test_a_refresh_that_cannot_run_yet_names_everything_it_lacks() -> None:
+def test_a_refresh_whose_input_will_never_run_is_a_gap() -> None:
     orders = daily("orders", MAR, auto_backfill=False)
     prices = daily("prices", MAR)
     report = daily(
@@ -755,13 +764,11 @@ def test_a_refresh_that_cannot_run_yet_names_everything_it_lacks() -> None:
         }
     )
     result = plan([orders, prices, report], state, at(date(2026, 3, 16)))
-    # a covered date stays covered: its refresh waits (it is no gap), for both
-    [waiting], [] = mine(result, "report")
-    assert waiting.dates == (day,) and waiting.refresh
-    assert waiting.upstream == (
-        UpstreamDates("orders", day, day),
-        UpstreamDates("prices", day, day),
-    )
+    # the orders' 10th will never run: the refresh is a gap naming it (waiting would
+    # never end), though the date stays covered
+    [], [gap] = mine(result, "report")
+    assert gap.dates == (day,) and gap.reason == "upstream_gap"
+    assert gap.upstream == (UpstreamDates("orders", day, day),)
 
 
 def test_a_date_whose_upstream_is_not_in_the_plan_waits_for_it() -> None:
