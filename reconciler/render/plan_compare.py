@@ -338,9 +338,15 @@ def guard_annotations(
         props.append(
             f"title={escape_property(f'mass-backfill guard (--max-new-dates {guard.limit})')}"
         )
-        message = (
-            said.told
-            + "; declare them as a backfill request (backfill.requests) to run them deliberately"
-        )
+        if delta.kind in ("refresh", "refresh_preview"):
+            advice = (
+                "; an upstream change makes them outdated: raise --max-new-dates to let it, "
+                "or narrow the upstream's request"
+            )
+        else:
+            advice = (
+                "; declare them as a backfill request (backfill.requests) to run them deliberately"
+            )
+        message = said.told + advice
         out.append(f"::error {','.join(props)}::{escape_data(message)}")
     return out
