@@ -160,3 +160,26 @@ def test_cancel_by_the_platforms_run_id_and_a_local_process_group(
     statuses = runs(state)
     assert sorted(s for s, _ in statuses.values()) == ["failed", "failed"]
     assert any("cancelled (exit code -15)" in (e or "") for _, e in statuses.values())
+
+
+def test_a_run_that_ended_first_keeps_its_outcome_and_a_refusal_is_said(
+    databricks_server: Any, hook_server: Any, tmp_path: Path
+) -> None:
+    state = str(tmp_path / ".reconciler" / "state.duckdb")
+    one_day = {"schedule": {"type": "daily", "start": "2026-01-10"}, "retry": {"enabled": False}}
+    write_config(tmp_path, "databricks", databricks_server, **one_day)
+    hook_server.default_outcome = "hang"
+    write_config(tmp_path, "http", hook_server, **one_day)  # (no cancel_url)
+    started = cli(tmp_path, state, "apply", "--now", NOW)
+    assert started.returncode == 0, started.stderr
+    time.sleep(0.5)  # the Databricks run ends (run_seconds 0.2) before it is cancelled
+    ended = cli(tmp_path, state, "cancel", "--pipeline", "databricks_pipe")
+    assert ended.returncode == 0, ended.stderr
+    assert "(databricks_pipe 2026-01-10): had already ended (succeeded)" in ended.stdout
+    assert not any(r.cancelled for r in databricks_server.runs.values())
+    refused = cli(tmp_path, state, "cancel", "--pipeline", "http_pipe")
+    assert refused.returncode == 1
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 2 and "has no cancel_url, so its runs cannot be cancelled" in lines[0]
+    assert lines[1] == "Error: 1 of 1 run(s) could not be cancelled"
+    assert sorted(s for s, _ in runs(state).values()) == ["running", "success"]
