@@ -16,6 +16,7 @@ import click
 
 from reconciler import __version__
 from reconciler.commands.apply_cmds import apply, run
+from reconciler.commands.cancel_cmd import cancel
 from reconciler.commands.config_cmds import schema, validate
 from reconciler.commands.inspect_cmds import history, status
 from reconciler.commands.options import fail as _fail
@@ -100,6 +101,7 @@ main.add_command(schema)
 main.add_command(plan_command)
 main.add_command(apply)
 main.add_command(run)
+main.add_command(cancel)
 main.add_command(history)
 main.add_command(status)
 main.add_command(backfill)

@@ -70,9 +70,10 @@ class Batch:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
-    """How a run ended."""
+    """How a run ended; ``canceled``: a failure that was a cancel request, not a fault."""
 
     success: bool
     ended_at: datetime
     error: str | None = None
     platform_run_id: str | None = None
+    canceled: bool = False

@@ -30,9 +30,12 @@ class RunRequest:
 
 @dataclass(frozen=True, slots=True)
 class PollResult:
+    """Where a run is; ``canceled``: a failed run that was stopped on request, not broken."""
+
     state: PollState
     ended_at: datetime | None = None
     error: str | None = None
+    canceled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +62,15 @@ class Platform(Protocol):
     ``recorded`` is told, inside the transaction, which of its batches were just written;
     ``after_pass``, once the pass recorded its outcomes, which batches are still in
     flight (the local platform keeps their run files and prunes old ones).
+    ``cancel`` asks the platform to stop a run; a run that already ended, or was
+    cancelled before, is no error. Its poll then answers ``failed`` with ``canceled``.
     """
 
     def start(self, run: RunRequest) -> StartResult: ...
 
     def poll(self, batch_id: str, platform_run_id: str | None) -> PollResult: ...
+
+    def cancel(self, run: RunRequest, platform_run_id: str | None) -> None: ...
 
     def wait(self, timeout: float) -> None: ...
 

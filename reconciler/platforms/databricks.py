@@ -69,6 +69,20 @@ def outcome(data: Mapping[str, Any]) -> tuple[str, str | None]:
     return "failed", f"{life}/{result or 'no result'}: {message}".rstrip(": ")
 
 
+def was_canceled(data: Mapping[str, Any]) -> bool:
+    """Whether an ended run was stopped by a cancel request (``runs/cancel`` or a person).
+
+    ``status`` says ``USER_CANCELED`` (its ``CANCELED`` is the platform's own stop, such
+    as a run past its time limit: a failure); the older ``state`` says ``CANCELED``.
+    """
+    status = data.get("status")
+    if isinstance(status, dict) and status.get("state"):
+        details = status.get("termination_details") or {}
+        return isinstance(details, dict) and details.get("code") == "USER_CANCELED"
+    state_obj = data.get("state") or {}
+    return isinstance(state_obj, dict) and state_obj.get("result_state") == "CANCELED"
+
+
 class DatabricksPlatform(RemotePlatform):
     name = "databricks"
     label = "Databricks"
@@ -128,9 +142,11 @@ class DatabricksPlatform(RemotePlatform):
         ended = self.at(data["end_time"] / 1000 if data.get("end_time") else None)
         if state == "success":
             return PollResult("success", ended)
-        return PollResult("failed", ended, cut(f"Databricks run {run_id}: {message}", 500))
+        error = cut(f"Databricks run {run_id}: {message}", 500)
+        return PollResult("failed", ended, error, canceled=was_canceled(data))
 
     def _cancel(self, run: RunRequest, run_id: str) -> None:
+        """``runs/cancel``: asynchronous, and a no-op for a run that has ended."""
         trigger = run.pipeline.trigger
         assert isinstance(trigger, DatabricksTrigger)
         self.client.request(

@@ -195,7 +195,8 @@ class DbtPlatform(RemotePlatform):
         if status == 20:
             return PollResult("failed", ended, cut(f"dbt Cloud run {run_id} error: {message}", 500))
         if status == 30:
-            return PollResult("failed", ended, cut(f"dbt Cloud run {run_id} cancelled", 500))
+            error = cut(f"dbt Cloud run {run_id} cancelled", 500)
+            return PollResult("failed", ended, error, canceled=True)
         if data.get("is_complete") is True:  # an unknown status that says it ended
             if data.get("is_success") is True:
                 return PollResult("success", ended)
@@ -207,6 +208,7 @@ class DbtPlatform(RemotePlatform):
         return self.unknown(run.batch_id, f"unknown status {status!r}")
 
     def _cancel(self, run: RunRequest, run_id: str) -> None:
+        """``POST .../runs/{id}/cancel/``: a run that has ended is returned as it is."""
         trigger = run.pipeline.trigger
         assert isinstance(trigger, DbtTrigger)
         self.client.request(

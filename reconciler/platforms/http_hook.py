@@ -7,7 +7,10 @@ repeated. The run id is the reply's ``id`` (or ``run_id``); without one, the key
 Without a ``status_url`` a 2xx reply is the run's success. With one, the URL (its
 ``{platform_run_id}`` and run templates rendered) is polled for a JSON ``status`` (or
 ``state``): the usual words for running, success and failure are known; another word
-keeps the run followed, with a warning.
+keeps the run followed, with a warning (``cancelled`` or ``canceled`` is a cancelled
+run). A trigger with a ``cancel_url`` (rendered as the status URL is) can cancel a run
+with a POST to it; a 409 (the job has ended) is no error. Without one, cancel says the
+service cannot be asked to.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ FAILED = frozenset(
         "expired",
     ]
 )
+CANCELED = frozenset(["cancelled", "canceled"])
 
 
 def describe(response: httpx.Response) -> str:
@@ -172,7 +176,24 @@ class HttpHookPlatform(RemotePlatform):
             return PollResult("success", self.now())
         if norm in FAILED:
             detail = describe(response)
-            return PollResult(
-                "failed", self.now(), cut(f"HTTP hook run {run_id} {word}: {detail}", 500)
-            )
+            error = cut(f"HTTP hook run {run_id} {word}: {detail}", 500)
+            return PollResult("failed", self.now(), error, canceled=norm in CANCELED)
         return self.unknown(run.batch_id, f"unknown status {word!r}")
+
+    def _cancel(self, run: RunRequest, run_id: str) -> None:
+        trigger = run.pipeline.trigger
+        assert isinstance(trigger, HttpTrigger)
+        template = getattr(trigger, "cancel_url", None)  # (not every trigger has the key)
+        if not isinstance(template, str) or not template:
+            raise PermanentError(
+                f"pipeline {run.pipeline.id}: this HTTP hook has no cancel_url, so its runs "
+                "cannot be cancelled by the reconciler"
+            )
+        url = render(template, run.values | {"platform_run_id": run_id})
+        self.client.request(
+            "POST",
+            url,
+            what=f"cancel {url}",
+            headers=self._headers(trigger),
+            expect=(409,),
+        )

@@ -20,6 +20,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -31,8 +32,15 @@ from typing import IO
 
 from reconciler.config.templates import render
 from reconciler.core.durations import parse_duration
+from reconciler.errors import PermanentError
 from reconciler.platforms.base import PollResult, RunRequest, StartResult
 from reconciler.platforms.local_results import judge_foreign, read_result
+from reconciler.platforms.local_supervisor import (
+    CANCEL_FILE,
+    CANCELED_BEFORE_START,
+    KILL_GRACE,
+    PRIVATE_FILE,
+)
 from reconciler.platforms.runs_dir import make_private_dir
 from reconciler.state.local_runs import RUN_LEASE, LocalRun
 from reconciler.state.location import is_postgres
@@ -72,6 +80,36 @@ def _alive(pid_file: Path) -> bool:
     return pid is not None and _pid_alive(pid)
 
 
+def _group_alive(pgid: int) -> bool:
+    """Whether a process group has a member that is not a zombie (Linux: read from /proc)."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+    for name in entries:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[-1].split()
+        except OSError:
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
+            return True
+    return False
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
 def _age(path: Path) -> float:
     try:
         return time.time() - path.stat().st_mtime
@@ -103,6 +141,7 @@ class LocalPlatform:
         self._old: list[subprocess.Popen[str]] = []
         self._handed: set[str] = set()  # batches this platform handed to a supervisor
         self._pooled: set[str] = set()  # this pass's intents not handed to one yet
+        self.cancel_grace = KILL_GRACE  # seconds between SIGTERM and SIGKILL of a cancel
 
     # --- the supervisor ------------------------------------------------------------
 
@@ -231,6 +270,76 @@ class LocalPlatform:
                 "removed or moved): the run is lost, never started twice",
             )
         return PollResult("not_started")
+
+    # --- cancelling ----------------------------------------------------------------
+
+    def cancel(self, run: RunRequest, platform_run_id: str | None) -> None:
+        """Stop a run of this host: its whole process group, SIGTERM then SIGKILL.
+
+        A ``cancel`` file in the run directory tells the supervisor to record the run
+        as cancelled (whatever its exit status). A run not started yet is recorded as
+        cancelled at once, and its directory (the exactly-once guard) keeps it from
+        starting. A run that has ended is left as it is; cancelling twice is no error.
+        """
+        owner = self._owner(run.batch_id)
+        if owner is not None and not self._sees(owner):
+            raise PermanentError(
+                f"local run {run.batch_id} belongs to host {owner.host} (runs dir "
+                f"{owner.runs_dir}): cancel it from that host"
+            )
+        runs_dir = Path(owner.runs_dir) if owner is not None else self.runs_dir
+        run_dir = runs_dir / run.batch_id
+        if (run_dir / "result.json").exists():
+            return  # it has ended: nothing to stop
+        make_private_dir(runs_dir)
+        try:
+            run_dir.mkdir(mode=0o700)
+        except FileExistsError:
+            self._write_private(run_dir / CANCEL_FILE, self._now().isoformat())
+            self._stop_group(run_dir)
+            return
+        # never started: its directory now keeps any supervisor from starting it
+        self._write_private(run_dir / CANCEL_FILE, self._now().isoformat())
+        result = {
+            "returncode": CANCELED_BEFORE_START,
+            "error": "cancelled (before its job started)",
+            "canceled": True,
+            "ended_at": self._now().isoformat(),
+        }
+        self._write_private(run_dir / "result.json", json.dumps(result))
+
+    def _stop_group(self, run_dir: Path) -> None:
+        """SIGTERM to the job's process group; SIGKILL to what is left after the grace."""
+        result = run_dir / "result.json"
+        end = time.monotonic() + self.cancel_grace
+        pgid = _pid(run_dir / "child.pid")
+        while pgid is None:  # the supervisor is about to start it (or to see the cancel)
+            if result.exists() or time.monotonic() > end:
+                return
+            if not _alive(run_dir / "supervisor.pid") and _age(run_dir) > STARTING_GRACE:
+                return  # nobody will start it: poll says how it was lost
+            time.sleep(0.02)
+            pgid = _pid(run_dir / "child.pid")
+        if result.exists() or not _group_alive(pgid):
+            return
+        _signal_group(pgid, signal.SIGTERM)
+        while time.monotonic() < end:
+            if not _group_alive(pgid):
+                return
+            time.sleep(0.02)
+        _signal_group(pgid, signal.SIGKILL)
+        end = time.monotonic() + 1.0  # SIGKILL is not refused: wait for the kernel
+        while _group_alive(pgid) and time.monotonic() < end:
+            time.sleep(0.02)
+
+    @staticmethod
+    def _write_private(path: Path, text: str) -> None:
+        """Whole or not at all, readable by its owner only (as the supervisor writes)."""
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
 
     # --- owners: which host and runs directory started a run -----------------------
 

@@ -57,6 +57,8 @@ def read_result(path: Path) -> PollResult | None:
         return _damaged(path, "no ISO-8601 ended_at")
     if ended.tzinfo is None:
         ended = ended.replace(tzinfo=UTC)
+    if data.get("canceled") is True:
+        return PollResult("failed", ended, error or "cancelled", canceled=True)
     if code == 0:
         return PollResult("success", ended)
     return PollResult("failed", ended, error or f"exit code {code}")

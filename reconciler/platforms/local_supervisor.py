@@ -38,6 +38,8 @@ from typing import IO, Any
 
 TAIL_BYTES = 2000
 KILL_GRACE = 5.0
+CANCEL_FILE = "cancel"  # written in the run directory by whoever cancels the run
+CANCELED_BEFORE_START = 130  # the returncode of a run cancelled before its job started
 PRIVATE_FILE = 0o600
 PRIVATE_DIR = 0o700
 # seconds an outcome is offered to an unreachable state, at least: the run's lease plus
@@ -89,6 +91,8 @@ def _run(run_dir: Path, spec: dict[str, Any]) -> dict[str, object]:
     cwd = str(spec.get("cwd") or os.getcwd())
     if not os.path.isdir(cwd):
         return {"returncode": 127, "error": f"cannot start: working directory {cwd} not found"}
+    if (run_dir / CANCEL_FILE).exists():
+        return _canceled(CANCELED_BEFORE_START, "before its job started")
     stderr_path = run_dir / "stderr.log"
     with _private(run_dir / "stdout.log") as stdout, _private(stderr_path) as stderr:
         try:
@@ -114,12 +118,19 @@ def _run(run_dir: Path, spec: dict[str, Any]) -> dict[str, object]:
             _kill_group(child.pid, signal.SIGKILL)
             returncode = child.wait()
             return {"returncode": returncode, "error": f"timed out after {timeout}s and was killed"}
+    if (run_dir / CANCEL_FILE).exists():  # it was signalled by a cancel (or ended meanwhile)
+        return _canceled(returncode, f"exit code {returncode}")
     if returncode != 0:
         tail = _tail(stderr_path)
         message = f"exit code {returncode}" + (f": {tail}" if tail else "")
         # the tail stays in the private run directory: the state gets the reason only
         return {"returncode": returncode, "error": message, "reason": f"exit code {returncode}"}
     return {"returncode": 0, "error": None}
+
+
+def _canceled(returncode: int, how: str) -> dict[str, object]:
+    """The result of a cancelled run: failed, and marked so that it is not taken for a bug."""
+    return {"returncode": returncode, "error": f"cancelled ({how})", "canceled": True}
 
 
 def _now(spec: dict[str, Any]) -> datetime:

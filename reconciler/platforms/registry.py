@@ -47,6 +47,9 @@ class _Deferred:
     def poll(self, batch_id: str, platform_run_id: str | None) -> PollResult:
         return self._get().poll(batch_id, platform_run_id)
 
+    def cancel(self, run: RunRequest, platform_run_id: str | None) -> None:
+        self._get().cancel(run, platform_run_id)
+
     def wait(self, timeout: float) -> None:
         self._get().wait(timeout)
 

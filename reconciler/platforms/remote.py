@@ -107,7 +107,8 @@ class RemotePlatform:
         raise NotImplementedError
 
     def _cancel(self, run: RunRequest, run_id: str) -> None:
-        raise PermanentError(f"{self.name} runs cannot be cancelled by the reconciler")
+        """One cancel request; a run that already ended must not make it fail."""
+        raise PermanentError(f"{self.label} runs cannot be cancelled by the reconciler")
 
     # --- the protocol --------------------------------------------------------------
 
@@ -185,19 +186,28 @@ class RemotePlatform:
         if result.state in ("success", "failed"):
             del self._runs[batch_id]
             if result.error:
-                return PollResult(result.state, result.ended_at, self.client.redact(result.error))
+                error = self.client.redact(result.error)
+                return PollResult(result.state, result.ended_at, error, result.canceled)
             return result
         entry.checks += 1
         entry.next_check = now + self._gap(entry.checks)
         return PollResult("running")
 
-    def cancel(self, batch_id: str, platform_run_id: str) -> None:
-        """Ask the platform to stop a run this process knows (started or adopted)."""
-        entry = self._runs.get(batch_id)
-        request = entry.request if entry is not None else None
-        if request is None or entry is None or entry.run_id is None:
-            raise PermanentError(f"{self.name}: run {batch_id} is not followed by this pass")
-        self.client.retrying(lambda: self._cancel(request, platform_run_id))
+    def cancel(self, run: RunRequest, platform_run_id: str | None) -> None:
+        """Ask the platform to stop a run (followed by this pass or not); retried on 429/5xx.
+
+        Every platform's cancel call is a no-op for a run that has ended, so cancelling
+        twice, or after the end, is no error. A run this pass follows is checked at once.
+        """
+        if platform_run_id is None:
+            raise PermanentError(
+                f"{self.name}: run {run.batch_id} has no {self.label} run id yet (its start "
+                "is unconfirmed): nothing to cancel until it is known"
+            )
+        self.client.retrying(lambda: self._cancel(run, platform_run_id))
+        entry = self._runs.get(run.batch_id)
+        if entry is not None and entry.result is None:
+            entry.next_check = self.monotonic()  # the next poll asks how it ended
 
     def wait(self, timeout: float) -> None:
         """Sleep until the next check of a run is due, or ``timeout`` seconds."""

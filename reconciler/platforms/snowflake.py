@@ -34,6 +34,7 @@ from reconciler.platforms.remote import RemotePlatform, Started
 NAMESPACE = uuid.UUID("6b1f4c8e-2d0a-5c3e-9f47-1a2b3c4d5e6f")  # of reconciler request ids
 ADDED = ("run_date", "start_date", "end_date")
 HANDLED = (202, 408, 422)  # statuses with a statement behind them, not errors of the call
+CANCELED_CODE = "000604"  # "SQL execution canceled": the statement was stopped on request
 # quoted strings, quoted identifiers, $$ blocks and comments: a ? inside is not a binding
 _NOT_SQL = re.compile(
     r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"]|\"\")*\"|\$\$.*?\$\$|--[^\n]*|/\*.*?\*/", re.S
@@ -120,11 +121,16 @@ class SnowflakePlatform(RemotePlatform):
             return PollResult("running")
         if status == 200:
             return PollResult("success", self.now())
+        data = json_body(response)
+        canceled = status == 422 and isinstance(data, dict) and data.get("code") == CANCELED_CODE
         reason = "timed out and was cancelled" if status == 408 else "failed"
+        if canceled:
+            reason = "was cancelled"
         return PollResult(
             "failed",
             self.now(),
             cut(f"Snowflake statement {handle} {reason}: {describe(response)}", 500),
+            canceled=canceled,
         )
 
     def _trigger(self, run: RunRequest, again: bool) -> Started:
@@ -176,6 +182,7 @@ class SnowflakePlatform(RemotePlatform):
         return self._result(response, run_id)
 
     def _cancel(self, run: RunRequest, run_id: str) -> None:
+        """``POST .../{handle}/cancel``; a 422 (the statement has ended in error) is no error."""
         trigger = run.pipeline.trigger
         assert isinstance(trigger, SnowflakeTrigger)
         self.client.request(
@@ -183,6 +190,7 @@ class SnowflakePlatform(RemotePlatform):
             f"{self._base(trigger)}/{run_id}/cancel",
             what=f"cancel of statement {run_id}",
             headers=self._headers(trigger),
+            expect=(422,),
         )
 
 

@@ -14,6 +14,7 @@ for the state, and one transaction carries many runs (at most ``WRITE_INTERVAL``
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -226,6 +227,7 @@ class Executor:
         now = self.clock.now()  # (one instant for the sweep: it stands in for unknown ends)
         for state in list(self._in("started", "running")):
             batch = state.batch
+            canceled = False  # the platform says the run was stopped on request
             if batch.platform is None:
                 step: lifecycle.Step = lifecycle.unfollowable(now)
             else:
@@ -233,6 +235,7 @@ class Executor:
                 if platform is None:
                     continue  # its platform is not available here: left to a later pass
                 answer = platform.poll(batch.batch_id, batch.platform_run_id)
+                canceled = answer.canceled
                 loaded = self.pipelines.get(batch.pipeline_id)
                 pipeline = loaded.model if loaded is not None else None
                 step = lifecycle.after_poll(
@@ -253,6 +256,8 @@ class Executor:
                     model = self.pipelines[batch.pipeline_id].model
                     self.checker.begin(model, batch, ended_at, run_id)
                 case lifecycle.End(outcome=outcome):
+                    if canceled and not outcome.success:
+                        outcome = dataclasses.replace(outcome, canceled=True)
                     self.batches[batch.batch_id] = lifecycle.ended(state, outcome)
                     ended += 1
         for checked in self.checker.finished():

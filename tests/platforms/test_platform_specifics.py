@@ -1,5 +1,5 @@
 """Behaviour particular to one platform: lifecycle values, markers, bindings, hooks,
-cancelling and replies of unexpected shapes."""
+and replies of unexpected shapes (cancelling: ``test_cancel.py``)."""
 
 from __future__ import annotations
 
@@ -187,19 +187,6 @@ def test_http_hook_headers_must_be_a_json_object(
         adapter.start(make_run(pipeline))
     assert "TEST_HOOK_HEADERS must hold a JSON object" in str(caught.value)
     assert TOKEN not in str(caught.value)
-
-
-@pytest.mark.parametrize("platform", ["databricks", "dbt", "snowflake"])
-def test_a_run_can_be_cancelled(
-    request: pytest.FixtureRequest, platform: str, token_env: str
-) -> None:
-    server, pipeline, adapter = setup(request, platform)
-    server.default_outcome = "hang"
-    run = make_run(pipeline)
-    run_id = adapter.start(run).run_id
-    adapter.cancel(run.batch_id, run_id)
-    result = follow(adapter, run, run_id)
-    assert result.state == "failed" and "cancel" in (result.error or "").lower(), result.error
 
 
 def test_a_reply_of_an_unexpected_shape_fails_the_run_without_crashing(

@@ -1,6 +1,7 @@
 """The test servers are faithful: the vendors' own clients, unmodified, parse every reply.
 
-``databricks-sdk`` drives the Databricks server (``jobs.run_now``, ``jobs.get_run``) and
+``databricks-sdk`` drives the Databricks server (``jobs.run_now``, ``jobs.get_run``,
+``jobs.cancel_run``) and
 ``slack_sdk``'s ``WebhookClient`` the Slack server, through every outcome and error.
 """
 
@@ -34,7 +35,11 @@ OUTCOMES = {
         TerminationCodeCode.RUN_EXECUTION_ERROR,
     ),
     "skip": (RunLifeCycleState.SKIPPED, None, TerminationCodeCode.SKIPPED),
-    "cancel": (RunLifeCycleState.TERMINATED, RunResultState.CANCELED, TerminationCodeCode.CANCELED),
+    "cancel": (
+        RunLifeCycleState.TERMINATED,
+        RunResultState.CANCELED,
+        TerminationCodeCode.USER_CANCELED,
+    ),
     "timeout": (
         RunLifeCycleState.TERMINATED,
         RunResultState.TIMEDOUT,
@@ -91,6 +96,28 @@ def test_databricks_sdk_retries_the_servers_429_and_503(databricks_server) -> No
     assert waiter.response.run_id
     assert databricks_server.faults_served == {"429": 1, "503": 1}
     assert len(databricks_server.created) == 1
+
+
+def test_databricks_sdk_cancels_runs_on_the_server(databricks_server) -> None:
+    w = workspace(databricks_server)
+    databricks_server.default_outcome = "hang"
+    run_id = w.jobs.run_now(job_id=123, idempotency_token="tok-cancel").response.run_id
+    databricks_server.fail("429", "runs/cancel")
+    databricks_server.fail("503", "runs/cancel")
+    w.jobs.cancel_run(run_id)  # its own retries carry it past the 429 and the 503
+    assert databricks_server.faults_served == {"429": 1, "503": 1}
+    run = w.jobs.get_run(run_id)
+    assert run.state.life_cycle_state == RunLifeCycleState.TERMINATED
+    assert run.state.result_state == RunResultState.CANCELED
+    assert run.status.termination_details.code == TerminationCodeCode.USER_CANCELED
+    assert run.end_time and run.end_time >= run.start_time
+    w.jobs.cancel_run(run_id)  # cancelling again (an ended run) is a no-op
+    assert w.jobs.get_run(run_id).state.result_state == RunResultState.CANCELED
+    with pytest.raises(InvalidParameterValue, match="Run 42 does not exist"):
+        w.jobs.cancel_run(42)  # (400 INVALID_PARAMETER_VALUE, read as such here)
+    # the waiter the SDK offers follows the run to its end
+    ended = w.jobs.cancel_run_and_wait(run_id)
+    assert ended.state.life_cycle_state == RunLifeCycleState.TERMINATED
 
 
 def test_slack_webhook_client_reads_every_reply(slack_server) -> None:

@@ -19,7 +19,8 @@ create something: the side effect), and the post-reply faults. Faults:
 Faults come from a queue (``fail_next``) or at random (``fail_rate``, ``fault_kinds``).
 Runs end after ``run_seconds`` with the outcome set for their run date (``outcomes``)
 or the default: ``success``, ``fail``, ``skip``, ``cancel``, ``timeout`` or ``hang``
-(never ends).
+(never ends). A cancel request ends a running run at once as ``cancel``; one that has
+ended stays as it ended.
 
 Control routes (JSON): ``GET /_control/ledger``, ``POST /_control/faults`` (keys
 ``fail_rate``, ``fault_kinds``, ``retry_after``, ``slow_seconds``, ``fail_next``),
@@ -89,6 +90,13 @@ class Run:
     date: str | None
     info: dict[str, Any] = field(default_factory=dict)
     cancelled: bool = False
+    cancelled_at: float | None = None
+
+    def cancel(self) -> bool:
+        """Stop the run if it is running (a cancel request); whether it is cancelled now."""
+        if self.phase() == "running":
+            self.cancelled, self.cancelled_at = True, time.time()
+        return self.cancelled
 
     def phase(self, now: float | None = None) -> str:
         """'running' or the outcome once ``seconds`` have passed (a hang never ends)."""
@@ -100,6 +108,8 @@ class Run:
         return self.outcome
 
     def ended_at(self) -> float:
+        if self.cancelled_at is not None:
+            return self.cancelled_at
         return self.created + self.seconds
 
 

@@ -2,8 +2,10 @@
 
 Both 2.1 and 2.2 paths. A token that made a run returns that run and creates nothing.
 Unknown runs answer 400 ``INVALID_PARAMETER_VALUE`` "Run N does not exist.", as the
-real API does. ``runs/get`` replies carry both state objects (``state`` and
-``status``); ``legacy_state_only`` drops ``status``, as older workspaces do.
+real API does. ``runs/cancel`` answers ``{}``: a running run ends at once as
+TERMINATED / CANCELED (``status``: ``USER_CANCELED``); an ended run is left as it is.
+``runs/get`` replies carry both state objects (``state`` and ``status``);
+``legacy_state_only`` drops ``status``, as older workspaces do.
 
 Run by hand: ``python -m tests.servers.databricks --port 8001`` (see README.md).
 """
@@ -33,7 +35,7 @@ ENDINGS = {
         "SUCCESS",
         "Skipping this run because a limit of 1 maximum concurrent runs is reached.",
     ),
-    "cancel": ("TERMINATED", "CANCELED", "CANCELED", "SUCCESS", "Run cancelled by a user."),
+    "cancel": ("TERMINATED", "CANCELED", "USER_CANCELED", "SUCCESS", "Run cancelled by a user."),
     "timeout": ("TERMINATED", "TIMEDOUT", "RUN_EXECUTION_ERROR", "CLIENT_ERROR", "Run timed out."),
 }
 
@@ -193,8 +195,7 @@ class DatabricksServer(ApiServer):
         if isinstance(found, Reply):
             return found
         with self.lock:
-            if found.phase() == "running":
-                found.cancelled = True
+            found.cancel()  # a no-op for a run in a terminal state, as documented
         return Reply(200, {})
 
 

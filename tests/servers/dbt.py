@@ -166,7 +166,7 @@ class DbtServer(ApiServer):
         if isinstance(found, Reply):
             return found
         with self.lock:
-            found.cancelled = found.phase() == "running" or found.cancelled
+            found.cancel()  # a run that has ended is returned as it ended
         return self.envelope(200, self.run_object(found, related=False))
 
     def list_runs(self, request: Request) -> Reply:

@@ -4,7 +4,9 @@ The webhook honours ``Idempotency-Key``: a key seen before returns its job (200)
 and makes nothing; a new one makes a job (202, ``{"id", "status": "queued"}``). Requests
 must carry ``required_headers`` (by default ``Authorization: Bearer <token>``), else 401.
 Job status words: ``queued``, ``running``, ``succeeded``, ``failed`` (with ``error``),
-``cancelled``; ``custom_status`` forces another word.
+``cancelled``; ``custom_status`` forces another word. ``POST /jobs/<id>/cancel`` cancels
+a running job (200, its job object, ``cancelled`` from then on; again: the same); a job
+that ended otherwise answers 409.
 
 Run by hand: ``python -m tests.servers.hook --port 8005`` (see README.md).
 """
@@ -39,6 +41,7 @@ class HookServer(ApiServer):
         for method in ("POST", "PUT", "GET"):
             self.route(method, r"/hooks/(?P<hook>[A-Za-z0-9_.-]+)", "hook", self.hook)
         self.route("GET", r"/jobs/(?P<job>[A-Za-z0-9_-]+)", "job", self.job)
+        self.route("POST", r"/jobs/(?P<job>[A-Za-z0-9_-]+)/cancel", "cancel", self.cancel)
 
     def error_body(self, status: int, message: str) -> Any:
         return {"error": message}
@@ -88,6 +91,16 @@ class HookServer(ApiServer):
             job = self.runs.get(request.match["job"])
         if job is None:
             return Reply(404, {"error": f"no job {request.match['job']}"})
+        return Reply(200, self.job_object(job))
+
+    def cancel(self, request: Request) -> Reply:
+        with self.lock:
+            job = self.runs.get(request.match["job"])
+            if job is None:
+                return Reply(404, {"error": f"no job {request.match['job']}"})
+            if not job.cancel() and job.phase() != "cancel":
+                word = WORDS[job.phase()]
+                return Reply(409, {"error": f"job {job.run_id} has already ended ({word})"})
         return Reply(200, self.job_object(job))
 
 

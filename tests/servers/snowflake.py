@@ -5,7 +5,9 @@ a ``User-Agent``, a known ``X-Snowflake-Authorization-Token-Type``. A ``requestI
 seen before with ``retry=true`` returns that statement and runs nothing; seen before
 *without* ``retry=true`` it runs the statement again (a second entry in the ledger),
 as the documentation warns. Replies: 202 while running, 200 ResultSet, 422 SQL error,
-408 timed out and cancelled.
+408 timed out and cancelled. ``POST .../{handle}/cancel`` answers 200 (a CancelStatus)
+and stops a running statement, whose status then answers 422 with code 000604 and
+sqlState 57014 ("SQL execution canceled").
 
 Run by hand: ``python -m tests.servers.snowflake --port 8003`` (see README.md).
 """
@@ -108,10 +110,12 @@ class SnowflakeServer(ApiServer):
                     f"{run.info.get('timeout') or 0} second(s) and was canceled.",
                 },
             )
-        message = {
-            "cancel": "SQL execution canceled",
-            "skip": "SQL execution canceled",
-        }.get(phase, "SQL compilation error:\nObject 'ANALYTICS.MARTS.ORDERS' does not exist.")
+        if phase in ("cancel", "skip"):  # what a cancelled query answers: 604, query_canceled
+            return Reply(
+                422,
+                base | {"code": "000604", "sqlState": "57014", "message": "SQL execution canceled"},
+            )
+        message = "SQL compilation error:\nObject 'ANALYTICS.MARTS.ORDERS' does not exist."
         return Reply(422, base | {"code": "002003", "sqlState": "42S02", "message": message})
 
     def submit(self, request: Request) -> Reply:
@@ -169,13 +173,15 @@ class SnowflakeServer(ApiServer):
         if isinstance(found, Reply):
             return found
         with self.lock:
-            found.cancelled = found.phase() == "running" or found.cancelled
+            found.cancel()  # a statement that has ended is left as it ended
         return Reply(
             200,
             {
                 "code": "000604",
-                "message": "SQL execution canceled",
+                "sqlState": "57014",
+                "message": "successfully canceled",
                 "statementHandle": found.run_id,
+                "statementStatusUrl": f"{API}/{found.run_id}",
             },
         )
 
