@@ -16,6 +16,7 @@ from reconciler.core.compact_actions import ActionList, ActionSource, ListedActi
 from reconciler.core.compact_gaps import GapList, GapSource
 from reconciler.core.config_diff import diff_configs
 from reconciler.core.coverage import Observed
+from reconciler.core.exclusions import with_exclusions
 from reconciler.core.outdated import version_pending
 from reconciler.core.pipeline_decisions import Pieces, due_window, plan_in_window
 from reconciler.core.plan import Plan
@@ -98,7 +99,7 @@ def plan(
         if known is None:
             known = windows[schedule] = due_window(schedule, now), progression(schedule)
         window, prog = known
-        obs = observed.of(spec.id)
+        obs = with_exclusions(spec, observed.of(spec.id))
         everything = version_pending(spec, observed.applied_config)
         pieces = decided[spec.id] = plan_in_window(spec, obs, now, window, prog, everything)
         if linked and (spec.depends_on or spec.id in users):
