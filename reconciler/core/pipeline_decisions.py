@@ -160,7 +160,7 @@ def plan_in_window(
         _decide_progression(spec, obs, now, first, latest, prog, claimed, pieces)
     if refresh_all or obs.outdated_marks:
         _refreshes(spec, obs, window, claimed, refresh_all, pieces)
-    if pieces.breaches and spec.sla_notify:
+    if pieces.breaches and spec.sla_notify and not spec.paused:
         pieces.actions.append(
             Action(
                 spec.id,
