@@ -71,11 +71,15 @@ def pause_then_resume(tmp_path: Path, cli: Cli, state: list[str]) -> None:
     paused = run("apply", "--wait", "--now", LATER)
     assert "skipped: p: paused (warehouse migration)" in paused.stdout
     assert "0 run(s) started" in paused.stdout, paused.stdout
+    assert "2 date(s) due (2 of them paused)" in paused.stdout, paused.stdout
     # the run in flight was followed to its end and recorded; nothing else started
     assert _ledger(ledger) == {"2026-01-10": 1}
     status = json.loads(run("status", "--now", LATER, "--format", "json").stdout)
     row = status["pipelines"][0]
     assert (row["covered"], row["missing"], row["paused"]) == (1, 2, True)
+    table = run("status", "--now", LATER).stdout.splitlines()
+    assert table[0].split()[:5] == ["pipeline", "coverage", "due", "missing", "excluded"]
+    assert table[1].startswith("p ") and table[1].endswith("  paused")
 
     # resumed with 01-11 excluded: exactly what the plan shows starts, nothing more
     _write(config, exclude=[{"date": "2026-01-11", "reason": "source outage"}])
