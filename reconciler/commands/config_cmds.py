@@ -42,6 +42,8 @@ def validate(files: tuple[Path, ...], config_dir: Path, state: str) -> None:
     for pipeline in loaded:
         for warning in exclusion_warnings(pipeline):
             click.echo(f"warning: {warning}", err=True)
+            if on_github():
+                click.echo(error_annotation(warning, level="warning"))
     click.echo(f"{len(loaded)} pipeline(s) in {len(paths)} file(s): valid.")
 
 

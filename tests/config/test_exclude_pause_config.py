@@ -110,3 +110,15 @@ def test_an_exclusion_of_a_weekly_schedule_without_its_weekday_warns(
     _, outcome = validate_text(weekly + "exclude:\n  - {from: 2026-03-16, to: 2026-03-21}\n")
     assert outcome.exit_code == 0
     assert "exclude[0]: 2026-03-16..2026-03-21 holds no scheduled date" in outcome.stderr
+
+
+def test_on_github_a_warning_is_also_an_annotation(tmp_path: Path) -> None:
+    from validate_support import run_validate
+
+    path = tmp_path / "p.yaml"
+    path.write_text(VALID + "exclude:\n  - {date: 2025-12-25}\n", encoding="utf-8")
+    outcome = run_validate(str(path), env={"GITHUB_ACTIONS": "true"})
+    assert outcome.exit_code == 0
+    assert f"::warning file={path},line=9,col=5,title=reconciler validate::exclude[0]: " in (
+        outcome.stdout
+    )
