@@ -10,6 +10,9 @@ from pydantic import Field, model_validator
 from reconciler.config.strict_model import Strict
 from reconciler.config.value_types import BoundedDate, OneLine
 
+PAUSE_HELP = "plan and show the pipeline, but start nothing new for it"
+EXCLUDE_HELP = "dates never planned, never a gap, never an SLA breach"
+
 
 class ExclusionModel(Strict):
     """Dates never planned, never a gap, never an SLA breach: one ``date``, or ``from``
