@@ -58,6 +58,18 @@ def add_dates_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_excluded_argument(parser: argparse.ArgumentParser) -> None:
+    """``--excluded D1,D2``: days the orders pipeline excludes (its ``exclude`` entries).
+    They will never have a file, by design, so ``--require-complete`` does not wait for
+    them; any other missing day still fails the run."""
+    parser.add_argument(
+        "--excluded",
+        type=iso_dates,
+        default=[],
+        help="days excluded from the orders pipeline: not required by --require-complete",
+    )
+
+
 def selected_dates(args: argparse.Namespace) -> list[date]:
     return [args.date] if args.date is not None else list(args.dates)
 

@@ -10,8 +10,9 @@ file in the same directory, then ``os.replace``).
 
 Deliberate quality failure: for 2026-03-17 (``BAD_DATE``) the job writes a file with the
 header only, and still exits 0. The demo pipeline ``orders_daily`` has a duckdb quality
-check requiring rows for every date of a run, so the run holding 2026-03-17 fails its
-check, is retried, and ends as a gap with ``quality_failure`` notified. Pass
+check requiring rows for every date of a run, so a run holding 2026-03-17 would fail its
+check, be retried, and end as a gap; the demo excludes that date (``exclude``), so no run
+holds it. Pass
 ``--repair-bad-date`` to write normal rows for that date too (then backfill it with a
 ``backfill.requests`` entry).
 """

@@ -7,7 +7,8 @@ For each date D, reads every orders file of D's month that exists in ``--orders-
 and writes ``<out-dir>/<YYYY-MM>.csv`` atomically with one row per currency: month,
 currency, orders, customers (distinct), amount, days (days of the month with an orders
 file). With ``--require-complete`` a month with a missing orders file is an error (exit 1,
-nothing written), so the reconciler retries instead of recording a partial month.
+nothing written), so the reconciler retries instead of recording a partial month; days
+given with ``--excluded`` (excluded from the orders pipeline) are not required.
 ``--dates`` takes the comma-separated list the ``{dates}`` template renders.
 """
 
@@ -23,6 +24,7 @@ from pathlib import Path
 from _common import (
     JobError,
     add_dates_arguments,
+    add_excluded_argument,
     read_orders,
     run,
     selected_dates,
@@ -65,8 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--require-complete",
         action="store_true",
-        help="fail unless every day of each month has an orders file",
+        help="fail unless every day of each month has an orders file (--excluded days aside)",
     )
+    add_excluded_argument(parser)
     args = parser.parse_args(argv)
 
     months = sorted({date(d.year, d.month, 1) for d in selected_dates(args)})
@@ -74,7 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for first in months:
             length = calendar.monthrange(first.year, first.month)[1]
             days = [first.replace(day=n) for n in range(1, length + 1)]
-            missing = [d for d in days if not (args.orders_dir / f"{d}.csv").exists()]
+            missing = [
+                d
+                for d in days
+                if d not in args.excluded and not (args.orders_dir / f"{d}.csv").exists()
+            ]
             if missing:
                 raise JobError(
                     f"{first:%Y-%m}: {len(missing)} orders file(s) missing in {args.orders_dir}, "

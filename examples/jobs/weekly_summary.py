@@ -8,7 +8,8 @@ writes ``<out-dir>/<D>.csv`` atomically with one row per day found: day, orders,
 (the sum of amounts converted to EUR at the fixed demo rates below). Days without an
 orders file are left out and counted in the one-line report; with ``--require-complete``
 a missing file is an error instead (exit 1, nothing written), so a reconciler that runs
-this before the orders exist retries it later rather than recording a partial summary.
+this before the orders exist retries it later rather than recording a partial summary;
+days given with ``--excluded`` (excluded from the orders pipeline) are not required.
 ``--dates`` takes the comma-separated list the ``{dates}`` template renders for a
 multi-date run.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 from _common import (
     JobError,
     add_dates_arguments,
+    add_excluded_argument,
     read_orders,
     run,
     selected_dates,
@@ -42,13 +44,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--require-complete",
         action="store_true",
-        help="fail unless all 7 orders files of every window exist",
+        help="fail unless all 7 orders files of every window exist (--excluded days aside)",
     )
+    add_excluded_argument(parser)
     args = parser.parse_args(argv)
 
     dates = selected_dates(args)
     if args.require_complete:
         wanted = {end - timedelta(days=back) for end in dates for back in range(7)}
+        wanted -= set(args.excluded)
         missing = [d for d in sorted(wanted) if not (args.orders_dir / f"{d}.csv").exists()]
         if missing:
             raise JobError(

@@ -133,7 +133,9 @@ def applied_line(report: ApplyReport) -> str:
         after = replace(seen, due=max(seen.due - report.started_dates, 0))
     if after is None:
         after = AfterPass(gap=0, waiting=0, due=0)
-    refresh = f" ({after.refresh} of them refreshes)" if after.refresh else ""
+    of_them = [f"{after.refresh} of them refreshes"] if after.refresh else []
+    of_them += [f"{after.paused} of them paused"] if after.paused else []
+    refresh = f" ({', '.join(of_them)})" if of_them else ""
     upstream = (
         f", {after.upstream} date(s) waiting for their upstream dates" if after.upstream else ""
     )

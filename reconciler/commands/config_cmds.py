@@ -37,6 +37,13 @@ def validate(files: tuple[Path, ...], config_dir: Path, state: str) -> None:
     if problems:
         bad_files = len({p.file for p in problems})
         fail(f"{len(problems)} problem(s) in {bad_files} of {len(paths)} file(s)")
+    from reconciler.config.exclusion_checks import exclusion_warnings
+
+    for pipeline in loaded:
+        for warning in exclusion_warnings(pipeline):
+            click.echo(f"warning: {warning}", err=True)
+            if on_github():
+                click.echo(error_annotation(warning, level="warning"))
     click.echo(f"{len(loaded)} pipeline(s) in {len(paths)} file(s): valid.")
 
 

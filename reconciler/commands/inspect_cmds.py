@@ -200,6 +200,7 @@ def status(
                                 "due_dates": r.due,
                                 "covered": r.covered,
                                 "missing": r.missing,
+                                "excluded": r.excluded,
                                 "in_flight": r.in_flight,
                                 "failed": r.failed,
                                 "outdated": r.outdated,
@@ -210,6 +211,7 @@ def status(
                                 "next_date": r.next_date.isoformat() if r.next_date else None,
                                 "next_due_at": instant(r.next_due_at) if r.next_due_at else None,
                                 "sla_breaches": r.sla_breaches,
+                                "paused": r.paused,
                             }
                             for r in rows
                         ],
@@ -221,7 +223,7 @@ def status(
         )
         return
     header = (
-        f"{'pipeline':<24} {'coverage':>9} {'due':>6} {'missing':>7} {'flight':>6} "
+        f"{'pipeline':<24} {'coverage':>9} {'due':>6} {'missing':>7} {'excluded':>8} {'flight':>6} "
         f"{'failed':>6} {'outdated':>8} {'blocked':>7} {'last covered':<12} {'next due':<17} "
         f"{'SLA':>4}"
     )
@@ -231,8 +233,8 @@ def status(
         last = r.last_covered.isoformat() if r.last_covered else "-"
         click.echo(
             f"{r.pipeline_id:<24} {r.coverage_pct:>8.1f}% {r.due:>6} {r.missing:>7} "
-            f"{r.in_flight:>6} {r.failed:>6} {r.outdated:>8} {r.blocked:>7} {last:<12} "
-            f"{nxt:<17} {r.sla_breaches:>4}"
+            f"{r.excluded:>8} {r.in_flight:>6} {r.failed:>6} {r.outdated:>8} {r.blocked:>7} "
+            f"{last:<12} {nxt:<17} {r.sla_breaches:>4}" + ("  paused" if r.paused else "")
         )
     for line in failed_notifications.as_text(unsent):
         click.echo(line)

@@ -48,7 +48,7 @@ from reconciler.core.spec import PipelineSpec
 if TYPE_CHECKING:
     from reconciler.config.loading import LoadedPipeline
 
-FORMAT = 5
+FORMAT = 6
 MAGIC = b"reconciler config cache\n"
 SUFFIX = ".msgpack"
 _RACY_NS = 2_000_000_000

@@ -23,6 +23,7 @@ from pydantic.config import JsonDict
 
 from reconciler.config.bounds import MAX_RETRY_DELAY_SECONDS
 from reconciler.config.dependency_models import DependsOn, Version, self_dependency
+from reconciler.config.exclusion_models import EXCLUDE_HELP, PAUSE_HELP, ExclusionModel
 from reconciler.config.quality_models import (  # re-exported: imported from here too
     QualityCheckModel as QualityCheckModel,
 )
@@ -324,6 +325,9 @@ class _PipelineBase(Strict):
     backfill: BackfillModel = _section(BackfillModel)
     quality: QualityModel = _section(QualityModel)
     sla: SlaModel | None = None
+    pause: StrictBool = Field(False, description=PAUSE_HELP)
+    pause_reason: OneLine | None = Field(None, description="why it is paused")
+    exclude: list[ExclusionModel] = Field(default_factory=list, description=EXCLUDE_HELP)
     notifications: list[Notification] = Field(default_factory=list)
     parameters: dict[ParameterName, ParameterValue] = Field(
         default_factory=dict,

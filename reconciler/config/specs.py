@@ -8,7 +8,13 @@ from typing import Any
 from reconciler.config.models import WEEKDAYS, AnyPipeline
 from reconciler.core.config_diff import flatten
 from reconciler.core.durations import parse_retry_schedule
-from reconciler.core.spec import BackfillRequest, Dependency, PipelineSpec, Schedule
+from reconciler.core.spec import (
+    BackfillRequest,
+    Dependency,
+    Exclusion,
+    PipelineSpec,
+    Schedule,
+)
 
 
 def _time(text: str) -> time:
@@ -63,6 +69,11 @@ def to_spec(model: AnyPipeline) -> PipelineSpec:
         version=None if model.version is None else str(model.version),
         refresh_on_upstream_change=model.backfill.refresh_on_upstream_change,
         refresh_on_version_change=model.backfill.refresh_on_version_change,
+        exclude=tuple(
+            Exclusion(first=e.first, last=e.last, reason=e.reason) for e in model.exclude
+        ),
+        paused=model.pause,
+        pause_reason=model.pause_reason or "",
     )
 
 
@@ -73,6 +84,9 @@ _ADDED_DEFAULTS: dict[str, Any] = {
     "version": None,
     "backfill.refresh_on_upstream_change": True,
     "backfill.refresh_on_version_change": False,
+    "pause": False,
+    "pause_reason": None,
+    "exclude": [],
 }
 
 

@@ -4,7 +4,9 @@ One state per date, decided in this order: an attempt in flight wins (a re-run o
 covered date shows as running); then covered (``outdated`` when an upstream date it read
 re-ran after it, or its version changed, so it will be refreshed; otherwise late when its
 SLA was missed); then the newest attempt failed (``retrying`` while the retry policy
-allows another attempt, ``failed`` once it does not); then, never attempted, ``blocked``
+allows another attempt, ``failed`` once it does not), unless the date is ``excluded``
+(never planned: an excluded date keeps its coverage, and its failure is no news); then,
+never attempted, ``blocked``
 when the plan holds it back for its upstream dates (waiting for them, or an
 ``upstream_gap``), ``gap`` when due and ``not_due`` when not yet.
 """
@@ -18,6 +20,7 @@ from typing import Literal
 
 from reconciler.core.calendar import scheduled_between
 from reconciler.core.coverage import PipelineObserved
+from reconciler.core.exclusions import excluded_days
 from reconciler.core.intervals import contains
 from reconciler.core.pipeline_decisions import due_window
 from reconciler.core.plan import Plan
@@ -32,6 +35,7 @@ DateState = Literal[
     "in_flight",
     "blocked",
     "gap",
+    "excluded",
     "not_due",
 ]
 # legend order: from done, through under way, to missing, then the future
@@ -44,6 +48,7 @@ STATES: tuple[DateState, ...] = (
     "failed",
     "blocked",
     "gap",
+    "excluded",
     "not_due",
 )
 # the states whose dates are covered (the data is there, outdated or not)
@@ -57,6 +62,7 @@ LABELS: dict[DateState, str] = {
     "failed": "failed",
     "blocked": "blocked (waits for upstream)",
     "gap": "gap",
+    "excluded": "excluded (never planned)",
     "not_due": "not yet due",
 }
 
@@ -94,6 +100,7 @@ def classify_dates(
     window = due_window(spec.schedule, now)
     latest = window[1] if window is not None else None
     policy = spec.retry
+    excluded = excluded_days(spec)
     out: dict[date, DateState] = {}
     for d in scheduled_between(spec.schedule, first, last):
         failed = obs.failed.get(d)
@@ -105,6 +112,8 @@ def classify_dates(
                 state = "outdated"
             else:
                 state = "covered_late" if d in late_dates else "covered"
+        elif excluded and excluded.covers(d.toordinal()):
+            state = "excluded"
         elif failed is not None:
             more = policy.enabled and failed.attempt - 1 < policy.max_retries
             state = "retrying" if more else "failed"

@@ -27,6 +27,7 @@ from reconciler.core.calendar import (
 from reconciler.core.compact_actions import BackfillBlock
 from reconciler.core.compact_gaps import GapRun, GapSource, ListedGaps
 from reconciler.core.coverage import Failed, PipelineObserved
+from reconciler.core.exclusions import excluded_days, with_exclusions
 from reconciler.core.intervals import complement
 from reconciler.core.outdated import busy_dates, outdated_days, refresh_id
 from reconciler.core.plan_records import Action, Gap, GapReason, SlaBreach, Waiting
@@ -94,8 +95,10 @@ def _group_consecutive(spec: PipelineSpec, dates: list[date]) -> list[tuple[date
 def _claims(
     spec: PipelineSpec, obs: PipelineObserved, first: date, latest: date
 ) -> dict[date, BackfillRequest]:
-    """Dates each request still has to re-run; the higher priority wins a shared date."""
+    """Dates each request still has to re-run; the higher priority wins a shared date
+    (an excluded date never)."""
     claimed: dict[date, BackfillRequest] = {}
+    excluded = excluded_days(spec)
     ranked = sorted(spec.requests, key=lambda r: (-r.priority, r.id))
     for request in ranked:
         lo, hi = max(request.start, first), min(request.end, latest)
@@ -103,6 +106,8 @@ def _claims(
         for a, b in complement(done, lo, hi):
             for d in scheduled_between(spec.schedule, a, b):
                 if d not in obs.in_flight and d not in claimed:
+                    if excluded and excluded.covers(d.toordinal()):
+                        continue
                     claimed[d] = request
     return claimed
 
@@ -110,6 +115,7 @@ def _claims(
 def plan_pipeline(spec: PipelineSpec, obs: PipelineObserved, now: datetime) -> Pieces:
     """Decide every due, uncovered date of one pipeline (docs/planning.md)."""
     schedule = spec.schedule
+    obs = with_exclusions(spec, obs)
     return plan_in_window(spec, obs, now, due_window(schedule, now), progression(schedule))
 
 
@@ -121,7 +127,8 @@ def plan_in_window(
     prog: tuple[int, int] | None,
     refresh_all: bool = False,
 ) -> Pieces:
-    """``plan_pipeline`` once the due window is known (fleets share a few schedules).
+    """``plan_pipeline`` once the due window is known (fleets share a few schedules);
+    ``obs`` is read with the pipeline's exclusions (``core.exclusions.with_exclusions``).
 
     ``refresh_all``: the file changes the pipeline's version and asks for a refresh
     (``core.outdated.version_pending``): every covered date is planned as a refresh."""
@@ -153,7 +160,7 @@ def plan_in_window(
         _decide_progression(spec, obs, now, first, latest, prog, claimed, pieces)
     if refresh_all or obs.outdated_marks:
         _refreshes(spec, obs, window, claimed, refresh_all, pieces)
-    if pieces.breaches and spec.sla_notify:
+    if pieces.breaches and spec.sla_notify and not spec.paused:
         pieces.actions.append(
             Action(
                 spec.id,
@@ -358,6 +365,9 @@ def _refreshes(
     """Covered dates that are outdated, re-run as ``refresh`` actions (batched like
     backfills, at the pipeline's priority)."""
     days = outdated_days(spec, obs, window, busy_dates(obs, claimed), everything)
+    if days and spec.exclude:  # (a version refresh reads every covered date)
+        excluded = excluded_days(spec)
+        days = [d for d in days if not excluded.covers(d.toordinal())]
     if not days:
         return
     request_id = refresh_id(spec, obs, everything)

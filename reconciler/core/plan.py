@@ -23,9 +23,11 @@ from reconciler.core.plan_records import (
     ActionKind,
     ChangeKind,
     ConfigChange,
+    Excluded,
     Gap,
     GapGroup,
     GapReason,
+    Paused,
     SlaBreach,
     Waiting,
 )
@@ -38,10 +40,12 @@ __all__ = [
     "ActionList",
     "ChangeKind",
     "ConfigChange",
+    "Excluded",
     "Gap",
     "GapGroup",
     "GapList",
     "GapReason",
+    "Paused",
     "Plan",
     "SlaBreach",
     "Waiting",
@@ -66,6 +70,8 @@ class Plan:
     waiting: tuple[Waiting, ...] = ()
     gaps: GapList = field(default_factory=GapList)
     sla_breaches: tuple[SlaBreach, ...] = ()
+    paused: tuple[Paused, ...] = ()
+    excluded: tuple[Excluded, ...] = ()
 
     def action_groups(self) -> Iterator[ActionGroup]:
         """Every action, in groups told by date ranges (a lone action is a group of one).
@@ -106,7 +112,17 @@ class Plan:
         counts["gap"] = self.gap_dates
         return counts
 
+    def paused_ids(self) -> frozenset[str]:
+        """The pipelines whose runs ``apply`` will not start."""
+        return frozenset(p.pipeline_id for p in self.paused)
+
     @property
     def has_changes(self) -> bool:
-        """Whether applying would do anything (``--detailed-exitcode`` 2)."""
-        return bool(self.actions or self.config_changes)
+        """Whether applying would do anything (``--detailed-exitcode`` 2): a paused
+        pipeline's runs do not count, its polls do."""
+        if self.config_changes:
+            return True
+        if not self.paused:
+            return bool(self.actions)
+        paused = self.paused_ids()
+        return any(g.pipeline_id not in paused or g.kind == "poll" for g in self.action_groups())

@@ -205,6 +205,24 @@ class SlaBreach:
 
 
 @dataclass(frozen=True, slots=True)
+class Paused:
+    """A pipeline paused in its file: planned and shown, but ``apply`` starts none of its
+    runs (it still polls those in flight) and sends no SLA notification for it."""
+
+    pipeline_id: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Excluded:
+    """How many due, uncovered dates of a pipeline its ``exclude`` entries leave out of
+    the plan (they would otherwise be planned, waiting or gaps)."""
+
+    pipeline_id: str
+    dates: int
+
+
+@dataclass(frozen=True, slots=True)
 class ConfigChange:
     """A pipeline whose YAML differs from the applied config; ``fields``: name -> (old, new)."""
 

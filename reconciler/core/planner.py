@@ -16,10 +16,19 @@ from reconciler.core.compact_actions import ActionList, ActionSource, ListedActi
 from reconciler.core.compact_gaps import GapList, GapSource
 from reconciler.core.config_diff import diff_configs
 from reconciler.core.coverage import Observed
+from reconciler.core.exclusions import excluded_count, uncovered_excluded, with_exclusions
 from reconciler.core.outdated import version_pending
 from reconciler.core.pipeline_decisions import Pieces, due_window, plan_in_window
 from reconciler.core.plan import Plan
-from reconciler.core.plan_records import ACTION_ORDER, Action, ConfigChange, SlaBreach, Waiting
+from reconciler.core.plan_records import (
+    ACTION_ORDER,
+    Action,
+    ConfigChange,
+    Excluded,
+    Paused,
+    SlaBreach,
+    Waiting,
+)
 from reconciler.core.readiness import Availability, in_dependency_order, settle
 from reconciler.core.spec import PipelineSpec, Schedule
 
@@ -98,13 +107,21 @@ def plan(
         if known is None:
             known = windows[schedule] = due_window(schedule, now), progression(schedule)
         window, prog = known
-        obs = observed.of(spec.id)
+        obs = with_exclusions(spec, observed.of(spec.id))
         everything = version_pending(spec, observed.applied_config)
         pieces = decided[spec.id] = plan_in_window(spec, obs, now, window, prog, everything)
         if linked and (spec.depends_on or spec.id in users):
             available[spec.id] = settle(spec, obs, pieces, available)
+    paused: list[Paused] = []
+    excluded: list[Excluded] = []
     for spec in listed:
         pieces = decided[spec.id]
+        if spec.paused:
+            paused.append(Paused(spec.id, spec.pause_reason or None))
+        if spec.exclude:
+            count = _excluded_due(spec, observed, windows[spec.schedule][0])
+            if count:
+                excluded.append(Excluded(spec.id, count))
         for priority, backfills in _backfills_in_order(spec, pieces).items():
             buckets.setdefault(priority, []).append((spec.id, backfills))
         for action in pieces.actions:
@@ -133,4 +150,14 @@ def plan(
         waiting=tuple(waiting),
         gaps=GapList(gaps),
         sla_breaches=tuple(breaches),
+        paused=tuple(paused),
+        excluded=tuple(excluded),
     )
+
+
+def _excluded_due(spec: PipelineSpec, observed: Observed, window: tuple[date, date] | None) -> int:
+    """Due, uncovered excluded dates: what the plan leaves out because of ``exclude``."""
+    if window is None:
+        return 0
+    obs = observed.of(spec.id)
+    return excluded_count(spec, uncovered_excluded(spec, obs, *window))

@@ -82,6 +82,17 @@ class Dependency:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Exclusion:
+    """Scheduled dates from ``first`` to ``last`` that are never planned, never a gap and
+    never an SLA breach (``exclude`` in a pipeline file); a dependant needing one of them
+    treats it as not needed."""
+
+    first: date
+    last: date
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class PipelineSpec:
     """Everything the planner needs to know about one pipeline."""
 
@@ -101,6 +112,9 @@ class PipelineSpec:
     version: str | None = None  # any YAML string or integer, as text
     refresh_on_upstream_change: bool = True
     refresh_on_version_change: bool = False
+    exclude: tuple[Exclusion, ...] = ()
+    paused: bool = False  # planned and shown, but ``apply`` starts nothing for it
+    pause_reason: str = ""
 
 
 def with_adhoc(

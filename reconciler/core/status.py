@@ -14,6 +14,7 @@ from reconciler.core.calendar import (
     progression,
 )
 from reconciler.core.coverage import PipelineObserved
+from reconciler.core.exclusions import excluded_count, uncovered_excluded
 from reconciler.core.intervals import complement
 from reconciler.core.pipeline_decisions import due_window
 from reconciler.core.plan import Plan
@@ -24,7 +25,10 @@ from reconciler.core.spec import PipelineSpec, Schedule
 class PipelineStatus:
     """Counts of due dates. ``outdated``: covered dates marked outdated (they will be
     refreshed); ``blocked``: uncovered dates held back for their upstream (waiting for
-    upstream dates, or an ``upstream_gap``), among the ``missing`` and ``failed`` ones."""
+    upstream dates, or an ``upstream_gap``), among the ``missing`` and ``failed`` ones;
+    ``excluded``: uncovered dates of the pipeline's ``exclude`` entries, not in flight
+    (neither missing nor failed; a covered excluded date counts as covered);
+    ``paused``: the pipeline is paused."""
 
     pipeline_id: str
     due: int
@@ -38,10 +42,14 @@ class PipelineStatus:
     sla_breaches: int
     outdated: int = 0
     blocked: int = 0
+    excluded: int = 0
+    paused: bool = False
 
     @property
     def coverage_pct(self) -> float:
-        return 100.0 if self.due == 0 else 100.0 * self.covered / self.due
+        """Covered over the due dates that are not excluded."""
+        wanted = self.due - self.excluded
+        return 100.0 if wanted <= 0 else 100.0 * self.covered / wanted
 
 
 def pipeline_status(
@@ -66,6 +74,7 @@ def pipeline_status(
             next_due_at=due_instant(s, nxt) if nxt else None,
             sla_breaches=len(obs.sla_recorded),
             blocked=blocked,
+            paused=spec.paused,
         )
     first, latest = window
     prog = progression(s)
@@ -77,7 +86,12 @@ def pipeline_status(
     lo, hi = first.toordinal(), latest.toordinal()
     failed = bisect_right(ordinals, hi) - bisect_left(ordinals, lo)
     flying = len(obs.in_flight)
-    missing = max(uncovered - failed - sum(1 for d in obs.in_flight if first <= d <= latest), 0)
+    excluded = excluded_failed = 0
+    if spec.exclude:
+        excluded, excluded_failed = _excluded(spec, obs, first, latest)
+    failed -= excluded_failed
+    in_window = sum(1 for d in obs.in_flight if first <= d <= latest)
+    missing = max(uncovered - failed - excluded - in_window, 0)
     nxt = next_scheduled(s, latest)
     return PipelineStatus(
         pipeline_id=spec.id,
@@ -92,7 +106,24 @@ def pipeline_status(
         sla_breaches=len(obs.sla_recorded),
         outdated=outdated_count(s, obs, first, latest),
         blocked=blocked,
+        excluded=excluded,
+        paused=spec.paused,
     )
+
+
+def _excluded(
+    spec: PipelineSpec, obs: PipelineObserved, first: date, latest: date
+) -> tuple[int, int]:
+    """Uncovered excluded dates of ``[first, latest]`` not in flight, and how many of
+    them failed (counted as excluded, not failed)."""
+    ranges = uncovered_excluded(spec, obs, first, latest)
+    count = excluded_count(spec, ranges)
+    ordinals = obs.failures.ordinals
+    failed = flying = 0
+    for a, b in ranges:
+        failed += bisect_right(ordinals, b) - bisect_left(ordinals, a)
+        flying += sum(1 for d in obs.in_flight if a <= d.toordinal() <= b)
+    return count - flying, failed
 
 
 def outdated_count(s: Schedule, obs: PipelineObserved, first: date, latest: date) -> int:

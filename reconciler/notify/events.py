@@ -104,6 +104,8 @@ def run_notes(pipeline: AnyPipeline, event: RunEnded) -> list[NewNotification]:
 
 
 def breach_notes(pipeline: AnyPipeline, event: SlaBreached) -> list[NewNotification]:
+    if pipeline.pause:  # recorded and listed, not sent: nothing would start to mend it
+        return []
     details = {"deadline": event.deadline.isoformat(), "timezone": pipeline.schedule.timezone}
     day = event.date
     return notes(pipeline, "sla_breach", day.isoformat(), run_date=day, details=details)

@@ -271,11 +271,20 @@ def startable(
     platforms: Mapping[str, Platform],
     report: ApplyReport,
 ) -> list[RunIntent]:
-    """The intents of the plan's starting actions whose platform this reconciler can drive;
-    the others are reported as skipped."""
+    """The intents of the plan's starting actions whose platform this reconciler can drive
+    and whose pipeline is not paused; the others are reported as skipped. (A paused
+    pipeline's runs in flight are still followed: adoption, not this, polls them.)"""
     out: list[RunIntent] = []
     for action in actions:
         if action.kind not in STARTING:
+            continue
+        spec = pipelines[action.pipeline_id].spec
+        if spec.paused:
+            note = f"{action.pipeline_id}: paused" + (
+                f" ({spec.pause_reason})" if spec.pause_reason else ""
+            )
+            if note not in report.skipped:
+                report.skipped.append(note)
             continue
         model = pipelines[action.pipeline_id].model
         if model.platform not in platforms:

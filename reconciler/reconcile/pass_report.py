@@ -16,7 +16,8 @@ class AfterPass:
 
     ``waiting``: dates waiting for a retry; ``upstream``: dates waiting for their
     upstream dates (covered dates to refresh after them included); ``due``: dates to
-    start, ``refresh`` of them refreshes of outdated dates.
+    start, ``refresh`` of them refreshes of outdated dates, ``paused`` of them dates of
+    paused pipelines (which no pass starts while they stay paused).
     """
 
     gap: int
@@ -24,6 +25,7 @@ class AfterPass:
     due: int
     upstream: int = 0
     refresh: int = 0
+    paused: int = 0
 
 
 @dataclass(slots=True, kw_only=True)
@@ -56,6 +58,7 @@ def after_pass(first: Plan, again: Plan, replanned: set[str]) -> AfterPass:
         due=kept.due + new.due,
         upstream=kept.upstream + new.upstream,
         refresh=kept.refresh + new.refresh,
+        paused=kept.paused + new.paused,
     )
 
 
@@ -70,9 +73,13 @@ def plan_dates(plan: Plan, keep: Callable[[str], bool]) -> AfterPass:
                 upstream += len(w.dates)
             else:
                 waiting += len(w.dates)
-    due = refresh = 0
+    due = refresh = paused = 0
+    stopped = plan.paused_ids()
     for g in plan.action_groups():
         if g.kind in STARTING and keep(g.pipeline_id):
             due += g.date_count
             refresh += g.date_count if g.kind == "refresh" else 0
-    return AfterPass(gap=gap, waiting=waiting, due=due, upstream=upstream, refresh=refresh)
+            paused += g.date_count if g.pipeline_id in stopped else 0
+    return AfterPass(
+        gap=gap, waiting=waiting, due=due, upstream=upstream, refresh=refresh, paused=paused
+    )

@@ -15,8 +15,10 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def error_annotation(problem: Problem, title: str = "reconciler validate") -> str:
-    """One ``::error`` line for a located problem."""
+def error_annotation(
+    problem: Problem, title: str = "reconciler validate", level: str = "error"
+) -> str:
+    """One ``::error`` (or, ``level="warning"``, ``::warning``) line for a located problem."""
     props = ",".join(
         [
             f"file={escape_property(problem.file)}",
@@ -26,4 +28,4 @@ def error_annotation(problem: Problem, title: str = "reconciler validate") -> st
         ]
     )
     message = f"{problem.field}: {problem.message}" if problem.field else problem.message
-    return f"::error {props}::{escape_data(message)}"
+    return f"::{level} {props}::{escape_data(message)}"

@@ -30,6 +30,7 @@ PLAIN: dict[DateState, str] = {
     "failed": "X",
     "blocked": "B",
     "gap": "!",
+    "excluded": "-",
     "not_due": ".",
 }
 GLYPHS: dict[DateState, str] = {
@@ -41,6 +42,7 @@ GLYPHS: dict[DateState, str] = {
     "failed": "×",
     "blocked": "⊘",
     "gap": "□",
+    "excluded": "–",
     "not_due": "·",
 }
 # glyphs differ by shape as well as colour, so red and green never carry meaning alone
@@ -53,6 +55,7 @@ COLOURS: dict[DateState, tuple[str, bool]] = {
     "failed": ("red", True),
     "blocked": ("bright_magenta", False),
     "gap": ("red", False),
+    "excluded": ("white", False),
     "not_due": ("bright_black", False),
 }
 WEEK_LABEL = 4  # "Mon "
@@ -150,7 +153,7 @@ def _month_lines(block: Block, cal: PipelineCalendar, cells: _Cells) -> list[str
 def _heading(cal: PipelineCalendar, cells: _Cells, width: int) -> list[str]:
     """``id — name``, then schedule, window and coverage of the due dates in view."""
     counts = count_states(cal.states)
-    due = sum(n for s, n in counts.items() if s != "not_due")
+    due = sum(n for s, n in counts.items() if s not in ("not_due", "excluded"))
     done = sum(counts[s] for s in COVERED_STATES)
     title = cal.pipeline_id if cal.name == cal.pipeline_id else f"{cal.pipeline_id} — {cal.name}"
     if len(title) > width:

@@ -28,11 +28,13 @@ SYMBOLS: dict[DateState, str] = {
     "failed": "░",
     "blocked": "╳",
     "gap": "░",
+    "excluded": "█",  # (never drawn: the plan does not mention excluded dates)
     "not_due": "·",
 }
 # which state a cell shows when its dates differ: the one that needs attention most
 RANK: dict[DateState, int] = {
     "not_due": 0,
+    "excluded": 1,
     "covered": 1,
     "covered_late": 2,
     "outdated": 2,

@@ -22,9 +22,11 @@ from reconciler.core.plan import (
     ActionGroup,
     ActionList,
     ConfigChange,
+    Excluded,
     Gap,
     GapGroup,
     GapList,
+    Paused,
     Plan,
     SlaBreach,
     Waiting,
@@ -177,8 +179,9 @@ def _waiting(w: Waiting) -> dict[str, Any]:
 
 def plan_to_dict(plan: Plan, listed: bool = True) -> dict[str, Any]:
     """The JSON document of a plan, as plain data (``listed=False``: empty lists in place
-    of the actions and gaps, for a writer that encodes them itself)."""
-    return {
+    of the actions and gaps, for a writer that encodes them itself); ``paused`` and
+    ``excluded`` only when some pipeline is paused or has excluded dates."""
+    doc: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "now": _iso(plan.now),
         "config_changes": [
@@ -196,8 +199,13 @@ def plan_to_dict(plan: Plan, listed: bool = True) -> dict[str, Any]:
             {"pipeline_id": b.pipeline_id, "date": b.date.isoformat(), "deadline": _iso(b.deadline)}
             for b in plan.sla_breaches
         ],
-        "summary": plan.summary,
     }
+    if plan.paused:
+        doc["paused"] = [{"pipeline_id": p.pipeline_id, "reason": p.reason} for p in plan.paused]
+    if plan.excluded:
+        doc["excluded"] = [{"pipeline_id": e.pipeline_id, "dates": e.dates} for e in plan.excluded]
+    doc["summary"] = plan.summary
+    return doc
 
 
 def _jsonable(value: object) -> object:
@@ -318,5 +326,9 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
                 datetime.fromisoformat(b["deadline"]),
             )
             for b in data["sla_breaches"]
+        ),
+        paused=tuple(Paused(p["pipeline_id"], p.get("reason")) for p in data.get("paused", [])),
+        excluded=tuple(
+            Excluded(e["pipeline_id"], int(e["dates"])) for e in data.get("excluded", [])
         ),
     )

@@ -41,9 +41,16 @@ def _config_rows(plan: Plan) -> list[str]:
 
 def _details(view: PipelineView, strip: str | None = None) -> str:
     counts = ", ".join(f"{n} {LABELS.get(k, k)}" for k, n in view.counts.items())
+    if view.paused is not None:
+        counts = f"{counts}; paused" if counts else "paused"
     block = [f"<details><summary><code>{view.pipeline_id}</code> ({counts})</summary>", ""]
     if strip:
         block += [strip, ""]
+    if view.paused is not None:
+        why = f": {_text(view.paused)}" if view.paused else ""
+        block.append(f"- ⏸ **paused**{why} — apply starts none of the runs below")
+    if view.excluded:
+        block.append(f"- **excluded**: {view.excluded_note()}")
     for line in view.lines:
         detail = f" — {_text(line.detail)}" if line.detail else ""
         block.append(f"- {SYMBOLS[line.kind]} **{line.kind}** {line.dates}{detail}")
@@ -80,7 +87,7 @@ def render_markdown(
     gives a pipeline's coverage strip (``render.coverage_strip.strips_for``), shown at
     the top of its details; it is asked only for the details that fit.
     """
-    views = [v for v in build_views(plan, adjacency) if v.lines]
+    views = [v for v in build_views(plan, adjacency) if v.shown]
     budget = limit - RESERVE
     lines = [MARKER, "### Reconciler plan", "", f"**{summary_line(plan)}**", ""]
     lines += [f"_Planned at {instant(plan.now)}._", ""]

@@ -156,6 +156,29 @@ _SLA_BREACH = _object(
     "A date whose SLA deadline passed without a successful run.",
 )
 
+_PAUSED = _object(
+    ["pipeline_id", "reason"],
+    {
+        "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
+        "reason": {"type": ["string", "null"], "description": "pause_reason, if given"},
+    },
+    "A paused pipeline: its actions are listed, but apply starts none of them (it still "
+    "polls runs in flight) and sends no SLA notification for it.",
+)
+
+_EXCLUDED = _object(
+    ["pipeline_id", "dates"],
+    {
+        "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
+        "dates": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "due, uncovered dates left out of the plan by exclude",
+        },
+    },
+    "A pipeline with excluded dates: they appear in no action, gap or breach.",
+)
+
 _SUMMARY_KEYS = ["pipelines", "run", "retry", "backfill", "refresh", "poll", "waiting", "gap"]
 _SUMMARY = _object(
     _SUMMARY_KEYS,
@@ -281,6 +304,11 @@ PLAN_SCHEMA: dict[str, Any] = {
         "waiting": _list("waiting"),
         "gaps": _list("gap"),
         "sla_breaches": _list("sla_breach"),
+        "paused": {**_list("paused"), "description": "present when a pipeline is paused"},
+        "excluded": {
+            **_list("excluded"),
+            "description": "present when a pipeline has due excluded dates",
+        },
         "summary": {"$ref": "#/definitions/summary"},
         "compare": {"$ref": "#/definitions/compare"},
         "fingerprint": {"$ref": "#/definitions/fingerprint"},
@@ -297,6 +325,8 @@ PLAN_SCHEMA: dict[str, Any] = {
         "waiting": _WAITING,
         "gap": _GAP,
         "sla_breach": _SLA_BREACH,
+        "paused": _PAUSED,
+        "excluded": _EXCLUDED,
         "summary": _SUMMARY,
         "compare": _COMPARE,
         "fingerprint": _FINGERPRINT,

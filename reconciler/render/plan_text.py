@@ -56,9 +56,11 @@ def render_text(
                 out.append(f"      {name}: {_value(old)} -> {_value(new)}")
         out.append("")
     for view in build_views(plan, adjacency):
-        if not view.lines:
+        if not view.shown:
             continue
-        out.append(style(view.pipeline_id, "", bold=True))
+        out.append(style(view.heading(), "", bold=True))
+        if view.excluded:
+            out.append(f"  - {'excluded':<10} {view.excluded_note()}")
         for line in view.lines:
             label = LABELS.get(line.kind, line.kind)
             text = f"  {SYMBOLS[line.kind]} {label:<10} {line.dates}"

@@ -36,15 +36,36 @@ class Line:
 
 @dataclass(slots=True)
 class PipelineView:
+    """``paused``: the pipeline is paused (with its reason, "" for none); ``excluded``:
+    due dates its ``exclude`` entries leave out of the plan."""
+
     pipeline_id: str
     lines: list[Line] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
+    paused: str | None = None
+    excluded: int = 0
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.lines) or self.paused is not None or self.excluded > 0
+
+    def heading(self) -> str:
+        """The pipeline id, and whether it is paused and why."""
+        if self.paused is None:
+            return self.pipeline_id
+        why = f": {self.paused}" if self.paused else ""
+        return f"{self.pipeline_id}  (paused{why}; apply starts none of its runs)"
+
+    def excluded_note(self) -> str:
+        return _plural(self.excluded, "excluded date") + " left out of the plan"
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
     return f"{count} {word if count == 1 else (plural or word + 's')}"
 
 
+# what a paused pipeline's plan lists but apply does not do
+PAUSED_KINDS = frozenset({"run", "retry", "backfill", "refresh", "notify"})
 # waiting for the same upstream pipelines, as a refresh or not: (pipeline, refresh, upstreams)
 UpstreamKey = tuple[str, bool, tuple[str, ...]]
 # runs of waiting dates told together beyond this many: one line, the upstream spanned
@@ -89,6 +110,8 @@ def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> 
     def view(pid: str) -> PipelineView:
         return views.setdefault(pid, PipelineView(pid))
 
+    paused = plan.paused_ids()
+
     for action in plan.actions:
         if action.kind == "poll":
             detail = f"run {action.run_id}"
@@ -106,6 +129,8 @@ def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> 
             detail = str(action.event)
         else:
             detail = ""
+        if action.pipeline_id in paused and action.kind in PAUSED_KINDS:
+            detail = f"{detail}; paused" if detail else "paused"
         groups.setdefault((action.pipeline_id, action.kind, detail), []).extend(action.dates)
     for waiting in plan.waiting:
         if waiting.reason == "upstream":
@@ -130,6 +155,10 @@ def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> 
         v.counts[kind] = v.counts.get(kind, 0) + len(dates)
     for change in plan.config_changes:
         view(change.pipeline_id)
+    for pause in plan.paused:
+        view(pause.pipeline_id).paused = pause.reason or ""
+    for excluded in plan.excluded:
+        view(excluded.pipeline_id).excluded = excluded.dates
     return [views[k] for k in sorted(views)]
 
 
@@ -166,6 +195,11 @@ def summary_line(plan: Plan) -> str:
         parts.append(f"{upstream} waiting for upstream dates")
     if previewed:
         parts.append(f"{previewed} to refresh after their upstream re-runs")
+    if plan.paused:
+        parts.append(_plural(len(plan.paused), "paused pipeline"))
+    excluded = sum(e.dates for e in plan.excluded)
+    if excluded:
+        parts.append(_plural(excluded, "excluded date"))
     text = "Plan: " + ", ".join(parts)
     if plan.config_changes:
         kinds = [c.change for c in plan.config_changes]

@@ -60,6 +60,8 @@ padding-top:8px}
 .c-retrying rect{fill:#E69F00}.c-retrying circle{fill:none;stroke:#fff;stroke-width:1.6}
 .c-failed rect{fill:#D55E00}.c-failed path{stroke:#fff;stroke-width:1.8}
 .c-gap rect{fill:#fff;stroke:#D55E00;stroke-width:1.4}.c-gap path{stroke:#D55E00;stroke-width:1.2}
+.c-excluded rect{fill:#fff;stroke:#8a949e;stroke-width:1}
+.c-excluded path{stroke:#8a949e;stroke-width:1.4}
 .c-not_due rect{fill:#eef1f4;stroke:#b4bcc5;stroke-width:1;stroke-dasharray:2 1.5}
 """
 
@@ -78,6 +80,8 @@ def _shape(state: DateState, x: float, y: float) -> str:
         mark = f'<path d="M{x + 3} {y + 3}L{x + 8} {y + 8}M{x + 8} {y + 3}L{x + 3} {y + 8}"/>'
     elif state == "gap":
         mark = f'<path d="M{x + 2.5} {y + 8.5}L{x + 8.5} {y + 2.5}"/>'
+    elif state == "excluded":  # a dash: left out on purpose
+        mark = f'<path d="M{x + 2.5} {y + s / 2}H{x + s - 2.5}"/>'
     elif state == "outdated":  # covered, with a refresh arrow: a "<" over the square
         mark = f'<path d="M{x + 8} {y + 3}L{x + 4} {y + 6}L{x + 8} {y + 9}"/>'
     elif state == "blocked":  # a "no entry" sign: waits for its upstream
@@ -107,6 +111,8 @@ def _tooltip(cal: PipelineCalendar, d: date) -> str:
         lines.append("never attempted")
     elif state == "blocked":
         lines.append("waits for its upstream dates")
+    elif state == "excluded":
+        lines.append("excluded in the pipeline file: never planned, never a gap")
     if state == "outdated":
         lines.append("an upstream date it read re-ran, or its version changed")
     return escape("\n".join(lines))
@@ -188,7 +194,7 @@ def _pct(covered: int, due: int) -> str:
 
 def _tiles(report: Report) -> str:
     st = report.statuses
-    due, covered = sum(s.due for s in st), sum(s.covered for s in st)
+    due, covered = sum(s.due - s.excluded for s in st), sum(s.covered for s in st)
     tiles = [
         (str(len(st)), "pipelines"),
         (_pct(covered, due), f"coverage ({covered} of {due} due dates)"),
@@ -197,6 +203,9 @@ def _tiles(report: Report) -> str:
         (str(sum(s.in_flight for s in st)), "in flight"),
         (str(sum(s.sla_breaches for s in st)), "SLA breaches"),
     ]
+    excluded = sum(s.excluded for s in st)
+    if excluded:
+        tiles.append((str(excluded), "excluded dates (never planned)"))
     outdated, blocked = sum(s.outdated for s in st), sum(s.blocked for s in st)
     if outdated or blocked:  # (only fleets with dependencies have any)
         tiles += [
@@ -211,20 +220,22 @@ def _fleet_table(report: Report) -> str:
     drawn = {c.pipeline_id for c in report.calendars}
     head = (
         "<tr><th>pipeline</th><th>schedule</th><th>coverage</th><th class=n>due</th>"
-        "<th class=n>gaps</th><th class=n>failed</th><th class=n>in flight</th>"
+        "<th class=n>gaps</th><th class=n>excluded</th><th class=n>failed</th>"
+        "<th class=n>in flight</th>"
         "<th class=n>outdated</th><th class=n>blocked</th><th class=n>SLA breaches</th>"
         "<th>last covered</th><th>next due (UTC)</th></tr>"
     )
     rows = []
     for s in report.statuses:
         pid = escape(s.pipeline_id)
-        width = 0.0 if s.due == 0 else 100.0 * s.covered / s.due
+        width = s.coverage_pct if s.due else 0.0
         nxt = s.next_due_at.strftime("%Y-%m-%d %H:%M") if s.next_due_at else "–"
         link = f'<a href="#cal-{pid}">{pid}</a>' if s.pipeline_id in drawn else pid
         rows.append(
             f"<tr><td>{link}</td><td>{report.schedules.get(s.pipeline_id, '')}</td>"
             f'<td><span class="bar"><i style="width:{width:.1f}%"></i></span>'
-            f"{_pct(s.covered, s.due)}</td><td class=n>{s.due}</td><td class=n>{s.missing}</td>"
+            f"{_pct(s.covered, s.due - s.excluded)}</td><td class=n>{s.due}</td>"
+            f"<td class=n>{s.missing}</td><td class=n>{s.excluded}</td>"
             f"<td class=n>{s.failed}</td><td class=n>{s.in_flight}</td>"
             f"<td class=n>{s.outdated}</td><td class=n>{s.blocked}</td>"
             f"<td class=n>{s.sla_breaches}</td><td>{s.last_covered or '–'}</td><td>{nxt}</td></tr>"

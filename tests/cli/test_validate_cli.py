@@ -129,8 +129,8 @@ def test_every_error_of_every_file_in_one_run(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert problem_lines(result.stderr) == [
         f"{one}:13:1: retyr: unknown key 'retyr'; did you mean 'retry'? (expected one of: "
-        "backfill, batch, depends_on, id, name, notifications, parameters, platform, quality, "
-        "retry, schedule, sla, trigger, version)",
+        "backfill, batch, depends_on, exclude, id, name, notifications, parameters, pause, "
+        "pause_reason, platform, quality, retry, schedule, sla, trigger, version)",
         f"{three}:1:1: expected a mapping of pipeline keys (id, platform, ...), found a list",
         f"{two}:2:5: id: expected an id of lowercase letters, digits and _ that starts with a "
         "letter (at most 64 characters), found 'Two'",

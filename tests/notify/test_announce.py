@@ -93,6 +93,16 @@ def test_a_final_failure_with_a_failed_check_makes_both_notifications() -> None:
     assert keys(RunEnded(batch=batch(1), outcome=outcome)) == []
 
 
+def test_a_paused_pipeline_breaches_without_a_notification() -> None:
+    paused = PIPELINE.model_copy(update={"pause": True})
+    assert notifications(paused, SlaBreached("p", DAY, NOW)) == []
+    # its failures are still told
+    out = DateOutOfRetries(
+        pipeline_id="p", date=DAY, run_id="b1-20240103", attempts=3, request_id=None, error="x"
+    )
+    assert len(notifications(paused, out)) == 2
+
+
 def test_breach_out_of_retries_and_completed_request_words() -> None:
     breach = notifications(PIPELINE, SlaBreached("p", DAY, NOW))
     assert [n.dedupe_key for n in breach] == ["p|2024-01-03|sla_breach|stdout"]

@@ -17,7 +17,7 @@ from pathlib import Path
 from reconciler.core.batches import Batch, Outcome, RunIntent
 from reconciler.core.coverage import Failed, InFlight, PipelineObserved
 from reconciler.core.date_states import classify_dates
-from reconciler.core.spec import PipelineSpec, RetryPolicy, Schedule
+from reconciler.core.spec import Exclusion, PipelineSpec, RetryPolicy, Schedule
 from reconciler.render.calendar_grid import PipelineCalendar, calendar_window, layout_for
 from reconciler.state.duckdb_store import DuckDBStore
 
@@ -59,6 +59,7 @@ WEEKLY = PipelineSpec(
     id="orders_weekly_summary",
     schedule=Schedule(type="weekly", start=d("2026-01-05"), days=(0, 2, 4)),
     retry=RetryPolicy(enabled=False),
+    exclude=(Exclusion(first=d("2026-02-25"), last=d("2026-02-25"), reason="outage"),),
 )
 WEEKLY_OBS = PipelineObserved(
     covered=((d("2026-01-05"), d("2026-02-20")),),

@@ -6,6 +6,7 @@ report made by the ``report`` command, driven with click's runner.
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from html.parser import HTMLParser
@@ -131,6 +132,27 @@ def test_tooltips_say_state_attempt_run_and_error(parsed: Checker) -> None:
     assert "in flight\nattempt 1 pending, run a-flight" in tooltip(parsed, "2026-03-14")
     assert tooltip(parsed, "2026-03-16").endswith("gap\nnever attempted")
     assert tooltip(parsed, "2026-03-22").endswith("not yet due")
+
+
+def test_excluded_dates_have_their_own_mark_legend_entry_and_count(tmp_path: Path) -> None:
+    config = tmp_path / "pipelines.d"
+    write_config(config)
+    alpha = json.loads((config / "alpha.yaml").read_text(encoding="utf-8"))
+    alpha["exclude"] = [{"from": "2026-03-17", "to": "2026-03-18", "reason": "outage"}]
+    (config / "alpha.yaml").write_text(json.dumps(alpha), encoding="utf-8")
+    write_state(tmp_path / "state.duckdb")
+    out = tmp_path / "report.html"
+    args = ["--config-dir", str(config), "--state", str(tmp_path / "state.duckdb")]
+    result = CliRunner().invoke(report, [*args, "--now", NOW.isoformat(), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    html = out.read_text(encoding="utf-8")
+    parsed = Checker()
+    parsed.feed(html)
+    assert tooltip(parsed, "2026-03-17").startswith("2026-03-17 (Tue): excluded (never planned)")
+    assert tooltip(parsed, "2026-03-18").endswith("never planned, never a gap")
+    assert 'class="c-excluded"' in html and ".c-excluded rect{" in html
+    assert "excluded (never planned)</li>" in html  # the legend
+    assert "<b>2</b><span>excluded dates (never planned)</span>" in html
 
 
 def test_hostile_text_is_escaped(made: tuple[Path, Path, str]) -> None:
