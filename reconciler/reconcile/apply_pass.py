@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler import collector
 from reconciler.clock import Clock
+from reconciler.config.env_secrets import blocked_pipelines, env_problems
 from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.config.rows import pipeline_row
 from reconciler.core.batches import Batch, RunIntent, batch_key, short_id
@@ -122,7 +123,8 @@ def _apply(
     store = open_store(state)
     if saved is not None:
         saved_plans.verify_config(saved, loaded, clock.now())
-    report = ApplyReport()
+    report = ApplyReport(env_problems=env_problems(loaded, os.environ))
+    blocked = blocked_pipelines(report.env_problems)
     lock = store.acquire_lock(clock.now())
     locked_at = time.monotonic()
     outbox: Outbox | None = None
@@ -153,7 +155,7 @@ def _apply(
         specs = {pid: p.spec for pid, p in pipelines.items()}
         outbox = Outbox(models, planned.run_specs, clock, store=store)
         events = PassEvents(models, specs, outbox)
-        intents = startable(planned.plan.actions, pipelines, platforms, report)
+        intents = startable(planned.plan.actions, pipelines, platforms, report, blocked)
         prepare(store, planned, intents, events, outbox, clock.now())
         ledger = PassLedger(
             store=store,
@@ -169,7 +171,16 @@ def _apply(
         tally = execute(pipelines, platforms, ledger, clock, options, progress, intents, adopted)
         if options.wait and any(p.spec.depends_on for p in loaded):
             tally = cascade(
-                store, pipelines, platforms, ledger, events, outbox, options, tally, progress
+                store,
+                pipelines,
+                platforms,
+                ledger,
+                events,
+                outbox,
+                options,
+                tally,
+                progress,
+                blocked,
             )
         report.started, report.started_dates = tally.started, tally.started_dates
         report.succeeded, report.failed = tally.succeeded, tally.failed
@@ -270,12 +281,15 @@ def startable(
     pipelines: Mapping[str, LoadedPipeline],
     platforms: Mapping[str, Platform],
     report: ApplyReport,
+    blocked: Collection[str] = frozenset(),
 ) -> list[RunIntent]:
     """The intents of the plan's starting actions whose platform this reconciler can drive;
-    the others are reported as skipped."""
+    the others are reported as skipped. A ``blocked`` pipeline (a trigger variable
+    missing: ``report.env_problems`` names it) starts nothing: no run is recorded, no
+    attempt used."""
     out: list[RunIntent] = []
     for action in actions:
-        if action.kind not in STARTING:
+        if action.kind not in STARTING or action.pipeline_id in blocked:
             continue
         model = pipelines[action.pipeline_id].model
         if model.platform not in platforms:
@@ -366,6 +380,7 @@ def cascade(
     options: ApplyOptions,
     tally: Tally,
     progress: Progress | None = None,
+    blocked: Collection[str] = frozenset(),
 ) -> Tally:
     """``apply --wait`` with dependencies: while runs end, plan again and start what their
     outcomes made ready (a date whose inputs just finished, a refresh of what they made
@@ -376,7 +391,7 @@ def cascade(
         now = ledger.clock.now()
         again = plan_now(store, pipelines, now)
         report = ApplyReport()
-        intents = startable(again.plan.actions, pipelines, platforms, report)
+        intents = startable(again.plan.actions, pipelines, platforms, report, blocked)
         if not intents:
             break
         prepare(store, again, intents, events, outbox, now)
