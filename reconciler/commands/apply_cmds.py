@@ -122,7 +122,8 @@ def echo_env_problems(report: ApplyReport) -> bool:
     """One line on stderr per variable missing from the environment (its name, never a
     value); whether one of them blocked a pipeline. A notification's only warns."""
     for problem in report.env_problems:
-        click.echo(str(problem) if problem.blocking else f"warning: {problem}", err=True)
+        line = f"{problem}; {problem.consequence}"
+        click.echo(line if problem.blocking else f"warning: {line}", err=True)
     return any(p.blocking for p in report.env_problems)
 
 

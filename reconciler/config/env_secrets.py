@@ -3,8 +3,9 @@
 
 A trigger's variable missing or empty blocks the pipeline: every start would fail the
 same way, using up an attempt for something only the environment can fix. A
-notification's variable only warns: the outbox keeps such a notification and sends it
-once the variable is set. Only names are read from the config and only presence from
+notification's variable only warns: runs go on, and the outbox tries such a
+notification again in later passes (up to its attempt limit), so it is sent if the
+variable is set in time. Only names are read from the config and only presence from
 the environment: a value is never kept, so it cannot be printed.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from reconciler.errors import Problem
 from reconciler.line_safety import safe_line
 
 if TYPE_CHECKING:
@@ -83,13 +85,20 @@ class EnvProblem:
     def consequence(self) -> str:
         if self.blocking:
             return "its runs are not started until it is set"
-        return "its notifications wait until it is set"
+        return "its notifications are not sent until it is set"
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.col}"
-        return safe_line(
-            f"{where}: pipeline {self.pipeline_id}: {self.field}: {self.message}; "
-            f"{self.consequence}"
+        return safe_line(f"{where}: pipeline {self.pipeline_id}: {self.field}: {self.message}")
+
+    def as_problem(self) -> Problem:
+        """The same, as a config problem (for annotations)."""
+        return Problem(
+            file=self.file,
+            line=self.line,
+            col=self.col,
+            field=self.field,
+            message=f"pipeline {self.pipeline_id}: {self.message}",
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -136,7 +145,9 @@ def env_problems(pipelines: Iterable[LoadedPipeline], env: Mapping[str, str]) ->
             continue
         source = pipeline.source  # parsed again only for a pipeline with a problem
         for need in missing:
-            mark = source.keys.get(need.path) or source.locate(need.path)
+            # the key, or for a default not written (``token_env``) its section's key
+            found = (source.keys.get(need.path[:n]) for n in range(len(need.path), 0, -1))
+            mark = next((m for m in found if m is not None), None) or source.locate(need.path)
             out.append(
                 EnvProblem(
                     pipeline_id=pipeline.id,

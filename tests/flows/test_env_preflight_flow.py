@@ -92,7 +92,7 @@ def test_apply_starts_the_rest_and_names_the_missing_variable_once(
         f"{WHERE}{MISSING}; its runs are not started until it is set",
         "warning: pipelines.d/dbx.yaml:14:5: pipeline dbx: notifications[0].url_env: "
         f"environment variable {SLACK_VAR} is not set (it should hold a Slack webhook URL); "
-        "its notifications wait until it is set",
+        "its notifications are not sent until it is set",
     ]
     assert "Traceback" not in done.stderr
     local = runs(tmp_path, "local_ok")
@@ -221,5 +221,5 @@ def test_postgres_records_no_run_of_the_blocked_pipeline(
         rows = conn.execute(
             "SELECT pipeline_id, count(*) FROM pipeline_run_log GROUP BY pipeline_id"
         ).fetchall()
-    assert dict(rows) == {"local_ok": 2}
+    assert dict(rows) == {"local_ok": 3}
     assert not server.created
