@@ -57,6 +57,14 @@ from reconciler.commands.options import (
     help="How to name the --compare-to config in the output (default: its directory).",
 )
 @click.option(
+    "--check-env/--no-check-env",
+    default=True,
+    show_default=True,
+    help="Note each pipeline whose trigger variable (token, headers) is missing or empty: "
+    "apply would not start it. --no-check-env where the deploy's secrets are not set "
+    "(a pull request's CI).",
+)
+@click.option(
     "--max-new-dates",
     type=click.IntRange(min=0),
     default=None,
@@ -73,6 +81,7 @@ def plan_command(
     out: Path | None,
     compare_dir: Path | None,
     compare_name: str | None,
+    check_env: bool,
     max_new_dates: int | None,
 ) -> None:
     """Show what apply would do; never writes state, never calls a platform."""
@@ -103,7 +112,7 @@ def plan_command(
         comparison = compare_to(result, compare_dir, store, pipelines, compare_name)
     guard = Guard(max_new_dates) if max_new_dates is not None else None
     refusal = apply_refusal(result, config_dir, pipelines)
-    missing = _missing_env(result, pipelines)
+    missing = _missing_env(result, pipelines) if check_env else []
     adjacency = comparison.adjacency(result) if comparison else result.adjacency()
     compare_doc = None
     if comparison is not None:

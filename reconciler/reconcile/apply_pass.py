@@ -3,6 +3,8 @@
 The steps, in order (docs/architecture.md draws them); each is a function below:
 
 1. ``load``: the pipeline files, validated; every secret they name is masked from then on.
+   A pipeline whose trigger variable is missing or empty (``config/env_secrets.py``) is
+   blocked: reported in ``ApplyReport.env_problems`` and left out of ``startable``.
 2. the state's apply lock (PostgreSQL runners share it, each following what it claims).
    A saved plan (``apply --plan``) is checked against the loaded config before it; under
    it, before anything is written, against the state and against the plan of that state,

@@ -184,6 +184,9 @@ def test_plan_shows_the_blocked_pipeline_in_text_and_json(
         },
     ]
 
+    unchecked = cli("plan", "--now", NOW, "--no-check-env", env=without(VAR, SLACK_VAR))
+    assert "blocked" not in unchecked.stdout and VAR not in unchecked.stdout
+
     fine = cli("plan", "--now", NOW, "--format", "json", env={VAR: TOKEN, SLACK_VAR: "x"})
     assert "problems" not in json.loads(fine.stdout)
     assert "blocked" not in cli("plan", "--now", NOW, env={VAR: TOKEN, SLACK_VAR: "x"}).stdout
