@@ -134,7 +134,7 @@ def _apply(
         with long_lived.building():
             if saved is None:
                 found = sync_config(store, config_dir, loaded, clock.now(), options, report)
-                adopted = adopt(store, lock, found, clock.now())
+                adopted = adopt(store, lock, found, clock.now(), blocked)
                 planned = plan_now(store, pipelines, clock.now())
             else:
                 # the saved plan was made from the state before any sync: it is compared
@@ -144,7 +144,7 @@ def _apply(
                 planned = plan_now(store, pipelines, clock.now())
                 saved_plans.verify_same_plan(saved, planned.plan)
                 found = sync_config(store, config_dir, loaded, clock.now(), options, report)
-                adopted = adopt(store, lock, found, clock.now())
+                adopted = adopt(store, lock, found, clock.now(), blocked)
         report.plan, report.adopted = planned.plan, len(adopted)
         report.unplannable.update(planned.unplannable)
         # only pipelines that can notify or breach an SLA have anything to say; the
@@ -256,9 +256,18 @@ def sync_config(
     return found
 
 
-def adopt(store: Store, lock: Holder, found: list[Batch], now: datetime) -> list[Batch]:
-    """Runs a previous pass left behind that this pass follows (those it could claim)."""
-    return retrying(lambda: store.adopt(lock, found, now))
+def adopt(
+    store: Store,
+    lock: Holder,
+    found: list[Batch],
+    now: datetime,
+    blocked: Collection[str] = frozenset(),
+) -> list[Batch]:
+    """Runs a previous pass left behind that this pass follows (those it could claim).
+    A ``blocked`` pipeline's are left in flight, unclaimed: without its variable a poll
+    could only fail them; a later pass with the variable set follows them."""
+    follow = [b for b in found if b.pipeline_id not in blocked]
+    return retrying(lambda: store.adopt(lock, follow, now))
 
 
 def plan_now(store: Store, pipelines: Mapping[str, LoadedPipeline], now: datetime) -> Planned:

@@ -226,3 +226,22 @@ def test_postgres_records_no_run_of_the_blocked_pipeline(
         ).fetchall()
     assert dict(rows) == {"local_ok": 3}
     assert not server.created
+
+
+def test_runs_in_flight_wait_for_the_variable_instead_of_failing(
+    cli: Any, tmp_path: Path, server: DatabricksServer
+) -> None:
+    fleet(tmp_path, server.url)
+    server.run_seconds = 3.0
+    first = cli("apply", "--now", NOW, env={VAR: TOKEN, SLACK_VAR: "x"})  # left running
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert len(server.created) == 3
+
+    blocked = cli("apply", "--wait", "--now", NOW, env=without(VAR, SLACK_VAR))
+    assert blocked.returncode == 1
+    assert {s for _, s, _ in runs(tmp_path, "dbx")} <= {"pending", "running"}  # not failed
+
+    done = cli("apply", "--wait", "--now", NOW, env={VAR: TOKEN, SLACK_VAR: "x"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [(s, a) for _, s, a in runs(tmp_path, "dbx")] == [("success", 0)] * 3
+    assert len(server.created) == 3  # followed, never started again
