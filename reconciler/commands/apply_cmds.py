@@ -108,12 +108,23 @@ def apply(
     for line in report.held_elsewhere:
         click.echo(f"in flight elsewhere: {line}")
     click.echo(applied_line(report))
+    blocked = echo_env_problems(report)
     if report.unplannable:
         from reconciler.core.fleet import unplannable_lines
 
         for line in unplannable_lines(report.unplannable):
             click.echo(line, err=True)
+    if report.unplannable or blocked:
         sys.exit(1)
+
+
+def echo_env_problems(report: ApplyReport) -> bool:
+    """One line on stderr per variable missing from the environment (its name, never a
+    value); whether one of them blocked a pipeline. A notification's only warns."""
+    for problem in report.env_problems:
+        line = f"{problem}; {problem.consequence}"
+        click.echo(line if problem.blocking else f"warning: {line}", err=True)
+    return any(p.blocking for p in report.env_problems)
 
 
 def applied_line(report: ApplyReport) -> str:
@@ -205,6 +216,8 @@ def run(
         except ReconcilerError as exc:
             click.echo(f"pass failed: {exc}", err=True)
             report = None
+        if report is not None:
+            echo_env_problems(report)
         if report is not None and report.unplannable:
             from reconciler.core.fleet import unplannable_lines
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -15,8 +16,14 @@ from reconciler.commands.options import (
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--check-env",
+    is_flag=True,
+    help="Also fail when an environment variable the pipelines name (a trigger's token or "
+    "headers, a notification's URL or password) is missing or empty; values are never shown.",
+)
 @common_options
-def validate(files: tuple[Path, ...], config_dir: Path, state: str) -> None:
+def validate(files: tuple[Path, ...], check_env: bool, config_dir: Path, state: str) -> None:
     """Check pipeline files (all of --config-dir, or FILES); exit 1 on any problem."""
     from reconciler.config.loading import config_files, load_files, load_some_files
     from reconciler.render.annotations import error_annotation
@@ -34,9 +41,11 @@ def validate(files: tuple[Path, ...], config_dir: Path, state: str) -> None:
     if problems and on_github():
         for problem in problems:
             click.echo(error_annotation(problem))
+    missing = _missing_env(loaded) if check_env else []
     if problems:
         bad_files = len({p.file for p in problems})
-        fail(f"{len(problems)} problem(s) in {bad_files} of {len(paths)} file(s)")
+        also = f"; {len(missing)} environment variable(s) missing" if missing else ""
+        fail(f"{len(problems)} problem(s) in {bad_files} of {len(paths)} file(s){also}")
     from reconciler.config.exclusion_checks import exclusion_warnings
 
     for pipeline in loaded:
@@ -44,7 +53,31 @@ def validate(files: tuple[Path, ...], config_dir: Path, state: str) -> None:
             click.echo(f"warning: {warning}", err=True)
             if on_github():
                 click.echo(error_annotation(warning, level="warning"))
+    if missing:
+        fail(
+            f"{len(missing)} environment variable(s) missing or empty, named by "
+            f"{len({p.pipeline_id for p in missing})} of {len(loaded)} pipeline(s)"
+        )
     click.echo(f"{len(loaded)} pipeline(s) in {len(paths)} file(s): valid.")
+    if check_env:
+        click.echo("environment: every variable the pipelines name is set.")
+
+
+def _missing_env(loaded: list[Any]) -> list[Any]:
+    """``--check-env``: one line per variable missing or empty (trigger and notification
+    alike: a deploy check wants both), at its key; the environment only, no state."""
+    import os
+
+    from reconciler.config.env_secrets import env_problems
+    from reconciler.render.annotations import error_annotation
+
+    missing = env_problems(loaded, os.environ)
+    for problem in missing:
+        click.echo(str(problem), err=True)
+    if missing and on_github():
+        for problem in missing:
+            click.echo(error_annotation(problem.as_problem()))
+    return missing
 
 
 @click.command()

@@ -57,6 +57,14 @@ from reconciler.commands.options import (
     help="How to name the --compare-to config in the output (default: its directory).",
 )
 @click.option(
+    "--check-env/--no-check-env",
+    default=True,
+    show_default=True,
+    help="Note each pipeline whose trigger variable (token, headers) is missing or empty: "
+    "apply would not start it. --no-check-env where the deploy's secrets are not set "
+    "(a pull request's CI).",
+)
+@click.option(
     "--max-new-dates",
     type=click.IntRange(min=0),
     default=None,
@@ -73,6 +81,7 @@ def plan_command(
     out: Path | None,
     compare_dir: Path | None,
     compare_name: str | None,
+    check_env: bool,
     max_new_dates: int | None,
 ) -> None:
     """Show what apply would do; never writes state, never calls a platform."""
@@ -103,6 +112,7 @@ def plan_command(
         comparison = compare_to(result, compare_dir, store, pipelines, compare_name)
     guard = Guard(max_new_dates) if max_new_dates is not None else None
     refusal = apply_refusal(result, config_dir, pipelines)
+    missing = _missing_env(result, pipelines) if check_env else []
     adjacency = comparison.adjacency(result) if comparison else result.adjacency()
     compare_doc = None
     if comparison is not None:
@@ -110,7 +120,7 @@ def plan_command(
 
         compare_doc = compare_to_dict(comparison.result, comparison.label)
     if fmt == "json":
-        _echo_json(result.plan, compare_doc)
+        _echo_json(result.plan, compare_doc, missing)
         if refusal:
             click.echo(f"warning: {refusal}", err=True)
     elif fmt == "markdown":
@@ -118,6 +128,10 @@ def plan_command(
 
         strip_for = strips_for(result.specs, result.plan)
         text = _markdown(result.plan, adjacency, comparison, guard, strip_for)
+        if missing:
+            from reconciler.render.env_notes import env_notes_markdown
+
+            text += env_notes_markdown(missing)
         if refusal:
             text += f"\n> **Warning:** {refusal}\n"
         click.echo(text, nl=False)
@@ -144,6 +158,10 @@ def plan_command(
             text += "\n" + render_compare_text(
                 comparison.result, comparison.label, adjacency, guard
             )
+        if missing:
+            from reconciler.render.env_notes import env_notes_text
+
+            text += env_notes_text(missing)
         if refusal:
             text += f"\nWarning: {refusal}\n"
         click.echo(text, nl=False, color=colour)
@@ -186,11 +204,23 @@ def _state_fingerprint(state: str) -> dict[str, Any]:
     return state_fingerprint(state)
 
 
-def _echo_json(plan: Any, compare_doc: dict[str, Any] | None) -> None:
+def _missing_env(result: Any, wanted: tuple[str, ...]) -> list[Any]:
+    """The variables the shown pipelines need that the environment lacks: a trigger's
+    blocks the pipeline in apply, a notification's warns. They never change plan's exit
+    code (a plan in CI often runs without the deploy's secrets)."""
+    from reconciler.config.env_secrets import env_problems
+
+    shown = [p for p in result.pipelines if not wanted or p.id in wanted]
+    return env_problems(shown, os.environ)
+
+
+def _echo_json(plan: Any, compare_doc: dict[str, Any] | None, missing: list[Any]) -> None:
     from reconciler.render.plan_json import plan_to_json
 
-    extra = None if compare_doc is None else {"compare": compare_doc}
-    click.echo(plan_to_json(plan, extra), nl=False)
+    extra: dict[str, Any] = {} if compare_doc is None else {"compare": compare_doc}
+    if missing:
+        extra["problems"] = [p.to_json() for p in missing]
+    click.echo(plan_to_json(plan, extra or None), nl=False)
 
 
 def _markdown(plan: Any, adjacency: Any, comparison: Any, guard: Any, strip_for: Any = None) -> str:

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import httpx
 
 from reconciler import __version__, masking
+from reconciler.config.env_secrets import unset_message
 from reconciler.errors import PermanentError, TransientError
 
 USER_AGENT = f"backfill-reconciler/{__version__}"
@@ -260,7 +261,7 @@ class HttpClient:
 def secret_from_env(name: str, what: str, env: Mapping[str, str] | None = None) -> str:
     """The value of environment variable ``name``; a clear error (naming it) when unset."""
     value = (os.environ if env is None else env).get(name, "")
-    if not value.strip():
-        raise PermanentError(f"environment variable {name} is not set (it should hold {what})")
+    if not value.strip():  # (``plan``, ``apply`` and ``validate --check-env`` say it first)
+        raise PermanentError(unset_message(name, what))
     masking.register(value.strip())
     return value.strip()

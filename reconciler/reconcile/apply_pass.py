@@ -3,6 +3,8 @@
 The steps, in order (docs/architecture.md draws them); each is a function below:
 
 1. ``load``: the pipeline files, validated; every secret they name is masked from then on.
+   A pipeline whose trigger variable is missing or empty (``config/env_secrets.py``) is
+   blocked: reported in ``ApplyReport.env_problems`` and left out of ``startable``.
 2. the state's apply lock (PostgreSQL runners share it, each following what it claims).
    A saved plan (``apply --plan``) is checked against the loaded config before it; under
    it, before anything is written, against the state and against the plan of that state,
@@ -30,13 +32,14 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler import collector
 from reconciler.clock import Clock
+from reconciler.config.env_secrets import blocked_pipelines, env_problems
 from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.config.rows import pipeline_row
 from reconciler.core.batches import Batch, RunIntent, batch_key, short_id
@@ -122,7 +125,8 @@ def _apply(
     store = open_store(state)
     if saved is not None:
         saved_plans.verify_config(saved, loaded, clock.now())
-    report = ApplyReport()
+    report = ApplyReport(env_problems=env_problems(loaded, os.environ))
+    blocked = blocked_pipelines(report.env_problems)
     lock = store.acquire_lock(clock.now())
     locked_at = time.monotonic()
     outbox: Outbox | None = None
@@ -130,7 +134,7 @@ def _apply(
         with long_lived.building():
             if saved is None:
                 found = sync_config(store, config_dir, loaded, clock.now(), options, report)
-                adopted = adopt(store, lock, found, clock.now())
+                adopted = adopt(store, lock, found, clock.now(), blocked)
                 planned = plan_now(store, pipelines, clock.now())
             else:
                 # the saved plan was made from the state before any sync: it is compared
@@ -140,7 +144,7 @@ def _apply(
                 planned = plan_now(store, pipelines, clock.now())
                 saved_plans.verify_same_plan(saved, planned.plan)
                 found = sync_config(store, config_dir, loaded, clock.now(), options, report)
-                adopted = adopt(store, lock, found, clock.now())
+                adopted = adopt(store, lock, found, clock.now(), blocked)
         report.plan, report.adopted = planned.plan, len(adopted)
         report.unplannable.update(planned.unplannable)
         # only pipelines that can notify or breach an SLA have anything to say; the
@@ -153,7 +157,7 @@ def _apply(
         specs = {pid: p.spec for pid, p in pipelines.items()}
         outbox = Outbox(models, planned.run_specs, clock, store=store)
         events = PassEvents(models, specs, outbox)
-        intents = startable(planned.plan.actions, pipelines, platforms, report)
+        intents = startable(planned.plan.actions, pipelines, platforms, report, blocked)
         prepare(store, planned, intents, events, outbox, clock.now())
         ledger = PassLedger(
             store=store,
@@ -169,7 +173,16 @@ def _apply(
         tally = execute(pipelines, platforms, ledger, clock, options, progress, intents, adopted)
         if options.wait and any(p.spec.depends_on for p in loaded):
             tally = cascade(
-                store, pipelines, platforms, ledger, events, outbox, options, tally, progress
+                store,
+                pipelines,
+                platforms,
+                ledger,
+                events,
+                outbox,
+                options,
+                tally,
+                progress,
+                blocked,
             )
         report.started, report.started_dates = tally.started, tally.started_dates
         report.succeeded, report.failed = tally.succeeded, tally.failed
@@ -243,9 +256,18 @@ def sync_config(
     return found
 
 
-def adopt(store: Store, lock: Holder, found: list[Batch], now: datetime) -> list[Batch]:
-    """Runs a previous pass left behind that this pass follows (those it could claim)."""
-    return retrying(lambda: store.adopt(lock, found, now))
+def adopt(
+    store: Store,
+    lock: Holder,
+    found: list[Batch],
+    now: datetime,
+    blocked: Collection[str] = frozenset(),
+) -> list[Batch]:
+    """Runs a previous pass left behind that this pass follows (those it could claim).
+    A ``blocked`` pipeline's are left in flight, unclaimed: without its variable a poll
+    could only fail them; a later pass with the variable set follows them."""
+    follow = [b for b in found if b.pipeline_id not in blocked]
+    return retrying(lambda: store.adopt(lock, follow, now))
 
 
 def plan_now(store: Store, pipelines: Mapping[str, LoadedPipeline], now: datetime) -> Planned:
@@ -270,13 +292,16 @@ def startable(
     pipelines: Mapping[str, LoadedPipeline],
     platforms: Mapping[str, Platform],
     report: ApplyReport,
+    blocked: Collection[str] = frozenset(),
 ) -> list[RunIntent]:
     """The intents of the plan's starting actions whose platform this reconciler can drive
     and whose pipeline is not paused; the others are reported as skipped. (A paused
-    pipeline's runs in flight are still followed: adoption, not this, polls them.)"""
+    pipeline's runs in flight are still followed: adoption, not this, polls them.) A
+    ``blocked`` pipeline (a trigger variable missing: ``report.env_problems`` names it)
+    starts nothing: no run is recorded, no attempt used."""
     out: list[RunIntent] = []
     for action in actions:
-        if action.kind not in STARTING:
+        if action.kind not in STARTING or action.pipeline_id in blocked:
             continue
         spec = pipelines[action.pipeline_id].spec
         if spec.paused:
@@ -375,6 +400,7 @@ def cascade(
     options: ApplyOptions,
     tally: Tally,
     progress: Progress | None = None,
+    blocked: Collection[str] = frozenset(),
 ) -> Tally:
     """``apply --wait`` with dependencies: while runs end, plan again and start what their
     outcomes made ready (a date whose inputs just finished, a refresh of what they made
@@ -385,7 +411,7 @@ def cascade(
         now = ledger.clock.now()
         again = plan_now(store, pipelines, now)
         report = ApplyReport()
-        intents = startable(again.plan.actions, pipelines, platforms, report)
+        intents = startable(again.plan.actions, pipelines, platforms, report, blocked)
         if not intents:
             break
         prepare(store, again, intents, events, outbox, now)

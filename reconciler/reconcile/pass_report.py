@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reconciler.config.env_secrets import EnvProblem
 from reconciler.core.plan import Plan
 
 STARTING = ("run", "retry", "backfill", "refresh")  # the action kinds a pass starts
@@ -45,6 +46,8 @@ class ApplyReport:
     notifications: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     unplannable: dict[str, str] = field(default_factory=dict)  # id -> why: left out
+    # variables missing from the environment: a trigger's blocks its pipeline's starts
+    env_problems: list[EnvProblem] = field(default_factory=list)
 
 
 def after_pass(first: Plan, again: Plan, replanned: set[str]) -> AfterPass:

@@ -1,9 +1,10 @@
 """JSON Schema (draft-07) of ``plan --format json``, published as ``schemas/plan.schema.json``.
 
 Written by hand from docs/plan-json.md, plus the keys the renderer adds: ``run_id`` (the
-run a ``poll`` follows), ``event`` (what a ``notify`` is about), and two optional
-top-level keys: ``compare`` (``plan --compare-to``) and ``fingerprint`` (plans saved
-with ``plan --out``, checked by ``apply --plan``). Objects forbid unknown keys so the
+run a ``poll`` follows), ``event`` (what a ``notify`` is about), and three optional
+top-level keys: ``compare`` (``plan --compare-to``), ``problems`` (environment
+variables the pipelines name that are missing) and ``fingerprint`` (plans saved with
+``plan --out``, checked by ``apply --plan``). Objects forbid unknown keys so the
 schema and the renderer cannot drift apart silently: a test validates every plan the
 test suite renders.
 """
@@ -276,6 +277,36 @@ _FINGERPRINT = {
 }
 
 
+_PROBLEM = {
+    "type": "object",
+    "description": "an environment variable a pipeline names that is missing or empty: "
+    "`blocked` (a trigger's: apply starts none of the pipeline's actions) or `warning` "
+    "(a notification's: runs go on, its notifications fail until it is set); the "
+    "variable's name, never a value",
+    "required": [
+        "pipeline_id",
+        "severity",
+        "file",
+        "line",
+        "col",
+        "field",
+        "variable",
+        "message",
+    ],
+    "properties": {
+        "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
+        "severity": {"enum": ["blocked", "warning"]},
+        "file": {"type": "string"},
+        "line": {"type": "integer", "minimum": 1},
+        "col": {"type": "integer", "minimum": 1},
+        "field": {"type": "string", "description": "e.g. trigger.token_env"},
+        "variable": {"type": "string"},
+        "message": {"type": "string"},
+    },
+    "additionalProperties": False,
+}
+
+
 def _list(ref: str) -> dict[str, Any]:
     return {"type": "array", "items": {"$ref": f"#/definitions/{ref}"}}
 
@@ -311,6 +342,7 @@ PLAN_SCHEMA: dict[str, Any] = {
         },
         "summary": {"$ref": "#/definitions/summary"},
         "compare": {"$ref": "#/definitions/compare"},
+        "problems": {**_list("problem"), "minItems": 1},
         "fingerprint": {"$ref": "#/definitions/fingerprint"},
     },
     "additionalProperties": False,
@@ -330,6 +362,7 @@ PLAN_SCHEMA: dict[str, Any] = {
         "summary": _SUMMARY,
         "compare": _COMPARE,
         "fingerprint": _FINGERPRINT,
+        "problem": _PROBLEM,
     },
 }
 

@@ -169,7 +169,13 @@ def test_no_secret_in_any_form_reaches_output_state_or_exports(
 
     try:
         run("validate")
+        run("validate", "--check-env")
+        # one variable missing: the lines naming it must name it only
+        missing = run("validate", "--check-env", "--config-dir", "pipelines.d", ok=False,
+                      SWEEP_SMTP_USER="")  # fmt: skip
+        assert missing.returncode == 1 and "SWEEP_SMTP_USER is not set" in missing.stderr
         run("plan", "--now", NOW)
+        run("plan", "--now", NOW, "--format", "json", SWEEP_DBT_TOKEN="")
         applied = run("apply", "--wait", "--now", NOW)
         run("apply", "--wait", "--now", "2026-01-10T07:00:00")  # notifications retried
     finally:

@@ -70,7 +70,7 @@ def test_apply_wait_runs_every_date_once_and_records_outcomes(
     assert len(server.created) == 10
 
 
-def test_a_missing_token_fails_the_runs_naming_the_variable(databricks_server, tmp_path) -> None:
+def test_a_missing_token_starts_nothing_and_names_the_variable(databricks_server, tmp_path) -> None:
     write_config(
         tmp_path,
         "databricks",
@@ -79,13 +79,14 @@ def test_a_missing_token_fails_the_runs_naming_the_variable(databricks_server, t
         retry={"enabled": False},
     )
     done = run_cli(tmp_path, "apply", "--wait", "--now", "2026-01-02T06:00:00")
-    assert done.returncode == 0, done.stderr
-    assert "0 succeeded, 2 failed" in done.stdout
-    errors = {r[0] for r in query(tmp_path, "SELECT error_message FROM pipeline_run_log")}
-    assert errors == {
-        "not started: environment variable NOT_SET_ANYWHERE is not set "
-        "(it should hold a Databricks token)"
-    }
+    assert done.returncode == 1, done.stderr
+    assert "0 run(s) started" in done.stdout and "0 failed" in done.stdout
+    [line] = [line for line in done.stderr.splitlines() if "NOT_SET_ANYWHERE" in line]
+    assert line.endswith(
+        "trigger.token_env: environment variable NOT_SET_ANYWHERE is not set "
+        "(it should hold a Databricks token); its runs are not started until it is set"
+    )
+    assert query(tmp_path, "SELECT count(*) FROM pipeline_run_log") == [(0,)]
     assert not databricks_server.created
 
 
