@@ -18,6 +18,7 @@ from reconciler import __version__
 from reconciler.commands.apply_cmds import apply, run
 from reconciler.commands.cancel_cmd import cancel
 from reconciler.commands.config_cmds import schema, validate
+from reconciler.commands.explain_cmd import explain
 from reconciler.commands.inspect_cmds import history, status
 from reconciler.commands.options import fail as _fail
 from reconciler.commands.options import on_github as _on_github
@@ -103,6 +104,7 @@ main.add_command(apply)
 main.add_command(run)
 main.add_command(cancel)
 main.add_command(history)
+main.add_command(explain)
 main.add_command(status)
 main.add_command(backfill)
 main.add_command(import_history_command)

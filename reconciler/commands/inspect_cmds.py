@@ -73,7 +73,7 @@ def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str
                             "error_message": r.error_message,
                             "sla_met": r.sla_met,
                             "version": r.version,
-                            "outdated_by": [_cause_json(m) for m in outdated.get(r.run_id, ())],
+                            "outdated_by": [cause_json(m) for m in outdated.get(r.run_id, ())],
                         }
                         for r in rows
                     ]
@@ -113,7 +113,7 @@ def _cause_text(mark: OutdatedMark) -> str:
     return f"{mark.cause_pipeline} {dates} re-ran at {at}{batch}"
 
 
-def _cause_json(mark: OutdatedMark) -> dict[str, object]:
+def cause_json(mark: OutdatedMark) -> dict[str, object]:
     from reconciler.render.dates import instant
 
     cause = mark.cause_dates
