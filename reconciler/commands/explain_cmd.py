@@ -18,11 +18,9 @@ from reconciler.masking import mask_data
 if TYPE_CHECKING:
     from reconciler.core.plan import Plan
     from reconciler.core.spec import PipelineSpec
-    from reconciler.state.records import HistoryRow
+    from reconciler.state.records import HistoryRow, QualityResult
     from reconciler.state.store import Store
 
-# history rows read to find one date's attempts (the state has no per-date read)
-HISTORY_LIMIT = 100_000
 STEPS = (
     "scheduled",
     "excluded",
@@ -39,9 +37,11 @@ STEPS = (
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What the state holds for the date: its runs (oldest first), breach, outdated marks."""
+    """What the state holds for the date: its runs (oldest first), their quality checks,
+    a recorded SLA breach, and what made it outdated."""
 
     runs: list[HistoryRow]
+    checks: list[QualityResult]
     breached: bool
     outdated_by: list[dict[str, object]]
 
@@ -104,12 +104,13 @@ def _read_facts(store: Store, pipeline_id: str, day: date) -> Facts:
     from reconciler.commands.inspect_cmds import cause_json
 
     with store.read() as session:
-        rows = [r for r in session.history(pipeline_id, HISTORY_LIMIT) if r.run_date == day]
-        runs = sorted(reversed(rows), key=lambda r: r.attempt)  # oldest first
+        runs = session.date_runs(pipeline_id, day)
+        checks = session.quality_results([r.run_id for r in runs])
         breached = bool(session.breaches_between([pipeline_id], day, day))
         newest = {day: runs[-1].run_id} if runs else {}
         marks = session.outdated_causes(pipeline_id, newest).get(day, [])
-    return Facts(runs=runs, breached=breached, outdated_by=[cause_json(m) for m in marks])
+    outdated_by = [cause_json(m) for m in marks]
+    return Facts(runs=runs, checks=checks, breached=breached, outdated_by=outdated_by)
 
 
 def _explain(
@@ -167,6 +168,11 @@ def _explain(
                 "kind": r.kind,
                 "ended_at": _at(r.end_time) if r.end_time else None,
                 "error": r.error_message,
+                "checks": [
+                    {"name": c.check_name, "passed": c.passed, "details": c.error_details}
+                    for c in facts.checks
+                    if c.run_id == r.run_id
+                ],
             }
             for r in facts.runs
         ],
@@ -266,6 +272,10 @@ def _text_lines(s: dict[str, Any]) -> list[str]:
             f"attempt {a['attempt']}: {a['status']} ({a['kind']}, run {a['run_id']}, "
             f"ended {ended}){error}"
         )
+        for c in a["checks"]:
+            verdict = "passed" if c["passed"] else "failed"
+            details = f": {c['details'].splitlines()[-1][:200]}" if c["details"] else ""
+            lines.append(f"  check {c['name']}: {verdict}{details}")
     ret = s["retry"]
     if ret["next_retry_at"]:
         lines.append(f"retry: attempt {ret['attempt']} at {_human(ret['next_retry_at'])}")

@@ -24,6 +24,16 @@ class HistoryRow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class QualityResult:
+    """One ``data_quality_log`` row: a check's result on a run."""
+
+    run_id: str
+    check_name: str
+    passed: bool | None
+    error_details: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class QueueRow:
     """One date of a backfill in ``backfill_queue``."""
 

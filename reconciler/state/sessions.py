@@ -41,7 +41,7 @@ from reconciler.state.notification_rows import (
     SendResult,
 )
 from reconciler.state.outdated_marks import OutdatedMark
-from reconciler.state.records import HistoryRow, QueueRow
+from reconciler.state.records import HistoryRow, QualityResult, QueueRow
 
 if TYPE_CHECKING:
     from reconciler.state.locking import Holder
@@ -104,6 +104,14 @@ class ReadSession:
     def history(self, pipeline_id: str, limit: int) -> list[HistoryRow]:
         """The runs of a pipeline, newest first (one row per date per attempt)."""
         return [] if self.empty else run_reads.history(self.conn, pipeline_id, limit)
+
+    def date_runs(self, pipeline_id: str, day: date) -> list[HistoryRow]:
+        """The runs of one date of a pipeline, oldest attempt first."""
+        return [] if self.empty else run_reads.date_runs(self.conn, pipeline_id, day)
+
+    def quality_results(self, run_ids: Sequence[str]) -> list[QualityResult]:
+        """The quality check results recorded on these runs, in recorded order."""
+        return [] if self.empty else run_reads.quality_results(self.conn, run_ids)
 
     def backfill_queue(self, pipeline_id: str) -> list[QueueRow]:
         return [] if self.empty else run_reads.backfill_queue(self.conn, pipeline_id)

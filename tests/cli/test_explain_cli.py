@@ -38,6 +38,9 @@ schedule:
   start: 2026-03-01
 depends_on:
   - {pipeline: orders, dates: same}
+quality:
+  checks:
+    - {name: not_the_4th, engine: duckdb, on_fail: fail, sql: "select '{date}' <> '2026-03-04'"}
 """
 
 
@@ -109,6 +112,26 @@ def test_a_date_waiting_on_an_upstream_names_the_upstream_dates(applied) -> None
     assert _line(lines, "plan") == "plan: wait (upstream)"
     assert _line(lines, "attempts") == "attempts: none"
     assert _line(lines, "sla") == "sla: none"
+
+
+def test_each_attempt_lists_its_quality_checks(applied) -> None:
+    failed = _explain(applied, "revenue", "2026-03-04", "--now", AFTER_FIRST)
+    at = failed.index(_line(failed, "attempt 1"))
+    assert failed[at + 1] == "  check not_the_4th: failed: returned false"
+    facts = _json(applied, "revenue", "2026-03-03", "--now", AFTER_FIRST)
+    [attempt] = facts["attempts"]
+    assert attempt["checks"] == [{"name": "not_the_4th", "passed": True, "details": None}]
+
+
+def test_a_paused_pipeline_says_why_without_any_state(tmp_path: Path, cli) -> None:
+    config = tmp_path / "pipelines.d"
+    config.mkdir()
+    paused = REVENUE.split("depends_on:")[0] + "pause: true\npause_reason: migrating\n"
+    (config / "revenue.yaml").write_text(paused, encoding="utf-8")
+    lines = _explain(cli, "revenue", "2026-03-02", "--now", AFTER_FIRST)
+    assert _line(lines, "paused") == "paused: yes (migrating)"
+    assert _line(lines, "coverage") == "coverage: not covered"
+    assert _line(lines, "plan") == "plan: backfill (attempt 1)"
 
 
 def test_an_excluded_date_gives_the_reason_and_is_never_planned(applied) -> None:

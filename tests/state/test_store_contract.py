@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,36 @@ def test_each_attempt_is_its_own_row_and_the_newest_decides(store: Store) -> Non
     assert len({r.run_id for r in rows}) == 2
     seen = reads.observe(store, ["p"]).of("p")
     assert seen.covered == ((D[5], D[5]),) and not seen.failed
+
+
+def test_date_runs_reads_one_dates_attempts_and_their_checks(store: Store) -> None:
+    first, retry = intent(D[5]), intent(D[5], attempt=2, kind="retry")
+    run_once(store, first, False)
+    run_once(store, intent(D[6]), True)
+    run_once(store, retry, True, NOW + timedelta(minutes=10))
+    with store.write() as w:
+        w.record_checks([(batch(retry), [_Check("rows", False, "0 rows")])], NOW)
+    with store.read() as s:
+        rows = s.date_runs("p", D[5])
+        checks = s.quality_results([r.run_id for r in rows])
+        assert s.date_runs("p", D[7]) == [] and s.quality_results([]) == []
+    assert [(r.run_date, r.attempt, r.status) for r in rows] == [
+        (D[5], 1, "failed"),
+        (D[5], 2, "success"),
+    ]
+    assert [(c.run_id, c.check_name, c.passed, c.error_details) for c in checks] == [
+        (rows[1].run_id, "rows", False, "0 rows")
+    ]
+
+
+@dataclass(frozen=True)
+class _Check:
+    name: str
+    passed: bool
+    details: str | None
+    engine: str = "duckdb"
+    on_fail: str = "fail"
+    could_run: bool = True
 
 
 def test_a_multi_date_run_writes_one_row_per_date_sharing_its_ids(store: Store) -> None:
