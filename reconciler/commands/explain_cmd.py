@@ -198,6 +198,8 @@ def _explain(
         },
         "dependencies": {
             "waits_for": [_upstream(u) for u in upstream.upstream] if upstream else [],
+            # covered, and re-run once those upstream dates have re-run
+            "refresh": bool(upstream and upstream.refresh),
             "upstream_gap": [_upstream(u) for u in upstream_gap.upstream] if upstream_gap else [],
             "outdated_by": facts.outdated_by,
         },
@@ -303,7 +305,8 @@ def _text_lines(s: dict[str, Any]) -> list[str]:
     dep = s["dependencies"]
     parts = []
     if dep["waits_for"]:
-        parts.append("waits for " + ", ".join(map(_dates, dep["waits_for"])))
+        then = " (covered: refreshed once they re-run)" if dep["refresh"] else ""
+        parts.append("waits for " + ", ".join(map(_dates, dep["waits_for"])) + then)
     if dep["upstream_gap"]:
         parts.append("upstream gap " + ", ".join(map(_dates, dep["upstream_gap"])))
     for mark in dep["outdated_by"]:

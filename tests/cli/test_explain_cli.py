@@ -114,6 +114,20 @@ def test_a_date_waiting_on_an_upstream_names_the_upstream_dates(applied) -> None
     assert _line(lines, "sla") == "sla: none"
 
 
+def test_a_covered_date_whose_upstream_is_rerun_waits_to_be_refreshed(applied) -> None:
+    queued = applied(
+        "backfill", "orders", "--from", "2026-03-02", "--to", "2026-03-02",
+        "--id", "again", "--now", AFTER_FIRST,
+    )  # fmt: skip
+    assert queued.returncode == 0, queued.stderr
+    lines = _explain(applied, "revenue", "2026-03-02", "--now", AFTER_FIRST)
+    assert _line(lines, "coverage").startswith("coverage: covered by run ")
+    assert _line(lines, "dependencies") == (
+        "dependencies: waits for orders 2026-03-02 (covered: refreshed once they re-run)"
+    )
+    assert _line(lines, "plan") == "plan: wait (upstream)"
+
+
 def test_each_attempt_lists_its_quality_checks(applied) -> None:
     failed = _explain(applied, "revenue", "2026-03-04", "--now", AFTER_FIRST)
     at = failed.index(_line(failed, "attempt 1"))
