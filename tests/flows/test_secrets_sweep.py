@@ -189,6 +189,8 @@ def test_no_secret_in_any_form_reaches_output_state_or_exports(
     for pid in ("dbx", "dbt", "snow", "hook"):
         run("history", pid)
         run("history", pid, "--format", "json")
+        run("explain", pid, "2026-01-09", "--now", NOW)
+        run("explain", pid, "2026-01-09", "--now", NOW, "--format", "json")
     run("report", "--now", NOW, "--out", "report.html")
     texts["report.html"] = (tmp_path / "report.html").read_text(encoding="utf-8")
     run("state", "export", "exported")
