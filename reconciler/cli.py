@@ -20,6 +20,7 @@ from reconciler.commands.cancel_cmd import cancel
 from reconciler.commands.config_cmds import schema, validate
 from reconciler.commands.explain_cmd import explain
 from reconciler.commands.inspect_cmds import history, status
+from reconciler.commands.mark_cmd import mark
 from reconciler.commands.options import fail as _fail
 from reconciler.commands.options import on_github as _on_github
 from reconciler.commands.plan_cmd import plan_command
@@ -107,6 +108,7 @@ main.add_command(history)
 main.add_command(explain)
 main.add_command(status)
 main.add_command(backfill)
+main.add_command(mark)
 main.add_command(import_history_command)
 main.add_command(state_group)
 main.add_command(report_command)

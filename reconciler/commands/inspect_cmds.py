@@ -97,7 +97,8 @@ def history(pipeline_id: str, config_dir: Path, state: str, limit: int, fmt: str
             f"{started:<20} {ended:<20} {r.batch_id}"
         )
         if r.error_message:
-            click.echo(f"            error: {r.error_message.splitlines()[-1][:200]}")
+            label = "note" if r.kind == "mark" else "error"  # a mark's message is its reason
+            click.echo(f"            {label}: {r.error_message.splitlines()[-1][:200]}")
         for mark in outdated.get(r.run_id, ()):
             click.echo(f"            outdated: {_cause_text(mark)}")
 

@@ -22,6 +22,7 @@ from reconciler.state import (
     event_reads,
     local_runs,
     locking,
+    marking,
     notification_rows,
     observe_reads,
     outdated_marks,
@@ -241,6 +242,18 @@ class WriteSession(ReadSession):
         """Record runs as ``pending``; returns the batch ids written (not known before).
         Their dates are cut out of the outdated marks: the runs read what is there now."""
         return run_writes.record_intents(self.conn, intents, now)
+
+    def mark_dates(
+        self,
+        pipeline_id: str,
+        days: Sequence[date],
+        mark_as: marking.MarkAs,
+        note: str,
+        now: datetime,
+    ) -> str:
+        """Record ``days`` as covered or failed by hand; returns the rows' batch id
+        (``StateError``, nothing written, when a date is in flight)."""
+        return marking.mark_dates(self.conn, pipeline_id, days, mark_as, note, now)
 
     def add_outdated_marks(self, marks: Iterable[OutdatedMark], now: datetime) -> int:
         """Mark dates outdated (an upstream re-ran, a version changed); returns how many."""
