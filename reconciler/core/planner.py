@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from reconciler.core.availability import Availability
 from reconciler.core.calendar import progression
 from reconciler.core.compact_actions import ActionList, ActionSource, ListedActions
 from reconciler.core.compact_gaps import GapList, GapSource
@@ -29,7 +30,7 @@ from reconciler.core.plan_records import (
     SlaBreach,
     Waiting,
 )
-from reconciler.core.readiness import Availability, in_dependency_order, settle
+from reconciler.core.readiness import in_dependency_order, settle
 from reconciler.core.spec import PipelineSpec, Schedule
 
 OrderKey = tuple[int, int, int, str]
