@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from itertools import chain, compress, repeat
 from operator import ge, lt
 
+from reconciler.core.batching import batches, group_consecutive
 from reconciler.core.calendar import (
-    adjacency,
     is_scheduled,
     last_due_day,
     prev_scheduled,
@@ -56,40 +56,6 @@ class Pieces:
     waiting: list[Waiting] = field(default_factory=list)
     gaps: list[GapSource] = field(default_factory=list)
     breaches: list[SlaBreach] = field(default_factory=list)
-
-
-def _batches(spec: PipelineSpec, dates: list[date], newest_first: bool) -> list[tuple[date, ...]]:
-    """Consecutive scheduled dates in groups of at most ``max_dates`` (or single dates)."""
-    if not spec.multi_date or spec.max_dates == 1:
-        ordered = reversed(dates) if newest_first else dates
-        return [(d,) for d in ordered]
-    runs = _runs_of(spec, dates)
-    out: list[tuple[date, ...]] = []
-    size = spec.max_dates
-    for run in reversed(runs) if newest_first else runs:
-        if newest_first:
-            chunks = [run[max(i - size, 0) : i] for i in range(len(run), 0, -size)]
-        else:
-            chunks = [run[i : i + size] for i in range(0, len(run), size)]
-        out.extend(tuple(chunk) for chunk in chunks)
-    return out
-
-
-def _runs_of(spec: PipelineSpec, dates: list[date]) -> list[list[date]]:
-    """Split ascending dates into runs of consecutive scheduled dates."""
-    follows = adjacency(spec.schedule)
-    runs: list[list[date]] = []
-    for d in dates:
-        if runs and follows(runs[-1][-1], d):
-            runs[-1].append(d)
-        else:
-            runs.append([d])
-    return runs
-
-
-def _group_consecutive(spec: PipelineSpec, dates: list[date]) -> list[tuple[date, ...]]:
-    """Runs of consecutive scheduled dates as tuples (for gaps/waiting)."""
-    return [tuple(r) for r in _runs_of(spec, dates)]
 
 
 def _claims(
@@ -349,7 +315,7 @@ def _decide_dates(
         pieces.actions.append(Action(spec.id, "run", (latest,), spec.priority, 1))
     _requests(spec, claimed, pieces)
     newest_first = spec.order == "newest_first"
-    for batch in _batches(spec, backfill, newest_first):
+    for batch in batches(spec, backfill, newest_first):
         pieces.actions.append(Action(spec.id, "backfill", batch, spec.priority, 1))
     _waiting_and_gaps(spec, open_, pieces)
 
@@ -371,13 +337,13 @@ def _refreshes(
     if not days:
         return
     request_id = refresh_id(spec, obs, everything)
-    for batch in _batches(spec, days, spec.order == "newest_first"):
+    for batch in batches(spec, days, spec.order == "newest_first"):
         pieces.actions.append(Action(spec.id, "refresh", batch, spec.priority, 1, request_id))
 
 
 def _retries(spec: PipelineSpec, open_: _Open, pieces: Pieces) -> None:
     for (attempt, request_id), dates in sorted(open_.retries.items(), key=lambda kv: kv[1][0]):
-        for batch in _batches(spec, dates, newest_first=False):
+        for batch in batches(spec, dates, newest_first=False):
             pieces.actions.append(
                 Action(spec.id, "retry", batch, spec.priority, attempt, request_id)
             )
@@ -391,7 +357,7 @@ def _requests(spec: PipelineSpec, claimed: Mapping[date, BackfillRequest], piece
     requests = {r.id: r for r in spec.requests}
     for request_id, dates in by_request.items():
         request = requests[request_id]
-        for batch in _batches(spec, dates, newest_first):
+        for batch in batches(spec, dates, newest_first):
             pieces.actions.append(
                 Action(
                     spec.id,
@@ -409,14 +375,14 @@ def _waiting_and_gaps(spec: PipelineSpec, open_: _Open, pieces: Pieces) -> None:
     if not open_.waiting and not open_.gaps:
         return
     for (due_at, attempt), dates in sorted(open_.waiting.items()):
-        for group in _group_consecutive(spec, dates):
+        for group in group_consecutive(spec, dates):
             pieces.waiting.append(
                 Waiting(pipeline_id=spec.id, dates=group, next_retry_at=due_at, attempt=attempt)
             )
     gaps = tuple(
         Gap(spec.id, group, reason)
         for reason, dates in sorted(open_.gaps.items())
-        for group in _group_consecutive(spec, dates)
+        for group in group_consecutive(spec, dates)
     )
     if gaps:
         pieces.gaps.append(ListedGaps(gaps))

@@ -20,7 +20,6 @@ import json
 import os
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from reconciler.config.templates import render
 from reconciler.core.durations import parse_duration
 from reconciler.errors import PermanentError
 from reconciler.platforms.base import PollResult, RunRequest, StartResult
+from reconciler.platforms.local_processes import STARTING_GRACE, age, alive, read_pid, stop_group
 from reconciler.platforms.local_results import judge_foreign, read_result
 from reconciler.platforms.local_supervisor import (
     CANCEL_FILE,
@@ -49,72 +49,8 @@ from reconciler.state.sessions import WriteSession
 from reconciler.state.store import open_store
 
 SUPERVISOR = Path(__file__).with_name("local_supervisor.py")
-STARTING_GRACE = 60.0  # seconds a run directory may lack its supervisor's pid file
 KEEP_RUN_DIRS = 7 * 86400.0  # seconds the files of a finished run are kept
 FOREIGN_POLL = 2.0  # seconds between reads of the state for a run of another host
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (a finished child not reaped yet) is not alive
-        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
-            return handle.read().rsplit(")", 1)[-1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
-def _pid(pid_file: Path) -> int | None:
-    try:
-        return int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _alive(pid_file: Path) -> bool:
-    pid = _pid(pid_file)
-    return pid is not None and _pid_alive(pid)
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a process group has a member that is not a zombie (Linux: read from /proc)."""
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            return True
-        return True
-    for name in entries:
-        if not name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[-1].split()
-        except OSError:
-            continue
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] != "Z":
-            return True
-    return False
-
-
-def _signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def _age(path: Path) -> float:
-    try:
-        return time.time() - path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 class LocalPlatform:
@@ -240,11 +176,11 @@ class LocalPlatform:
             return PollResult("running")  # our supervisor holds it (and always records it)
         if not run_dir.exists():
             return self._missing(runs_dir, batch_id, started, owned)
-        if _alive(run_dir / "supervisor.pid") or _alive(run_dir / "child.pid"):
+        if alive(run_dir / "supervisor.pid") or alive(run_dir / "child.pid"):
             return PollResult("running")
         if result.exists():  # finished between the two looks
             return self._poll_dir(runs_dir, batch_id, started, owned)
-        if _pid(run_dir / "supervisor.pid") is None and _age(run_dir) < STARTING_GRACE:
+        if read_pid(run_dir / "supervisor.pid") is None and age(run_dir) < STARTING_GRACE:
             return PollResult("running")  # the supervisor is between mkdir and its pid file
         return PollResult(
             "failed", None, "the local supervisor died before recording an exit status"
@@ -296,7 +232,7 @@ class LocalPlatform:
             run_dir.mkdir(mode=0o700)
         except FileExistsError:
             self._write_private(run_dir / CANCEL_FILE, self._now().isoformat())
-            self._stop_group(run_dir)
+            stop_group(run_dir, self.cancel_grace)
             return
         # never started: its directory now keeps any supervisor from starting it
         self._write_private(run_dir / CANCEL_FILE, self._now().isoformat())
@@ -307,30 +243,6 @@ class LocalPlatform:
             "ended_at": self._now().isoformat(),
         }
         self._write_private(run_dir / "result.json", json.dumps(result))
-
-    def _stop_group(self, run_dir: Path) -> None:
-        """SIGTERM to the job's process group; SIGKILL to what is left after the grace."""
-        result = run_dir / "result.json"
-        end = time.monotonic() + self.cancel_grace
-        pgid = _pid(run_dir / "child.pid")
-        while pgid is None:  # the supervisor is about to start it (or to see the cancel)
-            if result.exists() or time.monotonic() > end:
-                return
-            if not _alive(run_dir / "supervisor.pid") and _age(run_dir) > STARTING_GRACE:
-                return  # nobody will start it: poll says how it was lost
-            time.sleep(0.02)
-            pgid = _pid(run_dir / "child.pid")
-        if result.exists() or not _group_alive(pgid):
-            return
-        _signal_group(pgid, signal.SIGTERM)
-        while time.monotonic() < end:
-            if not _group_alive(pgid):
-                return
-            time.sleep(0.02)
-        _signal_group(pgid, signal.SIGKILL)
-        end = time.monotonic() + 1.0  # SIGKILL is not refused: wait for the kernel
-        while _group_alive(pgid) and time.monotonic() < end:
-            time.sleep(0.02)
 
     @staticmethod
     def _write_private(path: Path, text: str) -> None:

@@ -1,6 +1,7 @@
 """One reconcile pass: config -> observed state -> plan -> batch lifecycle -> events.
 
-The steps, in order (docs/architecture.md draws them); each is a function below:
+The steps, in order (docs/architecture.md draws them); each is a function (here, or in
+``pass_plan`` and ``intents``):
 
 1. ``load``: the pipeline files, validated; every secret they name is masked from then on.
    A pipeline whose trigger variable is missing or empty (``config/env_secrets.py``) is
@@ -42,11 +43,7 @@ from reconciler.clock import Clock
 from reconciler.config.env_secrets import blocked_pipelines, env_problems
 from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.config.rows import pipeline_row
-from reconciler.core.batches import Batch, RunIntent, batch_key, short_id
-from reconciler.core.coverage import Observed
-from reconciler.core.fleet import plan_fleet
-from reconciler.core.plan import Action, Plan
-from reconciler.core.spec import BackfillRequest, PipelineSpec, with_adhoc
+from reconciler.core.batches import Batch, RunIntent
 from reconciler.errors import ConfigError, Problem
 from reconciler.masking import register_config
 from reconciler.notify.outbox import Outbox
@@ -54,10 +51,12 @@ from reconciler.platforms.base import Platform
 from reconciler.platforms.registry import build_platforms
 from reconciler.reconcile import saved_plans
 from reconciler.reconcile.executor import Executor, Limits, Progress, Tally
+from reconciler.reconcile.intents import startable
 from reconciler.reconcile.pass_events import PassEvents
 from reconciler.reconcile.pass_ledger import PassLedger, transact
-from reconciler.reconcile.pass_report import STARTING, ApplyReport, after_pass
-from reconciler.reconcile.planning import retried
+from reconciler.reconcile.pass_plan import Planned, plan_now
+from reconciler.reconcile.pass_report import ApplyReport, after_pass
+from reconciler.reconcile.pipeline_graph import dependants_of, upstreams_of
 from reconciler.reconcile.saved_plans import SavedPlanCheck
 from reconciler.reconcile.version_marks import version_marks
 from reconciler.state.locking import Holder
@@ -75,16 +74,6 @@ class ApplyOptions:
     max_parallel: int = 8
     allow_empty: bool = False
     runs_dir: Path | None = None  # local runs' directory (None: the default for the state)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Planned:
-    """The pass's one plan and what it was made from."""
-
-    plan: Plan
-    observed: Observed
-    run_specs: Mapping[str, PipelineSpec]  # with ad-hoc requests
-    unplannable: Mapping[str, str]
 
 
 def apply_pass(
@@ -270,72 +259,6 @@ def adopt(
     return retrying(lambda: store.adopt(lock, follow, now))
 
 
-def plan_now(store: Store, pipelines: Mapping[str, LoadedPipeline], now: datetime) -> Planned:
-    """Read the state of ``pipelines`` and plan them at ``now`` (a pipeline whose planning
-    fails is left out and named)."""
-    limits = retried(pipelines.values(), notifying=True)
-
-    def read() -> tuple[Observed, dict[str, tuple[BackfillRequest, ...]]]:
-        with store.read() as session:
-            return session.plan_inputs(list(pipelines), limits)
-
-    observed, extra = retrying(read)
-    specs = {s.id: s for s in with_adhoc([p.spec for p in pipelines.values()], extra)}
-    fleet = plan_fleet(list(specs.values()), observed, now)
-    return Planned(
-        plan=fleet.plan, observed=observed, run_specs=specs, unplannable=fleet.unplannable
-    )
-
-
-def startable(
-    actions: Sequence[Action],
-    pipelines: Mapping[str, LoadedPipeline],
-    platforms: Mapping[str, Platform],
-    report: ApplyReport,
-    blocked: Collection[str] = frozenset(),
-) -> list[RunIntent]:
-    """The intents of the plan's starting actions whose platform this reconciler can drive
-    and whose pipeline is not paused; the others are reported as skipped. (A paused
-    pipeline's runs in flight are still followed: adoption, not this, polls them.) A
-    ``blocked`` pipeline (a trigger variable missing: ``report.env_problems`` names it)
-    starts nothing: no run is recorded, no attempt used."""
-    out: list[RunIntent] = []
-    for action in actions:
-        if action.kind not in STARTING or action.pipeline_id in blocked:
-            continue
-        spec = pipelines[action.pipeline_id].spec
-        if spec.paused:
-            note = f"{action.pipeline_id}: paused" + (
-                f" ({spec.pause_reason})" if spec.pause_reason else ""
-            )
-            if note not in report.skipped:
-                report.skipped.append(note)
-            continue
-        model = pipelines[action.pipeline_id].model
-        if model.platform not in platforms:
-            note = f"{action.pipeline_id}: platform {model.platform!r} is not available in apply"
-            if note not in report.skipped:
-                report.skipped.append(note)
-            continue
-        key = batch_key(action.pipeline_id, action.dates, action.request_id, action.attempt)
-        out.append(
-            RunIntent(
-                batch_id=short_id(key),
-                key=key,
-                pipeline_id=action.pipeline_id,
-                dates=action.dates,
-                attempt=action.attempt,
-                kind=action.kind,
-                request_id=action.request_id,
-                priority=action.priority,
-                retry_schedule=model.retry.schedule,
-                platform=model.platform,
-                version=pipelines[action.pipeline_id].spec.version,
-            )
-        )
-    return out
-
-
 def prepare(
     store: Store,
     planned: Planned,
@@ -417,54 +340,10 @@ def cascade(
         prepare(store, again, intents, events, outbox, now)
         ledger.observed = again.observed
         tally = execute(pipelines, platforms, ledger, ledger.clock, options, progress, intents, [])
-        total = _sum(total, tally)
+        total = total.plus(tally)
         if not tally.started:
             break  # (every intent was already in the log: nothing new can follow)
     return total
-
-
-def _with_dependants(
-    chosen: dict[str, LoadedPipeline], pipelines: Mapping[str, LoadedPipeline]
-) -> None:
-    """Add the pipelines that depend on the chosen ones, transitively: what a run's
-    outcome changed upstream changes what they wait for."""
-    users: dict[str, list[LoadedPipeline]] = {}
-    for p in pipelines.values():
-        for dep in p.spec.depends_on:
-            users.setdefault(dep.pipeline, []).append(p)
-    todo = list(chosen)
-    while todo:
-        for user in users.get(todo.pop(), ()):
-            if user.id not in chosen:
-                chosen[user.id] = user
-                todo.append(user.id)
-
-
-def _with_upstreams(
-    chosen: dict[str, LoadedPipeline], pipelines: Mapping[str, LoadedPipeline]
-) -> None:
-    """Add the upstreams of the chosen pipelines, transitively: a dependant's plan reads
-    what they make available."""
-    todo = list(chosen.values())
-    while todo:
-        for dep in todo.pop().spec.depends_on:
-            up = pipelines.get(dep.pipeline)
-            if up is not None and dep.pipeline not in chosen:
-                chosen[dep.pipeline] = up
-                todo.append(up)
-
-
-def _sum(a: Tally, b: Tally) -> Tally:
-    """Two rounds' counts as one pass's."""
-    return Tally(
-        started=a.started + b.started,
-        started_dates=a.started_dates + b.started_dates,
-        succeeded=a.succeeded + b.succeeded,
-        failed=a.failed + b.failed,
-        still_running=b.still_running,
-        ended_pipelines=a.ended_pipelines | b.ended_pipelines,
-        started_pipelines=a.started_pipelines | b.started_pipelines,
-    )
 
 
 def conclude(
@@ -487,8 +366,9 @@ def conclude(
         again = {
             pid: p for pid, p in pipelines.items() if pid in touched or p.spec.sla_time is not None
         }
-        _with_dependants(again, pipelines)
-        _with_upstreams(again, pipelines)
+        every = list(pipelines.values())
+        for more in (dependants_of, upstreams_of):
+            again.update((p.id, p) for p in more(list(again.values()), every))
         with collector.paused():
             after = plan_now(store, again, clock.now())
         report.after = after_pass(planned.plan, after.plan, set(again))

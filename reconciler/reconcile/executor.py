@@ -73,6 +73,18 @@ class Tally:
     ended_pipelines: set[str] = field(default_factory=set)  # whose outcomes were written
     started_pipelines: set[str] = field(default_factory=set)  # with a batch started
 
+    def plus(self, later: Tally) -> Tally:
+        """This round's counts and a later round's, as one pass's."""
+        return Tally(
+            started=self.started + later.started,
+            started_dates=self.started_dates + later.started_dates,
+            succeeded=self.succeeded + later.succeeded,
+            failed=self.failed + later.failed,
+            still_running=later.still_running,
+            ended_pipelines=self.ended_pipelines | later.ended_pipelines,
+            started_pipelines=self.started_pipelines | later.started_pipelines,
+        )
+
 
 Progress = Callable[[Tally, int], None]
 

@@ -14,6 +14,7 @@ from reconciler.core.plan import Plan
 from reconciler.core.plan_diff import PlanComparison, compare_plans
 from reconciler.core.spec import BackfillRequest, PipelineSpec, with_adhoc
 from reconciler.errors import ConfigError, PlanError
+from reconciler.reconcile.pipeline_graph import upstreams_of
 from reconciler.render.dates import NextDate
 from reconciler.state.store import Store
 
@@ -73,25 +74,6 @@ def make_plan(
     pipelines = select(loaded, wanted, config_dir)
     context = upstreams_of(pipelines, loaded) if wanted else []
     return plan_pipelines(pipelines, store, now, wanted, context)
-
-
-def upstreams_of(
-    chosen: Sequence[LoadedPipeline], every: Sequence[LoadedPipeline]
-) -> list[LoadedPipeline]:
-    """The upstreams of ``chosen`` (transitively) that are not chosen: a plan of some
-    pipelines reads what their inputs make available."""
-    by_id = {p.id: p for p in every}
-    seen = {p.id for p in chosen}
-    out: list[LoadedPipeline] = []
-    todo = list(chosen)
-    while todo:
-        for dep in todo.pop().spec.depends_on:
-            up = by_id.get(dep.pipeline)
-            if up is not None and up.id not in seen:
-                seen.add(up.id)
-                out.append(up)
-                todo.append(up)
-    return out
 
 
 def retried(pipelines: Iterable[LoadedPipeline], notifying: bool = False) -> dict[str, int]:

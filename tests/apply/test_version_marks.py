@@ -13,7 +13,7 @@ import pytest
 
 from reconciler.config.loading import LoadedPipeline
 from reconciler.config.models import PIPELINE_ADAPTER
-from reconciler.reconcile import apply_pass
+from reconciler.reconcile import apply_pass, intents
 from reconciler.reconcile.apply_pass import ApplyOptions, sync_config
 from reconciler.reconcile.pass_report import ApplyReport
 from reconciler.reconcile.version_marks import applied_version, version_marks
@@ -116,5 +116,5 @@ def test_a_started_intent_carries_the_pipelines_version() -> None:
     pipeline = loaded("5")
     actions = [Action("p", "run", (START,)), Action("p", "poll", (START,), run_id="x")]
     platforms: dict[str, Any] = {"local": None}  # (only its name is looked at)
-    [intent] = apply_pass.startable(actions, {"p": pipeline}, platforms, ApplyReport())
+    [intent] = intents.startable(actions, {"p": pipeline}, platforms, ApplyReport())
     assert (intent.pipeline_id, intent.dates, intent.version) == ("p", (START,), "5")
