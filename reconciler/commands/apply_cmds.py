@@ -105,6 +105,8 @@ def apply(
         click.echo(f"notify: {line}")
     for line in report.skipped:
         click.echo(f"skipped: {line}")
+    for line in report.cancels:
+        click.echo(f"cancel: {line}")
     for line in report.held_elsewhere:
         click.echo(f"in flight elsewhere: {line}")
     click.echo(applied_line(report))

@@ -27,6 +27,7 @@ from reconciler.commands.options import (
     show_default=True,
     help="Seconds to wait for the runs to stop before leaving them to the next apply.",
 )
+@click.option("--reason", default=None, help="Why; recorded with the cancel.")
 @common_options
 @now_option
 @runs_dir_option
@@ -35,6 +36,7 @@ def cancel(
     request_id: str | None,
     pipeline_id: str | None,
     wait_seconds: float,
+    reason: str | None,
     config_dir: Path,
     state: str,
     now_text: str | None,
@@ -43,8 +45,11 @@ def cancel(
     """Cancel runs in flight on their platforms and record how they ended.
 
     RUN_ID is a batch id (as `status` and `history` show it) or a platform's run id.
-    A cancelled run is recorded as failed, with the reason "cancelled".
+    The cancel is recorded (with who asked, from GITHUB_ACTOR or USER) before any
+    platform is asked, so one cut short is sent by the next apply. A cancelled run is
+    recorded as canceled: never retried by policy; a new request runs its dates again.
     """
+    from reconciler.commands.mark_cmd import who_ran_it
     from reconciler.config.loading import load_config
     from reconciler.reconcile.cancelling import Target, cancel_runs
 
@@ -54,7 +59,16 @@ def cancel(
     target = Target(run_id=run_id, request_id=request_id, pipeline_id=pipeline_id)
     loaded = load_config(config_dir) if config_dir.is_dir() else []
     clock = make_clock(now_text)
-    results = cancel_runs(loaded, state, target, clock, wait=wait_seconds, runs_dir=runs_dir)
+    results = cancel_runs(
+        loaded,
+        state,
+        target,
+        clock,
+        wait=wait_seconds,
+        runs_dir=runs_dir,
+        by=who_ran_it(),
+        reason=reason,
+    )
     refused = 0
     for item in results:
         batch = item.batch

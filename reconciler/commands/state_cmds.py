@@ -11,30 +11,63 @@ from reconciler.commands.options import (
     fail,
     make_clock,
     now_option,
+    runs_dir_option,
 )
 
 
 @click.command()
 @click.argument("pipeline_id")
-@click.option("--from", "date_from", required=True, help="First date (YYYY-MM-DD).")
-@click.option("--to", "date_to", required=True, help="Last date, inclusive.")
+@click.option("--from", "date_from", default=None, help="First date (YYYY-MM-DD).")
+@click.option("--to", "date_to", default=None, help="Last date, inclusive.")
 @click.option("--priority", type=int, default=None, help="Default: the pipeline's priority.")
 @click.option("--reason", default="", help="Why; shown in plans and history.")
 @click.option("--id", "request_id", default=None, help="Request id (default: generated).")
+@click.option(
+    "--cancel",
+    "cancel_id",
+    default=None,
+    metavar="ID",
+    help="Cancel ad-hoc request ID instead: its dates not yet started are dropped.",
+)
+@click.option(
+    "--cancel-running",
+    is_flag=True,
+    help="With --cancel: also cancel the request's runs in flight on their platforms.",
+)
 @common_options
 @now_option
+@runs_dir_option
 def backfill(
     pipeline_id: str,
-    date_from: str,
-    date_to: str,
+    date_from: str | None,
+    date_to: str | None,
     priority: int | None,
     reason: str,
     request_id: str | None,
+    cancel_id: str | None,
+    cancel_running: bool,
     config_dir: Path,
     state: str,
     now_text: str | None,
+    runs_dir: Path | None,
 ) -> None:
-    """Enqueue an ad-hoc backfill; the next apply plans it like a declared request."""
+    """Enqueue an ad-hoc backfill; the next apply plans it like a declared request.
+
+    With --cancel ID, cancel an ad-hoc request instead (a declared one is cancelled by
+    removing it from its file)."""
+    if cancel_id is not None:
+        from reconciler.commands.backfill_cancel import cancel_request
+
+        if date_from or date_to or request_id or priority is not None:
+            raise click.UsageError("--cancel takes no --from, --to, --id or --priority")
+        cancel_request(
+            pipeline_id, cancel_id, cancel_running, config_dir, state, now_text, runs_dir, reason
+        )
+        return
+    if cancel_running:
+        raise click.UsageError("--cancel-running goes with --cancel ID")
+    if date_from is None or date_to is None:
+        raise click.UsageError("--from and --to are required (or --cancel ID)")
     import re
     from datetime import date
 

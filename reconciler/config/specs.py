@@ -87,7 +87,10 @@ _ADDED_DEFAULTS: dict[str, Any] = {
     "pause": False,
     "pause_reason": None,
     "exclude": [],
+    "trigger.cancel_url": None,
 }
+# keys of a backfill request left out while they hold their defaults (same reason)
+_ADDED_REQUEST_DEFAULTS: dict[str, Any] = {"cancel_running": False}
 
 
 def flat_config(model: AnyPipeline) -> dict[str, Any]:
@@ -100,4 +103,8 @@ def flat_config(model: AnyPipeline) -> dict[str, Any]:
     for key, default in _ADDED_DEFAULTS.items():
         if key in flat and flat[key] == default:
             del flat[key]
+    for request in flat.get("backfill.requests") or ():
+        for key, default in _ADDED_REQUEST_DEFAULTS.items():
+            if request.get(key) == default:
+                del request[key]
     return flat

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-RunStatus = Literal["pending", "running", "success", "failed"]
-RUN_STATUSES: tuple[RunStatus, ...] = ("pending", "running", "success", "failed")
+# ``canceled``: stopped on request (``reconciler cancel``, a removed request); never
+# retried by policy, and the date stays missing until a new request or ``mark``
+RunStatus = Literal["pending", "running", "success", "failed", "canceled"]
+RUN_STATUSES: tuple[RunStatus, ...] = ("pending", "running", "success", "failed", "canceled")
 
 
 def batch_key(

@@ -179,6 +179,8 @@ class PipelineObserved:
     need re-ran successfully, or their version changed), as merged ranges; only the
     covered ones among them are outdated (a mark on a date never run means nothing).
     ``outdated_since``: when the newest mark was written; it names the refresh runs.
+    ``canceled``: dates whose newest attempt was cancelled; they are not retried or
+    backfilled again until a new request (or ``mark``) asks for them.
     """
 
     covered: Sequence[DateRange] = DayRanges()
@@ -189,6 +191,7 @@ class PipelineObserved:
     sla_recorded: frozenset[date] = frozenset()
     outdated: Sequence[DateRange] = DayRanges()
     outdated_since: datetime | None = None  # when the newest of those marks was written
+    canceled: Sequence[DateRange] = DayRanges()  # newest attempt stopped on request
 
     def __post_init__(self) -> None:
         # callers may pass plain ranges; the planner reads the compact form
@@ -196,6 +199,8 @@ class PipelineObserved:
             object.__setattr__(self, "covered", DayRanges.of(self.covered))
         if not isinstance(self.outdated, DayRanges):
             object.__setattr__(self, "outdated", DayRanges.of(self.outdated))
+        if not isinstance(self.canceled, DayRanges):
+            object.__setattr__(self, "canceled", DayRanges.of(self.canceled))
         if not isinstance(self.failed, FailedDates):
             object.__setattr__(self, "failed", FailedDates.of(self.failed))
 
@@ -210,6 +215,12 @@ class PipelineObserved:
         """``outdated`` with its type: always a ``DayRanges`` once constructed."""
         assert isinstance(self.outdated, DayRanges)
         return self.outdated
+
+    @property
+    def canceled_days(self) -> DayRanges:
+        """``canceled`` with its type: always a ``DayRanges`` once constructed."""
+        assert isinstance(self.canceled, DayRanges)
+        return self.canceled
 
     @property
     def coverage(self) -> DayRanges:

@@ -3,12 +3,12 @@
 One state per date, decided in this order: an attempt in flight wins (a re-run of a
 covered date shows as running); then covered (``outdated`` when an upstream date it read
 re-ran after it, or its version changed, so it will be refreshed; otherwise late when its
-SLA was missed); then the newest attempt failed (``retrying`` while the retry policy
-allows another attempt, ``failed`` once it does not), unless the date is ``excluded``
-(never planned: an excluded date keeps its coverage, and its failure is no news); then,
-never attempted, ``blocked``
-when the plan holds it back for its upstream dates (waiting for them, or an
-``upstream_gap``), ``gap`` when due and ``not_due`` when not yet.
+SLA was missed); then ``excluded`` (never planned: an excluded date keeps its coverage,
+and its failure is no news); then the newest attempt ``canceled`` (stopped on request:
+missing until a new request or ``mark``); then the newest attempt failed (``retrying``
+while the retry policy allows another attempt, ``failed`` once it does not); then, never
+attempted, ``blocked`` when the plan holds it back for its upstream dates (waiting for
+them, or an ``upstream_gap``), ``gap`` when due and ``not_due`` when not yet.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ DateState = Literal[
     "covered_late",
     "outdated",
     "failed",
+    "canceled",
     "retrying",
     "in_flight",
     "blocked",
@@ -46,6 +47,7 @@ STATES: tuple[DateState, ...] = (
     "in_flight",
     "retrying",
     "failed",
+    "canceled",
     "blocked",
     "gap",
     "excluded",
@@ -60,6 +62,7 @@ LABELS: dict[DateState, str] = {
     "in_flight": "in flight",
     "retrying": "retrying",
     "failed": "failed",
+    "canceled": "canceled (stopped on request)",
     "blocked": "blocked (waits for upstream)",
     "gap": "gap",
     "excluded": "excluded (never planned)",
@@ -101,6 +104,7 @@ def classify_dates(
     latest = window[1] if window is not None else None
     policy = spec.retry
     excluded = excluded_days(spec)
+    stopped = obs.canceled_days
     out: dict[date, DateState] = {}
     for d in scheduled_between(spec.schedule, first, last):
         failed = obs.failed.get(d)
@@ -114,6 +118,8 @@ def classify_dates(
                 state = "covered_late" if d in late_dates else "covered"
         elif excluded and excluded.covers(d.toordinal()):
             state = "excluded"
+        elif stopped and stopped.covers(d.toordinal()):
+            state = "canceled"
         elif failed is not None:
             more = policy.enabled and failed.attempt - 1 < policy.max_retries
             state = "retrying" if more else "failed"

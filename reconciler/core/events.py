@@ -80,7 +80,8 @@ def run_ended(
     batch: Batch, outcome: Outcome, checks: Sequence[CheckResult], policy: RetryPolicy
 ) -> RunEnded:
     """The event of a finished run under its pipeline's retry ``policy``."""
-    final = not outcome.success and out_of_retries(policy, batch.attempt)
+    # a cancelled run is no failure to report: it was stopped on purpose
+    final = not outcome.success and not outcome.canceled and out_of_retries(policy, batch.attempt)
     return RunEnded(batch=batch, outcome=outcome, checks=tuple(checks), final_failure=final)
 
 

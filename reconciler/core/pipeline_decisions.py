@@ -24,6 +24,7 @@ from reconciler.core.calendar import (
     scheduled_between,
     sla_deadline,
 )
+from reconciler.core.canceled import canceled_ordinals
 from reconciler.core.compact_actions import BackfillBlock
 from reconciler.core.compact_gaps import GapRun, GapSource, ListedGaps
 from reconciler.core.coverage import Failed, PipelineObserved
@@ -206,6 +207,8 @@ def _decide_progression(
         if lo <= o <= hi and (o - origin) % step == 0 and not covers(o):
             taken.add(o)
     special = set(taken)
+    stopped = canceled_ordinals(obs, lo, hi, origin, step, taken)
+    special.update(stopped)
     sla_floor = _sla_floor(spec, obs)
     if sla_floor is not None:
         for a, b in coverage.holes(max(lo, sla_floor.toordinal()), hi):
@@ -275,6 +278,10 @@ def _decide_progression(
             pieces.gaps.append(ListedGaps(tuple(disabled)))
     if open_ is not None:
         _waiting_and_gaps(spec, open_, pieces)
+    if stopped:
+        pieces.gaps.append(
+            GapRun(pipeline_id=spec.id, ordinals=stopped, step=step, reason="canceled")
+        )
     if exhausted:
         pieces.gaps.append(
             GapRun(pipeline_id=spec.id, ordinals=exhausted, step=step, reason="retries_exhausted")
@@ -300,6 +307,9 @@ def _decide_dates(
             if sla_floor is not None and d >= sla_floor:
                 _check_sla(spec, obs, now, d, pieces)
             if d in obs.in_flight or d in claimed:
+                continue
+            if obs.canceled_days.covers(d.toordinal()):
+                open_.gaps.setdefault("canceled", []).append(d)
                 continue
             failed = obs.failed.get(d)
             if failed is not None:

@@ -10,7 +10,7 @@ from itertools import chain
 from typing import Any, Literal, NamedTuple
 
 ActionKind = Literal["run", "retry", "backfill", "refresh", "poll", "notify"]
-GapReason = Literal["retries_exhausted", "auto_backfill_disabled", "upstream_gap"]
+GapReason = Literal["retries_exhausted", "auto_backfill_disabled", "upstream_gap", "canceled"]
 WaitReason = Literal["retry", "upstream"]
 ChangeKind = Literal["create", "update", "delete"]
 # backfills and refreshes share a rank: they are ordered together, by priority

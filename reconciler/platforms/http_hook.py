@@ -183,8 +183,8 @@ class HttpHookPlatform(RemotePlatform):
     def _cancel(self, run: RunRequest, run_id: str) -> None:
         trigger = run.pipeline.trigger
         assert isinstance(trigger, HttpTrigger)
-        template = getattr(trigger, "cancel_url", None)  # (not every trigger has the key)
-        if not isinstance(template, str) or not template:
+        template = trigger.cancel_url
+        if not template:
             raise PermanentError(
                 f"pipeline {run.pipeline.id}: this HTTP hook has no cancel_url, so its runs "
                 "cannot be cancelled by the reconciler"

@@ -50,6 +50,7 @@ from reconciler.notify.outbox import Outbox
 from reconciler.platforms.base import Platform
 from reconciler.platforms.registry import build_platforms
 from reconciler.reconcile import saved_plans
+from reconciler.reconcile.cancelling import send_recorded
 from reconciler.reconcile.executor import Executor, Limits, Progress, Tally
 from reconciler.reconcile.intents import startable
 from reconciler.reconcile.pass_events import PassEvents
@@ -57,6 +58,7 @@ from reconciler.reconcile.pass_ledger import PassLedger, transact
 from reconciler.reconcile.pass_plan import Planned, plan_now
 from reconciler.reconcile.pass_report import ApplyReport, after_pass
 from reconciler.reconcile.pipeline_graph import dependants_of, upstreams_of
+from reconciler.reconcile.request_removal import cancel_removed
 from reconciler.reconcile.saved_plans import SavedPlanCheck
 from reconciler.reconcile.version_marks import version_marks
 from reconciler.state.locking import Holder
@@ -134,6 +136,7 @@ def _apply(
                 saved_plans.verify_same_plan(saved, planned.plan)
                 found = sync_config(store, config_dir, loaded, clock.now(), options, report)
                 adopted = adopt(store, lock, found, clock.now(), blocked)
+        report.cancels += send_recorded(store, pipelines, platforms, clock.now())
         report.plan, report.adopted = planned.plan, len(adopted)
         report.unplannable.update(planned.unplannable)
         # only pipelines that can notify or breach an SLA have anything to say; the
@@ -235,6 +238,7 @@ def sync_config(
         changes = session.sync_pipelines(
             [(pipeline_row(p.model), dict(p.model.parameters)) for p in stale], now
         )
+        report.cancels.extend(cancel_removed(session, stale, applied, now))
         gone = sorted(active - desired)
         session.mark_deleted(gone, now)
         changes.update({pid: "delete" for pid in gone})

@@ -45,6 +45,7 @@ class ApplyReport:
     held_elsewhere: list[str] = field(default_factory=list)  # runs other runners follow
     notifications: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
+    cancels: list[str] = field(default_factory=list)  # recorded cancels sent (or refused)
     unplannable: dict[str, str] = field(default_factory=dict)  # id -> why: left out
     # variables missing from the environment: a trigger's blocks its pipeline's starts
     env_problems: list[EnvProblem] = field(default_factory=list)

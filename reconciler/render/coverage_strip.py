@@ -26,6 +26,7 @@ SYMBOLS: dict[DateState, str] = {
     "in_flight": "▒",
     "retrying": "▒",
     "failed": "░",
+    "canceled": "░",
     "blocked": "╳",
     "gap": "░",
     "excluded": "█",  # (never drawn: the plan does not mention excluded dates)
@@ -43,6 +44,7 @@ RANK: dict[DateState, int] = {
     "blocked": 3,
     "gap": 4,
     "failed": 4,
+    "canceled": 4,
 }
 LEGEND = "█ covered, ▒ in flight, retrying or re-run, ░ missing"
 # added to the legend of a strip that shows them (only fleets with dependencies have any)

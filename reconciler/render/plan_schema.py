@@ -132,7 +132,9 @@ _GAP = _object(
     {
         "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
         "dates": _dates("due dates nothing will run"),
-        "reason": {"enum": ["retries_exhausted", "auto_backfill_disabled", "upstream_gap"]},
+        "reason": {
+            "enum": ["retries_exhausted", "auto_backfill_disabled", "upstream_gap", "canceled"]
+        },
         "upstream": {
             "type": "array",
             "items": {"$ref": "#/definitions/upstream"},

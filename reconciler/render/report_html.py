@@ -60,6 +60,8 @@ padding-top:8px}
 .c-retrying rect{fill:#E69F00}.c-retrying circle{fill:none;stroke:#fff;stroke-width:1.6}
 .c-failed rect{fill:#D55E00}.c-failed path{stroke:#fff;stroke-width:1.8}
 .c-gap rect{fill:#fff;stroke:#D55E00;stroke-width:1.4}.c-gap path{stroke:#D55E00;stroke-width:1.2}
+.c-canceled rect{fill:#fff;stroke:#b07d00;stroke-width:1.4}
+.c-canceled path{stroke:#b07d00;stroke-width:1.6}
 .c-excluded rect{fill:#fff;stroke:#8a949e;stroke-width:1}
 .c-excluded path{stroke:#8a949e;stroke-width:1.4}
 .c-not_due rect{fill:#eef1f4;stroke:#b4bcc5;stroke-width:1;stroke-dasharray:2 1.5}
@@ -76,7 +78,7 @@ def _shape(state: DateState, x: float, y: float) -> str:
         mark = f'<path d="M{x + 3.5} {y + 2.5}L{x + 8.5} {y + 5.5}L{x + 3.5} {y + 8.5}Z"/>'
     elif state == "retrying":
         mark = f'<circle cx="{x + s / 2}" cy="{y + s / 2}" r="2.8"/>'
-    elif state == "failed":
+    elif state == "failed" or state == "canceled":
         mark = f'<path d="M{x + 3} {y + 3}L{x + 8} {y + 8}M{x + 8} {y + 3}L{x + 3} {y + 8}"/>'
     elif state == "gap":
         mark = f'<path d="M{x + 2.5} {y + 8.5}L{x + 8.5} {y + 2.5}"/>'

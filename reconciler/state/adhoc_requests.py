@@ -40,6 +40,19 @@ def add_request(
     )
 
 
+def remove_request(conn: Connection, pipeline_id: str, request_id: str) -> None:
+    """Forget a request; an id the pipeline does not have is refused."""
+    if request_id not in request_ids(conn, pipeline_id):
+        raise StateError(
+            f"no ad-hoc request {request_id!r} for {pipeline_id} (cancelled already, or never "
+            "made: `reconciler backfill` prints the id it queues)"
+        )
+    conn.execute(
+        "DELETE FROM backfill_requests WHERE pipeline_id = ? AND request_id = ?",
+        [pipeline_id, request_id],
+    )
+
+
 def adhoc_requests(conn: Connection, ids: list[str]) -> dict[str, tuple[BackfillRequest, ...]]:
     """The requests of the given pipelines, in the order they were made."""
     out: dict[str, list[BackfillRequest]] = {}

@@ -45,6 +45,7 @@ def observe(conn: Connection, ids: list[str], retried: Retried = None) -> Observ
     done = request_progress(conn, wanted, params)
     breached = sla_breaches.recorded(conn, wanted, params)
     marked = outdated_marks.marked(conn, wanted, params)
+    stopped = canceled_dates(conn, wanted, params)
     pipelines = {
         pid: PipelineObserved(
             covered=covered.get(pid, NOTHING_COVERED),
@@ -55,6 +56,7 @@ def observe(conn: Connection, ids: list[str], retried: Retried = None) -> Observ
             sla_recorded=frozenset(breached.get(pid, ())),
             outdated=marks.ranges if (marks := marked.get(pid)) else NOTHING_COVERED,
             outdated_since=marks.newest if marks else None,
+            canceled=stopped.get(pid, NOTHING_COVERED),
         )
         for pid in ids
     }
@@ -77,6 +79,20 @@ def coverage(conn: Connection, wanted: str, params: list[object]) -> dict[str, D
     }
 
 
+def canceled_dates(conn: Connection, wanted: str, params: list[object]) -> dict[str, DayRanges]:
+    """Dates whose newest attempt was cancelled, as ranges of day ordinals per pipeline."""
+    ordinal = "run_date - DATE '0001-01-01' + 1"
+    out: dict[str, DayRanges] = {}
+    for pid, ordinals in conn.execute(
+        f"""SELECT o.pipeline_id, array_agg({ordinal} ORDER BY run_date)
+            FROM open_dates o JOIN {wanted} USING (pipeline_id)
+            WHERE status = 'canceled' GROUP BY o.pipeline_id""",
+        params,
+    ).fetchall():
+        out[pid] = DayRanges.of([(date.fromordinal(o), date.fromordinal(o)) for o in ordinals])
+    return out
+
+
 def in_flight_dates(
     conn: Connection, wanted: str, params: list[object]
 ) -> dict[str, dict[date, InFlight]]:
@@ -84,7 +100,8 @@ def in_flight_dates(
     flying: dict[str, dict[date, InFlight]] = {}
     for pid, day, attempt, batch_id, request_id, started in conn.execute(
         f"""SELECT o.pipeline_id, run_date, attempt, batch_id, request_id, started_at
-            FROM open_dates o JOIN {wanted} USING (pipeline_id) WHERE status <> 'failed'""",
+            FROM open_dates o JOIN {wanted} USING (pipeline_id)
+            WHERE status IN ('pending', 'running')""",
         params,
     ).fetchall():
         flying.setdefault(pid, {})[day] = InFlight(

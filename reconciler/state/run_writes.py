@@ -7,12 +7,13 @@ coverage, ``open_dates`` and ``backfill_queue`` in step.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
 from reconciler.core.batches import Batch, Outcome, RunIntent, run_row_id
 from reconciler.masking import mask_opt
-from reconciler.state import outdated_marks
+from reconciler.state import cancel_requests, outdated_marks
 from reconciler.state.connection import Connection, naive
 from reconciler.state.coverage_rows import set_coverage
 from reconciler.state.dialects import dialect_of
@@ -20,6 +21,16 @@ from reconciler.state.dialects import dialect_of
 
 def _ids(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))
+
+
+_QUEUE = {"failed": "failed", "canceled": "canceled"}  # run status -> backfill status
+
+
+def _status(outcome: Outcome) -> str:
+    """The run log's status for a finished run: a cancel is not a failure."""
+    if outcome.success:
+        return "success"
+    return "canceled" if outcome.canceled else "failed"
 
 
 def queue_id(pipeline_id: str, request_id: str | None, day: date) -> str:
@@ -65,6 +76,20 @@ def cancel_backfills(conn: Connection, pipeline_ids: Sequence[str], now: datetim
             """UPDATE backfill_queue SET status = 'canceled', updated_at = ?
                WHERE status = 'pending' AND pipeline_id IN (SELECT unnest(?::VARCHAR[]))""",
             [naive(now), list(pipeline_ids)],
+        )
+
+
+def cancel_request_backfills(
+    conn: Connection, requests: Sequence[tuple[str, str]], now: datetime
+) -> None:
+    """Pending backfills of removed requests (pipeline, request id) are canceled."""
+    if requests:
+        conn.execute(
+            """UPDATE backfill_queue SET status = 'canceled', updated_at = ?
+               FROM (SELECT unnest(?::VARCHAR[]) AS pid, unnest(?::VARCHAR[]) AS rid) v
+               WHERE backfill_queue.status = 'pending'
+                 AND backfill_queue.pipeline_id = v.pid AND backfill_queue.request_id = v.rid""",
+            [naive(now), [p for p, _ in requests], [r for _, r in requests]],
         )
 
 
@@ -279,13 +304,19 @@ def record_outcomes_live(
     """``record_outcomes``, returning the batch ids recorded now (those still in flight).
 
     ``sla_met`` is set on every finished run of a pipeline with an SLA: true only for
-    a success by the deadline of its date.
+    a success by the deadline of its date. A failure of a batch whose cancel is
+    recorded (``cancel_requests``) is recorded as ``canceled``.
     """
     if not items:
         return set()
+    stopped = cancel_requests.cancelled(conn, [b.batch_id for b, o, _ in items if not o.success])
+    if stopped:
+        items = [
+            (b, replace(o, canceled=True) if b.batch_id in stopped else o, d) for b, o, d in items
+        ]
     rows: list[tuple[Any, ...]] = []
     for batch, outcome, deadlines in items:
-        status = "success" if outcome.success else "failed"
+        status = _status(outcome)
         for day in batch.dates:
             deadline = deadlines.get(day)
             met = None if deadline is None else outcome.success and outcome.ended_at <= deadline
@@ -320,18 +351,19 @@ def record_outcomes_live(
     if not todo:
         return set()
     done = [b.batch_id for b, o, _ in todo if o.success]
-    failed = [(b.batch_id, naive(o.ended_at)) for b, o, _ in todo if not o.success]
+    failed = [(b.batch_id, naive(o.ended_at), _status(o)) for b, o, _ in todo if not o.success]
     if done:
         conn.execute(
             "DELETE FROM open_dates WHERE batch_id IN (SELECT unnest(?::VARCHAR[]))", [done]
         )
     if failed:
         conn.execute(
-            """UPDATE open_dates SET status = 'failed', ended_at = v.ended
+            """UPDATE open_dates SET status = v.status, ended_at = v.ended
                FROM (SELECT unnest(?::VARCHAR[]) AS batch_id,
-                            unnest(?::TIMESTAMP[]) AS ended) v
+                            unnest(?::TIMESTAMP[]) AS ended,
+                            unnest(?::VARCHAR[]) AS status) v
                WHERE open_dates.batch_id = v.batch_id""",
-            [[f[0] for f in failed], [f[1] for f in failed]],
+            [list(c) for c in zip(*failed, strict=True)],
         )
     changes: dict[str, tuple[list[date], list[date]]] = {}
     for batch, outcome, _ in todo:
@@ -346,7 +378,7 @@ def record_outcomes_live(
            WHERE backfill_queue.batch_id = v.batch_id""",
         [
             [b.batch_id for b, _, _ in todo],
-            ["done" if o.success else "failed" for _, o, _ in todo],
+            ["done" if o.success else _QUEUE[_status(o)] for _, o, _ in todo],
             [naive(o.ended_at) for _, o, _ in todo],
         ],
     )

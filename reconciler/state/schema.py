@@ -243,7 +243,21 @@ V6 = [
     "CREATE INDEX outdated_marks_pipeline ON outdated_marks (pipeline_id, range_start)",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6]
+# Version 7: cancels are recorded before any platform is asked, so that a cancel cut
+# short by a crash is sent by the next pass, and the run it stops is recorded as
+# ``canceled`` whatever its platform says.
+V7 = [
+    """CREATE TABLE cancel_requests (
+        batch_id VARCHAR PRIMARY KEY,
+        pipeline_id VARCHAR NOT NULL,
+        requested_at TIMESTAMP NOT NULL,
+        requested_by VARCHAR,
+        reason TEXT,
+        sent_at TIMESTAMP
+    )""",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7]
 
 # PostgreSQL has no arg_max over structs; DISTINCT ON picks the newest attempt instead.
 _NEWEST_PG = """CREATE TEMP TABLE newest AS

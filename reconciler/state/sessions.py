@@ -17,6 +17,7 @@ from reconciler.core.coverage import Observed, Retried
 from reconciler.core.spec import BackfillRequest
 from reconciler.state import (
     adhoc_requests,
+    cancel_requests,
     claims,
     config_writes,
     event_reads,
@@ -101,6 +102,10 @@ class ReadSession:
     def in_flight(self) -> list[Batch]:
         """Batches whose rows are pending or running, oldest first."""
         return [] if self.empty else run_reads.in_flight_batches(self.conn)
+
+    def unsent_cancels(self) -> list[cancel_requests.CancelAsk]:
+        """Recorded cancels of batches in flight that no platform was asked for yet."""
+        return [] if self.empty else cancel_requests.unsent(self.conn)
 
     def history(self, pipeline_id: str, limit: int) -> list[HistoryRow]:
         """The runs of a pipeline, newest first (one row per date per attempt)."""
@@ -221,6 +226,11 @@ class WriteSession(ReadSession):
     def add_request(self, pipeline_id: str, request: BackfillRequest, now: datetime) -> None:
         adhoc_requests.add_request(self.conn, pipeline_id, request, now)
 
+    def remove_request(self, pipeline_id: str, request_id: str, now: datetime) -> None:
+        """Forget an ad-hoc request; its pending queue rows are canceled."""
+        adhoc_requests.remove_request(self.conn, pipeline_id, request_id)
+        run_writes.cancel_request_backfills(self.conn, [(pipeline_id, request_id)], now)
+
     def record_breaches(
         self, pipeline_id: str, breaches: Iterable[tuple[date, datetime]], now: datetime
     ) -> list[date]:
@@ -267,6 +277,19 @@ class WriteSession(ReadSession):
     def mark_running(self, items: Sequence[tuple[str, str | None, datetime]]) -> None:
         """(batch id, platform run id, started at) of runs started."""
         run_writes.mark_running_many(self.conn, items)
+
+    def cancel_request_backfills(self, requests: Sequence[tuple[str, str]], now: datetime) -> None:
+        """The pending queue rows of removed (pipeline, request) pairs are canceled."""
+        run_writes.cancel_request_backfills(self.conn, requests, now)
+
+    def record_cancels(
+        self, batches: Sequence[Batch], now: datetime, by: str | None, reason: str | None
+    ) -> set[str]:
+        """Record cancels before any platform is asked; returns those new now."""
+        return cancel_requests.record(self.conn, batches, now, by, reason)
+
+    def cancels_sent(self, batch_ids: Iterable[str], now: datetime) -> None:
+        cancel_requests.mark_sent(self.conn, batch_ids, now)
 
     def record_outcomes(self, items: Sequence[Finished]) -> int:
         return run_writes.record_outcomes(self.conn, items)

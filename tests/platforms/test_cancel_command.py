@@ -4,6 +4,7 @@ are one-line errors."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -64,7 +65,7 @@ def test_cancel_a_run_then_a_pipeline_and_refuse_what_is_not_in_flight(
         "databricks",
         databricks_server,
         schedule={"type": "daily", "start": "2026-01-08"},
-        retry={"enabled": False},
+        retry={"enabled": True, "max_retries": 3, "schedule": "every 1 second"},
     )
     started = cli(tmp_path, state, "apply", "--now", NOW)
     assert started.returncode == 0, started.stderr
@@ -76,7 +77,7 @@ def test_cancel_a_run_then_a_pipeline_and_refuse_what_is_not_in_flight(
     assert one.returncode == 0, one.stderr
     assert f"{first} (databricks_pipe 2026-01-" in one.stdout and ": cancelled" in one.stdout
     after = runs(state)
-    assert after[first][0] == "failed" and "CANCELED" in (after[first][1] or "")
+    assert after[first][0] == "canceled" and "CANCELED" in (after[first][1] or "")
     assert all(after[b][0] == "running" for b in others)
     assert sum(r.cancelled for r in databricks_server.runs.values()) == 1
 
@@ -90,7 +91,7 @@ def test_cancel_a_run_then_a_pipeline_and_refuse_what_is_not_in_flight(
     rest = cli(tmp_path, state, "cancel", "--pipeline", "databricks_pipe")
     assert rest.returncode == 0, rest.stderr
     assert rest.stdout.count(": cancelled") == 2
-    assert {s for s, _ in runs(state).values()} == {"failed"}
+    assert {s for s, _ in runs(state).values()} == {"canceled"}
     assert sum(r.cancelled for r in databricks_server.runs.values()) == 3
 
     for args, message in [
@@ -106,11 +107,17 @@ def test_cancel_a_run_then_a_pipeline_and_refuse_what_is_not_in_flight(
     assert both.returncode == 1
     assert "name exactly one of RUN_ID, --request ID or --pipeline ID" in both.stderr
 
-    # the next pass starts nothing again: the cancelled dates failed, retries are off
+    # the next pass starts nothing again: cancelled dates are never retried by policy
+    # (retries are on, with no delay), and the plan lists them as canceled gaps
     made = len(databricks_server.created)
+    time.sleep(1.1)  # (past the retry delay a failure would have)
     later = cli(tmp_path, state, "apply", "--now", NOW)
     assert later.returncode == 0, later.stderr
     assert len(databricks_server.created) == made
+    plan = cli(tmp_path, state, "plan", "--format", "json", "--now", NOW)
+    document = json.loads(plan.stdout)
+    assert [g["reason"] for g in document["gaps"]] == ["canceled"]
+    assert len(document["gaps"][0]["dates"]) == 3 and document["actions"] == []
 
 
 def test_cancel_by_the_platforms_run_id_and_a_local_process_group(
@@ -158,7 +165,7 @@ def test_cancel_by_the_platforms_run_id_and_a_local_process_group(
             continue
         assert stat == "Z", f"process {pid} is still running"
     statuses = runs(state)
-    assert sorted(s for s, _ in statuses.values()) == ["failed", "failed"]
+    assert sorted(s for s, _ in statuses.values()) == ["canceled", "canceled"]
     assert any("cancelled (exit code -15)" in (e or "") for _, e in statuses.values())
 
 
