@@ -17,6 +17,7 @@ from typing import Literal
 from reconciler.core.batches import run_row_id
 from reconciler.errors import StateError
 from reconciler.masking import mask_opt
+from reconciler.state import outdated_marks
 from reconciler.state.connection import Connection, naive
 from reconciler.state.coverage_rows import set_coverage
 
@@ -79,6 +80,8 @@ def mark_dates(
     )
     if mark_as == "covered":
         set_coverage(conn, pipeline_id, add=days, remove=())
+        # the data is declared current: no longer outdated (as a run's start cuts them)
+        outdated_marks.cut(conn, {pipeline_id: days})
     else:
         set_coverage(conn, pipeline_id, add=(), remove=days)
     return batch_id

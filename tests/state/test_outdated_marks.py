@@ -157,6 +157,16 @@ def test_cut_outdated_marks_removes_dates_directly(store: Store) -> None:
     assert marked(store) == [(JAN[1], JAN[9]), (JAN[11], date.max)]
 
 
+def test_marking_dates_covered_makes_them_current_and_failed_keeps_the_marks(
+    store: Store,
+) -> None:
+    add(store, OutdatedMark.from_version("p", (JAN[0], date.max), "2"))
+    with store.write() as w:
+        w.mark_dates("p", [JAN[3], JAN[4]], "covered", "made by hand", NOW)
+        w.mark_dates("p", [JAN[8]], "failed", "redo it", NOW)
+    assert marked(store) == [(JAN[0], JAN[2]), (JAN[5], date.max)]
+
+
 def test_only_covered_marked_dates_are_outdated_causes(store: Store) -> None:
     for day in (JAN[1], JAN[2]):
         run = intent(day)
@@ -189,7 +199,7 @@ def test_a_version_5_state_migrates_and_keeps_its_runs(v5_store: Store) -> None:
     [old] = reads.history(v5_store, "p")
     assert (old.run_id, old.status, old.version) == ("r1", "success", None)
     with v5_store.read() as session:
-        assert session.version == SCHEMA_VERSION == 6
+        assert session.version == SCHEMA_VERSION
         assert session.outdated_causes("p", [JAN[0]])[JAN[0]][0].cause_pipeline == "u"
         assert session.conn is not None
         versions = session.conn.execute("SELECT version FROM schema_version ORDER BY 1")
