@@ -138,6 +138,7 @@ def _explain(
     retry = next((w for w in waiting if w.reason == "retry"), None)
     upstream = next((w for w in waiting if w.reason == "upstream"), None)
     exhausted = any(g.reason == "retries_exhausted" for g in gaps)
+    canceled = any(g.reason == "canceled" for g in gaps)
     upstream_gap = next((g for g in gaps if g.reason == "upstream_gap"), None)
     action_requests = {a.request_id for a in actions if a.request_id}
     deadline = sla_deadline(spec.schedule, spec.sla_time, day) if spec.sla_time else None
@@ -180,6 +181,7 @@ def _explain(
             "next_retry_at": _at(retry.next_retry_at) if retry and retry.next_retry_at else None,
             "attempt": retry.attempt if retry else None,
             "exhausted": exhausted,
+            "canceled": canceled,
             "max_attempts": spec.retry.attempts,
         },
         "requests": [
@@ -283,6 +285,8 @@ def _text_lines(s: dict[str, Any]) -> list[str]:
         lines.append(f"retry: attempt {ret['attempt']} at {_human(ret['next_retry_at'])}")
     elif ret["exhausted"]:
         lines.append(f"retry: exhausted ({ret['max_attempts']} attempts)")
+    elif ret["canceled"]:
+        lines.append("retry: none: its run was cancelled (a new request or `mark` runs it again)")
     else:
         lines.append("retry: none waiting")
     reqs = s["requests"]

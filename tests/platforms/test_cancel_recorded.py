@@ -103,6 +103,18 @@ def test_a_cancel_killed_before_the_platform_call_is_sent_once_by_the_next_apply
     assert databricks_server.requests["runs/cancel"] == asked + 1
     assert len(databricks_server.created) == made
 
+    why = cli(tmp_path, state, "explain", "databricks_pipe", "2026-01-10", "--now", NOW)
+    assert why.returncode == 0, why.stderr
+    assert "retry: none: its run was cancelled" in why.stdout
+    listed = cli(
+        tmp_path, state, "explain", "databricks_pipe", "2026-01-10", "--format", "json",
+        "--now", NOW,
+    )  # fmt: skip
+    assert json.loads(listed.stdout)["retry"]["canceled"] is True
+    calendar = cli(tmp_path, state, "status", "--calendar", "--now", NOW)
+    assert calendar.returncode == 0, calendar.stderr
+    assert "C canceled (stopped on request)" in calendar.stdout
+
 
 LATER = "2026-01-12T06:00:00"
 
