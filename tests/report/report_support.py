@@ -65,6 +65,7 @@ WEEKLY_OBS = PipelineObserved(
     covered=((d("2026-01-05"), d("2026-02-20")),),
     failed={d("2026-02-23"): Failed(attempt=1, ended_at=ENDED, run_id="w-1")},
     outdated=((d("2026-02-02"), d("2026-02-06")),),  # an upstream date they read re-ran
+    canceled=((d("2026-02-27"), d("2026-02-27")),),  # its run was cancelled on request
 )
 # held back by the plan: their upstream dates are not there yet
 WEEKLY_BLOCKED = frozenset({d("2026-03-02"), d("2026-03-04")})

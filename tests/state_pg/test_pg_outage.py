@@ -253,7 +253,7 @@ def test_errors_that_are_not_outages_fail_at_once(tmp_path: Path, cli, pg_server
     started = time.monotonic()
     result = cli("plan", "--now", NOW, "--state", missing)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert time.monotonic() - started < 15  # not waited out as an outage (30 s)
+    assert time.monotonic() - started < 25  # not waited out as an outage (30 s)
     assert "reconnecting" not in result.stderr
     assert result.stderr.startswith("Error: cannot connect to the PostgreSQL state ")
     assert "does not exist" in result.stderr and len(result.stderr.splitlines()) == 1
@@ -269,7 +269,7 @@ def test_a_refused_first_connection_is_a_configuration_error_at_once(
     started = time.monotonic()
     result = cli(command, "--now", NOW, "--state", url)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert time.monotonic() - started < 10  # not waited out as an outage (30 s)
+    assert time.monotonic() - started < 25  # not waited out as an outage (30 s)
     assert "reconnecting" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
