@@ -4,8 +4,11 @@ of tests/conftest.py) look at: where the state is, its rows, and a refusal's out
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def location(tmp_path: Path, state: list[str]) -> str:
