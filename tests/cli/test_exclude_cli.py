@@ -1,6 +1,6 @@
 """``exclude:`` driven through the CLI on a DuckDB file and on a PostgreSQL schema: the
-excluded dates never run and are counted apart; a malformed entry is refused by every
-command at its file and line, and nothing is written."""
+excluded dates never run and are counted apart; a malformed entry (or ``pause`` key) is
+refused by every command at its file and line, and nothing is written."""
 
 from __future__ import annotations
 
@@ -88,6 +88,10 @@ MALFORMED = [
     ),
     ("2026-03-17", "9:5: exclude[1]: expected a mapping, found 2026-03-17"),
 ]
+BAD_PAUSE = [
+    ("pause: yes-please\n", "7:8: pause: expected true or false, found 'yes-please'"),
+    ("pause: true\npause_reason: [a, b]\n", "8:15: pause_reason: expected text, found a list"),
+]
 COMMANDS = [
     ("plan", "--now", NOW),
     ("apply", "--wait", "--now", NOW),
@@ -99,7 +103,7 @@ COMMANDS = [
 
 
 @pytest.mark.parametrize("fresh", [True, False], ids=["no state yet", "applied state"])
-def test_a_malformed_exclusion_is_refused_at_its_line_and_writes_nothing(
+def test_a_malformed_exclusion_or_pause_is_refused_at_its_line_and_writes_nothing(
     tmp_path: Path, store_cli: Cli, state: list[str], fresh: bool
 ) -> None:
     where = location(tmp_path, state)
@@ -111,10 +115,11 @@ def test_a_malformed_exclusion_is_refused_at_its_line_and_writes_nothing(
     assert bool(before) is not fresh
     good = "exclude:\n  - {date: 2026-03-02, reason: fine}\n"
     # every entry through apply, and every command (each opens the state) with one entry
-    cases = [(("apply", "--wait", "--now", NOW), e) for e in MALFORMED]
-    cases += [(command, MALFORMED[0]) for command in COMMANDS]
-    for command, (entry, problem) in cases:
-        _write(tmp_path, HEAD + good + f"  - {entry}\n")
+    cases = [(("apply", "--wait", "--now", NOW), good + f"  - {e}\n", p) for e, p in MALFORMED]
+    cases += [(c, good + f"  - {MALFORMED[0][0]}\n", MALFORMED[0][1]) for c in COMMANDS]
+    cases += [(c, text, problem) for text, problem in BAD_PAUSE for c in COMMANDS[:2]]
+    for command, tail, problem in cases:
+        _write(tmp_path, HEAD + tail)
         refused(
             store_cli(*command),
             f"{FILE}:{problem}",
