@@ -223,3 +223,76 @@ def test_runs_in_flight_wait_for_the_variable_instead_of_failing(
     assert done.returncode == 0, done.stdout + done.stderr
     assert [(s, a) for _, s, a in runs(where, "dbx")] == [("success", 0)] * 3
     assert len(server.created) == 3  # followed, never started again
+
+
+HOOK = """\
+id: hook
+platform: http
+trigger:
+  url: http://127.0.0.1:9/start
+  headers_env: PREFLIGHT_HOOK_HEADERS
+schedule:
+  type: daily
+  start: 2026-01-08
+"""
+MAIL = f"""\
+id: mail
+platform: local
+trigger:
+  command: {json.dumps(OK)}
+schedule:
+  type: daily
+  start: 2026-01-08
+notifications:
+  - channel: email
+    smtp_host: 127.0.0.1
+    username_env: PREFLIGHT_SMTP_USER
+    password_env: PREFLIGHT_SMTP_PASSWORD
+    from: a@example.com
+    to: [b@example.com]
+    on: [failure]
+"""
+HOOK_MISSING = (
+    "pipelines.d/hook.yaml:5:3: pipeline hook: trigger.headers_env: environment variable "
+    "PREFLIGHT_HOOK_HEADERS is not set (it should hold a JSON object of headers)"
+)
+MAIL_MISSING = (
+    "pipelines.d/mail.yaml:12:5: pipeline mail: notifications[0].password_env: environment "
+    "variable PREFLIGHT_SMTP_PASSWORD is not set (it should hold an SMTP password)"
+)
+
+
+def test_headers_and_smtp_password_variables_are_checked_the_same_way(
+    store_cli: Any, state: list[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "pipelines.d"
+    config.mkdir()
+    (config / "hook.yaml").write_text(HOOK, encoding="utf-8")
+    (config / "mail.yaml").write_text(MAIL, encoding="utf-8")
+    env = {
+        "PREFLIGHT_SMTP_USER": "u",
+        **without("PREFLIGHT_HOOK_HEADERS", "PREFLIGHT_SMTP_PASSWORD"),
+    }
+    done = store_cli("apply", "--wait", "--now", NOW, env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert [line for line in done.stderr.splitlines() if "PREFLIGHT" in line] == [
+        f"{HOOK_MISSING}; its runs are not started until it is set",
+        f"warning: {MAIL_MISSING}; its notifications are not sent until it is set",
+    ]
+    assert "Traceback" not in done.stderr
+    where = location(tmp_path, state)
+    assert runs(where, "hook") == []
+    assert [s for _, s, _ in runs(where, "mail")] == ["success"] * 3
+
+    checked = store_cli("validate", "--check-env", env=env)
+    assert checked.returncode == 1
+    assert checked.stderr.splitlines() == [
+        HOOK_MISSING,
+        MAIL_MISSING,
+        "Error: 2 environment variable(s) missing or empty, named by 2 of 2 pipeline(s)",
+    ]
+    shown = json.loads(store_cli("plan", "--now", NOW, "--format", "json", env=env).stdout)
+    assert [(p["pipeline_id"], p["severity"], p["field"]) for p in shown["problems"]] == [
+        ("hook", "blocked", "trigger.headers_env"),
+        ("mail", "warning", "notifications[0].password_env"),
+    ]
