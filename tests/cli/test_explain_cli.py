@@ -231,3 +231,28 @@ def test_bad_input_is_a_one_line_error_and_writes_nothing(
     for args, line in BAD_INPUT:
         refused(applied("explain", *args, "--now", AFTER_FIRST), f"Error: {line}")
     assert snapshot(location(tmp_path, state)) == before
+
+
+def test_a_date_marked_failed_after_it_ran_is_not_covered(applied) -> None:
+    marked = applied(
+        "mark", "orders", "--from", "2026-03-04", "--to", "2026-03-04", "--as", "failed",
+        "--reason", "bad rows", "--now", AFTER_FIRST,
+    )  # fmt: skip
+    assert marked.returncode == 0, marked.stderr
+    lines = _explain(applied, "orders", "2026-03-04", "--now", AFTER_FIRST)
+    assert _line(lines, "coverage") == "coverage: not covered"  # as status and plan say
+    assert _line(lines, "plan").startswith("plan: backfill (attempt ")
+    facts = _json(applied, "orders", "2026-03-04", "--now", AFTER_FIRST)
+    assert facts["coverage"] == {
+        "covered": False,
+        "run_id": None,
+        "attempt": None,
+        "ended_at": None,
+    }
+    assert [(a["status"], a["kind"]) for a in facts["attempts"]] == [
+        ("success", "backfill"),
+        ("failed", "mark"),
+    ]
+    status = json.loads(applied("status", "--now", AFTER_FIRST, "--format", "json").stdout)
+    [row] = [r for r in status["pipelines"] if r["pipeline_id"] == "orders"]
+    assert (row["missing"], row["failed"]) == (1, 1)  # 03-04 missing again; 03-05 failed
