@@ -10,8 +10,12 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+# the PostgreSQL fixtures, for ``state`` below (tests/state_pg/conftest.py says how)
+from tests.state_pg.conftest import pg_server, pg_url  # noqa: F401
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -55,5 +59,25 @@ def cli(tmp_path: Path, cli_env: dict[str, str]) -> Cli:
             text=True,
             timeout=timeout,
         )
+
+    return run
+
+
+@pytest.fixture(params=["duckdb", "postgresql"])
+def state(request: pytest.FixtureRequest) -> list[str]:
+    """A test that takes ``state`` runs twice: on the default DuckDB file (no arguments)
+    and on a fresh PostgreSQL schema (``--state URL``; skipped without a server, outside
+    CI). ``state`` is the ``--state`` arguments to pass."""
+    if request.param == "duckdb":
+        return []
+    return ["--state", request.getfixturevalue("pg_url")]
+
+
+@pytest.fixture
+def store_cli(cli: Cli, state: list[str]) -> Cli:
+    """``cli`` with the test's ``--state`` after every command's own arguments."""
+
+    def run(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        return cli(*args, *state, **kwargs)
 
     return run

@@ -37,9 +37,11 @@ STEPS = (
 
 @dataclass(frozen=True, slots=True)
 class Facts:
-    """What the state holds for the date: its runs (oldest first), their quality checks,
-    a recorded SLA breach, and what made it outdated."""
+    """What the state holds for the date: whether it is covered (the state's coverage,
+    which a date marked failed leaves), its runs (oldest first), their quality checks, a
+    recorded SLA breach, and what made it outdated."""
 
+    covered: bool
     runs: list[HistoryRow]
     checks: list[QualityResult]
     breached: bool
@@ -102,15 +104,19 @@ def _unknown(pipeline_id: str, known: set[str], config_dir: Path) -> str:
 
 def _read_facts(store: Store, pipeline_id: str, day: date) -> Facts:
     from reconciler.commands.inspect_cmds import cause_json
+    from reconciler.core.intervals import contains
 
     with store.read() as session:
+        covered = contains(session.observe([pipeline_id]).of(pipeline_id).covered, day)
         runs = session.date_runs(pipeline_id, day)
         checks = session.quality_results([r.run_id for r in runs])
         breached = bool(session.breaches_between([pipeline_id], day, day))
         newest = {day: runs[-1].run_id} if runs else {}
         marks = session.outdated_causes(pipeline_id, newest).get(day, [])
     outdated_by = [cause_json(m) for m in marks]
-    return Facts(runs=runs, checks=checks, breached=breached, outdated_by=outdated_by)
+    return Facts(
+        covered=covered, runs=runs, checks=checks, breached=breached, outdated_by=outdated_by
+    )
 
 
 def _explain(
@@ -130,7 +136,9 @@ def _explain(
     before = None if scheduled else prev_scheduled(spec.schedule, day)
     after = None if scheduled else next_scheduled(spec.schedule, day)
     exclusion = next((e for e in spec.exclude if e.first <= day <= e.last), None)
-    covering = next((r for r in reversed(facts.runs) if r.status == "success"), None)
+    # (a success followed by a mark as failed is not coverage: the state's ranges decide)
+    successes = (r for r in reversed(facts.runs) if r.status == "success")
+    covering = next(successes, None) if facts.covered else None
     mine = spec.id
     actions = [a for a in plan.actions if a.pipeline_id == mine and day in a.dates]
     waiting = [w for w in plan.waiting if w.pipeline_id == mine and day in w.dates]
@@ -156,7 +164,7 @@ def _explain(
         },
         "paused": {"paused": spec.paused, "reason": spec.pause_reason or None},
         "coverage": {
-            "covered": covering is not None,
+            "covered": facts.covered,
             "run_id": covering.run_id if covering else None,
             "attempt": covering.attempt if covering else None,
             "ended_at": _at(covering.end_time) if covering and covering.end_time else None,
@@ -260,7 +268,9 @@ def _text_lines(s: dict[str, Any]) -> list[str]:
         "paused: " + (f"yes ({pau['reason'] or 'no reason given'})" if pau["paused"] else "no")
     )
     cov = s["coverage"]
-    if cov["covered"]:
+    if cov["covered"] and cov["run_id"] is None:  # (covered by no run the log still holds)
+        lines.append("coverage: covered")
+    elif cov["covered"]:
         ended = _human(cov["ended_at"]) if cov["ended_at"] else "-"
         lines.append(
             f"coverage: covered by run {cov['run_id']} (attempt {cov['attempt']}, ended {ended})"

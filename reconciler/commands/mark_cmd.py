@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import click
@@ -44,19 +45,15 @@ def mark(
     Each date gets a run-log row of kind `mark` whose message names who marked it and
     why. A date marked failed leaves the coverage: the next plan backfills it.
     """
-    from datetime import date
-
     from reconciler.commands import backfill_checks as checks
     from reconciler.config.loading import load_config
     from reconciler.core.calendar import scheduled_between
+    from reconciler.render.dates import instant
     from reconciler.state.store import open_store
 
     if reason is None or not reason.strip():
         fail("--reason is required: say why these dates are marked (it is kept in the run log)")
-    try:
-        start, end = date.fromisoformat(date_from), date.fromisoformat(date_to)
-    except ValueError as exc:
-        fail(f"expected YYYY-MM-DD dates for --from and --to: {exc}")
+    start, end = _day("--from", date_from), _day("--to", date_to)
     if end < start:
         fail(f"--from {start} is after --to {end}")
     pipelines = {p.id: p for p in load_config(config_dir)}
@@ -69,8 +66,10 @@ def mark(
     now = make_clock(now_text).now()
     later = checks.not_due_yet(schedule, start, end, now)
     if later:
+        # (to the second: ``--now`` advances in real time, its microseconds are noise)
         fail(
-            f"{later} scheduled date(s) of {start}..{end} are not due yet at {now}: nothing marked"
+            f"{later} scheduled date(s) of {start}..{end} are not due yet at {instant(now)}: "
+            "nothing marked"
         )
     days = scheduled_between(schedule, start, end)
     note = f"marked {mark_as} by {who_ran_it()}: {reason.strip()}"
@@ -80,3 +79,11 @@ def mark(
         )
     span = days[0].isoformat() if len(days) == 1 else f"{days[0]}..{days[-1]}"
     click.echo(f"marked {len(days)} date(s) of {pipeline_id} as {mark_as}: {span}")
+
+
+def _day(option: str, text: str) -> date:
+    """The date an option names; a malformed one is refused, naming the option."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        fail(f"{option}: expected a date such as 2026-03-18, found {text!r}")

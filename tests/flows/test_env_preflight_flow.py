@@ -5,24 +5,23 @@ it) is applied without the Databricks token: the local pipeline runs, the Databr
 is named once on stderr (its file, the key's line and the variable), no run of it is
 recorded (no attempt used) and apply exits 1. Once the variable is set, the next apply
 starts it at attempt 1. ``validate --check-env`` and ``plan`` (text and JSON, the JSON
-checked against its schema) say the same.
+checked against its schema) say the same. The tests that read or write a state run on a
+DuckDB file and on a PostgreSQL schema.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import pytest
-from flow_helpers import OK, query, write_pipeline
+from flow_helpers import OK, write_pipeline
 
 from reconciler.render.plan_schema import plan_problems
 from tests.servers.databricks import DatabricksServer
+from tests.stores import location, snapshot
 
 NOW = "2026-01-10T06:00:00"
 VAR = "PREFLIGHT_DBX_TOKEN"
@@ -69,13 +68,20 @@ def without(*names: str) -> dict[str, str]:
     return dict.fromkeys(names, "")
 
 
-def runs(tmp: Path, pipeline: str) -> list[tuple[Any, ...]]:
-    return query(
-        tmp,
-        "SELECT run_date, status, retry_attempts FROM pipeline_run_log "
-        "WHERE pipeline_id = ? ORDER BY run_date",
-        [pipeline],
-    )
+def runs(where: str, pipeline: str) -> list[tuple[Any, ...]]:
+    """(date, status, retry attempts) of the pipeline's runs in the state at ``where``."""
+    rows = snapshot(where).get("pipeline_run_log", [])
+    if not rows:
+        return []
+    from reconciler.state.connection import reading
+
+    with reading(where) as conn:
+        found = conn.execute(
+            "SELECT run_date, status, retry_attempts FROM pipeline_run_log "
+            "WHERE pipeline_id = ? ORDER BY run_date",
+            [pipeline],
+        ).fetchall()
+    return [tuple(r) for r in found]
 
 
 def env_lines(stderr: str) -> list[str]:
@@ -83,8 +89,9 @@ def env_lines(stderr: str) -> list[str]:
 
 
 def test_apply_starts_the_rest_and_names_the_missing_variable_once(
-    cli: Any, tmp_path: Path, server: DatabricksServer
+    store_cli: Any, state: list[str], tmp_path: Path, server: DatabricksServer
 ) -> None:
+    cli, where = store_cli, location(tmp_path, state)
     fleet(tmp_path, server.url)
     done = cli("apply", "--wait", "--now", NOW, env=without(VAR, SLACK_VAR))
     assert done.returncode == 1, done.stdout + done.stderr
@@ -95,28 +102,32 @@ def test_apply_starts_the_rest_and_names_the_missing_variable_once(
         "its notifications are not sent until it is set",
     ]
     assert "Traceback" not in done.stderr
-    local = runs(tmp_path, "local_ok")
+    local = runs(where, "local_ok")
     assert [r[1] for r in local] == ["success"] * 3  # 2026-01-08 to 2026-01-10
-    assert runs(tmp_path, "dbx") == []  # no failed run, no attempt used
+    assert runs(where, "dbx") == []  # no failed run, no attempt used
+    # (only its config is synced: no run, attempt, claim, notification or breach of it)
+    touched = {t for t, rows in snapshot(where).items() if any("dbx" in r for r in rows)}
+    assert touched == {"pipelines"}, touched
     assert not server.created
     assert "Applied: 3 run(s) started" in done.stdout
 
     again = cli("apply", "--wait", "--now", NOW, env={VAR: TOKEN, SLACK_VAR: ""})
     assert again.returncode == 0, again.stdout + again.stderr  # (a notification only warns)
     assert VAR not in again.stderr and TOKEN not in again.stdout + again.stderr
-    assert runs(tmp_path, "dbx") == [(d, "success", 0) for d, _, _ in local]  # first attempts
+    assert runs(where, "dbx") == [(d, "success", 0) for d, _, _ in local]  # first attempts
     assert len(server.created) == 3
 
 
 def test_a_variable_of_blanks_is_missing_and_never_printed(
-    cli: Any, tmp_path: Path, server: DatabricksServer
+    store_cli: Any, state: list[str], tmp_path: Path, server: DatabricksServer
 ) -> None:
+    cli = store_cli
     fleet(tmp_path, server.url)
     done = cli("apply", "--now", NOW, env={VAR: "   ", SLACK_VAR: "http://127.0.0.1:9/x"})
     assert done.returncode == 1
     assert env_lines(done.stderr) == [f"{WHERE}{MISSING}; its runs are not started until it is set"]
     assert "127.0.0.1:9/x" not in done.stdout + done.stderr
-    assert runs(tmp_path, "dbx") == []
+    assert runs(location(tmp_path, state), "dbx") == []
 
 
 def test_validate_check_env(cli: Any, tmp_path: Path, server: DatabricksServer) -> None:
@@ -141,8 +152,9 @@ def test_validate_check_env(cli: Any, tmp_path: Path, server: DatabricksServer) 
 
 
 def test_plan_shows_the_blocked_pipeline_in_text_and_json(
-    cli: Any, tmp_path: Path, server: DatabricksServer
+    store_cli: Any, state: list[str], tmp_path: Path, server: DatabricksServer
 ) -> None:
+    cli = store_cli
     fleet(tmp_path, server.url)
     text = cli("plan", "--now", NOW, env=without(VAR, SLACK_VAR))
     assert text.returncode == 0, text.stderr
@@ -190,47 +202,13 @@ def test_plan_shows_the_blocked_pipeline_in_text_and_json(
     fine = cli("plan", "--now", NOW, "--format", "json", env={VAR: TOKEN, SLACK_VAR: "x"})
     assert "problems" not in json.loads(fine.stdout)
     assert "blocked" not in cli("plan", "--now", NOW, env={VAR: TOKEN, SLACK_VAR: "x"}).stdout
-
-
-@pytest.fixture
-def pg_state() -> Iterator[str]:
-    """A fresh schema on the test PostgreSQL server (skipped without one, outside CI)."""
-    psycopg = pytest.importorskip("psycopg")
-    url = os.environ.get("RECONCILER_TEST_POSTGRES") or "postgresql://postgres@127.0.0.1:5432/test"
-    schema = f"t_{uuid.uuid4().hex[:16]}"
-    try:
-        with psycopg.connect(url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(f"CREATE SCHEMA {schema}")
-    except psycopg.Error as exc:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL tests need a server in CI: {exc}")
-        pytest.skip(f"PostgreSQL at {url} is not reachable")
-    sep = "&" if "?" in url else "?"
-    yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-def test_postgres_records_no_run_of_the_blocked_pipeline(
-    cli: Any, tmp_path: Path, server: DatabricksServer, pg_state: str
-) -> None:
-    import psycopg
-
-    fleet(tmp_path, server.url)
-    done = cli("apply", "--wait", "--now", NOW, "--state", pg_state, env=without(VAR))
-    assert done.returncode == 1, done.stdout + done.stderr
-    assert len([line for line in done.stderr.splitlines() if VAR in line]) == 1
-    with psycopg.connect(pg_state) as conn:
-        rows = conn.execute(
-            "SELECT pipeline_id, count(*) FROM pipeline_run_log GROUP BY pipeline_id"
-        ).fetchall()
-    assert dict(rows) == {"local_ok": 3}
-    assert not server.created
+    assert snapshot(location(tmp_path, state)) == {}  # plan wrote no state
 
 
 def test_runs_in_flight_wait_for_the_variable_instead_of_failing(
-    cli: Any, tmp_path: Path, server: DatabricksServer
+    store_cli: Any, state: list[str], tmp_path: Path, server: DatabricksServer
 ) -> None:
+    cli, where = store_cli, location(tmp_path, state)
     fleet(tmp_path, server.url)
     server.run_seconds = 3.0
     first = cli("apply", "--now", NOW, env={VAR: TOKEN, SLACK_VAR: "x"})  # left running
@@ -239,9 +217,82 @@ def test_runs_in_flight_wait_for_the_variable_instead_of_failing(
 
     blocked = cli("apply", "--wait", "--now", NOW, env=without(VAR, SLACK_VAR))
     assert blocked.returncode == 1
-    assert {s for _, s, _ in runs(tmp_path, "dbx")} <= {"pending", "running"}  # not failed
+    assert {s for _, s, _ in runs(where, "dbx")} <= {"pending", "running"}  # not failed
 
     done = cli("apply", "--wait", "--now", NOW, env={VAR: TOKEN, SLACK_VAR: "x"})
     assert done.returncode == 0, done.stdout + done.stderr
-    assert [(s, a) for _, s, a in runs(tmp_path, "dbx")] == [("success", 0)] * 3
+    assert [(s, a) for _, s, a in runs(where, "dbx")] == [("success", 0)] * 3
     assert len(server.created) == 3  # followed, never started again
+
+
+HOOK = """\
+id: hook
+platform: http
+trigger:
+  url: http://127.0.0.1:9/start
+  headers_env: PREFLIGHT_HOOK_HEADERS
+schedule:
+  type: daily
+  start: 2026-01-08
+"""
+MAIL = f"""\
+id: mail
+platform: local
+trigger:
+  command: {json.dumps(OK)}
+schedule:
+  type: daily
+  start: 2026-01-08
+notifications:
+  - channel: email
+    smtp_host: 127.0.0.1
+    username_env: PREFLIGHT_SMTP_USER
+    password_env: PREFLIGHT_SMTP_PASSWORD
+    from: a@example.com
+    to: [b@example.com]
+    on: [failure]
+"""
+HOOK_MISSING = (
+    "pipelines.d/hook.yaml:5:3: pipeline hook: trigger.headers_env: environment variable "
+    "PREFLIGHT_HOOK_HEADERS is not set (it should hold a JSON object of headers)"
+)
+MAIL_MISSING = (
+    "pipelines.d/mail.yaml:12:5: pipeline mail: notifications[0].password_env: environment "
+    "variable PREFLIGHT_SMTP_PASSWORD is not set (it should hold an SMTP password)"
+)
+
+
+def test_headers_and_smtp_password_variables_are_checked_the_same_way(
+    store_cli: Any, state: list[str], tmp_path: Path
+) -> None:
+    config = tmp_path / "pipelines.d"
+    config.mkdir()
+    (config / "hook.yaml").write_text(HOOK, encoding="utf-8")
+    (config / "mail.yaml").write_text(MAIL, encoding="utf-8")
+    env = {
+        "PREFLIGHT_SMTP_USER": "u",
+        **without("PREFLIGHT_HOOK_HEADERS", "PREFLIGHT_SMTP_PASSWORD"),
+    }
+    done = store_cli("apply", "--wait", "--now", NOW, env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert [line for line in done.stderr.splitlines() if "PREFLIGHT" in line] == [
+        f"{HOOK_MISSING}; its runs are not started until it is set",
+        f"warning: {MAIL_MISSING}; its notifications are not sent until it is set",
+    ]
+    assert "Traceback" not in done.stderr
+    where = location(tmp_path, state)
+    assert runs(where, "hook") == []
+    assert [s for _, s, _ in runs(where, "mail")] == ["success"] * 3
+
+    checked = store_cli("validate", "--check-env", env=env)
+    assert checked.returncode == 1
+    assert checked.stderr.splitlines() == [
+        HOOK_MISSING,
+        MAIL_MISSING,
+        "Error: 2 environment variable(s) missing or empty, named by 2 of 2 pipeline(s)",
+    ]
+    shown = json.loads(store_cli("plan", "--now", NOW, "--format", "json", env=env).stdout)
+    assert [(p["pipeline_id"], p["severity"], p["field"]) for p in shown["problems"]] == [
+        ("hook", "blocked", "trigger.headers_env"),
+        ("mail", "warning", "notifications[0].password_env"),
+    ]
