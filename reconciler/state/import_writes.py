@@ -24,8 +24,10 @@ def choose(conn: Connection, columns: set[str]) -> int:
     runs in the same statement, so a re-import keeps nothing.
     """
     timed = bool({"start_time", "end_time"} & columns)
+    # (one fixed-size number, time then row: a struct here would not spill to disk)
     newest = (
-        "(coalesce(end_time, start_time, TIMESTAMP '1970-01-01'), row_index)"
+        f"epoch_us(coalesce(end_time, start_time, TIMESTAMP '1970-01-01'))::HUGEINT * {2**64}"
+        " + row_index"
         if timed
         else "row_index"
     )

@@ -15,7 +15,7 @@ made due yet (``import_checks``) make the whole import fail, naming each row, un
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -85,8 +85,10 @@ def _bounded(conn: Connection, memory_limit: str) -> Iterator[None]:
     try:
         yield
     finally:
-        for name, value in before.items():
-            conn.execute(f"SET {name} = {_literal(str(value))}")
+        # (not in a failed transaction: the connection is closed with it anyway)
+        with suppress(duckdb.Error):
+            for name, value in before.items():
+                conn.execute(f"SET {name} = {_literal(str(value))}")
 
 
 def _open_source(conn: Connection, file: Path) -> tuple[str, set[str]]:
