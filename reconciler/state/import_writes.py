@@ -13,15 +13,16 @@ from datetime import datetime
 from reconciler.state.connection import Connection, naive
 
 
-def choose(conn: Connection, columns: set[str]) -> int:
+def choose(conn: Connection, columns: set[str], *, all_valid: bool) -> int:
     """``chosen``: one row per (pipeline, date) of valid rows of known pipelines that the
     run log does not hold yet, the pipeline by its ``calendar`` number; returns how many.
 
     The newest row of a date in the file decides: by end time, else start time, and on a
-    tie (or with no times) the later row in the file. Grouping is by the pipeline's
-    number, the status is kept as a flag, and only the optional columns the file has are
-    aggregated (no string per group when it has none). The anti-join with the run log
-    runs in the same statement, so a re-import keeps nothing.
+    tie (or with no times) the later row in the file. Rows whose date the run log holds
+    are dropped before grouping (a re-import groups nothing); grouping is by the
+    pipeline's number, the status is kept as a flag, and only the optional columns the
+    file has are aggregated. ``all_valid``: the counting pass found no invalid row, so
+    the reasons need not be worked out again.
     """
     timed = bool({"start_time", "end_time"} & columns)
     # (one fixed-size number, time then row: a struct here would not spill to disk)
@@ -34,18 +35,17 @@ def choose(conn: Connection, columns: set[str]) -> int:
     start = "max(start_time)" if "start_time" in columns else "CAST(NULL AS TIMESTAMP)"
     end = "max(end_time)" if "end_time" in columns else "CAST(NULL AS TIMESTAMP)"
     version = f"arg_max(version, {newest})" if "version" in columns else "CAST(NULL AS VARCHAR)"
+    valid = "t.known" if all_valid else "t.known AND t.reason IS NULL"
     conn.execute(
         f"""CREATE TEMP TABLE chosen AS
-            SELECT * FROM (
-                SELECT pipeline_no, run_date,
-                       arg_max(status = 'success', {newest}) AS succeeded,
-                       {start} AS start_time, {end} AS end_time, {version} AS version
-                FROM typed
-                WHERE reason IS NULL AND known
-                GROUP BY pipeline_no, run_date) c
-            ANTI JOIN (SELECT k.pipeline_no, l.run_date
-                       FROM pipeline_run_log l JOIN calendar k USING (pipeline_id)) logged
-            USING (pipeline_no, run_date)"""
+            SELECT pipeline_no, run_date,
+                   arg_max(status = 'success', {newest}) AS succeeded,
+                   {start} AS start_time, {end} AS end_time, {version} AS version
+            FROM (SELECT t.* FROM typed t
+                  ANTI JOIN pipeline_run_log l
+                  ON l.pipeline_id = t.pipeline_id AND l.run_date = t.run_date
+                  WHERE {valid})
+            GROUP BY pipeline_no, run_date"""
     )
     row = conn.execute("SELECT count(*) FROM chosen").fetchone()
     return int(row[0]) if row else 0

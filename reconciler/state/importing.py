@@ -166,7 +166,7 @@ def import_history(
                     ]
                 )
             )
-        imported = choose(conn, columns)
+        imported = choose(conn, columns, all_valid=not invalid.count)
         if imported:
             write_run_log(conn, now)
             write_coverage(conn)
