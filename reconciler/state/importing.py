@@ -14,6 +14,8 @@ made due yet (``import_checks``) make the whole import fail, naming each row, un
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ from reconciler.state.import_checks import (
 )
 from reconciler.state.import_writes import choose, write_coverage, write_open_dates, write_run_log
 from reconciler.state.location import is_postgres
+from reconciler.state.private_files import make_state_dir
 
 REQUIRED = ("pipeline_id", "run_date", "status")
 # what the import's DuckDB may hold in memory before it spills to <state>.tmp
@@ -76,11 +79,27 @@ def _literal(text: str) -> str:
 
 
 @contextmanager
-def _bounded(conn: Connection, memory_limit: str) -> Iterator[None]:
-    """This connection's DuckDB spills past ``memory_limit`` and may reorder rows (row
-    numbers come from the file, not from the order rows arrive); restored afterwards."""
+def _spill_dir(state: str) -> Iterator[str]:
+    """``STATE.tmp``, where the import's DuckDB spills: readable by its owner only, like
+    the state, and removed afterwards if the import made it."""
+    spill = f"{state}.tmp"
+    made = not os.path.exists(spill)
+    make_state_dir(spill)
+    try:
+        yield spill
+    finally:
+        if made:
+            shutil.rmtree(spill, ignore_errors=True)
+
+
+@contextmanager
+def _bounded(conn: Connection, spill: str, memory_limit: str) -> Iterator[None]:
+    """This connection's DuckDB spills past ``memory_limit`` into ``spill`` and may
+    reorder rows (row numbers come from the file, not from the order rows arrive); the
+    limits are restored afterwards."""
     names = ("memory_limit", "preserve_insertion_order")
     before = {n: conn.execute(f"SELECT current_setting('{n}')").fetchone()[0] for n in names}
+    conn.execute(f"SET temp_directory = {_literal(spill)}")
     conn.execute(f"SET memory_limit = {_literal(memory_limit)}")
     try:
         yield
@@ -141,7 +160,11 @@ def import_history(
         )
     if not file.exists():
         raise StateError(f"import file {file} not found")
-    with transaction(state) as conn, _bounded(conn, memory_limit):
+    with (
+        _spill_dir(state) as spill,
+        transaction(state) as conn,
+        _bounded(conn, spill, memory_limit),
+    ):
         source, columns = _open_source(conn, file)
         missing = [c for c in REQUIRED if c not in columns]
         if missing:

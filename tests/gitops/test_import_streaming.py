@@ -155,6 +155,27 @@ def test_a_file_beyond_the_memory_limit_imports_by_the_rules(
     opened = read(state, "SELECT pipeline_id, run_date, status, attempt FROM open_dates")
     assert {(str(p), d) for p, d, _, _ in opened} == failed
     assert {(s, a) for _, _, s, a in opened} == {("failed", 1)}
+    assert not Path(f"{state}.tmp").exists()  # where DuckDB spilled: gone
+
+
+def test_a_csv_beyond_the_memory_limit_imports_as_the_parquet_does(
+    big_file: tuple[Path, list[Row]], tmp_path: Path
+) -> None:
+    file, rows = big_file
+    csv = tmp_path / "history.csv"
+    conn = duckdb.connect()
+    try:
+        conn.execute(f"COPY (SELECT * FROM '{file}') TO '{csv}' (HEADER)")
+    finally:
+        conn.close()
+    states = [tmp_path / "from-parquet.duckdb", tmp_path / "from-csv.duckdb"]
+    for state, source in zip(states, (file, csv), strict=True):
+        import_history(str(state), source, schedules(), NOW, memory_limit=SMALL_MEMORY)
+    logs = [
+        read(s, "SELECT pipeline_id, run_date, status FROM pipeline_run_log ORDER BY 1, 2")
+        for s in states
+    ]
+    assert len(logs[0]) == len(expected(rows, set())) and logs[0] == logs[1]
 
 
 def test_importing_the_same_file_again_changes_nothing(
