@@ -229,7 +229,7 @@ def test_the_cli_names_the_bad_row_and_exits_1(tmp_path: Path) -> None:
 
 
 def test_the_run_log_of_a_duckdb_state_has_no_key_or_index(tmp_path: Path) -> None:
-    """Version 7: a row per imported date costs its columns only."""
+    """Version 8: a row per imported date costs its columns only."""
     state = tmp_path / "state.duckdb"
     with open_store(str(state)).write() as session:
         session.mark_dates("p00", [START], "covered", "test", NOW)
