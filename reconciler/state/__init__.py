@@ -12,7 +12,8 @@
   (``notification_rows``, ``event_reads``), local runs (``local_runs``), the lock and
   claims (``locking``, ``claims``), the fingerprint (``summary``); ``records`` and
   ``coverage_rows`` are the rows read for ``history`` and the coverage ranges.
-- Bulk operations: ``importing`` (with ``import_checks``), ``export``, ``migrate_copy``.
+- Bulk operations: ``importing`` (with ``import_checks`` and ``import_writes``), ``export``,
+  ``migrate_copy``.
 - ``pg_outage`` rides out a PostgreSQL restart; ``file_sharing`` and ``private_files``
   keep a DuckDB file to one writer and to its owner.
 """

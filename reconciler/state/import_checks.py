@@ -4,7 +4,7 @@ A row is invalid when its date, status or times do not parse, or when its date i
 one the pipeline's schedule holds and has made due: before ``start``, after ``end``,
 off the schedule, or not yet due at ``--now``. Such a row would make a later plan skip
 a date that was never run. The schedule test is SQL over a small per-pipeline calendar
-table (no per-row Python), so 36 million rows stay a single scan.
+table (no per-row Python), so 36 million rows stay a streaming scan.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ class InvalidRows:
 
 
 def create_calendar(conn: Connection, schedules: dict[str, Schedule], now: datetime) -> None:
-    """``calendar``: per pipeline, what the schedule SQL below needs (one row each)."""
+    """``calendar``: per pipeline, what the schedule SQL below needs (one row each), and
+    a number for it (``pipeline_no``: grouping by a number is cheaper than by text)."""
     ids = sorted(schedules)
     columns: dict[str, list[object]] = {
+        "nos": list(range(len(ids))),
         "ids": [],
         "kinds": [],
         "every": [],
@@ -66,11 +68,12 @@ def create_calendar(conn: Connection, schedules: dict[str, Schedule], now: datet
             [d for d in days if s.type == "monthly" and d > 0],
             [-d for d in days if s.type == "monthly" and d < 0],
         ]
-        for key, value in zip(columns, values, strict=True):
+        for key, value in zip(list(columns)[1:], values, strict=True):
             columns[key].append(value)
     conn.execute(
         """CREATE TEMP TABLE calendar AS
-           SELECT unnest($ids::VARCHAR[]) AS pipeline_id, unnest($kinds::VARCHAR[]) AS kind,
+           SELECT unnest($nos::INTEGER[]) AS pipeline_no,
+                  unnest($ids::VARCHAR[]) AS pipeline_id, unnest($kinds::VARCHAR[]) AS kind,
                   unnest($every::INTEGER[]) AS every, unnest($starts::DATE[]) AS start_day,
                   unnest($ends::DATE[]) AS end_day, unnest($dues::DATE[]) AS last_due,
                   unnest($anchors::INTEGER[]) AS anchor,
@@ -119,12 +122,13 @@ def reason_sql(now_text: str) -> str:
         END"""
 
 
-def create_clean(conn: Connection, columns: set[str], now: datetime) -> None:
-    """``clean``: the file's rows typed, with their index in the file and, for the rows of
-    known pipelines that are invalid, the reason (NULL when the row is fine).
+def create_typed(conn: Connection, source: str, columns: set[str], now: datetime) -> None:
+    """``typed``: a view of the file's rows typed, with their index in the file, whether
+    their pipeline is known and, for the rows of known pipelines that are invalid, the
+    reason (NULL when the row is fine).
 
-    ``incoming`` was filled in file order (DuckDB preserves insertion order), so its row
-    ids count the file's rows from the first one's (a temporary table's start high).
+    A view, not a table: each query over it streams the file again, so no copy of the
+    rows is held. ``source`` yields the file's columns plus ``row_index`` (from 0).
     """
     start = "TRY_CAST(start_time AS TIMESTAMP)" if "start_time" in columns else "NULL"
     end = "TRY_CAST(end_time AS TIMESTAMP)" if "end_time" in columns else "NULL"
@@ -137,13 +141,14 @@ def create_clean(conn: Connection, columns: set[str], now: datetime) -> None:
         else "CAST(NULL AS VARCHAR)"
     )
     conn.execute(
-        f"""CREATE TEMP TABLE clean AS
+        f"""CREATE TEMP VIEW typed AS
             SELECT c.* EXCLUDE (raw_date, raw_status, raw_start, raw_end),
+                   k.pipeline_id IS NOT NULL AS known, k.pipeline_no,
                    CASE WHEN c.pipeline_id IS NULL OR trim(c.pipeline_id) = ''
                         THEN 'pipeline_id is empty'
                         WHEN k.pipeline_id IS NOT NULL
                         THEN {reason_sql(now.isoformat(timespec="seconds"))} END AS reason
-            FROM (SELECT rowid - (SELECT min(rowid) FROM incoming) AS row_index,
+            FROM (SELECT row_index,
                          CAST(pipeline_id AS VARCHAR) AS pipeline_id,
                          TRY_CAST(run_date AS DATE) AS run_date,
                          lower(trim(CAST(status AS VARCHAR))) AS status,
@@ -151,16 +156,41 @@ def create_clean(conn: Connection, columns: set[str], now: datetime) -> None:
                          CAST(run_date AS VARCHAR) AS raw_date,
                          CAST(status AS VARCHAR) AS raw_status,
                          {raw_start} AS raw_start, {raw_end} AS raw_end
-                  FROM incoming) c
+                  FROM {source}) c
             LEFT JOIN calendar k ON k.pipeline_id = c.pipeline_id"""
     )
 
 
-def invalid_rows(conn: Connection) -> InvalidRows:
-    """How many rows of ``clean`` are invalid, and the first of them."""
-    row = conn.execute("SELECT count(*) FROM clean WHERE reason IS NOT NULL").fetchone()
+@dataclass(frozen=True, slots=True)
+class RowCounts:
+    """One scan of ``typed``: rows read, invalid rows, and rows of unknown pipelines."""
+
+    total: int
+    invalid: int
+    unknown: dict[str, int]
+
+
+def count_rows(conn: Connection) -> RowCounts:
+    """Counted in one streaming pass (an aggregate over the few unknown ids only)."""
+    rows = conn.execute(
+        """SELECT CASE WHEN NOT known AND reason IS NULL THEN pipeline_id END AS unknown_id,
+                  count(*), count(reason)
+           FROM typed GROUP BY ALL"""
+    ).fetchall()
+    unknown = {str(r[0]): int(r[1]) for r in rows if r[0] is not None}
+    return RowCounts(
+        total=sum(int(r[1]) for r in rows),
+        invalid=sum(int(r[2]) for r in rows),
+        unknown=dict(sorted(unknown.items())),
+    )
+
+
+def invalid_rows(conn: Connection, count: int) -> InvalidRows:
+    """The first invalid rows of ``typed`` (a top-N, not a sort of the file)."""
+    if not count:
+        return InvalidRows(0, [])
     first = conn.execute(
-        f"SELECT row_index, reason FROM clean WHERE reason IS NOT NULL "
+        f"SELECT row_index, reason FROM typed WHERE reason IS NOT NULL "
         f"ORDER BY row_index LIMIT {SHOWN}"
     ).fetchall()
-    return InvalidRows(int(row[0]) if row else 0, [(int(i), str(r)) for i, r in first])
+    return InvalidRows(count, [(int(i), str(r)) for i, r in first])

@@ -1,15 +1,23 @@
 """``import-history``: adopt coverage recorded elsewhere without re-running it.
 
-Rows are read by DuckDB straight from CSV or Parquet and inserted with deterministic
-run ids (``import:<pipeline>:<date>:<status>``), so a second import of the same file
-changes nothing. Imported rows only speak for dates the reconciler has not run itself.
-Rows that are malformed or name a date the schedule does not hold or has not made due
-yet (``import_checks``) make the whole import fail, naming each row, unless
+DuckDB reads the CSV or Parquet file itself and every step is set-wise SQL: a
+streaming pass counts the rows and finds the invalid ones, then one aggregate picks the
+newest row per (pipeline, date) and inserts it with a deterministic run id
+(``import:<pipeline>:<date>``), so a second import of the same file changes nothing.
+The import's connection has a memory limit and may reorder rows, so DuckDB spills to
+disk instead of growing with the file; it is all one transaction, so a failure leaves
+the state as it was. Imported rows only speak for dates the reconciler has not run
+itself. Rows that are malformed or name a date the schedule does not hold or has not
+made due yet (``import_checks``) make the whole import fail, naming each row, unless
 ``skip_invalid`` asks to import the rest.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,16 +26,21 @@ import duckdb
 
 from reconciler.core.spec import Schedule
 from reconciler.errors import StateError
-from reconciler.state.connection import naive, transaction
+from reconciler.state.connection import Connection, transaction
 from reconciler.state.import_checks import (
     InvalidRows,
+    count_rows,
     create_calendar,
-    create_clean,
+    create_typed,
     invalid_rows,
 )
+from reconciler.state.import_writes import choose, write_coverage, write_open_dates, write_run_log
 from reconciler.state.location import is_postgres
+from reconciler.state.private_files import make_state_dir
 
 REQUIRED = ("pipeline_id", "run_date", "status")
+# what the import's DuckDB may hold in memory before it spills to <state>.tmp
+MEMORY_LIMIT = "1GB"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,7 +56,7 @@ class ImportReport:
 def row_label(file: Path, index: int) -> str:
     """Where row ``index`` (from 0) is: ``FILE:LINE`` of a CSV (the header is line 1),
     ``FILE: row N`` of a Parquet file."""
-    if _reader(file).startswith("read_parquet"):
+    if _is_parquet(file):
         return f"{file}: row {index + 1}"
     return f"{file}:{index + 2}"
 
@@ -56,12 +69,75 @@ def describe_invalid(file: Path, invalid: InvalidRows) -> list[str]:
     return lines
 
 
-def _reader(path: Path) -> str:
+def _is_parquet(path: Path) -> bool:
     suffix = "".join(path.suffixes).lower()
-    if suffix.endswith(".parquet") or suffix.endswith(".pq"):
-        return "read_parquet(?)"
-    # all text: a value the type sniffer did not sample must not fail the whole read
-    return "read_csv(?, header = true, auto_detect = true, all_varchar = true)"
+    return suffix.endswith(".parquet") or suffix.endswith(".pq")
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@contextmanager
+def _spill_dir(state: str) -> Iterator[str]:
+    """``STATE.tmp``, where the import's DuckDB spills: readable by its owner only, like
+    the state, and removed afterwards if the import made it."""
+    spill = f"{state}.tmp"
+    made = not os.path.exists(spill)
+    make_state_dir(spill)
+    try:
+        yield spill
+    finally:
+        if made:
+            shutil.rmtree(spill, ignore_errors=True)
+
+
+@contextmanager
+def _bounded(conn: Connection, spill: str, memory_limit: str) -> Iterator[None]:
+    """This connection's DuckDB spills past ``memory_limit`` into ``spill`` and may
+    reorder rows (row numbers come from the file, not from the order rows arrive); the
+    limits are restored afterwards."""
+    names = ("memory_limit", "preserve_insertion_order")
+    before = {n: conn.execute(f"SELECT current_setting('{n}')").fetchone()[0] for n in names}
+    conn.execute(f"SET temp_directory = {_literal(spill)}")
+    conn.execute(f"SET memory_limit = {_literal(memory_limit)}")
+    try:
+        yield
+    finally:
+        # (not in a failed transaction: the connection is closed with it anyway)
+        with suppress(duckdb.Error):
+            for name, value in before.items():
+                conn.execute(f"SET {name} = {_literal(str(value))}")
+
+
+def _open_source(conn: Connection, file: Path) -> tuple[str, set[str]]:
+    """A relation of the file's rows with ``row_index`` (from 0, in file order), and the
+    file's columns.
+
+    Parquet is read in place: the reader numbers its rows. A CSV is copied once into a
+    temporary table in file order (which DuckDB may spill), whose row ids number it.
+    """
+    try:
+        if _is_parquet(file):
+            reader = f"read_parquet({_literal(str(file))}, file_row_number = true)"
+            described = conn.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+            columns = {str(r[0]) for r in described} - {"file_row_number"}
+            source = f"(SELECT *, file_row_number AS row_index FROM {reader})"
+        else:
+            # all text: a value the type sniffer did not sample must not fail the whole read
+            conn.execute(
+                "CREATE TEMP TABLE incoming AS SELECT * FROM read_csv(?, header = true, "
+                "auto_detect = true, all_varchar = true)",
+                [str(file)],
+            )
+            columns = {str(r[0]) for r in conn.execute("DESCRIBE incoming").fetchall()}
+            source = (
+                "(SELECT *, rowid - (SELECT min(rowid) FROM incoming) AS row_index FROM incoming)"
+            )
+    except duckdb.Error as exc:
+        raise StateError(f"cannot read {file}: {str(exc).splitlines()[0]}") from exc
+    conn.execute("SET preserve_insertion_order = false")
+    return source, columns
 
 
 def import_history(
@@ -71,6 +147,7 @@ def import_history(
     now: datetime,
     *,
     skip_invalid: bool = False,
+    memory_limit: str = MEMORY_LIMIT,
 ) -> ImportReport:
     """Import ``file`` into ``state`` for the pipelines of ``schedules``; report the rest.
 
@@ -83,14 +160,12 @@ def import_history(
         )
     if not file.exists():
         raise StateError(f"import file {file} not found")
-    with transaction(state) as conn:
-        try:
-            conn.execute(
-                f"CREATE TEMP TABLE incoming AS SELECT * FROM {_reader(file)}", [str(file)]
-            )
-        except duckdb.Error as exc:
-            raise StateError(f"cannot read {file}: {str(exc).splitlines()[0]}") from exc
-        columns = {r[0] for r in conn.execute("DESCRIBE incoming").fetchall()}
+    with (
+        _spill_dir(state) as spill,
+        transaction(state) as conn,
+        _bounded(conn, spill, memory_limit),
+    ):
+        source, columns = _open_source(conn, file)
         missing = [c for c in REQUIRED if c not in columns]
         if missing:
             raise StateError(
@@ -98,9 +173,12 @@ def import_history(
                 "status and optional start_time, end_time, version"
             )
         create_calendar(conn, schedules, now)
-        create_clean(conn, columns, now)
-        total = conn.execute("SELECT count(*) FROM clean").fetchone()[0]
-        invalid = invalid_rows(conn)
+        create_typed(conn, source, columns, now)
+        try:
+            counts = count_rows(conn)
+        except duckdb.Error as exc:
+            raise StateError(f"cannot read {file}: {str(exc).splitlines()[0]}") from exc
+        invalid = invalid_rows(conn, counts.invalid)
         if invalid.count and not skip_invalid:
             raise StateError(
                 "\n".join(
@@ -111,80 +189,18 @@ def import_history(
                     ]
                 )
             )
-        unknown = dict(
-            conn.execute(
-                """SELECT pipeline_id, count(*) FROM clean
-                   WHERE pipeline_id NOT IN (SELECT pipeline_id FROM calendar)
-                     AND reason IS NULL
-                   GROUP BY pipeline_id ORDER BY pipeline_id"""
-            ).fetchall()
-        )
-        # newest row per (pipeline, date) in the file decides; dates already in the log stay
-        conn.execute(
-            """CREATE TEMP TABLE chosen AS
-               SELECT pipeline_id, run_date,
-                      arg_max(status, coalesce(end_time, start_time, TIMESTAMP '1970-01-01'))
-                        AS status,
-                      max(start_time) AS start_time, max(end_time) AS end_time,
-                      arg_max(version, coalesce(end_time, start_time, TIMESTAMP '1970-01-01'))
-                        AS version
-               FROM clean
-               WHERE reason IS NULL AND pipeline_id IN (SELECT pipeline_id FROM calendar)
-               GROUP BY pipeline_id, run_date"""
-        )
-        conn.execute(
-            """DELETE FROM chosen c WHERE EXISTS (
-                   SELECT 1 FROM pipeline_run_log l
-                   WHERE l.pipeline_id = c.pipeline_id AND l.run_date = c.run_date)"""
-        )
-        imported = conn.execute("SELECT count(*) FROM chosen").fetchone()[0]
-        stamp = naive(now)
-        conn.execute(
-            """INSERT INTO pipeline_run_log (run_id, pipeline_id, run_date, status, start_time,
-                   end_time, retry_attempts, is_backfill, batch_id, attempt, kind, platform,
-                   created_at, error_message, version)
-               SELECT 'import:' || pipeline_id || ':' || strftime(run_date, '%Y-%m-%d'),
-                      pipeline_id, run_date, status, start_time, end_time, 0, false,
-                      'import:' || pipeline_id, 1, 'import', 'import', ?,
-                      CASE WHEN status = 'failed' THEN 'imported as failed' END, version
-               FROM chosen""",
-            [stamp],
-        )
-        # compact coverage: merge the imported successes into the ranges
-        conn.execute(
-            """CREATE TEMP TABLE merged AS
-               WITH days AS (
-                   SELECT pipeline_id, run_date FROM chosen WHERE status = 'success'
-                   UNION ALL
-                   SELECT pipeline_id, unnest(generate_series(range_start, range_end,
-                                                              INTERVAL 1 DAY))::DATE
-                   FROM coverage WHERE pipeline_id IN (SELECT DISTINCT pipeline_id FROM chosen
-                                                       WHERE status = 'success'))
-               SELECT pipeline_id, min(run_date) AS s, max(run_date) AS e FROM (
-                   SELECT pipeline_id, run_date,
-                          run_date - CAST(row_number() OVER (PARTITION BY pipeline_id
-                                                             ORDER BY run_date) AS INTEGER) AS g
-                   FROM (SELECT DISTINCT pipeline_id, run_date FROM days))
-               GROUP BY pipeline_id, g"""
-        )
-        conn.execute(
-            """DELETE FROM coverage
-               WHERE pipeline_id IN (SELECT DISTINCT pipeline_id FROM merged)"""
-        )
-        conn.execute("INSERT INTO coverage SELECT pipeline_id, s, e FROM merged")
-        conn.execute(
-            """INSERT INTO open_dates
-               SELECT pipeline_id, run_date, 'failed', 1, 'import:' || pipeline_id, NULL,
-                      start_time, coalesce(end_time, start_time, ?)
-               FROM chosen WHERE status = 'failed'
-               ON CONFLICT DO NOTHING""",
-            [stamp],
-        )
-        for table in ("incoming", "calendar", "clean", "chosen", "merged"):
+        imported = choose(conn, columns, all_valid=not invalid.count)
+        if imported:
+            write_run_log(conn, now)
+            write_coverage(conn)
+            write_open_dates(conn, now)
+        conn.execute("DROP VIEW typed")
+        for table in ("chosen", "calendar", *(() if _is_parquet(file) else ("incoming",))):
             conn.execute(f"DROP TABLE {table}")
-    unchanged = total - invalid.count - imported - sum(unknown.values())
+    unknown = counts.unknown
+    unchanged = counts.total - invalid.count - imported - sum(unknown.values())
     return ImportReport(
-        rows=total,
+        rows=counts.total,
         imported=imported,
         unchanged=unchanged,
         unknown=unknown,

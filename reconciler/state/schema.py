@@ -257,7 +257,44 @@ V7 = [
     )""",
 ]
 
-MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7]
+# Version 8: on DuckDB, the run log without indexes. Imported history puts a row per
+# date in the run log (36.5M for 10k pipelines over 10 years), and the three indexes
+# (the ``run_id`` primary key, ``batch_id``, ``(pipeline_id, run_date)``) were three
+# quarters of the file and most of an import's memory, while DuckDB's planner scans the
+# columns (with their min/max per row group) for every query the reconciler asks of the
+# run log. Run ids stay unique: every writer derives them from a batch id it checked
+# (``run_row_id``) or, importing, from pipeline and date not yet logged. DuckDB cannot
+# drop a primary key, so the table is copied. PostgreSQL keeps its key and indexes.
+V8 = [
+    """CREATE TABLE pipeline_run_log_v8 (
+        run_id VARCHAR NOT NULL,
+        pipeline_id VARCHAR NOT NULL,
+        run_date DATE NOT NULL,
+        status VARCHAR NOT NULL,
+        start_time TIMESTAMP,
+        end_time TIMESTAMP,
+        retry_attempts INTEGER,
+        retry_schedule_used VARCHAR,
+        error_message TEXT,
+        data_quality_passed BOOLEAN,
+        is_backfill BOOLEAN,
+        sla_met BOOLEAN,
+        backfill_id VARCHAR,
+        batch_id VARCHAR,
+        attempt INTEGER,
+        kind VARCHAR,
+        request_id VARCHAR,
+        platform VARCHAR,
+        platform_run_id VARCHAR,
+        created_at TIMESTAMP,
+        version VARCHAR
+    )""",
+    "INSERT INTO pipeline_run_log_v8 SELECT * FROM pipeline_run_log ORDER BY rowid",
+    "DROP TABLE pipeline_run_log",
+    "ALTER TABLE pipeline_run_log_v8 RENAME TO pipeline_run_log",
+]
+
+MIGRATIONS: list[list[str]] = [V1, V2, V3, V4, V5, V6, V7, V8]
 
 # PostgreSQL has no arg_max over structs; DISTINCT ON picks the newest attempt instead.
 _NEWEST_PG = """CREATE TEMP TABLE newest AS
@@ -270,10 +307,13 @@ _NEWEST_PG = """CREATE TEMP TABLE newest AS
 
 
 def migrations(dialect: str) -> list[list[str]]:
-    """The migrations as one engine runs them (the same tables and columns on both)."""
+    """The migrations as one engine runs them (the same tables and columns on both;
+    PostgreSQL's run log keeps the key and indexes version 8 drops on DuckDB)."""
     if dialect != "postgres":
         return MIGRATIONS
-    return [[_NEWEST_PG if s is _NEWEST else s for s in m] for m in MIGRATIONS]
+    return [
+        [_NEWEST_PG if s is _NEWEST else s for s in m] if m is not V8 else [] for m in MIGRATIONS
+    ]
 
 
 SCHEMA_VERSION = len(MIGRATIONS)
