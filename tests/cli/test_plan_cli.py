@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
+from reconciler.render.plan_expand import expand_plan
 from reconciler.render.plan_schema import plan_problems
 
 NOW = "2024-04-01T06:00"
@@ -88,10 +89,10 @@ def plan_args(config: Path, *more: str, now: str | None = NOW) -> list[str]:
 
 
 def document(text: str) -> dict[str, Any]:
-    """A JSON plan, checked against the published schema."""
+    """A JSON plan, checked against the published schema, expanded to one object per run."""
     data = json.loads(text)
     assert plan_problems(data) == []
-    return dict(data)
+    return expand_plan(data) if data["format_version"] == 3 else dict(data)
 
 
 # --- end to end, through a real process ----------------------------------------------------
