@@ -84,7 +84,9 @@ def build(directory: Path, pipelines: int, start: date) -> tuple[Path, Path]:
     return config, state
 
 
-CODE = [ROOT]  # the checkout whose reconciler runs (--code: another one, to compare)
+# the checkout whose reconciler runs (--code: another one, to compare; run by its own
+# .venv's python, whose editable install would otherwise win over PYTHONPATH)
+CODE = [ROOT]
 
 
 def child_env(cache: Path) -> dict[str, str]:
@@ -96,8 +98,10 @@ def child_env(cache: Path) -> dict[str, str]:
 
 def run_plan(config: Path, state: Path, fmt: str, cache: Path, out: Path) -> tuple[float, float]:
     """(wall seconds, peak RSS MB) of one ``reconciler plan``, stdout to ``out``."""
+    venv = CODE[0] / ".venv" / "bin" / "python"
+    python = str(venv) if CODE[0] != ROOT and venv.exists() else sys.executable
     command = [
-        sys.executable, "-m", "reconciler", "plan", "--config-dir", str(config),
+        python, "-m", "reconciler", "plan", "--config-dir", str(config),
         "--state", str(state), "--now", NOW.isoformat(), "--format", fmt, "--no-check-env",
     ]  # fmt: skip
     timed = os.path.exists(TIME_BIN)

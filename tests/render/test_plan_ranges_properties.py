@@ -30,6 +30,11 @@ from reconciler.core.plan_diff import (
 from reconciler.core.plan_records import UpstreamDates
 from reconciler.core.planner import plan
 from reconciler.core.spec import PipelineSpec
+from reconciler.render.coverage_strip import (
+    marks_by_pipeline,
+    pipeline_strip,
+    span_marks_by_pipeline,
+)
 from reconciler.render.dates import NextDate, format_dates, instant, next_day
 from reconciler.render.plan_compare import render_compare_markdown, render_compare_text
 from reconciler.render.plan_expand import expand_plan
@@ -133,6 +138,12 @@ def check_ranges(result: Plan, specs: list[PipelineSpec]) -> None:
     adjacency = {spec.id: following(spec.schedule) for spec in specs}
     assert build_views(result, adjacency) == per_date_views(result, adjacency)
     assert build_views(result) == per_date_views(result, {})
+    # coverage strips (markdown) from ranges equal those from every date's mark
+    by_spans = span_marks_by_pipeline(result)
+    by_dates = marks_by_pipeline(result)
+    for spec in specs:
+        ranged = pipeline_strip(spec, result, spans=by_spans.get(spec.id, []))
+        assert ranged == pipeline_strip(spec, result, marks=by_dates.get(spec.id, {}))
     # a plan whose actions and gaps are listed one by one renders the same text
     listed = plan_from_dict(expanded)
     assert render_text(result, adjacency) == render_text(listed, adjacency)
