@@ -31,7 +31,7 @@ def _write(config_dir: Path, command: list[str] | None = None, **extra: Any) -> 
 
 def _actions(run: Callable[..., subprocess.CompletedProcess[str]]) -> set[tuple[str, str]]:
     """(kind, date) of every date the plan at NOW would run."""
-    plan = json.loads(run("plan", "--now", NOW, "--format", "json").stdout)
+    plan = json.loads(run("plan", "--now", NOW, "--format", "json-v2").stdout)
     return {(a["kind"], d) for a in plan["actions"] for d in a["dates"]}
 
 

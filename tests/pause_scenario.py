@@ -60,7 +60,7 @@ def pause_then_resume(tmp_path: Path, cli: Cli, state: list[str]) -> None:
     text = run("plan", "--now", LATER).stdout
     assert "p  (paused: warehouse migration; apply starts none of its runs)" in text
     assert "[priority 0; paused]" in text and "1 paused pipeline" in text
-    plan = json.loads(run("plan", "--now", LATER, "--format", "json").stdout)
+    plan = json.loads(run("plan", "--now", LATER, "--format", "json-v2").stdout)
     assert plan["paused"] == [{"pipeline_id": "p", "reason": "warehouse migration"}]
     assert {(a["kind"], tuple(a["dates"])) for a in plan["actions"]} == {
         ("poll", ("2026-01-10",)),
@@ -83,7 +83,7 @@ def pause_then_resume(tmp_path: Path, cli: Cli, state: list[str]) -> None:
 
     # resumed with 01-11 excluded: exactly what the plan shows starts, nothing more
     _write(config, exclude=[{"date": "2026-01-11", "reason": "source outage"}])
-    plan = json.loads(run("plan", "--now", LATER, "--format", "json").stdout)
+    plan = json.loads(run("plan", "--now", LATER, "--format", "json-v2").stdout)
     assert "paused" not in plan
     assert plan["excluded"] == [{"pipeline_id": "p", "dates": 1}]
     assert [(a["kind"], a["dates"]) for a in plan["actions"]] == [("run", ["2026-01-12"])]

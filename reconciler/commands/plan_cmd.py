@@ -26,9 +26,11 @@ from reconciler.commands.options import (
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "markdown"]),
+    type=click.Choice(["text", "json", "json-v2", "json-v1", "markdown"]),
     default="text",
     show_default=True,
+    help="json: the plan by date ranges (format_version 3); json-v2: expanded, one object "
+    "per run with every date listed (format_version 2; json-v1 is the same output).",
 )
 @click.option("--pipeline", "pipelines", multiple=True, help="Only this pipeline (repeatable).")
 @click.option(
@@ -119,8 +121,8 @@ def plan_command(
         from reconciler.render.plan_document import compare_to_dict
 
         compare_doc = compare_to_dict(comparison.result, comparison.label)
-    if fmt == "json":
-        _echo_json(result.plan, compare_doc, missing)
+    if fmt.startswith("json"):
+        _echo_json(result.plan, compare_doc, missing, expanded=fmt != "json")
         if refusal:
             click.echo(f"warning: {refusal}", err=True)
     elif fmt == "markdown":
@@ -214,12 +216,21 @@ def _missing_env(result: Any, wanted: tuple[str, ...]) -> list[Any]:
     return env_problems(shown, os.environ)
 
 
-def _echo_json(plan: Any, compare_doc: dict[str, Any] | None, missing: list[Any]) -> None:
-    from reconciler.render.plan_json import plan_to_json
-
+def _echo_json(
+    plan: Any, compare_doc: dict[str, Any] | None, missing: list[Any], expanded: bool
+) -> None:
+    """The JSON plan on stdout; ``expanded``: version 2, written as it is made."""
     extra: dict[str, Any] = {} if compare_doc is None else {"compare": compare_doc}
     if missing:
         extra["problems"] = [p.to_json() for p in missing]
+    if expanded:
+        from reconciler.render.plan_json_v2 import write_plan_v2
+
+        write_plan_v2(plan, sys.stdout.write, extra or None)
+        sys.stdout.flush()
+        return
+    from reconciler.render.plan_json import plan_to_json
+
     click.echo(plan_to_json(plan, extra or None), nl=False)
 
 

@@ -56,6 +56,29 @@ class ListedActions:
         return counts
 
 
+@dataclass(frozen=True, slots=True)
+class GroupedActions:
+    """Actions kept as groups told by date ranges (a saved plan read back), listed on demand."""
+
+    grouped: tuple[ActionGroup, ...] = ()
+
+    @property
+    def action_count(self) -> int:
+        return sum(group.run_count for group in self.grouped)
+
+    def __iter__(self) -> Iterator[Action]:
+        return chain.from_iterable(group.actions() for group in self.grouped)
+
+    def groups(self) -> Iterator[ActionGroup]:
+        return iter(self.grouped)
+
+    def dates_by_kind(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for group in self.grouped:
+            counts[group.kind] = counts.get(group.kind, 0) + group.date_count
+        return counts
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BackfillBlock:
     """One pipeline's plain backfills (no request) in compact form, listed on demand.

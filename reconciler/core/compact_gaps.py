@@ -43,6 +43,24 @@ class ListedGaps:
         return map(GapGroup.of, self.gaps)
 
 
+@dataclass(frozen=True, slots=True)
+class GroupedGaps:
+    """Gaps kept as groups told by date ranges (a saved plan read back)."""
+
+    grouped: tuple[GapGroup, ...]
+
+    @property
+    def gap_count(self) -> int:
+        return sum(group.gap_count for group in self.grouped)
+
+    @property
+    def date_count(self) -> int:
+        return sum(group.date_count for group in self.grouped)
+
+    def groups(self) -> Iterator[GapGroup]:
+        return iter(self.grouped)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GapRun:
     """One pipeline's gap dates of one reason in compact form: ascending ordinals of a

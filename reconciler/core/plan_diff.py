@@ -19,6 +19,7 @@ from datetime import date
 from typing import Any, Literal
 
 from reconciler.core.config_diff import diff_configs
+from reconciler.core.day_sets import DaySet, Interval, intervals_of
 from reconciler.core.plan import ConfigChange, Plan, Waiting
 from reconciler.core.spec import BackfillRequest
 
@@ -56,14 +57,16 @@ class DateDelta:
 
     ``upstream``: the upstream pipelines the dates wait for (waiting kinds, upstream gaps);
     ``known``: how many of ``added`` the base plan already had to start under another
-    kind (a backfill now waiting for its upstream is not a new date).
+    kind (a backfill now waiting for its upstream is not a new date). ``added`` and
+    ``removed`` are ascending dates (a ``DaySet`` from ``date_deltas``: ranges, listed
+    only when read one by one).
     """
 
     pipeline_id: str
     kind: str
     request_id: str | None
-    added: tuple[date, ...]
-    removed: tuple[date, ...]
+    added: Sequence[date]
+    removed: Sequence[date]
     upstream: tuple[str, ...] = ()
     known: int = 0
 
@@ -155,20 +158,25 @@ def _waiting_kind(waiting: Waiting) -> str:
     return "refresh_preview" if waiting.refresh else "waiting_upstream"
 
 
-def plan_dates(plan: Plan) -> dict[tuple[str, str], dict[date, str | None]]:
-    """Every date of a plan by (pipeline, kind), with the backfill request that serves it."""
-    out: dict[tuple[str, str], dict[date, str | None]] = {}
-    for action in plan.actions:
-        request = action.request_id if action.kind == "backfill" else None
-        dates = out.setdefault((action.pipeline_id, action.kind), {})
-        for d in action.dates:
-            dates[d] = request
+def plan_dates(plan: Plan) -> dict[tuple[str, str], dict[str | None, DaySet]]:
+    """Every date of a plan by (pipeline, kind), by the backfill request that serves it
+    (None for other kinds), read from the plan's groups: ranges, never one by one."""
+    found: dict[tuple[str, str], dict[str | None, list[Interval]]] = {}
+    for group in plan.action_groups():
+        request = group.request_id if group.kind == "backfill" else None
+        by_request = found.setdefault((group.pipeline_id, group.kind), {})
+        by_request.setdefault(request, []).extend(intervals_of(group.spans))
     for waiting in plan.waiting:
         key = (waiting.pipeline_id, _waiting_kind(waiting))
-        out.setdefault(key, {}).update(dict.fromkeys(waiting.dates))
-    for gap in plan.gaps:
-        out.setdefault((gap.pipeline_id, "gap"), {}).update(dict.fromkeys(gap.dates))
-    return out
+        days = ((d.toordinal(), d.toordinal()) for d in waiting.dates)
+        found.setdefault(key, {}).setdefault(None, []).extend(days)
+    for gaps in plan.gap_groups():
+        key = (gaps.pipeline_id, "gap")
+        found.setdefault(key, {}).setdefault(None, []).extend(intervals_of(gaps.spans))
+    return {
+        key: {request: DaySet(days) for request, days in by_request.items()}
+        for key, by_request in found.items()
+    }
 
 
 def plan_upstreams(plan: Plan) -> dict[tuple[str, str], set[str]]:
@@ -196,38 +204,47 @@ def date_deltas(base: Plan, head: Plan) -> tuple[DateDelta, ...]:
 
     A date planned as a backfill on both sides is no change, even if a request now
     serves it; added dates are attributed to the request that serves them in ``head``,
-    removed ones to the request that served them in ``base``.
+    removed ones to the request that served them in ``base``. Worked out on ranges of
+    dates: a new pipeline's ten years of backfills are one range.
     """
     old, new = plan_dates(base), plan_dates(head)
     ups = plan_upstreams(head)
     for key, names in plan_upstreams(base).items():
         ups.setdefault(key, set()).update(names)
     # per pipeline, the dates the base plan would start now or later, whatever the kind
-    to_start: dict[str, set[date]] = {}
+    starting: dict[str, list[DaySet]] = {}
     for (pid, kind), planned in old.items():
         if kind in NEW_KINDS:
-            to_start.setdefault(pid, set()).update(planned)
-    added: dict[DeltaKey, list[date]] = {}
-    removed: dict[DeltaKey, list[date]] = {}
+            starting.setdefault(pid, []).extend(planned.values())
+    to_start = {pid: DaySet.union(sets) for pid, sets in starting.items()}
+    added: dict[DeltaKey, DaySet] = {}
+    removed: dict[DeltaKey, DaySet] = {}
     for pid, kind in set(old) | set(new):
         before, after = old.get((pid, kind), {}), new.get((pid, kind), {})
-        for d in after.keys() - before.keys():
-            added.setdefault((pid, kind, after[d]), []).append(d)
-        for d in before.keys() - after.keys():
-            removed.setdefault((pid, kind, before[d]), []).append(d)
+        had, has = DaySet.union(before.values()), DaySet.union(after.values())
+        for request, days in after.items():
+            gained = days.minus(had)
+            if gained:
+                added[(pid, kind, request)] = gained
+        for request, days in before.items():
+            lost = days.minus(has)
+            if lost:
+                removed[(pid, kind, request)] = lost
     deltas = []
     for delta_key in sorted(set(added) | set(removed), key=_delta_order):
-        dates = tuple(sorted(added.get(delta_key, ())))
-        had = to_start.get(delta_key[0], set())
+        dates = added.get(delta_key, DaySet())
+        known = 0
+        if delta_key[1] in NEW_KINDS and dates:
+            known = dates.common(to_start.get(delta_key[0], DaySet()))
         deltas.append(
             DateDelta(
                 pipeline_id=delta_key[0],
                 kind=delta_key[1],
                 request_id=delta_key[2],
                 added=dates,
-                removed=tuple(sorted(removed.get(delta_key, ()))),
+                removed=removed.get(delta_key, DaySet()),
                 upstream=tuple(sorted(ups.get(delta_key[:2], ()))),
-                known=sum(1 for d in dates if d in had) if delta_key[1] in NEW_KINDS else 0,
+                known=known,
             )
         )
     return tuple(deltas)

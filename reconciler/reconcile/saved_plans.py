@@ -26,7 +26,7 @@ from reconciler.core.plan_diff import PlanComparison, date_deltas
 from reconciler.errors import PlanError
 from reconciler.reconcile.planning import PlanResult
 from reconciler.render.dates import instant
-from reconciler.render.plan_json import plan_from_dict, plan_to_dict
+from reconciler.render.plan_json import action_entries, plan_from_dict
 from reconciler.state.store import Store, open_store
 
 FUTURE_TOLERANCE = timedelta(minutes=1)
@@ -231,13 +231,25 @@ def verify_same_plan(check: SavedPlanCheck, current: Plan) -> None:
     """Refuse a saved plan whose actions are not the pass's own plan (time passed: new
     dates became due, a retry's time came); the pass then applies exactly that plan."""
     saved = check.saved
-    if _normal(plan_to_dict(current)["actions"]) != _normal(saved.document.get("actions")):
+    if _normal(_actions_as_saved(current, saved.document)) != _normal(
+        saved.document.get("actions")
+    ):
         lines = _plan_drift(saved.plan, current)
         detail = "; ".join(lines[:5]) if lines else "its actions differ"
         raise PlanError(
             f"plan too old: since it was made at {instant(saved.plan.now)} the plan changed "
             f"({detail}); make a new plan"
         )
+
+
+def _actions_as_saved(plan: Plan, document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The plan's actions written as the saved plan wrote its own: by date ranges
+    (version 3), or one object per run in a version 2 file saved before."""
+    if document.get("format_version") == 2:
+        from reconciler.render.plan_json_v2 import plan_to_v2_dict
+
+        return list(plan_to_v2_dict(plan)["actions"])
+    return list(action_entries(plan))
 
 
 def _age(delta: timedelta) -> str:

@@ -9,13 +9,14 @@ exactly one entry).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import date
 
 from reconciler.core.calendar import count_between, is_scheduled, next_scheduled, progression
 from reconciler.core.date_states import DateState
 from reconciler.core.pipeline_decisions import due_window
-from reconciler.core.plan import Plan
+from reconciler.core.plan import Plan, Waiting
 from reconciler.core.spec import PipelineSpec, Schedule
 
 WIDTH = 60
@@ -72,38 +73,100 @@ def strip(total: int, marks: Mapping[int, DateState], width: int = WIDTH) -> str
     return "".join(SYMBOLS[s] for s in worst)
 
 
+SpanMark = tuple[Sequence[int], DateState]  # ascending day ordinals and what they are
+
+
+def _action_state(kind: str, request_id: str | None) -> DateState | None:
+    if kind == "poll":
+        return "in_flight"
+    if kind == "retry" or (kind == "backfill" and request_id):
+        return "retrying"  # a requested backfill may re-run covered dates: under way
+    if kind == "refresh":
+        return "outdated"
+    if kind in ("run", "backfill"):
+        return "gap"
+    return None
+
+
+def _waiting_state(waiting: Waiting) -> DateState:
+    if waiting.reason != "upstream":
+        return "retrying"
+    # covered dates to refresh after their upstream, or dates held back by it
+    return "outdated" if waiting.refresh else "blocked"
+
+
+def _gap_state(reason: str) -> DateState:
+    if reason == "retries_exhausted":
+        return "failed"
+    return "blocked" if reason == "upstream_gap" else "gap"
+
+
+def span_marks_by_pipeline(plan: Plan) -> dict[str, list[SpanMark]]:
+    """``marks_by_pipeline`` by date ranges: what the plan says of each pipeline's spans
+    of dates, read from its groups without listing a date."""
+    out: dict[str, list[SpanMark]] = {}
+    for group in plan.action_groups():
+        state = _action_state(group.kind, group.request_id)
+        if state is not None:
+            out.setdefault(group.pipeline_id, []).extend((s, state) for s in group.spans)
+    for waiting in plan.waiting:
+        days = tuple(d.toordinal() for d in waiting.dates)
+        out.setdefault(waiting.pipeline_id, []).append((days, _waiting_state(waiting)))
+    for gaps in plan.gap_groups():
+        state = _gap_state(gaps.reason)
+        out.setdefault(gaps.pipeline_id, []).extend((s, state) for s in gaps.spans)
+    return out
+
+
+IndexRun = tuple[int, int, DateState]  # first and last position among the due dates
+
+
+def _index_runs(
+    spans: Sequence[SpanMark], index: Callable[[date], int], lo: int, hi: int
+) -> Iterator[IndexRun]:
+    """Each span's dates within ``[lo, hi]`` as runs of positions: a ``range`` of
+    consecutive scheduled dates is one run, other spans a date at a time."""
+    day = date.fromordinal
+    for span, state in spans:
+        if isinstance(span, range) and len(span) > 1:
+            inside = span[bisect_left(span, lo) : bisect_right(span, hi)]
+            if not inside:
+                continue
+            a, b = index(day(inside[0])), index(day(inside[-1]))
+            if b - a == len(inside) - 1:
+                yield a, b, state
+                continue
+            span = inside
+        for o in span:
+            if lo <= o <= hi:
+                at = index(day(o))
+                yield at, at, state
+
+
+def strip_runs(total: int, runs: Iterable[IndexRun], width: int = WIDTH) -> str:
+    """``strip`` of runs of positions: each run marks every cell its positions fall in."""
+    if total <= 0:
+        return ""
+    cells = min(total, width)
+    worst: list[DateState] = ["covered"] * cells
+    for a, b, state in runs:
+        a, b = max(a, 0), min(b, total - 1)
+        for cell in range(a * cells // total, b * cells // total + 1):
+            if RANK[state] > RANK[worst[cell]]:
+                worst[cell] = state
+    return "".join(SYMBOLS[s] for s in worst)
+
+
 def marks_by_pipeline(plan: Plan) -> dict[str, dict[date, DateState]]:
     """What the plan says of each pipeline's uncovered (or re-run) dates, as date states.
 
     One pass over the plan: a plan can hold 10^5 actions over 10^4 pipelines.
     """
     out: dict[str, dict[date, DateState]] = {}
-    for action in plan.actions:
-        state: DateState
-        if action.kind == "poll":
-            state = "in_flight"
-        elif action.kind == "retry" or (action.kind == "backfill" and action.request_id):
-            # a requested backfill may re-run covered dates: under way, not missing
-            state = "retrying"
-        elif action.kind == "refresh":
-            state = "outdated"
-        elif action.kind in ("run", "backfill"):
-            state = "gap"
-        else:
-            continue
-        out.setdefault(action.pipeline_id, {}).update(dict.fromkeys(action.dates, state))
-    for waiting in plan.waiting:
-        if waiting.reason != "upstream":
-            state = "retrying"
-        else:  # covered dates to refresh after their upstream, or dates held back by it
-            state = "outdated" if waiting.refresh else "blocked"
-        out.setdefault(waiting.pipeline_id, {}).update(dict.fromkeys(waiting.dates, state))
-    for gap in plan.gaps:
-        if gap.reason == "retries_exhausted":
-            state = "failed"
-        else:
-            state = "blocked" if gap.reason == "upstream_gap" else "gap"
-        out.setdefault(gap.pipeline_id, {}).update(dict.fromkeys(gap.dates, state))
+    for pid, marks in span_marks_by_pipeline(plan).items():
+        found = out.setdefault(pid, {})
+        for span, state in marks:
+            found.update(dict.fromkeys(map(date.fromordinal, span), state))
     return out
 
 
@@ -127,10 +190,12 @@ def pipeline_strip(
     plan: Plan,
     width: int = WIDTH,
     marks: Mapping[date, DateState] | None = None,
+    spans: Sequence[SpanMark] | None = None,
 ) -> str | None:
     """A markdown line: the strip over the due dates, their range and a legend (None if none).
 
-    ``marks``: the pipeline's entry of ``marks_by_pipeline`` when the caller has it.
+    ``marks``: the pipeline's entry of ``marks_by_pipeline`` when the caller has it;
+    ``spans``: its entry of ``span_marks_by_pipeline`` (read by ranges, not dates).
     """
     window = due_window(spec.schedule, plan.now)
     if window is None:
@@ -141,8 +206,13 @@ def pipeline_strip(
     first = start if is_scheduled(s, start) else next_scheduled(s, start) or start
     total = count_between(s, first, latest)
     index = _indexer(s, first)
-    found = plan_marks(plan, spec.id) if marks is None else marks
-    cells = strip(total, {index(d): m for d, m in found.items() if first <= d <= latest}, width)
+    if spans is not None:
+        runs = _index_runs(spans, index, first.toordinal(), latest.toordinal())
+        cells = strip_runs(total, runs, width)
+    else:
+        found = plan_marks(plan, spec.id) if marks is None else marks
+        at = {index(d): m for d, m in found.items() if first <= d <= latest}
+        cells = strip(total, at, width)
     per = f"{total / len(cells):.1f}".rstrip("0").rstrip(".") if cells else "0"
     scale = "1 date per cell" if per == "1" else f"~{per} dates per cell"
     shown = [text for state, text in MORE_LEGEND.items() if SYMBOLS[state] in cells]
@@ -153,14 +223,14 @@ def pipeline_strip(
 def strips_for(specs: Sequence[PipelineSpec], plan: Plan) -> Callable[[str], str | None]:
     """Strips by pipeline id, each computed when a renderer asks for it."""
     by_id = {spec.id: spec for spec in specs}
-    index: dict[str, dict[date, DateState]] = {}
+    index: dict[str, list[SpanMark]] = {}
 
     def strip_of(pipeline_id: str) -> str | None:
         spec = by_id.get(pipeline_id)
         if spec is None:
             return None
         if not index:
-            index.update(marks_by_pipeline(plan) or {"": {}})
-        return pipeline_strip(spec, plan, marks=index.get(pipeline_id, {}))
+            index.update(span_marks_by_pipeline(plan) or {"": []})
+        return pipeline_strip(spec, plan, spans=index.get(pipeline_id, []))
 
     return strip_of

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime, timedelta
+from itertools import chain, pairwise
 
 NextDate = Callable[[date], date | None]
 DateRun = tuple[date, date, int]
@@ -54,11 +55,58 @@ def format_run(run: DateRun) -> str:
     return f"{first.isoformat()}..{last.isoformat()} ({count} dates)"
 
 
-def format_dates(dates: Iterable[date], following: NextDate = next_day, limit: int = 6) -> str:
-    """Compressed runs joined by commas, at most ``limit`` of them then ``+N more``."""
-    runs = compress(dates, following)
+def compress_spans(spans: Iterable[Sequence[int]], following: NextDate = next_day) -> list[DateRun]:
+    """``compress`` of the dates of ``spans`` (ascending day ordinals each, a ``range`` where
+    the dates follow a step), at a cost set by how many spans there are, not dates.
+
+    A ``range`` is taken as one stretch once ``following`` agrees at both of its ends (the
+    planner makes ranges of a schedule's consecutive dates); other spans, and spans that
+    overlap, are read date by date.
+    """
+    ordered = sorted((s for s in spans if len(s)), key=lambda s: s[0])
+    if any(a[-1] >= b[0] for a, b in pairwise(ordered)):
+        return compress(map(date.fromordinal, chain.from_iterable(ordered)), following)
+    runs: list[DateRun] = []
+    day = date.fromordinal
+    for span in ordered:
+        first, last = day(span[0]), day(span[-1])
+        if isinstance(span, range) and len(span) > 1 and _stretch(span, following):
+            pieces: Iterable[DateRun] = ((first, last, len(span)),)
+        else:
+            pieces = ((d, d, 1) for d in map(day, span))
+        for piece in pieces:
+            if runs and following(runs[-1][1]) == piece[0]:
+                runs[-1] = (runs[-1][0], piece[1], runs[-1][2] + piece[2])
+            else:
+                runs.append(piece)
+    return runs
+
+
+def _stretch(span: range, following: NextDate) -> bool:
+    """Whether ``following`` steps through ``span`` as the range does (checked at its ends)."""
+    day = date.fromordinal
+    step = span.step
+    return following(day(span[0])) == day(span[0] + step) and following(
+        day(span[-1] - step)
+    ) == day(span[-1])
+
+
+def format_runs(runs: Sequence[DateRun], limit: int = 6) -> str:
+    """Runs joined by commas, at most ``limit`` of them then ``+N more``."""
     shown = ", ".join(format_run(r) for r in runs[:limit])
     if len(runs) > limit:
         rest = sum(r[2] for r in runs[limit:])
         shown += f", +{rest} more dates in {len(runs) - limit} runs"
     return shown
+
+
+def format_spans(
+    spans: Iterable[Sequence[int]], following: NextDate = next_day, limit: int = 6
+) -> str:
+    """``format_dates`` of the dates of ``spans``, without listing them."""
+    return format_runs(compress_spans(spans, following), limit)
+
+
+def format_dates(dates: Iterable[date], following: NextDate = next_day, limit: int = 6) -> str:
+    """Compressed runs joined by commas, at most ``limit`` of them then ``+N more``."""
+    return format_runs(compress(dates, following), limit)

@@ -8,15 +8,16 @@ to 2023-01-01", followed by the dates themselves, compressed into runs.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from reconciler.core.day_sets import DaySet
 from reconciler.core.plan_diff import DateDelta, PlanComparison, RequestChange
 from reconciler.core.spec import BackfillRequest
 from reconciler.render.annotations import escape_data, escape_property
-from reconciler.render.dates import NextDate, format_dates, next_day
+from reconciler.render.dates import NextDate, format_dates, format_spans, next_day
 
 # per kind, the fields whose change can move its dates in or out of the plan; others
 # (names, triggers, notifications) are listed as config changes, never given as reasons
@@ -119,7 +120,7 @@ class Change:
     sign: str  # "+" or "-"
     kind: str  # the plan kind, in words ("waiting-for-retry" for waiting)
     pipeline_id: str
-    dates: tuple[date, ...]
+    dates: Sequence[date]  # ascending (a ``DaySet``: ranges)
     why: str  # "because ..." or ""
 
     @property
@@ -153,7 +154,7 @@ def sentence(comparison: PlanComparison, delta: DateDelta) -> list[Change]:
     kind = KIND_WORDS.get(delta.kind, delta.kind)
     why = reason(comparison, delta)
     return [
-        Change(sign=sign, kind=kind, pipeline_id=delta.pipeline_id, dates=tuple(dates), why=why)
+        Change(sign=sign, kind=kind, pipeline_id=delta.pipeline_id, dates=dates, why=why)
         for sign, dates in (("+", delta.added), ("-", delta.removed))
         if dates
     ]
@@ -192,6 +193,13 @@ def guard_message(comparison: PlanComparison, guard: Guard) -> str:
         "request (backfill.requests in the pipeline file) to run them deliberately, "
         "or raise --max-new-dates"
     )
+
+
+def shown_dates(dates: Sequence[date], following: NextDate) -> str:
+    """The dates compressed into runs; a ``DaySet`` by its ranges, not date by date."""
+    if isinstance(dates, DaySet):
+        return format_spans(dates.spans(), following)
+    return format_dates(dates, following)
 
 
 def _following(adjacency: Mapping[str, NextDate] | None, pid: str) -> NextDate:
@@ -237,7 +245,7 @@ def render_compare_text(
                 continue
             for said in sentence(comparison, delta):
                 detail = f" {said.why}" if said.why else ""
-                out.append(f"      {said.head}{detail}: {format_dates(said.dates, following)}")
+                out.append(f"      {said.head}{detail}: {shown_dates(said.dates, following)}")
     if guard is not None and guard.exceeded(comparison):
         out.append(f"  ! guard: {guard_message(comparison, guard)}")
     return "\n".join(out) + "\n"
@@ -271,7 +279,7 @@ def render_compare_markdown(
             because = f" {_md(said.why)}" if said.why else ""
             bullets.append(
                 f"- **{said.count}** {said.noun} for "
-                f"`{said.pipeline_id}`{because} — {format_dates(said.dates, following)}"
+                f"`{said.pipeline_id}`{because} — {shown_dates(said.dates, following)}"
             )
     for request in comparison.requests:
         shown = request.new or request.old

@@ -1,186 +1,115 @@
-"""A plan as JSON (``format_version`` 2, docs/plan-json.md), and back for saved plans.
+"""A plan as JSON (``format_version`` 3, docs/plan-json.md), and back for saved plans.
 
-Version 2 added refresh actions, waiting on upstream dates and ``upstream_gap`` gaps; a
-version 1 file (saved before) is refused: its plan says nothing of dependencies.
+Version 3 tells actions, waiting dates and gaps by date ranges: a pipeline's 3,652
+single-date backfills of ten years are one entry naming its range and how it splits
+into runs, so the document grows with ranges, not dates. The expanded form of version 2
+(one object per run) is ``render.plan_json_v2``; ``render.plan_expand`` turns one into
+the other. A version 2 file saved before is still read; a version 1 file is refused: its
+plan says nothing of dependencies.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime, time
-from functools import partial
-from itertools import chain, repeat
-from json.encoder import encode_basestring_ascii
 from typing import Any
 
-import msgspec
-
+from reconciler.core.compact_actions import ActionList, GroupedActions
+from reconciler.core.compact_gaps import GapList, GroupedGaps
 from reconciler.core.plan import (
-    Action,
     ActionGroup,
-    ActionList,
     ConfigChange,
     Excluded,
-    Gap,
     GapGroup,
-    GapList,
     Paused,
     Plan,
     SlaBreach,
     Waiting,
 )
 from reconciler.core.plan_records import UpstreamDates
+from reconciler.render.plan_ranges import (
+    ORDERS,
+    group_from_entry,
+    ranges_of,
+    spans_of,
+    upstream_doc,
+    upstream_of,
+)
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def _iso(value: datetime) -> str:
     return value.isoformat()
 
 
-def _action(action: Action) -> dict[str, Any]:
+def action_entries(plan: Plan) -> Iterator[dict[str, Any]]:
+    """The plan's actions as version 3 entries, in start order (docs/plan-json.md)."""
+    actions = plan.actions
+    for group in actions.head.groups():
+        yield _action_entry(group, None)
+    for turn, sources in enumerate(actions.backfills):
+        for source in sources:
+            for group in source.groups():
+                yield _action_entry(group, turn)
+    for group in actions.tail.groups():
+        yield _action_entry(group, None)
+
+
+def _action_entry(group: ActionGroup, turn: int | None) -> dict[str, Any]:
+    every, ranges = ranges_of(group.spans)
     out: dict[str, Any] = {
-        "pipeline_id": action.pipeline_id,
-        "kind": action.kind,
-        "dates": [d.isoformat() for d in action.dates],
-        "priority": action.priority,
-        "attempt": action.attempt,
-        "request_id": action.request_id,
-        "reason": action.reason,
+        "pipeline_id": group.pipeline_id,
+        "kind": group.kind,
+        "priority": group.priority,
+        "attempt": group.attempt,
+        "request_id": group.request_id,
+        "reason": group.reason,
     }
-    if action.run_id is not None:
-        out["run_id"] = action.run_id
-    if action.event is not None:
-        out["event"] = action.event
-    return out
-
-
-class _ActionDoc(msgspec.Struct, omit_defaults=True):
-    """An action's JSON object, keys in the documented order; ``run_id`` and ``event``
-    only when set (docs/plan-json.md)."""
-
-    pipeline_id: str
-    kind: str
-    dates: tuple[date, ...]
-    priority: int
-    attempt: int
-    request_id: str | None
-    reason: str | None
-    run_id: str | msgspec.UnsetType = msgspec.UNSET
-    event: str | msgspec.UnsetType = msgspec.UNSET
-
-
-class _UpstreamDoc(msgspec.Struct):
-    pipeline_id: str
-    first: date
-    last: date
-
-
-class _GapDoc(msgspec.Struct, omit_defaults=True):
-    """A gap's JSON object; ``upstream`` only for an ``upstream_gap``."""
-
-    pipeline_id: str
-    dates: tuple[date, ...]
-    reason: str
-    upstream: tuple[_UpstreamDoc, ...] | msgspec.UnsetType = msgspec.UNSET
-
-
-_ENCODER = msgspec.json.Encoder()
-# json.dumps's spacing (", " and ": ") on msgspec's compact text
-_SPACED = partial(msgspec.json.format, indent=0)
-# msgspec writes non-ASCII characters as they are, json.dumps as \u escapes; outside
-# strings JSON text is ASCII, so escaping each such character gives json.dumps's text
-_NON_ASCII = re.compile("[\x7f-\U0010ffff]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    return encode_basestring_ascii(match.group())[1:-1]
-
-
-def _lines(docs: list[_ActionDoc] | list[_GapDoc]) -> Iterable[str]:
-    """Each record as one line of JSON text, encoded by msgspec in one call per group."""
-    try:
-        encoded = _ENCODER.encode_lines(docs).decode()
-    except UnicodeEncodeError:  # a lone surrogate (from a hand-made saved plan)
-        return [json.dumps(msgspec.to_builtins(doc)) for doc in docs]
-    return map(_SPACED, encoded.split("\n")[:-1])
-
-
-def _unset(value: str | None) -> str | msgspec.UnsetType:
-    return msgspec.UNSET if value is None else value
-
-
-def _action_lines(group: ActionGroup) -> Iterable[str]:
-    """A group's actions as JSON lines, in its order, built from its ranges."""
-    if group.batch == 1:
-        dates: Iterator[tuple[date, ...]] = zip(map(date.fromordinal, group.days()))
-    else:
-        dates = map(tuple, map(partial(map, date.fromordinal), group.runs()))
-    docs = list(
-        map(
-            _ActionDoc,
-            repeat(group.pipeline_id),
-            repeat(group.kind),
-            dates,
-            repeat(group.priority),
-            repeat(group.attempt),
-            repeat(group.request_id),
-            repeat(group.reason),
-            repeat(_unset(group.run_id)),
-            repeat(_unset(group.event)),
-        )
+    if group.run_id is not None:
+        out["run_id"] = group.run_id
+    if group.event is not None:
+        out["event"] = group.event
+    out.update(
+        ranges=ranges,
+        every=every,
+        batch=group.batch,
+        order=ORDERS[group.newest_first],
+        turn=turn,
+        run_count=group.run_count,
+        date_count=group.date_count,
     )
-    return _lines(docs)
-
-
-def _upstream(upstream: tuple[UpstreamDates, ...]) -> list[dict[str, str]]:
-    return [
-        {"pipeline_id": u.pipeline_id, "first": u.first.isoformat(), "last": u.last.isoformat()}
-        for u in upstream
-    ]
-
-
-def _gap(gap: Gap) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "pipeline_id": gap.pipeline_id,
-        "dates": [d.isoformat() for d in gap.dates],
-        "reason": gap.reason,
-    }
-    if gap.upstream:
-        out["upstream"] = _upstream(gap.upstream)
     return out
 
 
-def _gap_lines(group: GapGroup) -> Iterable[str]:
-    """A group's gaps (one per span) as JSON lines."""
-    dates = map(tuple, map(partial(map, date.fromordinal), group.spans))
-    upstream: tuple[_UpstreamDoc, ...] | msgspec.UnsetType = msgspec.UNSET
+def _gap_entry(group: GapGroup) -> dict[str, Any]:
+    every, ranges = ranges_of(group.spans)
+    out: dict[str, Any] = {"pipeline_id": group.pipeline_id, "reason": group.reason}
     if group.upstream:
-        upstream = tuple(_UpstreamDoc(*u) for u in group.upstream)
-    docs = list(
-        map(_GapDoc, repeat(group.pipeline_id), dates, repeat(group.reason), repeat(upstream))
-    )
-    return _lines(docs)
+        out["upstream"] = upstream_doc(group.upstream)
+    out.update(ranges=ranges, every=every, date_count=group.date_count)
+    return out
 
 
-def _waiting(w: Waiting) -> dict[str, Any]:
+def _waiting_entry(w: Waiting) -> dict[str, Any]:
+    every, ranges = ranges_of((tuple(d.toordinal() for d in w.dates),))
     return {
         "pipeline_id": w.pipeline_id,
-        "dates": [d.isoformat() for d in w.dates],
+        "ranges": ranges,
+        "every": every,
         "reason": w.reason,
         "next_retry_at": _iso(w.next_retry_at) if w.next_retry_at else None,
         "attempt": w.attempt,
-        "upstream": _upstream(w.upstream),
+        "upstream": upstream_doc(w.upstream),
         "refresh": w.refresh,
+        "date_count": len(w.dates),
     }
 
 
-def plan_to_dict(plan: Plan, listed: bool = True) -> dict[str, Any]:
-    """The JSON document of a plan, as plain data (``listed=False``: empty lists in place
-    of the actions and gaps, for a writer that encodes them itself); ``paused`` and
-    ``excluded`` only when some pipeline is paused or has excluded dates."""
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    """The JSON document of a plan, as plain data; ``paused`` and ``excluded`` only when
+    some pipeline is paused or has excluded dates."""
     doc: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "now": _iso(plan.now),
@@ -192,9 +121,9 @@ def plan_to_dict(plan: Plan, listed: bool = True) -> dict[str, Any]:
             }
             for c in plan.config_changes
         ],
-        "actions": [_action(a) for a in plan.actions] if listed else [],
-        "waiting": [_waiting(w) for w in plan.waiting],
-        "gaps": [_gap(g) for g in plan.gaps] if listed else [],
+        "actions": list(action_entries(plan)),
+        "waiting": [_waiting_entry(w) for w in plan.waiting],
+        "gaps": [_gap_entry(g) for g in plan.gap_groups()],
         "sla_breaches": [
             {"pipeline_id": b.pipeline_id, "date": b.date.isoformat(), "deadline": _iso(b.deadline)}
             for b in plan.sla_breaches
@@ -216,63 +145,37 @@ def _jsonable(value: object) -> object:
 
 
 def plan_to_json(plan: Plan, extra: Mapping[str, Any] | None = None) -> str:
-    """Stable JSON text: one top-level key per line, one list item per line.
-
-    Readable and diffable like ``indent=2``, with each item's text exactly what
-    ``json.dumps`` writes. Actions and gaps, the bulk of a large plan (10^5 of them),
-    are encoded by msgspec from their groups, a group's items in one call, without
-    building ``Action`` objects; the rest (free-form config values, whose number and
-    date texts are part of the contract) by ``json.dumps``. ``extra``: more top-level
-    keys after the versioned ones (``compare``, a saved plan's ``fingerprint``).
-    """
-    doc = plan_to_dict(plan, listed=False)
+    """Stable JSON text: one top-level key per line, one list item per line (readable and
+    diffable like ``indent=2``). ``extra``: more top-level keys after the versioned ones
+    (``compare``, a saved plan's ``fingerprint``)."""
+    doc = plan_to_dict(plan)
     doc.update(extra or {})
-    bulk: dict[str, Iterable[str]] = {
-        "actions": plan.each_action(_action_lines),
-        "gaps": chain.from_iterable(map(_gap_lines, plan.gap_groups())),
-    }
     lines = ["{"]
     last = len(doc) - 1
     for index, (key, value) in enumerate(doc.items()):
         comma = "," if index < last else ""
-        items = bulk.get(key)
-        if items is None and isinstance(value, list):
-            items = (json.dumps(v, default=_jsonable) for v in value)
-        text = ",\n    ".join(items) if items is not None else ""
-        if text:
-            lines.append(f"  {json.dumps(key)}: [\n    {text}\n  ]{comma}")
+        if isinstance(value, list) and value:
+            items = ",\n    ".join(json.dumps(v, default=_jsonable) for v in value)
+            lines.append(f"  {json.dumps(key)}: [\n    {items}\n  ]{comma}")
         else:
             lines.append(f"  {json.dumps(key)}: {json.dumps(value, default=_jsonable)}{comma}")
     lines.append("}")
-    out = "\n".join(lines) + "\n"
-    return out if out.isascii() else _NON_ASCII.sub(_escape, out)
-
-
-def _dates(values: list[str]) -> tuple[date, ...]:
-    return tuple(date.fromisoformat(v) for v in values)
-
-
-def _upstream_dates(values: list[dict[str, str]]) -> tuple[UpstreamDates, ...]:
-    return tuple(
-        UpstreamDates(
-            u["pipeline_id"], date.fromisoformat(u["first"]), date.fromisoformat(u["last"])
-        )
-        for u in values
-    )
-
-
-def _instant(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+    return "\n".join(lines) + "\n"
 
 
 def plan_from_dict(data: dict[str, Any]) -> Plan:
-    """Read a saved plan back; ``ValueError`` when it is not one this version wrote."""
+    """Read a saved plan back (version 3, or 2 saved before); ``ValueError`` when it is
+    not one this version can read."""
     version = data.get("format_version")
     if version == 1:
         raise ValueError(
             "it was saved in plan format_version 1, before dependencies were planned; "
             "re-run `reconciler plan --out FILE` and review the new plan"
         )
+    if version == 2:
+        from reconciler.render.plan_json_v2 import plan_from_v2_dict
+
+        return plan_from_v2_dict(data)
     if version != FORMAT_VERSION:
         raise ValueError(f"unsupported plan format_version {version!r}")
     return Plan(
@@ -284,41 +187,9 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
             )
             for c in data["config_changes"]
         ),
-        actions=ActionList.of(
-            Action(
-                a["pipeline_id"],
-                a["kind"],
-                _dates(a["dates"]),
-                a["priority"],
-                a["attempt"],
-                a.get("request_id"),
-                a.get("reason"),
-                a.get("run_id"),
-                a.get("event"),
-            )
-            for a in data["actions"]
-        ),
-        waiting=tuple(
-            Waiting(
-                pipeline_id=w["pipeline_id"],
-                dates=_dates(w["dates"]),
-                next_retry_at=_instant(w["next_retry_at"]),
-                attempt=int(w["attempt"]),
-                reason=w["reason"],
-                upstream=_upstream_dates(w["upstream"]),
-                refresh=bool(w["refresh"]),
-            )
-            for w in data["waiting"]
-        ),
-        gaps=GapList.of(
-            Gap(
-                g["pipeline_id"],
-                _dates(g["dates"]),
-                g["reason"],
-                _upstream_dates(g.get("upstream", [])),
-            )
-            for g in data["gaps"]
-        ),
+        actions=_actions(data["actions"]),
+        waiting=tuple(_waiting(w) for w in data["waiting"]),
+        gaps=GapList((GroupedGaps(tuple(_gap(g) for g in data["gaps"])),)),
         sla_breaches=tuple(
             SlaBreach(
                 b["pipeline_id"],
@@ -331,4 +202,55 @@ def plan_from_dict(data: dict[str, Any]) -> Plan:
         excluded=tuple(
             Excluded(e["pipeline_id"], int(e["dates"])) for e in data.get("excluded", [])
         ),
+    )
+
+
+def _actions(entries: Sequence[dict[str, Any]]) -> ActionList:
+    """Entries back in start order: those before the first turn are the head, those after
+    the last the tail; in between, each turn's pipelines take turns (docs/plan-json.md)."""
+    head: list[ActionGroup] = []
+    tail: list[ActionGroup] = []
+    turns: dict[int, dict[str, list[ActionGroup]]] = {}
+    for entry in entries:
+        group = group_from_entry(entry)
+        turn = entry["turn"]
+        if turn is None:
+            (tail if turns else head).append(group)
+            continue
+        if tail or (turns and turn < max(turns)):
+            raise ValueError("actions: the turns are not in order")
+        turns.setdefault(int(turn), {}).setdefault(group.pipeline_id, []).append(group)
+    backfills = [
+        [GroupedActions(tuple(groups)) for groups in turns[t].values()] for t in sorted(turns)
+    ]
+    listed = (a for g in head for a in g.actions())
+    return ActionList(listed, backfills, (a for g in tail for a in g.actions()))
+
+
+def _waiting(entry: dict[str, Any]) -> Waiting:
+    dates = tuple(
+        date.fromordinal(o) for span in spans_of(entry["ranges"], entry["every"]) for o in span
+    )
+    return Waiting(
+        pipeline_id=entry["pipeline_id"],
+        dates=dates,
+        next_retry_at=None
+        if entry["next_retry_at"] is None
+        else datetime.fromisoformat(entry["next_retry_at"]),
+        attempt=int(entry["attempt"]),
+        reason=entry["reason"],
+        upstream=upstream_of(entry["upstream"]),
+        refresh=bool(entry["refresh"]),
+    )
+
+
+def _gap(entry: dict[str, Any]) -> GapGroup:
+    spans = spans_of(entry["ranges"], entry["every"])
+    upstream: tuple[UpstreamDates, ...] = upstream_of(entry.get("upstream", []))
+    return GapGroup(
+        pipeline_id=entry["pipeline_id"],
+        reason=entry["reason"],
+        spans=spans,
+        date_count=sum(map(len, spans)),
+        upstream=upstream,
     )

@@ -1,4 +1,5 @@
-"""JSON Schema (draft-07) of ``plan --format json``, published as ``schemas/plan.schema.json``.
+"""JSON Schema (draft-07) of ``plan --format json`` (version 3, by date ranges) and of
+``--format json-v2`` (version 2, expanded), published as ``schemas/plan.schema.json``.
 
 Written by hand from docs/plan-json.md, plus the keys the renderer adds: ``run_id`` (the
 run a ``poll`` follows), ``event`` (what a ``notify`` is about), and three optional
@@ -14,7 +15,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from reconciler.core.plan_diff import DELTA_KINDS
+from reconciler.render.plan_schema_compare import COMPARE as _COMPARE
+from reconciler.render.plan_schema_v3 import ACTION_RANGES, GAP_RANGES, WAITING_RANGES
 
 SCHEMA_FILE = "plan.schema.json"
 SCHEMA_ID = "https://github.com/backfill-reconciler/reconciler/schemas/plan.schema.json"
@@ -71,7 +73,7 @@ _ACTION = _object(
         "run_id": {"type": "string", "description": "poll: the in-flight run it follows"},
         "event": {"type": "string", "description": "notify: what the notification is about"},
     },
-    "One unit of work, in the order apply starts them.",
+    "Version 2: one unit of work, in the order apply starts them.",
 )
 
 _CONFIG_CHANGE = _object(
@@ -190,81 +192,6 @@ _SUMMARY = _object(
 )
 
 
-_REQUEST = {
-    "type": ["object", "null"],
-    "required": ["from", "to", "priority", "reason"],
-    "properties": {
-        "from": {"$ref": "#/definitions/date"},
-        "to": {"$ref": "#/definitions/date"},
-        "priority": {"type": "integer"},
-        "reason": {"type": "string"},
-    },
-    "additionalProperties": False,
-}
-
-_COMPARE_SUMMARY_KEYS = ["added", "removed", "new_dates", "declared", "undeclared", "refresh"]
-_COMPARE = _object(
-    ["base", "config_changes", "dates", "requests", "summary"],
-    {
-        "base": {"type": "string", "description": "the --compare-to directory"},
-        "config_changes": {
-            "type": "array",
-            "items": {"$ref": "#/definitions/config_change"},
-            "description": "base config -> this config (backfill.requests: see requests)",
-        },
-        "dates": {
-            "type": "array",
-            "items": _object(
-                ["pipeline_id", "kind", "request_id", "upstream", "added", "removed", "declared"],
-                {
-                    "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
-                    "kind": {
-                        "enum": list(DELTA_KINDS),
-                        "description": "waiting: for a retry; waiting_upstream: for upstream "
-                        "dates; refresh_preview: covered dates refreshed once their upstream "
-                        "dates have re-run",
-                    },
-                    "request_id": {"type": ["string", "null"]},
-                    "upstream": {
-                        "type": "array",
-                        "items": {"$ref": "#/definitions/pipeline_id"},
-                        "description": "the upstream pipelines the dates wait for",
-                    },
-                    "added": {"type": "array", "items": {"$ref": "#/definitions/date"}},
-                    "removed": {"type": "array", "items": {"$ref": "#/definitions/date"}},
-                    "declared": {
-                        "type": "boolean",
-                        "description": "added dates served by a request this change declares",
-                    },
-                },
-                "Dates of one pipeline and kind that the change adds to or removes from the plan.",
-            ),
-        },
-        "requests": {
-            "type": "array",
-            "items": _object(
-                ["pipeline_id", "request_id", "change", "old", "new"],
-                {
-                    "pipeline_id": {"$ref": "#/definitions/pipeline_id"},
-                    "request_id": {"type": "string"},
-                    "change": {"enum": ["added", "removed", "changed"]},
-                    "old": _REQUEST,
-                    "new": _REQUEST,
-                },
-                "A declared backfill request the change adds, removes or edits.",
-            ),
-        },
-        "summary": _object(
-            _COMPARE_SUMMARY_KEYS,
-            {key: {"$ref": "#/definitions/count"} for key in _COMPARE_SUMMARY_KEYS},
-            "Dates added and removed; new dates to start (refreshes and previewed "
-            "refreshes included), declared by a request or not (--max-new-dates counts the "
-            "undeclared ones).",
-        ),
-    },
-    "plan --compare-to: what the change does against the base config, same state and now.",
-)
-
 _FINGERPRINT = {
     "type": "object",
     "description": "plan --out: what apply --plan checks before it runs (config file "
@@ -330,12 +257,16 @@ PLAN_SCHEMA: dict[str, Any] = {
         "summary",
     ],
     "properties": {
-        "format_version": {"const": 2},
+        "format_version": {
+            "enum": [3, 2],
+            "description": "3: `plan --format json`, by date ranges; 2: `--format json-v2`, "
+            "one object per run",
+        },
         "now": {"$ref": "#/definitions/instant"},
         "config_changes": _list("config_change"),
-        "actions": _list("action"),
-        "waiting": _list("waiting"),
-        "gaps": _list("gap"),
+        "actions": {"type": "array"},
+        "waiting": {"type": "array"},
+        "gaps": {"type": "array"},
         "sla_breaches": _list("sla_breach"),
         "paused": {**_list("paused"), "description": "present when a pipeline is paused"},
         "excluded": {
@@ -348,8 +279,26 @@ PLAN_SCHEMA: dict[str, Any] = {
         "fingerprint": {"$ref": "#/definitions/fingerprint"},
     },
     "additionalProperties": False,
+    "if": {"properties": {"format_version": {"const": 3}}},
+    "then": {
+        "properties": {
+            "actions": _list("action_ranges"),
+            "waiting": _list("waiting_ranges"),
+            "gaps": _list("gap_ranges"),
+        }
+    },
+    "else": {
+        "properties": {
+            "actions": _list("action"),
+            "waiting": _list("waiting"),
+            "gaps": _list("gap"),
+        }
+    },
     "definitions": {
         "pipeline_id": _PIPELINE_ID,
+        "action_ranges": ACTION_RANGES,
+        "waiting_ranges": WAITING_RANGES,
+        "gap_ranges": GAP_RANGES,
         "date": _DATE,
         "instant": _INSTANT,
         "count": _COUNT,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from reconciler.core.plan import Plan
-from reconciler.core.plan_records import UpstreamDates
-from reconciler.render.dates import NextDate, compress, format_dates, instant, next_day
+from reconciler.core.plan_records import ActionGroup, Gap, UpstreamDates
+from reconciler.render.dates import NextDate, compress, format_spans, instant, next_day
 from reconciler.render.waiting_text import gap_detail, spanning, waits_for
 
 SYMBOLS = {
@@ -98,10 +98,41 @@ def _upstream_lines(
     return out
 
 
+def _action_detail(group: ActionGroup, paused: frozenset[str]) -> str:
+    kind = group.kind
+    if kind == "poll":
+        detail = f"run {group.run_id}"
+    elif kind == "retry":
+        detail = f"attempt {group.attempt}"
+    elif kind == "backfill" and group.request_id:
+        detail = f"request {group.request_id}, priority {group.priority}"
+        if group.reason:
+            detail += f": {group.reason}"
+    elif kind == "backfill":
+        detail = f"priority {group.priority}"
+    elif kind == "refresh":
+        detail = "outdated: an upstream date re-ran or the version changed"
+    elif kind == "notify":
+        detail = str(group.event)
+    else:
+        detail = ""
+    if group.pipeline_id in paused and kind in PAUSED_KINDS:
+        detail = f"{detail}; paused" if detail else "paused"
+    return detail
+
+
+def _ordinals(dates: Iterable[date]) -> tuple[int, ...]:
+    return tuple(d.toordinal() for d in dates)
+
+
 def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> list[PipelineView]:
-    """Group the plan's entries by pipeline; each group's dates compressed into runs."""
+    """Group the plan's entries by pipeline; each group's dates compressed into runs.
+
+    Actions and gaps are read as groups told by date ranges, so a pipeline's ten years
+    of backfills cost what its few ranges cost, not what its 3,652 dates would.
+    """
     views: dict[str, PipelineView] = {}
-    groups: dict[tuple[str, str, str], list[date]] = {}
+    lines: dict[tuple[str, str, str], _Spans] = {}
     upstream: dict[UpstreamKey, list[tuple[date, tuple[UpstreamDates, ...]]]] = {}
 
     def following(pid: str) -> NextDate:
@@ -110,28 +141,17 @@ def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> 
     def view(pid: str) -> PipelineView:
         return views.setdefault(pid, PipelineView(pid))
 
-    paused = plan.paused_ids()
+    def add(key: tuple[str, str, str], spans: Iterable[Sequence[int]], count: int) -> None:
+        found = lines.get(key)
+        if found is None:
+            found = lines[key] = _Spans()
+        found.spans.extend(spans)
+        found.count += count
 
-    for action in plan.actions:
-        if action.kind == "poll":
-            detail = f"run {action.run_id}"
-        elif action.kind == "retry":
-            detail = f"attempt {action.attempt}"
-        elif action.kind == "backfill" and action.request_id:
-            detail = f"request {action.request_id}, priority {action.priority}"
-            if action.reason:
-                detail += f": {action.reason}"
-        elif action.kind == "backfill":
-            detail = f"priority {action.priority}"
-        elif action.kind == "refresh":
-            detail = "outdated: an upstream date re-ran or the version changed"
-        elif action.kind == "notify":
-            detail = str(action.event)
-        else:
-            detail = ""
-        if action.pipeline_id in paused and action.kind in PAUSED_KINDS:
-            detail = f"{detail}; paused" if detail else "paused"
-        groups.setdefault((action.pipeline_id, action.kind, detail), []).extend(action.dates)
+    paused = plan.paused_ids()
+    for group in plan.action_groups():
+        key = (group.pipeline_id, group.kind, _action_detail(group, paused))
+        add(key, group.spans, group.date_count)
     for waiting in plan.waiting:
         if waiting.reason == "upstream":
             names = tuple(u.pipeline_id for u in waiting.upstream)
@@ -140,19 +160,24 @@ def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> 
             continue
         when = instant(waiting.next_retry_at) if waiting.next_retry_at else "later"
         detail = f"attempt {waiting.attempt} due {when}"
-        groups.setdefault((waiting.pipeline_id, "waiting", detail), []).extend(waiting.dates)
+        add(
+            (waiting.pipeline_id, "waiting", detail),
+            (_ordinals(waiting.dates),),
+            len(waiting.dates),
+        )
     for line, days in _upstream_lines(upstream, following).items():
-        groups.setdefault(line, []).extend(days)
-    for gap in plan.gaps:
-        groups.setdefault((gap.pipeline_id, "gap", gap_detail(gap)), []).extend(gap.dates)
+        add(line, (_ordinals(days),), len(days))
+    for gaps in plan.gap_groups():
+        detail = gap_detail(Gap(gaps.pipeline_id, (), gaps.reason, gaps.upstream))
+        add((gaps.pipeline_id, "gap", detail), gaps.spans, gaps.date_count)
     for breach in plan.sla_breaches:
         detail = f"deadline {instant(breach.deadline)}"
-        groups.setdefault((breach.pipeline_id, "sla", detail), []).append(breach.date)
-    for (pid, kind, detail), dates in groups.items():
+        add((breach.pipeline_id, "sla", detail), ((breach.date.toordinal(),),), 1)
+    for (pid, kind, detail), found in lines.items():
         v = view(pid)
-        shown = format_dates(dates, following(pid))
-        v.lines.append(Line(kind=kind, dates=shown, count=len(dates), detail=detail))
-        v.counts[kind] = v.counts.get(kind, 0) + len(dates)
+        shown = format_spans(found.spans, following(pid))
+        v.lines.append(Line(kind=kind, dates=shown, count=found.count, detail=detail))
+        v.counts[kind] = v.counts.get(kind, 0) + found.count
     for change in plan.config_changes:
         view(change.pipeline_id)
     for pause in plan.paused:
@@ -160,6 +185,14 @@ def build_views(plan: Plan, adjacency: Mapping[str, NextDate] | None = None) -> 
     for excluded in plan.excluded:
         view(excluded.pipeline_id).excluded = excluded.dates
     return [views[k] for k in sorted(views)]
+
+
+@dataclass(slots=True)
+class _Spans:
+    """The dates of one line, as the spans they came in, and how many they are."""
+
+    spans: list[Sequence[int]] = field(default_factory=list)
+    count: int = 0
 
 
 def summary_line(plan: Plan) -> str:
@@ -178,7 +211,9 @@ def summary_line(plan: Plan) -> str:
         parts.append(_plural(s["poll"], "poll"))
     parts.append(_plural(s["gap"], "gap"))
     parts.append(_plural(len(plan.sla_breaches), "SLA breach", "SLA breaches"))
-    notify = sum(g.run_count for g in plan.action_groups() if g.kind == "notify")
+    # notifications start last, never in a turn of backfills: the turns need not be read
+    listed = (plan.actions.head, plan.actions.tail)
+    notify = sum(g.run_count for s in listed for g in s.groups() if g.kind == "notify")
     if notify:
         parts.append(_plural(notify, "notification"))
     retrying = upstream = previewed = 0

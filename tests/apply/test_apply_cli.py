@@ -17,7 +17,7 @@ STATE = Path(".reconciler/state.duckdb")
 
 
 def plan_json(cli, now: str = NOW, *extra: str) -> dict:
-    done = cli("plan", "--now", now, "--format", "json", *extra)
+    done = cli("plan", "--now", now, "--format", "json-v2", *extra)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

@@ -26,7 +26,7 @@ def _after(stdout: str) -> tuple[int, int, int]:
 
 
 def _plan_counts(cli, env: dict[str, str]) -> tuple[int, int, int]:
-    done = cli("plan", "--now", NOW, "--format", "json", env=env)
+    done = cli("plan", "--now", NOW, "--format", "json-v2", env=env)
     assert done.returncode == 0, done.stderr
     plan = json.loads(done.stdout)
     waiting = sum(len(w["dates"]) for w in plan["waiting"])

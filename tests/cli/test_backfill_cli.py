@@ -23,7 +23,7 @@ def _pipeline(
 
 def _requests(cli) -> dict[str, list[str]]:
     """request id -> dates the plan runs for it."""
-    done = cli("plan", "--now", NOW, "--format", "json")
+    done = cli("plan", "--now", NOW, "--format", "json-v2")
     assert done.returncode == 0, done.stderr
     out: dict[str, list[str]] = {}
     for action in json.loads(done.stdout)["actions"]:

@@ -40,7 +40,7 @@ def _ran(store_cli: Cli) -> list[str]:
 
 def test_excluded_dates_never_run_and_are_counted_apart(tmp_path: Path, store_cli: Cli) -> None:
     _write(tmp_path, HEAD + EXCLUDED)
-    plan = json.loads(store_cli("plan", "--now", NOW, "--format", "json").stdout)
+    plan = json.loads(store_cli("plan", "--now", NOW, "--format", "json-v2").stdout)
     assert plan["excluded"] == [{"pipeline_id": "orders", "dates": 4}]
     planned = {d for a in plan["actions"] for d in a["dates"]}
     assert planned == {f"2026-03-{d:02d}" for d in (1, 2, 6, 7, 9, 10)}

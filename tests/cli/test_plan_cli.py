@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from reconciler.cli import main
+from reconciler.render.plan_expand import expand_plan
 from reconciler.render.plan_schema import plan_problems
 
 NOW = "2024-04-01T06:00"
@@ -88,10 +89,10 @@ def plan_args(config: Path, *more: str, now: str | None = NOW) -> list[str]:
 
 
 def document(text: str) -> dict[str, Any]:
-    """A JSON plan, checked against the published schema."""
+    """A JSON plan, checked against the published schema, expanded to one object per run."""
     data = json.loads(text)
     assert plan_problems(data) == []
-    return dict(data)
+    return expand_plan(data) if data["format_version"] == 3 else dict(data)
 
 
 # --- end to end, through a real process ----------------------------------------------------
@@ -352,3 +353,17 @@ def test_bad_now_is_a_clear_error(config: Path, now: str) -> None:
     assert result.returncode in (1, 2)
     assert "--now" in result.stderr and "ISO-8601" in result.stderr
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_json_v2_and_v1_write_the_expanded_form_of_the_json_plan(config: Path) -> None:
+    ranges = json.loads(invoke(plan_args(config, "--format", "json")).stdout)
+    assert ranges["format_version"] == 3
+    v2 = invoke(plan_args(config, "--format", "json-v2"))
+    v1 = invoke(plan_args(config, "--format", "json-v1"))
+    assert v2.exit_code == v1.exit_code == 0, v2.output
+    assert v1.stdout == v2.stdout  # json-v1 is an alias: the same bytes
+    expanded = json.loads(v2.stdout)
+    assert plan_problems(expanded) == []
+    assert expanded["format_version"] == 2
+    assert expanded == expand_plan(ranges)
+    assert [len(a["dates"]) for a in expanded["actions"]] == [1] * 32

@@ -134,7 +134,7 @@ def test_a_request_on_the_upstream_refreshes_each_dependant_date_once_in_order(
     asked = cli("backfill", "a", "--from", REQUEST[0], "--to", REQUEST[-1], "--now", NOW)
     assert asked.returncode == 0, asked.stderr
 
-    plan = json.loads(cli("plan", "--now", NOW, "--format", "json", env=diamond).stdout)
+    plan = json.loads(cli("plan", "--now", NOW, "--format", "json-v2", env=diamond).stdout)
     preview = {
         (w["pipeline_id"], day) for w in plan["waiting"] if w["refresh"] for day in w["dates"]
     }

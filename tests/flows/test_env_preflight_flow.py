@@ -171,7 +171,7 @@ def test_plan_shows_the_blocked_pipeline_in_text_and_json(
     assert shown.returncode == 0, shown.stderr
     doc = json.loads(shown.stdout)
     assert plan_problems(doc) == []
-    assert doc["format_version"] == 2
+    assert doc["format_version"] == 3
     assert doc["problems"] == [
         {
             "pipeline_id": "dbx",

@@ -92,7 +92,7 @@ def test_retry_is_due_exactly_after_its_delay_and_the_last_failure_is_told_once(
     assert notify_lines(first) == []  # retries remain: nothing to tell yet
     ended = _ended(tmp_path, "2026-01-10")
 
-    before = cli("plan", "--now", _at(ended + timedelta(seconds=59)), "--format", "json")
+    before = cli("plan", "--now", _at(ended + timedelta(seconds=59)), "--format", "json-v2")
     waiting = json.loads(before.stdout)["waiting"]
     assert [w["dates"] for w in waiting] == [["2026-01-10"]]
     assert datetime.fromisoformat(waiting[0]["next_retry_at"]) == ended + timedelta(minutes=1)
@@ -118,7 +118,7 @@ def test_retry_is_due_exactly_after_its_delay_and_the_last_failure_is_told_once(
         "exit code 1: boom: 2026-01-10"
     )
     plan = json.loads(
-        cli("plan", "--now", _at(ended + timedelta(hours=1)), "--format", "json").stdout
+        cli("plan", "--now", _at(ended + timedelta(hours=1)), "--format", "json-v2").stdout
     )
     assert plan["gaps"] == [
         {"pipeline_id": "flaky", "dates": ["2026-01-10"], "reason": "retries_exhausted"}

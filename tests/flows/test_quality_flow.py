@@ -98,7 +98,7 @@ def test_checks_pass_fail_and_cannot_run(tmp_path: Path, cli) -> None:
     ]
     assert log[0][4] == "returned false"
     assert "No files found" in log[2][4]
-    plan = json.loads(cli("plan", "--now", NOW, "--format", "json").stdout)
+    plan = json.loads(cli("plan", "--now", NOW, "--format", "json-v2").stdout)
     assert [(w["pipeline_id"], w["dates"]) for w in plan["waiting"]] == [("bad", ["2026-01-09"])]
 
     # the retry fails the same check: no new quality_failure, but now a failure

@@ -114,7 +114,7 @@ def test_cancel_a_run_then_a_pipeline_and_refuse_what_is_not_in_flight(
     later = cli(tmp_path, state, "apply", "--now", NOW)
     assert later.returncode == 0, later.stderr
     assert len(databricks_server.created) == made
-    plan = cli(tmp_path, state, "plan", "--format", "json", "--now", NOW)
+    plan = cli(tmp_path, state, "plan", "--format", "json-v2", "--now", NOW)
     document = json.loads(plan.stdout)
     assert [g["reason"] for g in document["gaps"]] == ["canceled"]
     assert len(document["gaps"][0]["dates"]) == 3 and document["actions"] == []

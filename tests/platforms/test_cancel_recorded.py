@@ -166,7 +166,7 @@ def test_removing_a_request_drops_its_dates_and_with_cancel_running_stops_its_ru
         assert "its runs in flight go on (no cancel_running)" in removed.stdout
         assert cancelled == 0
         assert statuses == ["running"] * 4
-    plan = cli(tmp_path, state, "plan", "--format", "json", "--now", LATER)
+    plan = cli(tmp_path, state, "plan", "--format", "json-v2", "--now", LATER)
     kinds = {a["kind"] for a in json.loads(plan.stdout)["actions"]}
     assert kinds == ({"poll"} if not cancel_running else set())  # nothing of the request
 

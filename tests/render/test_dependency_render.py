@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 from fleet_support import NOW, REVENUE, fleet_plan, specs
+from plan_documents import expanded_and_checked
 
 from reconciler.core.plan import Plan, Waiting
 from reconciler.core.plan_records import UpstreamDates
@@ -21,9 +22,8 @@ from reconciler.render.plan_view import summary_line
 
 
 def valid(plan: Plan) -> dict[str, object]:
-    document = json.loads(plan_to_json(plan))
-    assert plan_problems(document) == []
-    return dict(document)
+    """The expanded (version 2) document, checked to be what the range form expands to."""
+    return expanded_and_checked(plan_to_json(plan), plan)
 
 
 def upstream_waits(plan: Plan, pipeline_id: str, refresh: bool) -> list[Waiting]:

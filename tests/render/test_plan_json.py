@@ -7,7 +7,8 @@ import json
 from datetime import UTC, date, datetime
 
 from reconciler.core.plan import Action, ActionList, Gap, GapList, Plan
-from reconciler.render.plan_json import _action, plan_to_json
+from reconciler.render.plan_json_v2 import _action
+from reconciler.render.plan_json_v2 import plan_to_json_v2 as plan_to_json
 
 NOW = datetime(2024, 3, 31, 12, tzinfo=UTC)
 

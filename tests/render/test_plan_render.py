@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from jsonschema import Draft7Validator
+from plan_documents import expanded_and_checked
 
 from reconciler.core.plan import (
     Action,
@@ -22,6 +23,7 @@ from reconciler.core.plan import (
 )
 from reconciler.render.dates import compress, expand, format_dates, format_run
 from reconciler.render.plan_json import plan_from_dict, plan_to_dict, plan_to_json
+from reconciler.render.plan_json_v2 import plan_to_v2_dict
 from reconciler.render.plan_markdown import LIMIT, render_markdown
 from reconciler.render.plan_schema import PLAN_SCHEMA, SCHEMA_FILE, plan_problems, plan_schema_text
 from reconciler.render.plan_text import render_text
@@ -40,7 +42,7 @@ def days(first: str, count: int) -> tuple[date, ...]:
 def valid(text_or_plan: str | Plan) -> dict[str, object]:
     """The JSON document, checked against the published schema."""
     if isinstance(text_or_plan, Plan):
-        text_or_plan = plan_to_json(text_or_plan)
+        return expanded_and_checked(plan_to_json(text_or_plan), text_or_plan)
     document = json.loads(text_or_plan)
     assert plan_problems(document) == []
     return dict(document)
@@ -245,8 +247,10 @@ def test_json_has_exactly_the_spec_shape() -> None:
 
 def test_json_round_trips_and_refuses_other_versions() -> None:
     assert plan_from_dict(plan_to_dict(EXAMPLE)) == EXAMPLE
-    with pytest.raises(ValueError, match="format_version 3"):
-        plan_from_dict({**plan_to_dict(EXAMPLE), "format_version": 3})
+    # a plan saved in the expanded form of version 2 is still read
+    assert plan_from_dict(plan_to_v2_dict(EXAMPLE)) == EXAMPLE
+    with pytest.raises(ValueError, match="format_version 4"):
+        plan_from_dict({**plan_to_dict(EXAMPLE), "format_version": 4})
     with pytest.raises(ValueError, match=r"format_version 1.*re-run `reconciler plan --out"):
         plan_from_dict({**plan_to_dict(EXAMPLE), "format_version": 1})
 
@@ -275,7 +279,9 @@ def test_schema_is_draft7_and_committed() -> None:
     ("path", "value"),
     [
         (("actions", 0, "kind"), "rerun"),
-        (("actions", 0, "dates", 0), "2024/03/01"),
+        (("actions", 0, "ranges", 0, 0), "2024/03/01"),
+        (("actions", 0, "every"), 0),
+        (("actions", 0, "order"), "random"),
         (("actions", 0, "surprise"), 1),
         (("gaps", 0, "reason"), "because"),
         (("summary", "run"), -1),
