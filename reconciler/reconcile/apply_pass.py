@@ -1,11 +1,11 @@
 """One reconcile pass: config -> observed state -> plan -> batch lifecycle -> events.
 
 The steps, in order (docs/architecture.md draws them); each is a function (here, or in
-``pass_plan`` and ``intents``):
+``pass_plan``, ``intents`` and ``pass_rounds``):
 
 1. ``load``: the pipeline files, validated; every secret they name is masked from then on.
    A pipeline whose trigger variable is missing or empty (``config/env_secrets.py``) is
-   blocked: reported in ``ApplyReport.env_problems`` and left out of ``startable``.
+   blocked: reported in ``ApplyReport.env_problems`` and starts nothing.
 2. the state's apply lock (PostgreSQL runners share it, each following what it claims).
    A saved plan (``apply --plan``) is checked against the loaded config before it; under
    it, before anything is written, against the state and against the plan of that state,
@@ -14,11 +14,15 @@ The steps, in order (docs/architecture.md draws them); each is a function (here,
    its dates marked outdated), the batches in flight read with it.
 4. ``adopt``: the in-flight batches this pass can claim, to be followed.
 5. ``plan_now``: the state read and the fleet planned at ``now``, once.
-6. ``startable``: the intents of the plan's runs, retries and backfills whose platform
-   this reconciler drives; ``prepare``: SLA breaches and plan events recorded, the
-   pass's backfills queued.
-7. ``execute``: the executor (``reconcile/executor.py``) starts and follows the batches;
-   each of its writes (``reconcile/pass_ledger.py``) records outcomes with their events.
+6. ``pass_intents``: which pipelines' runs, retries and backfills this reconciler starts
+   (paused ones and those whose platform is not here are noted as skipped) and how many;
+   the ``RunIntent``s are made as the executor reads them. ``prepare``: SLA breaches and
+   plan events recorded (``pass_rounds``).
+7. ``execute``: the executor (``reconcile/executor.py``) reads the intents in start order,
+   a chunk at a time, starts and follows the batches; each of its writes
+   (``reconcile/pass_ledger.py``) records outcomes with their events and queues the
+   backfills it read ahead. With ``--wait`` and dependencies, ``cascade`` plans again
+   and starts what the outcomes made ready, round after round.
 8. ``conclude``: after a pass whose runs ended, the pipelines it started or ended a run
    of (and those with an SLA) are planned again (what their outcomes led to: retries,
    exhausted dates, finished requests, the closing summary); notifications are drained.
