@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +43,25 @@ def _progress_printer() -> Progress | None:
         )
 
     return show
+
+
+@contextmanager
+def _stopping_on_signals(interrupted: threading.Event) -> Iterator[None]:
+    """^C (or SIGTERM) sets ``interrupted``: the executor stops between two steps (a
+    signal that landed in a state query would otherwise be lost there); a second one
+    stops at once."""
+
+    def stop(_signum: int, _frame: Any) -> None:
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        interrupted.set()
+
+    before = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
 
 
 @click.command()
@@ -88,10 +111,16 @@ def apply(
     clock = make_clock(now_text)
     saved = _saved_plan(plan_file, max_plan_age) if plan_file is not None else None
     progress = _progress_printer()
+    interrupted = threading.Event()
     options = ApplyOptions(
-        wait=wait, max_parallel=max_parallel, allow_empty=allow_empty, runs_dir=runs_dir
+        wait=wait,
+        max_parallel=max_parallel,
+        allow_empty=allow_empty,
+        runs_dir=runs_dir,
+        interrupted=interrupted,
     )
-    report = apply_pass(config_dir, state, clock, options, progress=progress, saved=saved)
+    with _stopping_on_signals(interrupted):
+        report = apply_pass(config_dir, state, clock, options, progress=progress, saved=saved)
     if progress:
         click.echo("", err=True)
     if saved is not None:
@@ -192,7 +221,6 @@ def run(
     max_parallel: int,
 ) -> None:
     """Reconcile forever; stops cleanly between steps on SIGINT or SIGTERM."""
-    import signal
     import time
 
     from reconciler.core.durations import parse_duration

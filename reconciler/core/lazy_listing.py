@@ -63,18 +63,22 @@ def interleave(sources: Sequence[Iterable[_T]]) -> Iterator[_T]:
 
 
 def _turns(sources: Sequence[Iterable[_T]], size: int = 64) -> Iterator[Iterator[_T]]:
-    """``size`` turns at a time: each source lists its next ``size`` items in one go.
+    """Up to ``size`` turns at a time: each source lists its next items in one go.
 
     Stepping 10^4 lazy sources one item each per turn thrashes the CPU caches (three
     times slower than listing them one after another); a list per source per round
-    keeps that locality and still bounds memory. Items are never ``None``, so
-    ``zip_longest``'s padding is dropped by identity.
+    keeps that locality and still bounds memory. The first round takes one turn and
+    each next one twice as many, up to ``size``: the first items come without listing
+    ``size`` items of every source (``apply`` starts its first runs from them). Items
+    are never ``None``, so ``zip_longest``'s padding is dropped by identity.
     """
     live = [iter(source) for source in sources]
+    step = 1
     while live:
-        batches = [list(islice(it, size)) for it in live]
+        batches = [list(islice(it, step)) for it in live]
         yield _without_padding(chain.from_iterable(zip_longest(*batches)))
-        live = [it for it, batch in zip(live, batches, strict=True) if len(batch) == size]
+        live = [it for it, batch in zip(live, batches, strict=True) if len(batch) == step]
+        step = min(step * 2, size)
 
 
 def _without_padding(items: Iterator[_T | None]) -> Iterator[_T]:

@@ -1,11 +1,11 @@
 """One reconcile pass: config -> observed state -> plan -> batch lifecycle -> events.
 
 The steps, in order (docs/architecture.md draws them); each is a function (here, or in
-``pass_plan`` and ``intents``):
+``pass_plan``, ``intents`` and ``pass_rounds``):
 
 1. ``load``: the pipeline files, validated; every secret they name is masked from then on.
    A pipeline whose trigger variable is missing or empty (``config/env_secrets.py``) is
-   blocked: reported in ``ApplyReport.env_problems`` and left out of ``startable``.
+   blocked: reported in ``ApplyReport.env_problems`` and starts nothing.
 2. the state's apply lock (PostgreSQL runners share it, each following what it claims).
    A saved plan (``apply --plan``) is checked against the loaded config before it; under
    it, before anything is written, against the state and against the plan of that state,
@@ -14,11 +14,15 @@ The steps, in order (docs/architecture.md draws them); each is a function (here,
    its dates marked outdated), the batches in flight read with it.
 4. ``adopt``: the in-flight batches this pass can claim, to be followed.
 5. ``plan_now``: the state read and the fleet planned at ``now``, once.
-6. ``startable``: the intents of the plan's runs, retries and backfills whose platform
-   this reconciler drives; ``prepare``: SLA breaches and plan events recorded, the
-   pass's backfills queued.
-7. ``execute``: the executor (``reconcile/executor.py``) starts and follows the batches;
-   each of its writes (``reconcile/pass_ledger.py``) records outcomes with their events.
+6. ``pass_intents``: which pipelines' runs, retries and backfills this reconciler starts
+   (paused ones and those whose platform is not here are noted as skipped) and how many;
+   the ``RunIntent``s are made as the executor reads them. ``prepare``: SLA breaches and
+   plan events recorded (``pass_rounds``).
+7. ``execute``: the executor (``reconcile/executor.py``) reads the intents in start order,
+   a chunk at a time, starts and follows the batches; each of its writes
+   (``reconcile/pass_ledger.py``) records outcomes with their events and queues the
+   backfills it read ahead. With ``--wait`` and dependencies, ``cascade`` plans again
+   and starts what the outcomes made ready, round after round.
 8. ``conclude``: after a pass whose runs ended, the pipelines it started or ended a run
    of (and those with an SLA) are planned again (what their outcomes led to: retries,
    exhausted dates, finished requests, the closing summary); notifications are drained.
@@ -34,7 +38,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,7 +46,7 @@ from reconciler.clock import Clock
 from reconciler.config.env_secrets import blocked_pipelines, env_problems
 from reconciler.config.loading import LoadedPipeline, load_config
 from reconciler.config.rows import pipeline_row
-from reconciler.core.batches import Batch, RunIntent
+from reconciler.core.batches import Batch
 from reconciler.errors import ConfigError, Problem
 from reconciler.masking import register_config
 from reconciler.notify.outbox import Outbox
@@ -51,12 +54,14 @@ from reconciler.platforms.base import Platform
 from reconciler.platforms.registry import build_platforms
 from reconciler.reconcile import saved_plans
 from reconciler.reconcile.cancelling import send_recorded
-from reconciler.reconcile.executor import Executor, Limits, Progress, Tally
-from reconciler.reconcile.intents import startable
+from reconciler.reconcile.executor import Progress
+from reconciler.reconcile.intents import pass_intents
 from reconciler.reconcile.pass_events import PassEvents
 from reconciler.reconcile.pass_ledger import PassLedger, transact
 from reconciler.reconcile.pass_plan import Planned, plan_now
 from reconciler.reconcile.pass_report import ApplyReport, after_pass
+from reconciler.reconcile.pass_rounds import ApplyOptions as ApplyOptions
+from reconciler.reconcile.pass_rounds import cascade, execute, prepare
 from reconciler.reconcile.pipeline_graph import dependants_of, upstreams_of
 from reconciler.reconcile.request_removal import cancel_removed
 from reconciler.reconcile.saved_plans import SavedPlanCheck
@@ -68,14 +73,6 @@ from reconciler.state.sessions import WriteSession
 from reconciler.state.store import Store, open_store
 
 DRAIN_LIMIT = 120.0  # seconds the end of a pass waits for notifications being sent
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ApplyOptions:
-    wait: bool = False
-    max_parallel: int = 8
-    allow_empty: bool = False
-    runs_dir: Path | None = None  # local runs' directory (None: the default for the state)
 
 
 def apply_pass(
@@ -149,8 +146,8 @@ def _apply(
         specs = {pid: p.spec for pid, p in pipelines.items()}
         outbox = Outbox(models, planned.run_specs, clock, store=store)
         events = PassEvents(models, specs, outbox)
-        intents = startable(planned.plan.actions, pipelines, platforms, report, blocked)
-        prepare(store, planned, intents, events, outbox, clock.now())
+        intents = pass_intents(planned.plan, pipelines, platforms, report, blocked)
+        prepare(store, planned, events, outbox, clock.now())
         ledger = PassLedger(
             store=store,
             lock=lock,
@@ -261,93 +258,6 @@ def adopt(
     could only fail them; a later pass with the variable set follows them."""
     follow = [b for b in found if b.pipeline_id not in blocked]
     return retrying(lambda: store.adopt(lock, follow, now))
-
-
-def prepare(
-    store: Store,
-    planned: Planned,
-    intents: Sequence[RunIntent],
-    events: PassEvents,
-    outbox: Outbox,
-    now: datetime,
-) -> None:
-    """SLA breaches recorded, plan events noted, the pass's backfills queued as pending;
-    notifications left over from earlier passes are sent from here on."""
-
-    def body(session: WriteSession) -> list[NotificationRow]:
-        outbox.recover(session)
-        events.note_plan(session, planned.plan, planned.observed, planned.run_specs, now)
-        session.enqueue_backfills(intents, now)
-        return outbox.exchange(session)
-
-    outbox.start(transact(store, body))
-
-
-def execute(
-    pipelines: Mapping[str, LoadedPipeline],
-    platforms: Mapping[str, Platform],
-    ledger: PassLedger,
-    clock: Clock,
-    options: ApplyOptions,
-    progress: Progress | None,
-    intents: Sequence[RunIntent],
-    adopted: Sequence[Batch],
-) -> Tally:
-    """The executor starts the intents and follows them and the adopted batches; once
-    their outcomes are recorded, each platform is told which batches are still in flight."""
-    limits = Limits(
-        max_parallel=options.max_parallel,
-        max_active={pid: p.spec.max_active_runs for pid, p in pipelines.items()},
-        wait=options.wait,
-    )
-    executor = Executor(
-        pipelines=pipelines,
-        platforms=platforms,
-        ledger=ledger,
-        clock=clock,
-        limits=limits,
-        progress=progress,
-    )
-    try:
-        tally = executor.run(intents, adopted)
-    finally:
-        executor.close()
-    for platform in platforms.values():
-        platform.after_pass(executor.in_flight())
-    return tally
-
-
-def cascade(
-    store: Store,
-    pipelines: Mapping[str, LoadedPipeline],
-    platforms: dict[str, Platform],
-    ledger: PassLedger,
-    events: PassEvents,
-    outbox: Outbox,
-    options: ApplyOptions,
-    tally: Tally,
-    progress: Progress | None = None,
-    blocked: Collection[str] = frozenset(),
-) -> Tally:
-    """``apply --wait`` with dependencies: while runs end, plan again and start what their
-    outcomes made ready (a date whose inputs just finished, a refresh of what they made
-    outdated), until a round starts nothing. Each round is a plan of the whole fleet and
-    an executor run, so every start goes through the same intents, ledger and limits."""
-    total = tally
-    while tally.succeeded:
-        now = ledger.clock.now()
-        again = plan_now(store, pipelines, now)
-        report = ApplyReport()
-        intents = startable(again.plan.actions, pipelines, platforms, report, blocked)
-        if not intents:
-            break
-        prepare(store, again, intents, events, outbox, now)
-        ledger.observed = again.observed
-        tally = execute(pipelines, platforms, ledger, ledger.clock, options, progress, intents, [])
-        total = total.plus(tally)
-        if not tally.started:
-            break  # (every intent was already in the log: nothing new can follow)
-    return total
 
 
 def conclude(

@@ -10,22 +10,27 @@ Intents are written (``recorded``) a few slots ahead, in one transaction with wh
 was learnt since the last one (runs started, runs ended); a batch is only ever started
 once its intent is committed. A slot that frees up is filled at once, without waiting
 for the state, and one transaction carries many runs (at most ``WRITE_INTERVAL`` late).
+The intents are read from the plan as they are needed, a chunk at a time, never all
+at once (``core/intake.py``): a pass over millions of dates starts as fast as a small
+one and keeps its memory flat; the backfills read ahead are queued in the same writes.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from threading import Event
 from typing import TYPE_CHECKING, Protocol
 
 from reconciler.clock import Clock
 from reconciler.config.run_values import rendered_parameters, run_values
 from reconciler.core import lifecycle, scheduling
 from reconciler.core.batches import Batch, RunIntent, batch_key
+from reconciler.core.intake import Intake
 from reconciler.core.lifecycle import BatchState
+from reconciler.core.scheduling import Slotted
 from reconciler.errors import ReconcilerError
 from reconciler.platforms.base import Platform, RunRequest
 from reconciler.quality.checking import Checker
@@ -47,6 +52,7 @@ class Changes:
     ended: tuple[BatchState, ...]  # their outcomes (and the checks that decided them)
     intents: tuple[RunIntent, ...]  # to be recorded before they may start
     following: tuple[str, ...]  # the batches this pass follows (its claims)
+    queued: tuple[RunIntent, ...] = ()  # read from the plan ahead of their start (queued)
 
 
 class Ledger(Protocol):
@@ -109,8 +115,10 @@ class Executor:
         clock: Clock,
         limits: Limits,
         progress: Progress | None = None,
+        interrupted: Event | None = None,
     ) -> None:
         self.pipelines = pipelines
+        self.interrupted = interrupted
         self.platforms = platforms
         self.ledger = ledger
         self.clock = clock
@@ -125,31 +133,35 @@ class Executor:
 
     # --- the loop -----------------------------------------------------------------
 
-    def run(self, intents: Sequence[RunIntent], adopted: Sequence[Batch]) -> Tally:
+    def run(
+        self, intents: Iterable[RunIntent], adopted: Sequence[Batch], total: int | None = None
+    ) -> Tally:
+        """Start ``intents`` (read lazily, in start order, a chunk at a time: see
+        ``core/intake.py``) and follow them and the ``adopted`` batches; ``total``: how
+        many intents there are, for progress."""
         for batch in adopted:
             self.batches[batch.batch_id] = lifecycle.adopted(batch)
-        queues: dict[str, deque[tuple[int, RunIntent]]] = {}
-        for index, intent in enumerate(intents):
-            queues.setdefault(intent.pipeline_id, deque()).append((index, intent))
-        total, queued = len(intents), len(intents)
+        intake: Intake[RunIntent] = Intake(intents)
+        count = total if total is not None else 0
         ahead = max(AHEAD * self.limits.max_parallel, 16)
         last_write = 0.0
         while True:
+            if self.interrupted is not None and self.interrupted.is_set():
+                raise KeyboardInterrupt  # (between two steps: every write is committed)
             ended = self._poll()
             started = self._start_free()
             self._write_chosen_run_ids()
-            refill = queued > 0 and self._count("recorded") < self.limits.max_parallel
+            refill = not intake.empty and self._count("recorded") < self.limits.max_parallel
             due = time.monotonic() - last_write >= WRITE_INTERVAL
             if refill or self.ledger.renewal_due() or (self._unwritten() and due):
-                taken = self._take(queues, ahead)
-                queued -= len(taken)
-                self._write(taken)
+                taken = self._take(intake, ahead)
+                self._write(taken, intake.drain_read())
                 last_write = time.monotonic()
                 started += self._start_free()
                 self._write_chosen_run_ids()
             if self.progress and (ended or started):
-                self.progress(self.tally, total)
-            if queued == 0 and not self._busy():
+                self.progress(self.tally, count)
+            if intake.empty and not self._busy():
                 break
             if not ended and not started:
                 self._idle()
@@ -184,12 +196,12 @@ class Executor:
 
     # --- scheduling -----------------------------------------------------------------
 
-    def _take(self, queues: dict[str, deque[tuple[int, RunIntent]]], ahead: int) -> list[RunIntent]:
+    def _take(self, intake: Intake[RunIntent], ahead: int) -> list[RunIntent]:
         """The next intents in plan order (``AHEAD`` times ``max_active_runs`` a pipeline)."""
-        pool = list(self._in("recorded"))
+        pool: list[Slotted] = list(self._in("recorded"))
         followed = [s for s in self.batches.values() if s.followed]
         max_active = self.limits.max_active
-        return scheduling.take(queues, pool, followed, ahead, lambda pid: AHEAD * max_active[pid])
+        return intake.take(pool, followed, ahead, lambda pid: AHEAD * max_active[pid])
 
     def _start_free(self) -> int:
         """Start, in plan order, the recorded batches that fit the free slots."""
@@ -303,11 +315,17 @@ class Executor:
         if any(s.batch.platform_run_id != s.batch_id for s in unmarked):
             self._write([])
 
-    def _write(self, taken: Sequence[RunIntent]) -> None:
+    def _write(self, taken: Sequence[RunIntent], read: Sequence[RunIntent] = ()) -> None:
         ended = tuple(self._in("ended"))
         started = tuple(s.batch for s in self.batches.values() if s.unmarked)
         following = tuple(s.batch_id for s in self.batches.values() if s.followed)
-        changes = Changes(started=started, ended=ended, intents=tuple(taken), following=following)
+        changes = Changes(
+            started=started,
+            ended=ended,
+            intents=tuple(taken),
+            following=following,
+            queued=tuple(read),
+        )
         written = self.ledger.write(changes)
         for state in ended:
             del self.batches[state.batch_id]

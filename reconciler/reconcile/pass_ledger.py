@@ -3,9 +3,10 @@
 One write confirms the pass still holds the state lock (and renews its lease when due),
 writes the run ids of batches just started, the outcomes of batches that ended together
 with their events (check results, notifications) and the outdated marks successes write
-on the dates of the pipelines that read them, the new intents with their owners and
-claims, and exchanges notifications with the outbox. A write broken by a PostgreSQL
-outage rolled back, and is written again once the server is back.
+on the dates of the pipelines that read them, the backfills the executor read ahead
+(queued as pending), the new intents with their owners and claims, and exchanges
+notifications with the outbox. A write broken by a PostgreSQL outage rolled back, and is
+written again once the server is back.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ class PassLedger:
             session.add_outdated_marks(
                 self._outdated_by([f for f in finished if f[0].batch_id in live]), now
             )
+        # backfills read ahead are queued (pending) as they are read, never all at once
+        session.enqueue_backfills(changes.queued, now)
         written = set(session.record_intents(changes.intents, now))
         record_owners(
             self.platforms, session, [i for i in changes.intents if i.batch_id in written], now

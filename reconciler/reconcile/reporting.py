@@ -6,7 +6,7 @@ and is never created), and the renderers it feeds are pure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -199,16 +199,21 @@ def render_status_calendar(
     return render_calendars(cals, now.isoformat(timespec="seconds"), colour)
 
 
-def _runs_text(spec: PipelineSpec | None, days: list[date], limit: int = 4) -> str:
-    """Runs of consecutive scheduled dates, at most ``limit`` shown (cheap adjacency: a
-    fleet's backlog can hold 10^6 dates)."""
+Span = tuple[int, int, int]  # first and last day ordinals of consecutive dates, how many
+
+
+def _runs_text(spec: PipelineSpec | None, spans: list[Span], limit: int = 4) -> str:
+    """Runs of consecutive scheduled dates, at most ``limit`` shown. ``spans`` are
+    stretches of consecutive dates (a plan's groups give them without listing a fleet's
+    10^6 backlog dates); touching ones are joined."""
     follows = adjacency(spec.schedule) if spec is not None else lambda a, b: (b - a).days == 1
     runs: list[DateRun] = []
-    for day in sorted(days):
-        if runs and follows(runs[-1][1], day):
-            runs[-1] = (runs[-1][0], day, runs[-1][2] + 1)
+    for first, last, count in sorted(spans):
+        start, end = date.fromordinal(first), date.fromordinal(last)
+        if runs and follows(runs[-1][1], start):
+            runs[-1] = (runs[-1][0], end, runs[-1][2] + count)
         else:
-            runs.append((day, day, 1))
+            runs.append((start, end, count))
     text = ", ".join(format_run(r) for r in runs[:limit])
     if len(runs) > limit:
         rest = sum(r[2] for r in runs[limit:])
@@ -216,25 +221,31 @@ def _runs_text(spec: PipelineSpec | None, days: list[date], limit: int = 4) -> s
     return text
 
 
+def _day_spans(days: Iterable[date]) -> list[Span]:
+    return [(d.toordinal(), d.toordinal(), 1) for d in days]
+
+
 def pending_entries(plan: Plan, specs: Sequence[PipelineSpec]) -> tuple[Pending, ...]:
     """Backfills and refreshes the next apply would start, retries due or waiting, dates
-    waiting for their upstream: grouped, dates compressed."""
+    waiting for their upstream: grouped, dates compressed (read from the plan's groups:
+    ten years of backfills are a few date ranges, never listed)."""
     by_id = {s.id: s for s in specs}
-    groups: dict[tuple[str, str, str], list[date]] = {}
-    for action in plan.actions:
-        if action.kind == "backfill":
-            detail = f"priority {action.priority}"
-            if action.request_id:
-                detail = f"request {action.request_id}, {detail}"
-                if action.reason:
-                    detail += f": {action.reason}"
-            groups.setdefault((action.pipeline_id, "backfill", detail), []).extend(action.dates)
-        elif action.kind == "refresh":
-            detail = f"outdated, priority {action.priority}"
-            groups.setdefault((action.pipeline_id, "refresh", detail), []).extend(action.dates)
-        elif action.kind == "retry":
-            detail = f"attempt {action.attempt}, due now"
-            groups.setdefault((action.pipeline_id, "retry", detail), []).extend(action.dates)
+    groups: dict[tuple[str, str, str], list[Span]] = {}
+    for group in plan.action_groups():
+        if group.kind == "backfill":
+            detail = f"priority {group.priority}"
+            if group.request_id:
+                detail = f"request {group.request_id}, {detail}"
+                if group.reason:
+                    detail += f": {group.reason}"
+        elif group.kind == "refresh":
+            detail = f"outdated, priority {group.priority}"
+        elif group.kind == "retry":
+            detail = f"attempt {group.attempt}, due now"
+        else:
+            continue
+        spans = groups.setdefault((group.pipeline_id, group.kind, detail), [])
+        spans += [(span[0], span[-1], len(span)) for span in group.spans if span]
     upstream: dict[tuple[str, bool], list[Waiting]] = {}
     for waiting in plan.waiting:
         if waiting.reason == "upstream":
@@ -246,21 +257,23 @@ def pending_entries(plan: Plan, specs: Sequence[PipelineSpec]) -> tuple[Pending,
             f"attempt {waiting.attempt} at "
             f"{waiting.next_retry_at.strftime('%Y-%m-%d %H:%M:%S UTC')}"
         )
-        groups.setdefault((waiting.pipeline_id, "retry", detail), []).extend(waiting.dates)
+        groups.setdefault((waiting.pipeline_id, "retry", detail), []).extend(
+            _day_spans(waiting.dates)
+        )
     for (pid, refresh), entries in upstream.items():
         ups = spanning(u for w in entries for u in w.upstream)
         kind = "refresh" if refresh else "waiting"
-        days = [d for w in entries for d in w.dates]
+        days = _day_spans(d for w in entries for d in w.dates)
         groups.setdefault((pid, kind, waits_for(ups, refresh)), []).extend(days)
     return tuple(
         Pending(
             pipeline_id=pid,
             kind=kind,
-            dates=_runs_text(by_id.get(pid), days),
-            count=len(days),
+            dates=_runs_text(by_id.get(pid), spans),
+            count=sum(span[2] for span in spans),
             detail=detail,
         )
-        for (pid, kind, detail), days in sorted(groups.items(), key=lambda kv: kv[0][:2])
+        for (pid, kind, detail), spans in sorted(groups.items(), key=lambda kv: kv[0][:2])
     )
 
 
