@@ -17,6 +17,8 @@ from reconciler.commands.options import (
 from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
+    from reconciler.clock import Clock
+    from reconciler.commands.pass_observer import PassObserver
     from reconciler.reconcile.executor import Progress, Tally
     from reconciler.reconcile.pass_report import ApplyReport
     from reconciler.reconcile.saved_plans import SavedPlanCheck
@@ -183,6 +185,12 @@ def _saved_plan(plan_file: Path, max_plan_age: str) -> SavedPlanCheck:
     "--interval", default="5m", show_default=True, help="Time between passes (90s, 5m, 1h)."
 )
 @click.option("--max-parallel", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option(
+    "--metrics-addr",
+    default=None,
+    metavar="HOST:PORT",
+    help="Serve /metrics (Prometheus), /healthz and /readyz here (127.0.0.1:9108).",
+)
 def run(
     config_dir: Path,
     state: str,
@@ -190,13 +198,12 @@ def run(
     runs_dir: Path | None,
     interval: str,
     max_parallel: int,
+    metrics_addr: str | None,
 ) -> None:
     """Reconcile forever; stops cleanly between steps on SIGINT or SIGTERM."""
     import signal
-    import time
 
     from reconciler.core.durations import parse_duration
-    from reconciler.reconcile.apply_pass import ApplyOptions, apply_pass
 
     try:
         seconds = parse_duration(interval)
@@ -211,13 +218,53 @@ def run(
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     clock = make_clock(now_text)
+    observer = _observer(config_dir, state, seconds, metrics_addr)
+    try:
+        _run_loop(config_dir, state, clock, runs_dir, max_parallel, seconds, stop, observer)
+    finally:
+        observer.close()
+
+
+def _observer(config_dir: Path, state: str, seconds: float, address: str | None) -> PassObserver:
+    from reconciler.commands.pass_observer import PassObserver
+    from reconciler.observe.health_server import parse_address
+
+    observer = PassObserver(config_dir, state, seconds)
+    if address is None:
+        return observer
+    try:
+        where = parse_address(address)
+        port = observer.serve(where)
+    except (ValueError, OSError) as exc:
+        observer.close()
+        raise click.BadParameter(str(exc), param_hint="--metrics-addr") from exc
+    click.echo(f"serving /metrics, /healthz and /readyz on {where[0]}:{port}", err=True)
+    return observer
+
+
+def _run_loop(
+    config_dir: Path,
+    state: str,
+    clock: Clock,
+    runs_dir: Path | None,
+    max_parallel: int,
+    seconds: float,
+    stop: dict[str, bool],
+    observer: PassObserver,
+) -> None:
+    import time
+
+    from reconciler.reconcile.apply_pass import ApplyOptions, apply_pass
+
     while not stop["now"]:
+        observer.started(clock.now())
         try:
             options = ApplyOptions(wait=False, max_parallel=max_parallel, runs_dir=runs_dir)
             report = apply_pass(config_dir, state, clock, options)
-        except ReconcilerError as exc:
-            click.echo(f"pass failed: {exc}", err=True)
-            report = None
+            error = None
+        except ReconcilerError as exc:  # logged by the observer ("pass failed: ...")
+            report, error = None, str(exc)
+        observer.ended(report, error, clock.now())
         if report is not None:
             echo_env_problems(report)
         if report is not None and report.unplannable:

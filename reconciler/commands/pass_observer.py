@@ -1,0 +1,124 @@
+"""What ``run`` and ``apply`` tell their monitoring about each pass: events and metrics.
+
+A pass's start and end are logged as events (JSON lines with ``--log-format json``) and
+counted in ``ServiceMetrics``; after each pass the status is read again for the gauges,
+and whether that read reached the state decides ``/readyz``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reconciler import log_events as events
+from reconciler.errors import ReconcilerError
+
+if TYPE_CHECKING:
+    from reconciler.observe.health_server import HealthServer, Readiness
+    from reconciler.observe.metrics import ServiceMetrics
+    from reconciler.reconcile.pass_report import ApplyReport
+
+log = logging.getLogger("reconciler.pass")
+
+
+class PassObserver:
+    """Counts and logs the passes of one process; serves them when given an address."""
+
+    def __init__(self, config_dir: Path, state: str, interval: float) -> None:
+        from reconciler.observe.health_server import Readiness
+        from reconciler.observe.metrics import ServiceMetrics
+
+        self.config_dir = config_dir
+        self.state = state
+        self.metrics: ServiceMetrics = ServiceMetrics()
+        self.readiness: Readiness = Readiness(interval=interval)
+        self.server: HealthServer | None = None
+        self._began = 0.0
+        # the counters listen to INFO events; with no handler of its own (text mode) the
+        # logger's warnings still reach stderr as they did before, one plain line each
+        logger = logging.getLogger("reconciler")
+        self._level = logger.level
+        self._handlers = [self.metrics.handler()]
+        if not logger.handlers:
+            text = logging.StreamHandler(sys.stderr)
+            text.setLevel(logging.WARNING)
+            self._handlers.append(text)
+        for handler in self._handlers:
+            logger.addHandler(handler)
+        if logger.getEffectiveLevel() > logging.INFO:
+            logger.setLevel(logging.INFO)
+
+    def serve(self, address: tuple[str, int]) -> int:
+        """Starts /metrics, /healthz and /readyz at ``address``; returns the port."""
+        from reconciler.observe.health_server import HealthServer
+
+        self.server = HealthServer(address, self.metrics.registry, self.readiness).start()
+        return self.server.port
+
+    def close(self) -> None:
+        logger = logging.getLogger("reconciler")
+        for handler in self._handlers:
+            logger.removeHandler(handler)
+        logger.setLevel(self._level)
+        if self.server is not None:
+            self.server.close()
+
+    def started(self, now: datetime) -> None:
+        self._began = time.monotonic()
+        events.emit(log, events.PASS_STARTED, "pass started", now=now)
+
+    def ended(self, report: ApplyReport | None, error: str | None, now: datetime) -> None:
+        """The pass's figures counted and logged, then the status read for the gauges."""
+        m = self.metrics
+        duration = time.monotonic() - self._began
+        m.pass_duration.observe(duration)
+        m.last_end.set(time.time())
+        if report is not None:
+            for pid, change in sorted(report.config_changes.items()):
+                events.emit(
+                    log, events.CONFIG_CHANGED, f"config: {change} {pid}", pipeline=pid,
+                    change=change,
+                )  # fmt: skip
+            m.runs_started.inc(report.started)
+            m.runs_succeeded.inc(report.succeeded)
+            m.runs_failed.inc(report.failed)
+            m.in_flight.set(report.still_running)
+        if error is None:
+            m.passes.labels("succeeded").inc()
+            m.last_success.set(time.time())
+            events.emit(
+                log, events.PASS_ENDED, "pass ended", duration_seconds=round(duration, 3),
+                started=report.started if report else 0,
+                succeeded=report.succeeded if report else 0,
+                failed=report.failed if report else 0,
+            )  # fmt: skip
+        else:
+            m.passes.labels("failed").inc()
+            events.emit(
+                log, events.PASS_FAILED, f"pass failed: {error}", logging.ERROR,
+                duration_seconds=round(duration, 3),
+            )  # fmt: skip
+        self.refresh(now)
+
+    def refresh(self, now: datetime) -> None:
+        """The status gauges from a new read of the state; readiness from whether it
+        could be read."""
+        from reconciler.observe.metrics import status_families
+        from reconciler.reconcile.status_snapshot import read_status
+
+        try:
+            snapshot = read_status(self.config_dir, self.state, now)
+        except ReconcilerError as exc:
+            self.metrics.up.set(0)
+            self.readiness.pass_ended(False, str(exc))
+            return
+        self.metrics.state_read.observe(snapshot.read_seconds)
+        self.metrics.status.update(
+            status_families(snapshot.rows, snapshot.platforms, snapshot.unsent)
+        )
+        self.metrics.up.set(1)
+        self.readiness.pass_ended(True)
