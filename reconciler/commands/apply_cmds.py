@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,23 +25,30 @@ if TYPE_CHECKING:
     from reconciler.reconcile.saved_plans import SavedPlanCheck
 
 
-def _progress_printer() -> Progress | None:
-    """A live line on a terminal; nothing when piped."""
-    if not sys.stderr.isatty():
-        return None
-    state = {"total": 0}
+def _progress_display(
+    wait: bool,
+) -> tuple[Progress | None, Callable[[ApplyReport | None], None]]:
+    """With --wait: rich's live display when stdout is a terminal, plain lines on stderr
+    otherwise; the callback for the executor, and what ends the display (with the
+    pass's final counts)."""
+    if not wait:
+        return None, lambda report: None
+    from reconciler.observe.progress import LiveProgress, PlainProgress
+
+    display = LiveProgress(sys.stdout) if sys.stdout.isatty() else PlainProgress(sys.stderr)
+    most = {"total": 0}
 
     def show(tally: Tally, total: int) -> None:
-        state["total"] = max(state["total"], total)
-        click.echo(
-            f"\r\033[Kstarted {tally.started}/{state['total']} runs "
-            f"({tally.started_dates} dates), {tally.succeeded} succeeded, "
-            f"{tally.failed} failed",
-            nl=False,
-            err=True,
-        )
+        most["total"] = max(most["total"], total)
+        display.update(tally.started, tally.succeeded, tally.failed, most["total"])
 
-    return show
+    def finish(report: ApplyReport | None) -> None:
+        if report is not None:
+            total = max(most["total"], report.started)
+            display.update(report.started, report.succeeded, report.failed, total)
+        display.close()
+
+    return show, finish
 
 
 @click.command()
@@ -73,6 +81,12 @@ def _progress_printer() -> Progress | None:
     show_default=True,
     help="With --plan: refuse a plan older than this (90s, 30m, 2h).",
 )
+@click.option(
+    "--pushgateway",
+    default=None,
+    metavar="URL",
+    help="Push the pass's metrics to this Prometheus Pushgateway (job reconciler).",
+)
 def apply(
     config_dir: Path,
     state: str,
@@ -83,19 +97,34 @@ def apply(
     allow_empty: bool,
     plan_file: Path | None,
     max_plan_age: str,
+    pushgateway: str | None,
 ) -> None:
     """Carry out one reconcile pass: sync config, poll, start what the plan says."""
+    from reconciler.commands.pass_observer import PassObserver
     from reconciler.reconcile.apply_pass import ApplyOptions, apply_pass
 
     clock = make_clock(now_text)
     saved = _saved_plan(plan_file, max_plan_age) if plan_file is not None else None
-    progress = _progress_printer()
+    progress, end_progress = _progress_display(wait)
     options = ApplyOptions(
         wait=wait, max_parallel=max_parallel, allow_empty=allow_empty, runs_dir=runs_dir
     )
-    report = apply_pass(config_dir, state, clock, options, progress=progress, saved=saved)
-    if progress:
-        click.echo("", err=True)
+    observer = PassObserver(config_dir, state, 0.0, read_status=pushgateway is not None)
+    try:
+        observer.started(clock.now())
+        report = None
+        try:
+            report = apply_pass(config_dir, state, clock, options, progress=progress, saved=saved)
+        except ReconcilerError as exc:
+            observer.ended(None, str(exc), clock.now(), log_failure=False)
+            raise
+        finally:
+            end_progress(report)
+        observer.ended(report, None, clock.now())
+        if pushgateway is not None:
+            observer.push(pushgateway)
+    finally:
+        observer.close()
     if saved is not None:
         click.echo(
             f"saved plan {plan_file}: config and state unchanged since "

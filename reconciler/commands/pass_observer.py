@@ -28,11 +28,14 @@ log = logging.getLogger("reconciler.pass")
 class PassObserver:
     """Counts and logs the passes of one process; serves them when given an address."""
 
-    def __init__(self, config_dir: Path, state: str, interval: float) -> None:
+    def __init__(
+        self, config_dir: Path, state: str, interval: float, *, read_status: bool = True
+    ) -> None:
         from reconciler.observe.health_server import Readiness
         from reconciler.observe.metrics import ServiceMetrics
 
         self.config_dir = config_dir
+        self.read_status = read_status  # the status gauges after each pass
         self.state = state
         self.metrics: ServiceMetrics = ServiceMetrics()
         self.readiness: Readiness = Readiness(interval=interval)
@@ -71,7 +74,14 @@ class PassObserver:
         self._began = time.monotonic()
         events.emit(log, events.PASS_STARTED, "pass started", now=now)
 
-    def ended(self, report: ApplyReport | None, error: str | None, now: datetime) -> None:
+    def ended(
+        self,
+        report: ApplyReport | None,
+        error: str | None,
+        now: datetime,
+        *,
+        log_failure: bool = True,
+    ) -> None:
         """The pass's figures counted and logged, then the status read for the gauges."""
         m = self.metrics
         duration = time.monotonic() - self._began
@@ -99,10 +109,22 @@ class PassObserver:
         else:
             m.passes.labels("failed").inc()
             events.emit(
-                log, events.PASS_FAILED, f"pass failed: {error}", logging.ERROR,
+                log, events.PASS_FAILED, f"pass failed: {error}",
+                logging.ERROR if log_failure else logging.INFO,
                 duration_seconds=round(duration, 3),
             )  # fmt: skip
-        self.refresh(now)
+        if self.read_status:
+            self.refresh(now)
+
+    def push(self, gateway: str) -> None:
+        """The pass's metrics to a Pushgateway; a push that fails is a warning: the
+        pass's work is done, and stays done."""
+        from reconciler.observe.exposition import push
+
+        try:
+            push(gateway, self.metrics.registry)
+        except (OSError, ValueError) as exc:
+            log.warning(f"could not push the metrics to {gateway}: {exc}")
 
     def refresh(self, now: datetime) -> None:
         """The status gauges from a new read of the state; readiness from whether it

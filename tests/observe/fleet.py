@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +17,7 @@ def write_fleet(config: Path, days: int = 6, extra: str = "") -> None:
     start = (datetime.now(UTC) - timedelta(days=days - 1)).date().isoformat()
     for pid, code in (("orders", SLEEP), ("refunds", FAIL)):
         (config / f"{pid}.yaml").write_text(
-            f"id: {pid}\nplatform: local\ntrigger:\n  command: [python, -c, {code!r}]\n"
+            f"id: {pid}\nplatform: local\ntrigger:\n  command: [python, -c, {json.dumps(code)}]\n"
             f"schedule:\n  type: daily\n  start: {start}\n"
             "retry:\n  max_retries: 0\n" + extra,
             encoding="utf-8",
