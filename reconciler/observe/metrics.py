@@ -170,12 +170,6 @@ class ServiceMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
-        self.state_write = Histogram(
-            f"{PREFIX}_state_write_duration_seconds",
-            "How long a pass's write transactions took.",
-            buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
         self.last_end = Gauge(
             f"{PREFIX}_last_pass_end_timestamp_seconds",
             "When the last pass ended (Unix time).",
