@@ -109,7 +109,7 @@ def apply(
     options = ApplyOptions(
         wait=wait, max_parallel=max_parallel, allow_empty=allow_empty, runs_dir=runs_dir
     )
-    observer = PassObserver(config_dir, state, 0.0, read_status=pushgateway is not None)
+    observer = PassObserver(config_dir, state, 0.0, measure=pushgateway is not None)
     try:
         observer.started(clock.now())
         report = None

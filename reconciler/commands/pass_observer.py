@@ -18,7 +18,7 @@ from reconciler import log_events as events
 from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
-    from reconciler.observe.health_server import HealthServer, Readiness
+    from reconciler.observe.health_server import HealthServer
     from reconciler.observe.metrics import ServiceMetrics
     from reconciler.reconcile.pass_report import ApplyReport
 
@@ -29,23 +29,28 @@ class PassObserver:
     """Counts and logs the passes of one process; serves them when given an address."""
 
     def __init__(
-        self, config_dir: Path, state: str, interval: float, *, read_status: bool = True
+        self, config_dir: Path, state: str, interval: float, *, measure: bool = True
     ) -> None:
+        """``measure``: keep metrics and read the status after each pass (``run``, and
+        ``apply --pushgateway``); without it only the events are logged, and
+        ``prometheus_client`` is not even imported."""
         from reconciler.observe.health_server import Readiness
-        from reconciler.observe.metrics import ServiceMetrics
 
         self.config_dir = config_dir
-        self.read_status = read_status  # the status gauges after each pass
         self.state = state
-        self.metrics: ServiceMetrics = ServiceMetrics()
-        self.readiness: Readiness = Readiness(interval=interval)
+        self.metrics: ServiceMetrics | None = None
+        if measure:
+            from reconciler.observe.metrics import ServiceMetrics
+
+            self.metrics = ServiceMetrics()
+        self.readiness = Readiness(interval=interval)
         self.server: HealthServer | None = None
         self._began = 0.0
         # the counters listen to INFO events; with no handler of its own (text mode) the
         # logger's warnings still reach stderr as they did before, one plain line each
         logger = logging.getLogger("reconciler")
         self._level = logger.level
-        self._handlers = [self.metrics.handler()]
+        self._handlers = [self.metrics.handler()] if self.metrics else []
         if not logger.handlers:
             text = logging.StreamHandler(sys.stderr)
             text.setLevel(logging.WARNING)
@@ -59,6 +64,7 @@ class PassObserver:
         """Starts /metrics, /healthz and /readyz at ``address``; returns the port."""
         from reconciler.observe.health_server import HealthServer
 
+        assert self.metrics is not None  # (a server is only asked of a measuring observer)
         self.server = HealthServer(address, self.metrics.registry, self.readiness).start()
         return self.server.port
 
@@ -83,23 +89,26 @@ class PassObserver:
         log_failure: bool = True,
     ) -> None:
         """The pass's figures counted and logged, then the status read for the gauges."""
-        m = self.metrics
         duration = time.monotonic() - self._began
-        m.pass_duration.observe(duration)
-        m.last_end.set(time.time())
         if report is not None:
             for pid, change in sorted(report.config_changes.items()):
                 events.emit(
                     log, events.CONFIG_CHANGED, f"config: {change} {pid}", pipeline=pid,
                     change=change,
                 )  # fmt: skip
-            m.runs_started.inc(report.started)
-            m.runs_succeeded.inc(report.succeeded)
-            m.runs_failed.inc(report.failed)
-            m.in_flight.set(report.still_running)
+        m = self.metrics
+        if m is not None:
+            m.pass_duration.observe(duration)
+            m.last_end.set(time.time())
+            m.passes.labels("succeeded" if error is None else "failed").inc()
+            if error is None:
+                m.last_success.set(time.time())
+            if report is not None:
+                m.runs_started.inc(report.started)
+                m.runs_succeeded.inc(report.succeeded)
+                m.runs_failed.inc(report.failed)
+                m.in_flight.set(report.still_running)
         if error is None:
-            m.passes.labels("succeeded").inc()
-            m.last_success.set(time.time())
             events.emit(
                 log, events.PASS_ENDED, "pass ended", duration_seconds=round(duration, 3),
                 started=report.started if report else 0,
@@ -107,13 +116,12 @@ class PassObserver:
                 failed=report.failed if report else 0,
             )  # fmt: skip
         else:
-            m.passes.labels("failed").inc()
             events.emit(
                 log, events.PASS_FAILED, f"pass failed: {error}",
                 logging.ERROR if log_failure else logging.INFO,
                 duration_seconds=round(duration, 3),
             )  # fmt: skip
-        if self.read_status:
+        if m is not None:
             self.refresh(now)
 
     def push(self, gateway: str) -> None:
@@ -121,6 +129,7 @@ class PassObserver:
         pass's work is done, and stays done."""
         from reconciler.observe.exposition import push
 
+        assert self.metrics is not None
         try:
             push(gateway, self.metrics.registry)
         except (OSError, ValueError) as exc:
@@ -132,15 +141,16 @@ class PassObserver:
         from reconciler.observe.metrics import status_families
         from reconciler.reconcile.status_snapshot import read_status
 
+        m = self.metrics
+        if m is None:
+            return
         try:
             snapshot = read_status(self.config_dir, self.state, now)
         except ReconcilerError as exc:
-            self.metrics.up.set(0)
+            m.up.set(0)
             self.readiness.pass_ended(False, str(exc))
             return
-        self.metrics.state_read.observe(snapshot.read_seconds)
-        self.metrics.status.update(
-            status_families(snapshot.rows, snapshot.platforms, snapshot.unsent)
-        )
-        self.metrics.up.set(1)
+        m.state_read.observe(snapshot.read_seconds)
+        m.status.update(status_families(snapshot.rows, snapshot.platforms, snapshot.unsent))
+        m.up.set(1)
         self.readiness.pass_ended(True)

@@ -10,9 +10,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
-from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
 
 READY_INTERVALS = 3  # a pass older than this many intervals makes the process unready
 
@@ -60,6 +61,8 @@ def _handler(registry: CollectorRegistry, readiness: Readiness) -> type[BaseHTTP
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
+                from prometheus_client.exposition import choose_encoder
+
                 encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
                 self._send(200, encoder(registry), content_type)
             elif path == "/healthz":

@@ -11,16 +11,6 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-
 PLAIN_EVERY = 10.0  # seconds between two plain lines (and one with the final counts)
 
 
@@ -37,6 +27,16 @@ class LiveProgress:
     """The rich display, on ``stream`` (a terminal)."""
 
     def __init__(self, stream: TextIO) -> None:
+        from rich.console import Console  # (only a terminal pays for importing rich)
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            TaskProgressColumn,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self.progress = Progress(
             TextColumn("runs"),
             BarColumn(),
