@@ -20,6 +20,7 @@ from reconciler.commands.cancel_cmd import cancel
 from reconciler.commands.config_cmds import schema, validate
 from reconciler.commands.explain_cmd import explain
 from reconciler.commands.inspect_cmds import history, status
+from reconciler.commands.log_option import add_log_format_option
 from reconciler.commands.mark_cmd import mark
 from reconciler.commands.options import fail as _fail
 from reconciler.commands.options import on_github as _on_github
@@ -86,9 +87,16 @@ def _debug(ctx: click.Context) -> bool:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    envvar="RECONCILER_LOG_FORMAT",
+    default=None,
+    help="stderr as text (default) or one JSON object per line (any command takes it too).",
+)
 @click.version_option(__version__, prog_name="reconciler")
 @click.pass_context
-def main(ctx: click.Context, debug: bool) -> None:
+def main(ctx: click.Context, debug: bool, log_format: str | None) -> None:
     """Keep data pipelines' date coverage complete, declaratively.
 
     Pipelines are YAML files in --config-dir; `plan` shows what is missing and what
@@ -96,6 +104,7 @@ def main(ctx: click.Context, debug: bool) -> None:
     """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.obj["log_format"] = log_format
 
 
 main.add_command(validate)
@@ -112,3 +121,4 @@ main.add_command(mark)
 main.add_command(import_history_command)
 main.add_command(state_group)
 main.add_command(report_command)
+add_log_format_option(main)

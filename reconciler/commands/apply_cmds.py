@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,28 +21,37 @@ from reconciler.commands.options import (
 from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
+    from reconciler.clock import Clock
+    from reconciler.commands.pass_observer import PassObserver
     from reconciler.reconcile.executor import Progress, Tally
     from reconciler.reconcile.pass_report import ApplyReport
     from reconciler.reconcile.saved_plans import SavedPlanCheck
 
 
-def _progress_printer() -> Progress | None:
-    """A live line on a terminal; nothing when piped."""
-    if not sys.stderr.isatty():
-        return None
-    state = {"total": 0}
+def _progress_display(
+    wait: bool,
+) -> tuple[Progress | None, Callable[[ApplyReport | None], None]]:
+    """With --wait: rich's live display when stdout is a terminal, plain lines on stderr
+    otherwise; the callback for the executor, and what ends the display (with the
+    pass's final counts)."""
+    if not wait:
+        return None, lambda report: None
+    from reconciler.observe.progress import LiveProgress, PlainProgress
+
+    display = LiveProgress(sys.stdout) if sys.stdout.isatty() else PlainProgress(sys.stderr)
+    most = {"total": 0}
 
     def show(tally: Tally, total: int) -> None:
-        state["total"] = max(state["total"], total)
-        click.echo(
-            f"\r\033[Kstarted {tally.started}/{state['total']} runs "
-            f"({tally.started_dates} dates), {tally.succeeded} succeeded, "
-            f"{tally.failed} failed",
-            nl=False,
-            err=True,
-        )
+        most["total"] = max(most["total"], total)
+        display.update(tally.started, tally.succeeded, tally.failed, most["total"])
 
-    return show
+    def finish(report: ApplyReport | None) -> None:
+        if report is not None:
+            total = max(most["total"], report.started)
+            display.update(report.started, report.succeeded, report.failed, total)
+        display.close()
+
+    return show, finish
 
 
 @contextmanager
@@ -94,6 +103,12 @@ def _stopping_on_signals(interrupted: threading.Event) -> Iterator[None]:
     show_default=True,
     help="With --plan: refuse a plan older than this (90s, 30m, 2h).",
 )
+@click.option(
+    "--pushgateway",
+    default=None,
+    metavar="URL",
+    help="Push the pass's metrics to this Prometheus Pushgateway (job reconciler).",
+)
 def apply(
     config_dir: Path,
     state: str,
@@ -104,13 +119,15 @@ def apply(
     allow_empty: bool,
     plan_file: Path | None,
     max_plan_age: str,
+    pushgateway: str | None,
 ) -> None:
     """Carry out one reconcile pass: sync config, poll, start what the plan says."""
+    from reconciler.commands.pass_observer import PassObserver
     from reconciler.reconcile.apply_pass import ApplyOptions, apply_pass
 
     clock = make_clock(now_text)
     saved = _saved_plan(plan_file, max_plan_age) if plan_file is not None else None
-    progress = _progress_printer()
+    progress, end_progress = _progress_display(wait)
     interrupted = threading.Event()
     options = ApplyOptions(
         wait=wait,
@@ -119,10 +136,25 @@ def apply(
         runs_dir=runs_dir,
         interrupted=interrupted,
     )
-    with _stopping_on_signals(interrupted):
-        report = apply_pass(config_dir, state, clock, options, progress=progress, saved=saved)
-    if progress:
-        click.echo("", err=True)
+    observer = PassObserver(config_dir, state, 0.0, measure=pushgateway is not None)
+    try:
+        observer.started(clock.now())
+        report = None
+        try:
+            with _stopping_on_signals(interrupted):
+                report = apply_pass(
+                    config_dir, state, clock, options, progress=progress, saved=saved
+                )
+        except ReconcilerError as exc:
+            observer.ended(None, str(exc), clock.now(), log_failure=False)
+            raise
+        finally:
+            end_progress(report)
+        observer.ended(report, None, clock.now())
+        if pushgateway is not None:
+            observer.push(pushgateway)
+    finally:
+        observer.close()
     if saved is not None:
         click.echo(
             f"saved plan {plan_file}: config and state unchanged since "
@@ -212,6 +244,12 @@ def _saved_plan(plan_file: Path, max_plan_age: str) -> SavedPlanCheck:
     "--interval", default="5m", show_default=True, help="Time between passes (90s, 5m, 1h)."
 )
 @click.option("--max-parallel", type=click.IntRange(min=1), default=8, show_default=True)
+@click.option(
+    "--metrics-addr",
+    default=None,
+    metavar="HOST:PORT",
+    help="Serve /metrics (Prometheus), /healthz and /readyz here (127.0.0.1:9108).",
+)
 def run(
     config_dir: Path,
     state: str,
@@ -219,12 +257,10 @@ def run(
     runs_dir: Path | None,
     interval: str,
     max_parallel: int,
+    metrics_addr: str | None,
 ) -> None:
     """Reconcile forever; stops cleanly between steps on SIGINT or SIGTERM."""
-    import time
-
     from reconciler.core.durations import parse_duration
-    from reconciler.reconcile.apply_pass import ApplyOptions, apply_pass
 
     try:
         seconds = parse_duration(interval)
@@ -239,13 +275,53 @@ def run(
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     clock = make_clock(now_text)
+    observer = _observer(config_dir, state, seconds, metrics_addr)
+    try:
+        _run_loop(config_dir, state, clock, runs_dir, max_parallel, seconds, stop, observer)
+    finally:
+        observer.close()
+
+
+def _observer(config_dir: Path, state: str, seconds: float, address: str | None) -> PassObserver:
+    from reconciler.commands.pass_observer import PassObserver
+    from reconciler.observe.health_server import parse_address
+
+    observer = PassObserver(config_dir, state, seconds)
+    if address is None:
+        return observer
+    try:
+        where = parse_address(address)
+        port = observer.serve(where)
+    except (ValueError, OSError) as exc:
+        observer.close()
+        raise click.BadParameter(str(exc), param_hint="--metrics-addr") from exc
+    click.echo(f"serving /metrics, /healthz and /readyz on {where[0]}:{port}", err=True)
+    return observer
+
+
+def _run_loop(
+    config_dir: Path,
+    state: str,
+    clock: Clock,
+    runs_dir: Path | None,
+    max_parallel: int,
+    seconds: float,
+    stop: dict[str, bool],
+    observer: PassObserver,
+) -> None:
+    import time
+
+    from reconciler.reconcile.apply_pass import ApplyOptions, apply_pass
+
     while not stop["now"]:
+        observer.started(clock.now())
         try:
             options = ApplyOptions(wait=False, max_parallel=max_parallel, runs_dir=runs_dir)
             report = apply_pass(config_dir, state, clock, options)
-        except ReconcilerError as exc:
-            click.echo(f"pass failed: {exc}", err=True)
-            report = None
+            error = None
+        except ReconcilerError as exc:  # logged by the observer ("pass failed: ...")
+            report, error = None, str(exc)
+        observer.ended(report, error, clock.now())
         if report is not None:
             echo_env_problems(report)
         if report is not None and report.unplannable:

@@ -132,7 +132,13 @@ def cause_json(mark: OutdatedMark) -> dict[str, object]:
 @common_options
 @now_option
 @click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "openmetrics", "prometheus"]),
+    default="text",
+    show_default=True,
+    help="openmetrics or prometheus: the gauges of `run --metrics-addr`, once (for the "
+    "node-exporter textfile collector).",
 )
 @click.option("--pipeline", "pipelines", multiple=True, help="Only this pipeline (repeatable).")
 @click.option(
@@ -157,13 +163,9 @@ def status(
     """
     import json
 
-    from reconciler.config.loading import load_config
-    from reconciler.core.status import pipeline_status
     from reconciler.notify import failed as failed_notifications
-    from reconciler.reconcile.planning import select
-    from reconciler.reconcile.reporting import blocked_dates
+    from reconciler.reconcile.status_snapshot import read_status
     from reconciler.render.dates import instant
-    from reconciler.state.store import open_store
 
     now = parse_instant_option(now_text) if now_text else make_clock(None).now()
     if calendar:
@@ -179,15 +181,14 @@ def status(
         return
     if date_from or date_to:
         raise click.UsageError("--from and --to go with --calendar")
-    every = load_config(config_dir)
-    loaded = select(every, pipelines, config_dir)
-    specs = [p.spec for p in loaded]
-    store = open_store(state)
-    with store.read() as session:  # (one snapshot for both)
-        observed = session.observe([s.id for s in specs])
-        unsent = session.notifications("failed", [s.id for s in specs])
-    blocked = blocked_dates(every, store, now)
-    rows = [pipeline_status(s, observed.of(s.id), now, blocked.get(s.id, 0)) for s in specs]
+    snapshot = read_status(config_dir, state, now, pipelines)
+    rows, unsent = snapshot.rows, snapshot.unsent
+    if fmt in ("openmetrics", "prometheus"):
+        from reconciler.observe.exposition import status_text
+
+        text = status_text(rows, snapshot.platforms, unsent, openmetrics=fmt == "openmetrics")
+        click.echo(text, nl=False)
+        return
     if fmt == "json":
         click.echo(
             json.dumps(

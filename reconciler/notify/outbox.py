@@ -13,6 +13,7 @@ until ``next_attempt_at`` (backoff doubling from a minute to an hour, or the rec
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -23,6 +24,7 @@ from datetime import date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING
 
+from reconciler import log_events
 from reconciler.clock import Clock
 from reconciler.core.calendar import next_scheduled
 from reconciler.core.spec import PipelineSpec
@@ -44,6 +46,7 @@ MAX_ATTEMPTS = 8
 CLAIM_LIMIT = 2000
 LINGER = 20.0  # seconds new rows wait mid-pass for others of their burst
 WRITE_TRIES = 3  # a result's transaction, tried again if the state is briefly busy
+log = logging.getLogger("reconciler.notify")
 Send = Callable[..., Iterable["Delivery"]]
 
 
@@ -234,6 +237,7 @@ class Outbox:
                           d.message.channel)  # fmt: skip
             attempts = max(r.attempts for r in d.message.rows) + 1
             head = f"[{d.message.event}] {d.message.title}"
+            _log_delivery(d, attempts)
             if d.outcome == "sent":
                 self.lines.append(d.text if d.text is not None else f"{head} -> {where}")
                 out += [SendResult(notification_id=i, status="sent") for i in d.message.ids]
@@ -259,3 +263,18 @@ class Outbox:
                     for i in d.message.ids
                 ]
         return out
+
+
+def _log_delivery(d: Delivery, attempts: int) -> None:
+    """An event per message handed to a channel (the metrics count them by outcome)."""
+    sent = d.outcome == "sent"
+    log_events.emit(
+        log,
+        log_events.NOTIFICATION_SENT if sent else log_events.NOTIFICATION_FAILED,
+        f"notification {d.message.event} to {d.message.channel}: {d.outcome}"
+        + ("" if sent else f" ({d.error})"),
+        pipeline=d.message.pipeline_id,
+        channel=d.message.channel.split(":", 1)[0],  # the kind: bounded metric labels
+        outcome=d.outcome,
+        attempt=attempts,
+    )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import os
 import random
 import re
@@ -29,9 +30,11 @@ from typing import Any, TypeVar
 
 import httpx
 
-from reconciler import __version__, masking
+from reconciler import __version__, log_events, masking
 from reconciler.config.env_secrets import unset_message
 from reconciler.errors import PermanentError, TransientError
+
+log = logging.getLogger("reconciler.platforms")
 
 USER_AGENT = f"backfill-reconciler/{__version__}"
 MESSAGE_LIMIT = 300  # characters of a platform's message kept in an error
@@ -199,8 +202,10 @@ class HttpClient:
                 params=params,
             )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            self._api_error("network")
             raise TransientError(self._message(what, f"cannot connect: {exc}")) from exc
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            self._api_error("network")
             detail = f"no reply ({type(exc).__name__}: {exc})"
             raise UncertainError(self._message(what, detail)) from exc
         except httpx.HTTPError as exc:
@@ -208,12 +213,20 @@ class HttpClient:
         status = response.status_code
         if 200 <= status < 300 or status in expect:
             return response
+        self._api_error(f"{status // 100}xx", status)
         detail = f"HTTP {status}: {self.describe(response) or response.reason_phrase}"
         if status == 429:
             raise TransientError(self._message(what, detail), retry_after(response))
         if status >= 500:
             raise UncertainError(self._message(what, detail), retry_after(response))
         raise PermanentError(self._message(what, detail))
+
+    def _api_error(self, status_class: str, status: int | None = None) -> None:
+        """An event for the metrics' API errors by status class (4xx, 5xx, network)."""
+        log_events.emit(
+            log, log_events.PLATFORM_API_ERROR, f"{self.platform} API error: {status_class}",
+            logging.INFO, platform=self.platform, status_class=status_class, status=status,
+        )  # fmt: skip
 
     def _message(self, what: str, detail: str) -> str:
         return self.redact(f"{self.platform} {what}: {cut(detail)}")

@@ -34,6 +34,7 @@ from reconciler.core.scheduling import Slotted
 from reconciler.errors import ReconcilerError
 from reconciler.platforms.base import Platform, RunRequest
 from reconciler.quality.checking import Checker
+from reconciler.reconcile import pass_log
 
 if TYPE_CHECKING:
     from reconciler.config.loading import LoadedPipeline
@@ -244,6 +245,7 @@ class Executor:
             self.batches[batch.batch_id] = lifecycle.ended(state, step.outcome)
             return
         self.batches[batch.batch_id] = lifecycle.started(state, run_id, at)
+        pass_log.run_started(self.batches[batch.batch_id].batch)  # (an event for the logs)
 
     def _poll(self) -> int:
         """Ask the platforms about every followed batch; returns how many ended."""

@@ -35,6 +35,7 @@ from reconciler.core.requests import request_complete
 from reconciler.core.spec import PipelineSpec
 from reconciler.notify.announce import Announcer
 from reconciler.notify.outbox import Outbox
+from reconciler.reconcile import pass_log
 from reconciler.state.sessions import WriteSession
 
 if TYPE_CHECKING:
@@ -99,7 +100,9 @@ class PassEvents:
             if spec is None:
                 continue
             checked = results.get(batch.batch_id, [])
-            events.append(run_ended(batch, outcome, checked, spec.retry))
+            ended = run_ended(batch, outcome, checked, spec.retry)
+            events.append(ended)
+            pass_log.run_ended(batch, outcome, checked, ended.final_failure)
             since = observed.of(batch.pipeline_id).sla_since
             late = late_dates(deadlines, since, outcome.ended_at)
             events += self._breaches(session, batch.pipeline_id, late, now)
@@ -112,6 +115,7 @@ class PassEvents:
         if not breaches:
             return []
         new = set(session.record_breaches(pid, breaches, now))
+        pass_log.sla_breached(pid, [(d, when) for d, when in breaches if d in new])
         return [SlaBreached(pid, d, when) for d, when in breaches if d in new]
 
     def _out_of_retries(

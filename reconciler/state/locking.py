@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from reconciler import log_events
 from reconciler.errors import LockedError, StateUnavailable
 from reconciler.state.connection import Connection, naive, utc
 from reconciler.state.postgres import LEASE as RUNNER_LEASE
@@ -121,6 +122,7 @@ def register_runner(conn: Connection, now: datetime) -> Holder:
     me = new_holder(now, runner=True)
     expire(conn, now)
     _insert(conn, me)
+    log_events.emit(log, log_events.LOCK_TAKEN, "registered as a runner", holder=me.describe())
     return me
 
 
@@ -132,15 +134,24 @@ def take_apply_lock(conn: Connection, now: datetime) -> Holder:
     if holder is not None:
         local = holder.host == me.host
         if local and holder.pid != me.pid and _holder_alive(holder.pid):
+            _waited(holder)
             raise LockedError(f"another apply holds the state lock: {holder.describe()}")
         if not local and holder.lease_until > now:
+            _waited(holder)
             raise LockedError(
                 f"another apply holds the state lock: {holder.describe()} "
                 f"(lease until {holder.lease_until.isoformat(timespec='seconds')})"
             )
         conn.execute("DELETE FROM locks WHERE name = ?", [LOCK_NAME])
     _insert(conn, me)
+    log_events.emit(log, log_events.LOCK_TAKEN, "took the state lock", holder=me.describe())
     return me
+
+
+def _waited(holder: Holder) -> None:
+    log_events.emit(
+        log, log_events.LOCK_WAIT, "the state lock is held elsewhere", holder=holder.describe()
+    )
 
 
 def expire(conn: Connection, now: datetime) -> None:
@@ -221,6 +232,7 @@ def release(conn: Connection, me: Holder) -> None:
     """Inside a write: give the lock back (a runner's claims go with it: what it left in
     flight is anyone's to follow)."""
     conn.execute("DELETE FROM locks WHERE holder_token = ?", [me.token])
+    log_events.emit(log, log_events.LOCK_RELEASED, "released the state lock", holder=me.describe())
 
 
 def release_unreachable(me: Holder, exc: StateUnavailable) -> None:

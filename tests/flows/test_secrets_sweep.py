@@ -177,13 +177,16 @@ def test_no_secret_in_any_form_reaches_output_state_or_exports(
         run("plan", "--now", NOW)
         run("plan", "--now", NOW, "--format", "json", SWEEP_DBT_TOKEN="")
         applied = run("apply", "--wait", "--now", NOW)
-        run("apply", "--wait", "--now", "2026-01-10T07:00:00")  # notifications retried
+        # notifications retried; the events as JSON lines (API errors, notifications, runs)
+        logged = run("apply", "--wait", "--now", "2026-01-10T07:00:00", "--log-format", "json")
     finally:
         http.stop()
         smtp.stop()
     # the servers got the secrets and echoed them back: there was something to leak
     assert smtp.auth and any(p.startswith(HOOK_PATH) for p in http.paths)
     assert "failed" in applied.stdout
+    events = [json.loads(line)["event"] for line in logged.stderr.splitlines()]
+    assert "notification_sent" in events or "notification_failed" in events
     run("status", "--now", NOW)
     run("status", "--now", NOW, "--format", "json")
     for pid in ("dbx", "dbt", "snow", "hook"):

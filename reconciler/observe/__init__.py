@@ -1,0 +1,1 @@
+"""What a running reconciler shows its monitoring: metrics, JSON logs, live progress."""
