@@ -82,13 +82,24 @@ def compress_spans(spans: Iterable[Sequence[int]], following: NextDate = next_da
     return runs
 
 
+CHECKED_STEPS = 32  # steps of a range checked at each end (see ``_stretch``)
+
+
 def _stretch(span: range, following: NextDate) -> bool:
-    """Whether ``following`` steps through ``span`` as the range does (checked at its ends)."""
+    """Whether ``following`` steps through ``span`` as the range does.
+
+    The steps at both ends are checked, up to ``CHECKED_STEPS`` each: a range the planner
+    made of one schedule's consecutive dates passes, and one read with another schedule's
+    adjacency (a compare whose change edits ``every``) fails within a period of the
+    other schedule, whose next date alternates between near and far: caught when that
+    schedule repeats within ``CHECKED_STEPS`` steps, or the range is short enough to be
+    checked whole."""
     day = date.fromordinal
-    step = span.step
-    return following(day(span[0])) == day(span[0] + step) and following(
-        day(span[-1] - step)
-    ) == day(span[-1])
+    steps = len(span) - 1
+    ends: Iterable[int] = range(steps)
+    if steps > 2 * CHECKED_STEPS:
+        ends = chain(range(CHECKED_STEPS), range(steps - CHECKED_STEPS, steps))
+    return all(following(day(span[i])) == day(span[i + 1]) for i in ends)
 
 
 def format_runs(runs: Sequence[DateRun], limit: int = 6) -> str:
