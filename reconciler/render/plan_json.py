@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from reconciler.core.compact_actions import ActionList, GroupedActions
@@ -28,6 +28,9 @@ from reconciler.core.plan import (
     Waiting,
 )
 from reconciler.core.plan_records import UpstreamDates
+from reconciler.render.plan_json_parts import iso as _iso
+from reconciler.render.plan_json_parts import jsonable as _jsonable
+from reconciler.render.plan_json_parts import plan_document
 from reconciler.render.plan_ranges import (
     ORDERS,
     group_from_entry,
@@ -38,10 +41,6 @@ from reconciler.render.plan_ranges import (
 )
 
 FORMAT_VERSION = 3
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat()
 
 
 def action_entries(plan: Plan) -> Iterator[dict[str, Any]]:
@@ -110,38 +109,13 @@ def _waiting_entry(w: Waiting) -> dict[str, Any]:
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The JSON document of a plan, as plain data; ``paused`` and ``excluded`` only when
     some pipeline is paused or has excluded dates."""
-    doc: dict[str, Any] = {
-        "format_version": FORMAT_VERSION,
-        "now": _iso(plan.now),
-        "config_changes": [
-            {
-                "pipeline_id": c.pipeline_id,
-                "change": c.change,
-                "fields": {k: [old, new] for k, (old, new) in c.fields.items()},
-            }
-            for c in plan.config_changes
-        ],
-        "actions": list(action_entries(plan)),
-        "waiting": [_waiting_entry(w) for w in plan.waiting],
-        "gaps": [_gap_entry(g) for g in plan.gap_groups()],
-        "sla_breaches": [
-            {"pipeline_id": b.pipeline_id, "date": b.date.isoformat(), "deadline": _iso(b.deadline)}
-            for b in plan.sla_breaches
-        ],
-    }
-    if plan.paused:
-        doc["paused"] = [{"pipeline_id": p.pipeline_id, "reason": p.reason} for p in plan.paused]
-    if plan.excluded:
-        doc["excluded"] = [{"pipeline_id": e.pipeline_id, "dates": e.dates} for e in plan.excluded]
-    doc["summary"] = plan.summary
-    return doc
-
-
-def _jsonable(value: object) -> object:
-    """Config values read back from the state may be dates or times; JSON gets their text."""
-    if isinstance(value, date | datetime | time):
-        return value.isoformat()
-    return str(value)
+    return plan_document(
+        plan,
+        FORMAT_VERSION,
+        list(action_entries(plan)),
+        [_waiting_entry(w) for w in plan.waiting],
+        [_gap_entry(g) for g in plan.gap_groups()],
+    )
 
 
 def plan_to_json(plan: Plan, extra: Mapping[str, Any] | None = None) -> str:

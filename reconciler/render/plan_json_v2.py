@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import date, datetime, time
+from datetime import date, datetime
 from functools import partial
 from itertools import islice, repeat
 from json.encoder import encode_basestring_ascii
@@ -34,15 +34,14 @@ from reconciler.core.plan import (
     Waiting,
 )
 from reconciler.core.plan_records import UpstreamDates
+from reconciler.render.plan_json_parts import iso as _iso
+from reconciler.render.plan_json_parts import jsonable as _jsonable
+from reconciler.render.plan_json_parts import plan_document
 
 EXPANDED_VERSION = 2
 WRITE_LINES = 4096  # list items written to the output at once
 GROUP_LINES = 128  # a group's lines encoded at once
 _SEPARATOR = ",\n    "
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat()
 
 
 def _action(action: Action) -> dict[str, Any]:
@@ -187,38 +186,13 @@ def plan_to_v2_dict(plan: Plan, listed: bool = True) -> dict[str, Any]:
     """The expanded document of a plan, as plain data (``listed=False``: empty lists in
     place of the actions and gaps, for a writer that encodes them itself); ``paused`` and
     ``excluded`` only when some pipeline is paused or has excluded dates."""
-    doc: dict[str, Any] = {
-        "format_version": EXPANDED_VERSION,
-        "now": _iso(plan.now),
-        "config_changes": [
-            {
-                "pipeline_id": c.pipeline_id,
-                "change": c.change,
-                "fields": {k: [old, new] for k, (old, new) in c.fields.items()},
-            }
-            for c in plan.config_changes
-        ],
-        "actions": [_action(a) for a in plan.actions] if listed else [],
-        "waiting": [_waiting(w) for w in plan.waiting],
-        "gaps": [_gap(g) for g in plan.gaps] if listed else [],
-        "sla_breaches": [
-            {"pipeline_id": b.pipeline_id, "date": b.date.isoformat(), "deadline": _iso(b.deadline)}
-            for b in plan.sla_breaches
-        ],
-    }
-    if plan.paused:
-        doc["paused"] = [{"pipeline_id": p.pipeline_id, "reason": p.reason} for p in plan.paused]
-    if plan.excluded:
-        doc["excluded"] = [{"pipeline_id": e.pipeline_id, "dates": e.dates} for e in plan.excluded]
-    doc["summary"] = plan.summary
-    return doc
-
-
-def _jsonable(value: object) -> object:
-    """Config values read back from the state may be dates or times; JSON gets their text."""
-    if isinstance(value, date | datetime | time):
-        return value.isoformat()
-    return str(value)
+    return plan_document(
+        plan,
+        EXPANDED_VERSION,
+        [_action(a) for a in plan.actions] if listed else [],
+        [_waiting(w) for w in plan.waiting],
+        [_gap(g) for g in plan.gaps] if listed else [],
+    )
 
 
 def write_plan_v2(
