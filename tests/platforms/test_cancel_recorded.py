@@ -139,6 +139,10 @@ def test_removing_a_request_drops_its_dates_and_with_cancel_running_stops_its_ru
     assert first.returncode == 0, first.stderr
     flying = runs(state)
     assert len(flying) == 3 and {b[0] for b in flying.values()} == {"running"}
+    declared = cli(tmp_path, state, "backfill", "databricks_pipe", "--cancel", "fix-jan")
+    assert declared.returncode == 1 and len(declared.stderr.strip().splitlines()) == 1
+    assert "request 'fix-jan' of databricks_pipe is declared in " in declared.stderr
+    assert runs(state) == flying  # nothing written
 
     config = tmp_path / "pipelines.d" / "databricks.yaml"
     data = json.loads(config.read_text(encoding="utf-8"))
