@@ -26,7 +26,7 @@ NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)
 START = date(2005, 1, 1)
 DAYS = (date(2025, 12, 31) - START).days + 1  # 7,670 due dates per pipeline
 PIPELINES = 40
-SMALL_MEMORY = "48MB"  # the file's rows take several times this in DuckDB
+SMALL_MEMORY = "64MB"  # the file's rows take several times this in DuckDB
 
 
 @dataclass(frozen=True)

