@@ -25,6 +25,9 @@ LOCK_TAKEN = "lock_taken"
 LOCK_RELEASED = "lock_released"
 LOCK_WAIT = "lock_wait"
 PLATFORM_API_ERROR = "platform_api_error"
+# DEBUG: one per state session, for the latency histograms (never a JSON log line)
+STATE_READ = "state_read"
+STATE_WRITTEN = "state_written"
 
 # the keys a record may carry beyond ``event`` (a JSON line holds those it has)
 FIELDS = (

@@ -204,6 +204,7 @@ def status(
                                 "missing": r.missing,
                                 "excluded": r.excluded,
                                 "in_flight": r.in_flight,
+                                "runs_in_flight": r.runs_in_flight,
                                 "failed": r.failed,
                                 "outdated": r.outdated,
                                 "blocked": r.blocked,

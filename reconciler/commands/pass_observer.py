@@ -57,8 +57,11 @@ class PassObserver:
             self._handlers.append(text)
         for handler in self._handlers:
             logger.addHandler(handler)
-        if logger.getEffectiveLevel() > logging.INFO:
-            logger.setLevel(logging.INFO)
+        # the state's DEBUG session timings feed the latency histograms; every other
+        # handler of ours takes INFO and above, so they print nothing more for it
+        wanted = logging.DEBUG if self.metrics else logging.INFO
+        if logger.getEffectiveLevel() > wanted:
+            logger.setLevel(wanted)
 
     def serve(self, address: tuple[str, int]) -> int:
         """Starts /metrics, /healthz and /readyz at ``address``; returns the port."""
@@ -103,11 +106,6 @@ class PassObserver:
             m.passes.labels("succeeded" if error is None else "failed").inc()
             if error is None:
                 m.last_success.set(time.time())
-            if report is not None:
-                m.runs_started.inc(report.started)
-                m.runs_succeeded.inc(report.succeeded)
-                m.runs_failed.inc(report.failed)
-                m.in_flight.set(report.still_running)
         if error is None:
             events.emit(
                 log, events.PASS_ENDED, "pass ended", duration_seconds=round(duration, 3),
@@ -150,7 +148,6 @@ class PassObserver:
             m.up.set(0)
             self.readiness.pass_ended(False, str(exc))
             return
-        m.state_read.observe(snapshot.read_seconds)
         m.status.update(status_families(snapshot.rows, snapshot.platforms, snapshot.unsent))
         m.up.set(1)
         self.readiness.pass_ended(True)

@@ -28,7 +28,8 @@ class PipelineStatus:
     upstream dates, or an ``upstream_gap``), among the ``missing`` and ``failed`` ones;
     ``excluded``: uncovered dates of the pipeline's ``exclude`` entries, not in flight
     (neither missing nor failed; a covered excluded date counts as covered);
-    ``paused``: the pipeline is paused."""
+    ``paused``: the pipeline is paused; ``runs_in_flight``: the runs (batches) those
+    in-flight dates belong to."""
 
     pipeline_id: str
     due: int
@@ -44,6 +45,7 @@ class PipelineStatus:
     blocked: int = 0
     excluded: int = 0
     paused: bool = False
+    runs_in_flight: int = 0
 
     @property
     def coverage_pct(self) -> float:
@@ -75,6 +77,7 @@ def pipeline_status(
             sla_breaches=len(obs.sla_recorded),
             blocked=blocked,
             paused=spec.paused,
+            runs_in_flight=_runs(obs),
         )
     first, latest = window
     prog = progression(s)
@@ -108,7 +111,12 @@ def pipeline_status(
         blocked=blocked,
         excluded=excluded,
         paused=spec.paused,
+        runs_in_flight=_runs(obs),
     )
+
+
+def _runs(obs: PipelineObserved) -> int:
+    return len({flying.run_id for flying in obs.in_flight.values()})
 
 
 def _excluded(

@@ -120,6 +120,7 @@ def configure(fmt: str, stream: TextIO) -> LogSetup:
     if fmt == "json":
         handler = logging.StreamHandler(stream)
         handler.setFormatter(JsonFormatter())
+        handler.setLevel(logging.INFO)
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         logger.propagate = False

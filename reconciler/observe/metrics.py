@@ -64,6 +64,11 @@ def status_families(
     paused = GaugeMetricFamily(
         f"{PREFIX}_pipeline_paused", "1 when the pipeline is paused.", labels=labels
     )
+    flying = GaugeMetricFamily(
+        f"{PREFIX}_runs_in_flight",
+        "Runs started and not yet ended, as the state records them (every runner's).",
+        labels=labels,
+    )
     for row in rows:
         key = [row.pipeline_id, platforms.get(row.pipeline_id, "")]
         coverage.add_metric(key, row.coverage_pct / 100.0)
@@ -71,6 +76,7 @@ def status_families(
             dates.add_metric([*key, state], _count(row, attribute))
         breaches.add_metric(key, row.sla_breaches)
         paused.add_metric(key, 1 if row.paused else 0)
+        flying.add_metric(key, row.runs_in_flight)
     failed = GaugeMetricFamily(
         f"{PREFIX}_notifications_failed",
         "Notifications that could not be sent and will not be retried.",
@@ -82,7 +88,7 @@ def status_families(
         counts[key2] = counts.get(key2, 0) + 1
     for (pid, channel), n in sorted(counts.items()):
         failed.add_metric([pid, channel], n)
-    return [coverage, dates, breaches, paused, failed]
+    return [coverage, dates, breaches, paused, flying, failed]
 
 
 class StatusCollector(Collector):
@@ -126,11 +132,16 @@ class ServiceMetrics:
         self.passes = Counter(
             f"{PREFIX}_passes", "Reconcile passes, by outcome.", ["outcome"], registry=r
         )
-        self.runs_started = Counter(f"{PREFIX}_runs_started", "Runs started.", registry=r)
-        self.runs_succeeded = Counter(
-            f"{PREFIX}_runs_succeeded", "Runs that succeeded.", registry=r
+        run = ["pipeline", "platform"]
+        self.runs_started = Counter(
+            f"{PREFIX}_runs_started", "Runs handed to their platform.", run, registry=r
         )
-        self.runs_failed = Counter(f"{PREFIX}_runs_failed", "Runs that failed.", registry=r)
+        self.runs_ended = {
+            status: Counter(
+                f"{PREFIX}_runs_{status}", f"Runs that ended {status}.", run, registry=r
+            )
+            for status in ("succeeded", "failed", "canceled")
+        }
         self.retries = Counter(
             f"{PREFIX}_retries", "Retries scheduled for failed dates.", ["pipeline"], registry=r
         )
@@ -155,9 +166,6 @@ class ServiceMetrics:
         self.lock_waits = Counter(
             f"{PREFIX}_lock_waits", "Passes that found the state's lock held.", registry=r
         )
-        self.in_flight = Gauge(
-            f"{PREFIX}_runs_in_flight", "Runs this process left running.", registry=r
-        )
         self.pass_duration = Histogram(
             f"{PREFIX}_pass_duration_seconds",
             "How long a reconcile pass took.",
@@ -166,7 +174,13 @@ class ServiceMetrics:
         )
         self.state_read = Histogram(
             f"{PREFIX}_state_read_duration_seconds",
-            "How long a read of the state (the status snapshot) took.",
+            "How long a read-only session of the state was open (its queries included).",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.state_write = Histogram(
+            f"{PREFIX}_state_write_duration_seconds",
+            "How long a write transaction of the state took, from open to commit.",
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
@@ -199,12 +213,26 @@ class ServiceMetrics:
             self.api_errors.labels(
                 str(fields.get("platform", "")), str(fields.get("status_class", ""))
             ).inc()
+        elif event == events.RUN_STARTED:
+            self.runs_started.labels(*_run_labels(fields)).inc()
+        elif event == events.RUN_ENDED:
+            counter = self.runs_ended.get(str(fields.get("status", "")))
+            if counter is not None:
+                counter.labels(*_run_labels(fields)).inc()
+        elif event == events.STATE_READ:
+            self.state_read.observe(float(fields.get("duration_seconds", 0.0)))
+        elif event == events.STATE_WRITTEN:
+            self.state_write.observe(float(fields.get("duration_seconds", 0.0)))
         elif event == events.LOCK_WAIT:
             self.lock_waits.inc()
         elif event == events.RETRY_SCHEDULED:
             self.retries.labels(str(fields.get("pipeline", ""))).inc()
         elif event == events.SLA_BREACH:
             self.sla_breaches.labels(str(fields.get("pipeline", ""))).inc()
+
+
+def _run_labels(fields: dict[str, object]) -> tuple[str, str]:
+    return str(fields.get("pipeline", "")), str(fields.get("platform", ""))
 
 
 class _EventCounter(logging.Handler):

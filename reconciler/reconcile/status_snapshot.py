@@ -6,7 +6,6 @@ the figures of both come from one function and agree.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,13 +17,12 @@ from reconciler.state.notification_rows import NotificationRow
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StatusSnapshot:
-    """Per pipeline its status row and platform; ``read_seconds``: the state read's time."""
+    """Per pipeline its status row and platform."""
 
     now: datetime
     rows: list[PipelineStatus]
     platforms: dict[str, str]
     unsent: list[NotificationRow]
-    read_seconds: float
 
 
 def read_status(
@@ -40,14 +38,10 @@ def read_status(
     loaded = select(every, pipelines, config_dir)
     specs = [p.spec for p in loaded]
     store = open_store(state)
-    began = time.monotonic()
     with store.read() as session:  # (one snapshot for both)
         observed = session.observe([s.id for s in specs])
         unsent = session.notifications("failed", [s.id for s in specs])
-    read_seconds = time.monotonic() - began
     blocked = blocked_dates(every, store, now)
     rows = [pipeline_status(s, observed.of(s.id), now, blocked.get(s.id, 0)) for s in specs]
     platforms = {p.id: str(p.flat.get("platform", "")) for p in loaded}
-    return StatusSnapshot(
-        now=now, rows=rows, platforms=platforms, unsent=list(unsent), read_seconds=read_seconds
-    )
+    return StatusSnapshot(now=now, rows=rows, platforms=platforms, unsent=list(unsent))

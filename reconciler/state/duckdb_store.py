@@ -23,7 +23,7 @@ class DuckDBStore(Store):
     """A state file (``--state path``)."""
 
     @contextmanager
-    def read(self) -> Iterator[ReadSession]:
+    def _read(self) -> Iterator[ReadSession]:
         check_file(self.location)
         if not Path(self.location).exists():
             yield ReadSession(None, None)
@@ -32,7 +32,7 @@ class DuckDBStore(Store):
             yield ReadSession(conn, version)
 
     @contextmanager
-    def write(self) -> Iterator[WriteSession]:
+    def _write(self) -> Iterator[WriteSession]:
         with transaction(self.location) as conn:
             yield WriteSession(conn, None)
 

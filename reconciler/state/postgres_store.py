@@ -22,12 +22,12 @@ class PostgresStore(Store):
     """A state in a PostgreSQL schema (``--state postgresql://...``)."""
 
     @contextmanager
-    def read(self) -> Iterator[ReadSession]:
+    def _read(self) -> Iterator[ReadSession]:
         with postgres.reading(self.location) as conn:
             yield ReadSession(conn, conn.version)
 
     @contextmanager
-    def write(self) -> Iterator[WriteSession]:
+    def _write(self) -> Iterator[WriteSession]:
         with postgres.transaction(self.location) as conn:
             yield WriteSession(conn, None)
 

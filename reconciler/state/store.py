@@ -2,18 +2,23 @@
 
 Reads go through ``read()``, a read-only snapshot held for its block only; writes
 through ``write()``, one transaction (all or nothing). Both yield sessions whose
-methods are the whole of what the reconciler reads and writes (``sessions``).
+methods are the whole of what the reconciler reads and writes (``sessions``). Each
+session that ends well logs its duration as a DEBUG event (``state_read``,
+``state_written``), which the metrics' latency histograms count.
 ``open_store`` picks the back end from the ``--state`` location (``location``).
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from reconciler import log_events as events
 from reconciler.state.location import is_postgres
 
 if TYPE_CHECKING:
@@ -34,14 +39,30 @@ class Store(ABC):
     def __init__(self, location: str) -> None:
         self.location = location
 
-    @abstractmethod
-    def read(self) -> AbstractContextManager[ReadSession]:
+    @contextmanager
+    def read(self) -> Iterator[ReadSession]:
         """A read-only snapshot; a state not made yet reads as empty and is not created."""
+        began = time.monotonic()
+        with self._read() as session:
+            yield session
+        _timed(events.STATE_READ, began)
 
-    @abstractmethod
-    def write(self) -> AbstractContextManager[WriteSession]:
+    @contextmanager
+    def write(self) -> Iterator[WriteSession]:
         """One read-write transaction (the state made or migrated first), committed when
         the block ends without error, rolled back otherwise."""
+        began = time.monotonic()
+        with self._write() as session:
+            yield session
+        _timed(events.STATE_WRITTEN, began)
+
+    @abstractmethod
+    def _read(self) -> AbstractContextManager[ReadSession]:
+        """The back end's read-only snapshot (see ``read``)."""
+
+    @abstractmethod
+    def _write(self) -> AbstractContextManager[WriteSession]:
+        """The back end's transaction (see ``write``)."""
 
     # --- the apply lock (a file: one apply) or runners' claims (a server: several) -----
 
@@ -95,6 +116,17 @@ class Store(ABC):
         from reconciler.state.migrate_copy import copy_state
 
         return copy_state(self.location, target.location)
+
+
+log = logging.getLogger("reconciler.state")
+
+
+def _timed(event: str, began: float) -> None:
+    if log.isEnabledFor(logging.DEBUG):
+        seconds = time.monotonic() - began
+        events.emit(
+            log, event, f"{event}: {seconds:.4f} s", logging.DEBUG, duration_seconds=seconds
+        )
 
 
 def open_store(location: str) -> Store:

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.core.calendar import due_instant, next_scheduled, scheduled_between
-from reconciler.core.coverage import Failed, PipelineObserved
+from reconciler.core.coverage import Failed, InFlight, PipelineObserved
 from reconciler.core.intervals import DayRanges
 from reconciler.core.pipeline_decisions import due_window
 from reconciler.core.spec import PipelineSpec, Schedule
@@ -58,3 +58,19 @@ def test_status_counts_every_due_date_once(
         nxt = next_scheduled(schedule, window[1])
         assert got.next_date == nxt
         assert got.next_due_at == (due_instant(schedule, nxt) if nxt else None)
+
+
+def test_runs_in_flight_count_batches_not_dates() -> None:
+    """Three dates in flight, two of them in one batch: two runs, three dates."""
+    spec = PipelineSpec(id="p", schedule=Schedule(type="daily", start=START, at=time(2)))
+    flying = {
+        START: InFlight(run_id="b1"),
+        START + timedelta(days=1): InFlight(run_id="b1"),
+        START + timedelta(days=5): InFlight(run_id="b2", attempt=2),
+    }
+    now = datetime.combine(START + timedelta(days=9), time(12), UTC)
+    got = pipeline_status(spec, PipelineObserved(in_flight=flying), now)
+    assert (got.in_flight, got.runs_in_flight) == (3, 2)
+    before = datetime.combine(START - timedelta(days=3), time(12), UTC)  # nothing due yet
+    early = pipeline_status(spec, PipelineObserved(in_flight=flying), before)
+    assert (early.due, early.runs_in_flight) == (0, 2)

@@ -39,6 +39,7 @@ def rows(draw: st.DrawFn) -> PipelineStatus:
         blocked=draw(counts),
         excluded=draw(st.integers(min_value=0, max_value=due - covered)),
         paused=draw(st.booleans()),
+        runs_in_flight=draw(counts),
     )
 
 
@@ -59,6 +60,7 @@ def test_the_exposition_round_trips_the_status_rows(status: list[PipelineStatus]
         assert seen[("reconciler_dates", pid, "in_flight")] == r.in_flight
         assert seen[("reconciler_sla_breaches", pid, "")] == r.sla_breaches
         assert seen[("reconciler_pipeline_paused", pid, "")] == (1 if r.paused else 0)
+        assert seen[("reconciler_runs_in_flight", pid, "")] == r.runs_in_flight
 
 
 def test_readiness_needs_a_recent_pass_that_reached_the_state() -> None:
@@ -99,9 +101,26 @@ def test_events_are_counted_by_their_labels() -> None:
         failed = log_events.NOTIFICATION_FAILED
         log_events.emit(log, failed, "x", channel="slack", outcome="pending")
         log_events.emit(log, log_events.LOCK_WAIT, "x")
+        run = {"pipeline": "orders", "platform": "dbt_cloud"}
+        log_events.emit(log, log_events.RUN_STARTED, "x", **run)
+        log_events.emit(log, log_events.RUN_STARTED, "x", **run)
+        log_events.emit(log, log_events.RUN_ENDED, "x", status="succeeded", **run)
+        log_events.emit(log, log_events.RUN_ENDED, "x", status="canceled", **run)
+        for seconds in (0.002, 0.03):
+            log_events.emit(log, log_events.STATE_WRITTEN, "x", duration_seconds=seconds)
+        log_events.emit(log, log_events.STATE_READ, "x", duration_seconds=0.2)
     finally:
         log.removeHandler(handler)
     text = registry_text(metrics.registry, openmetrics=False)
+    labels = 'pipeline="orders",platform="dbt_cloud"'
+    assert f"reconciler_runs_started_total{{{labels}}} 2.0" in text
+    assert f"reconciler_runs_succeeded_total{{{labels}}} 1.0" in text
+    assert f"reconciler_runs_canceled_total{{{labels}}} 1.0" in text
+    assert f"reconciler_runs_failed_total{{{labels}}}" not in text
+    assert 'reconciler_state_write_duration_seconds_bucket{le="0.005"} 1.0' in text
+    assert "reconciler_state_write_duration_seconds_count 2.0" in text
+    assert 'reconciler_state_read_duration_seconds_bucket{le="0.1"} 0.0' in text
+    assert "reconciler_state_read_duration_seconds_count 1.0" in text
     assert 'reconciler_platform_api_errors_total{platform="dbt",status_class="5xx"} 1.0' in text
     assert 'reconciler_notifications_total{channel="slack",outcome="pending"} 1.0' in text
     assert "reconciler_lock_waits_total 1.0" in text

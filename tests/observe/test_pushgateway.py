@@ -59,8 +59,17 @@ def test_a_pass_pushes_its_metrics(
         for family in text_string_to_metric_families(body)
         for s in family.samples
     }
-    assert samples[("reconciler_runs_started_total", ())] == 4
-    assert samples[("reconciler_runs_failed_total", ())] == 2
+    for pid in ("orders", "refunds"):
+        key = (("pipeline", pid), ("platform", "local"))
+        assert samples[("reconciler_runs_started_total", key)] == 2
+    refunds = (("pipeline", "refunds"), ("platform", "local"))
+    assert samples[("reconciler_runs_failed_total", refunds)] == 2
+    assert (
+        "reconciler_runs_failed_total",
+        (("pipeline", "orders"), ("platform", "local")),
+    ) not in samples
+    # every write of the pass was timed (the lock, the runs, the outcomes at least)
+    assert samples[("reconciler_state_write_duration_seconds_count", ())] >= 3
     status = cli("status", "--config-dir", str(config), "--state", state, "--format", "json")
     for row in json.loads(status.stdout)["pipelines"]:
         key = (("pipeline", row["pipeline_id"]), ("platform", "local"))
