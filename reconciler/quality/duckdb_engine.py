@@ -77,6 +77,8 @@ def sandbox(reads: Sequence[str]) -> duckdb.DuckDBPyConnection:
     conn.execute("SET allowed_directories = $paths", {"paths": directories})
     conn.execute("SET allowed_paths = $paths", {"paths": files})
     conn.execute("SET enable_external_access = false")
+    # (DuckDB would draw a bar on stdout, into piped output, for a check over two seconds)
+    conn.execute("SET enable_progress_bar = false")
     conn.execute("SET lock_configuration = true")
     return conn
 

@@ -31,6 +31,14 @@ DEFAULT_WAIT = 60.0
 WAL_THRESHOLD = "1MB"
 
 
+def quiet(conn: Connection) -> Connection:
+    """``conn`` without DuckDB's progress bar, which it draws on stdout for any query
+    over two seconds, terminal or not: it would land inside ``plan --format json`` and
+    every piped output. (A connection setting: it cannot be given at connect.)"""
+    conn.execute("SET enable_progress_bar = false")
+    return conn
+
+
 def _is_locked(exc: Exception) -> bool:
     return any(marker in str(exc) for marker in LOCKED_MARKERS)
 
@@ -42,10 +50,10 @@ def connect(path: str, *, read_only: bool, wait: float = DEFAULT_WAIT) -> Connec
     while True:
         try:
             if read_only:
-                return duckdb.connect(path, read_only=True)
+                return quiet(duckdb.connect(path, read_only=True))
             # no checkpoint on every close (a pass closes the file after each transaction);
             # a small WAL threshold keeps the log short, so that opening stays cheap
-            conn = duckdb.connect(path, config={"checkpoint_threshold": WAL_THRESHOLD})
+            conn = quiet(duckdb.connect(path, config={"checkpoint_threshold": WAL_THRESHOLD}))
             conn.execute("PRAGMA disable_checkpoint_on_shutdown")
             return conn
         except duckdb.Error as exc:

@@ -30,6 +30,7 @@ from reconciler.state.connection import (
     check_file,
     current_version,
     migrate,
+    quiet,
     reading,
 )
 from reconciler.state.location import is_postgres
@@ -194,7 +195,7 @@ def import_state(state: str, directory: Path) -> ExportReport:
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
     try:
-        conn = duckdb.connect(str(building))
+        conn = quiet(duckdb.connect(str(building)))
         try:
             conn.execute("BEGIN TRANSACTION")
             _load(conn, directory, manifest)

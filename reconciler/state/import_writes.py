@@ -76,14 +76,16 @@ def write_coverage(conn: Connection) -> None:
     """
     conn.execute(
         """CREATE TEMP TABLE merged AS
-           WITH islands AS (
-               SELECT pipeline_id, min(run_date) AS s, max(run_date) AS e FROM (
-                   SELECT pipeline_id, run_date,
-                          run_date - CAST(row_number() OVER (PARTITION BY pipeline_id
+           WITH numbered_islands AS (
+               SELECT pipeline_no, min(run_date) AS s, max(run_date) AS e FROM (
+                   SELECT pipeline_no, run_date,
+                          run_date - CAST(row_number() OVER (PARTITION BY pipeline_no
                                                              ORDER BY run_date) AS INTEGER)
                             AS island
-                   FROM chosen JOIN calendar USING (pipeline_no) WHERE succeeded)
-               GROUP BY pipeline_id, island),
+                   FROM chosen WHERE succeeded)
+               GROUP BY pipeline_no, island),
+           islands AS (
+               SELECT pipeline_id, s, e FROM numbered_islands JOIN calendar USING (pipeline_no)),
            ranges AS (
                SELECT pipeline_id, s, e FROM islands
                UNION ALL

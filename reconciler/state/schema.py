@@ -289,7 +289,7 @@ V8 = [
         created_at TIMESTAMP,
         version VARCHAR
     )""",
-    "INSERT INTO pipeline_run_log_v8 SELECT * FROM pipeline_run_log ORDER BY rowid",
+    "INSERT INTO pipeline_run_log_v8 SELECT * FROM pipeline_run_log",
     "DROP TABLE pipeline_run_log",
     "ALTER TABLE pipeline_run_log_v8 RENAME TO pipeline_run_log",
 ]
